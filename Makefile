@@ -1,0 +1,54 @@
+# Tessera: the commands of the README and of the contract (section 1).
+BUILD_DIR   ?= build
+ASAN_DIR    ?= build-asan
+FUZZ_DIR    ?= build-fuzz
+JOBS        ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: setup configure build run test test-unit test-asan fuzz fuzz-smoke bench clean format
+
+setup:
+	scripts/setup
+
+configure:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: setup build
+	./$(BUILD_DIR)/tessera serve --demo
+
+# All tests: the Release build, then the unit tests again under ASan+UBSan, then fuzz smokes.
+test: setup build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+	$(MAKE) test-asan
+	$(MAKE) fuzz-smoke
+
+test-asan:
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTESSERA_SANITIZE=ON \
+	  -DTESSERA_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS)
+
+# libFuzzer targets (clang). FUZZ_SECONDS per target; `make fuzz` runs long, fuzz-smoke briefly.
+FUZZ_SECONDS ?= 300
+fuzz-build:
+	CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTESSERA_FUZZ=ON -DTESSERA_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_targets
+
+fuzz: setup fuzz-build
+	tests/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	tests/fuzz/run $(FUZZ_DIR) 10
+
+bench: setup build
+	bench/run $(BUILD_DIR)
+
+format:
+	find src include tests bench examples -name '*.h' -o -name '*.cc' 2>/dev/null | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

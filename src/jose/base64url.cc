@@ -1,0 +1,99 @@
+#include "jose/base64url.h"
+
+#include <array>
+#include <cstdint>
+
+#include "jose/error.h"
+
+namespace tessera::jose {
+namespace {
+
+constexpr char kUrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kStdAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+constexpr std::array<int8_t, 256> MakeTable(const char* alphabet) {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<int8_t>(i);
+  return t;
+}
+constexpr auto kUrlTable = MakeTable(kUrlAlphabet);
+constexpr auto kStdTable = MakeTable(kStdAlphabet);
+
+std::string Encode(std::string_view bytes, const char* alphabet, bool pad) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    out.push_back(alphabet[(v >> 6) & 63]);
+    out.push_back(alphabet[v & 63]);
+  }
+  const size_t rest = bytes.size() - i;
+  if (rest == 1) {
+    const uint32_t v = uint32_t{p[i]} << 16;
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    if (pad) out.append("==");
+  } else if (rest == 2) {
+    const uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8);
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    out.push_back(alphabet[(v >> 6) & 63]);
+    if (pad) out.push_back('=');
+  }
+  return out;
+}
+
+// Decodes `text` (no padding, no foreign characters) with `table`; enforces canonical tail bits.
+Result<std::string> DecodeUnpadded(std::string_view text, const std::array<int8_t, 256>& table) {
+  if (text.size() % 4 == 1) return JoseFailure(JoseError::kBadBase64Url, "impossible length");
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    const int8_t v = table[static_cast<unsigned char>(c)];
+    if (v < 0) return JoseFailure(JoseError::kBadBase64Url, "character outside the alphabet");
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  // RFC 4648 3.5: the pad bits must be zero, else two encodings decode to the same bytes.
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+    return JoseFailure(JoseError::kBadBase64Url, "non-canonical trailing bits");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Base64UrlEncode(std::string_view bytes) { return Encode(bytes, kUrlAlphabet, false); }
+
+Result<std::string> Base64UrlDecode(std::string_view text) {
+  return DecodeUnpadded(text, kUrlTable);
+}
+
+std::string Base64Encode(std::string_view bytes) { return Encode(bytes, kStdAlphabet, true); }
+
+Result<std::string> Base64Decode(std::string_view text) {
+  std::string compact;
+  compact.reserve(text.size());
+  for (char c : text) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    compact.push_back(c);
+  }
+  if (compact.size() % 4 != 0) return JoseFailure(JoseError::kBadBase64Url, "base64 length");
+  size_t pad = 0;
+  while (pad < 2 && !compact.empty() && compact[compact.size() - 1 - pad] == '=') ++pad;
+  compact.resize(compact.size() - pad);
+  return DecodeUnpadded(compact, kStdTable);
+}
+
+}  // namespace tessera::jose

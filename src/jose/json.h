@@ -1,0 +1,35 @@
+// Strict JSON for JOSE: parse untrusted bytes into nlohmann::json with the rules RFC 7515 5.2
+// and RFC 8725 3.11 ask of a JWT verifier.
+//
+// ParseStrictJson accepts exactly one RFC 8259 JSON text of valid UTF-8 and rejects:
+//   - a repeated member name in any object, at any depth (JoseError::kDuplicateMember);
+//   - nesting deeper than limits.max_depth (kJsonTooDeep), input over limits.max_bytes (kTooLarge);
+//   - numbers that overflow a double (1e400), trailing bytes, comments (kBadJson).
+// The parser is iterative, so hostile depth cannot exhaust the stack before the limit trips.
+#ifndef TESSERA_JOSE_JSON_H_
+#define TESSERA_JOSE_JSON_H_
+
+#include <cstddef>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "tessera/status.h"
+
+namespace tessera::jose {
+
+using Json = nlohmann::json;
+
+struct JsonLimits {
+  std::size_t max_bytes = 64 * 1024;
+  int max_depth = 16;
+};
+
+Result<Json> ParseStrictJson(std::string_view text, const JsonLimits& limits = {});
+
+// Compact serialisation (no spaces), for signing inputs and wire answers.
+std::string DumpCompact(const Json& value);
+
+}  // namespace tessera::jose
+
+#endif  // TESSERA_JOSE_JSON_H_
