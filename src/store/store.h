@@ -1,0 +1,208 @@
+// Storage ports: the small interfaces the identity domain uses to keep its state.
+//
+// Adapters (src/store/sqlite, src/store/postgres) implement them; domain code (src/oauth, src/http)
+// sees only these interfaces and the plain records below, never a database type. Records hold
+// only data: rules (expiry, matching, scope policy) live in domain code, not in SQL.
+//
+// Every method is safe to call from many threads at once. Every write that returns OK is durable
+// as the adapter documents (SQLite: survives a killed process; see README). Errors:
+//   kNotFound       the named record does not exist,
+//   kAlreadyExists  a create collides with a unique name (userName, client id, alias, kid),
+//   kUnavailable    the database cannot be reached; the caller may retry later,
+//   kInternal       anything else the database reports.
+// Times are seconds since the Unix epoch.
+#ifndef TESSERA_STORE_STORE_H_
+#define TESSERA_STORE_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tessera/status.h"
+
+namespace tessera::store {
+
+struct User {
+  std::string id;          // server-assigned, immutable
+  std::string user_name;   // unique; what assertions name in "sub"
+  std::string given_name;
+  std::string family_name;
+  std::vector<std::string> emails;  // the first is the primary
+  bool active = true;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+enum class AppKind { kConfidential, kResource };
+
+struct App {
+  std::string id;            // server-assigned, immutable
+  std::string client_id;     // "name" in the admin API; unique; empty for resource apps
+  std::string display_name;
+  std::string description;
+  AppKind kind = AppKind::kConfidential;
+  bool active = false;       // new apps are inactive until activated
+  bool is_admin = false;     // holds the identity-domain administrator role
+  std::string secret_hash;   // salted hash of the client secret; never the secret
+  std::vector<std::string> allowed_grants;
+  std::vector<std::string> allowed_scopes;      // fully qualified scopes this client may request
+  std::vector<std::string> certificate_aliases; // client certificates attached by alias
+  std::vector<std::string> allowed_operations;  // "introspect", "trustToken"
+  std::vector<std::string> assertion_algs;      // accepted assertion algs; empty = {"RS256"}
+  bool require_jti = true;
+  int64_t access_token_expiry = 0;  // seconds; 0 = unset (resource apps: caps token lifetime)
+  // Resource apps only.
+  std::string audience;             // e.g. "https://oic.example.com:443"
+  std::vector<std::string> scopes;  // scope values, e.g. "urn:opc:resource:consumer::all"
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
+enum class CertificateKind { kClient, kPartner };
+
+struct CertificateRecord {
+  std::string alias;   // unique per kind
+  std::string der;     // the certificate, DER bytes
+  std::string x5t;     // base64url SHA-1 of der (indexed for lookup)
+  std::string x5t_s256;
+  int64_t not_after = 0;
+  int64_t created_at = 0;
+};
+
+struct SigningKeyRecord {
+  std::string kid;          // unique
+  std::string alg;          // "RS256", "ES256", "EdDSA"
+  std::string private_pem;  // PKCS#8; never logged
+  std::string cert_der;     // self-signed certificate of the key (may be empty)
+  int64_t created_at = 0;
+  int64_t retired_at = 0;        // 0 while active
+  int64_t publish_until = 0;     // retired keys stay in the JWKS until this time
+};
+
+struct TrustTokenIssuerRecord {
+  std::string issuer;         // unique
+  std::string shared_secret;  // HS256 secret (never logged), or empty
+  std::string cert_alias;     // RS256 certificate alias, or empty
+  std::string cert_der;
+  int64_t created_at = 0;
+};
+
+struct AuditEvent {
+  int64_t id = 0;  // assigned on append
+  int64_t time = 0;
+  std::string ecid;
+  std::string client_id;
+  std::string subject;
+  std::string grant;
+  std::string outcome;  // "issued" | "rejected" | admin action names
+  std::string reason;   // the precise reason code and text
+};
+
+struct AuditFilter {
+  std::optional<std::string> client_id;
+  std::optional<std::string> outcome;
+  std::optional<int64_t> since;
+  std::optional<int64_t> until;
+  int limit = 100;
+};
+
+class UserStore {
+ public:
+  virtual ~UserStore() = default;
+  virtual Status CreateUser(const User& user) = 0;
+  virtual Result<User> GetUser(const std::string& id) = 0;
+  virtual Result<User> FindUserByName(const std::string& user_name) = 0;
+  virtual Result<std::vector<User>> ListUsers(int offset, int limit) = 0;
+  virtual Status UpdateUser(const User& user) = 0;  // by id; kNotFound if absent
+  virtual Status DeleteUser(const std::string& id) = 0;
+};
+
+class AppStore {
+ public:
+  virtual ~AppStore() = default;
+  virtual Status CreateApp(const App& app) = 0;
+  virtual Result<App> GetApp(const std::string& id) = 0;
+  virtual Result<App> FindAppByClientId(const std::string& client_id) = 0;
+  virtual Result<std::vector<App>> ListApps(int offset, int limit) = 0;
+  virtual Status UpdateApp(const App& app) = 0;  // by id; kNotFound if absent
+  virtual Status DeleteApp(const std::string& id) = 0;
+};
+
+class CertificateStore {
+ public:
+  virtual ~CertificateStore() = default;
+  virtual Status PutCertificate(CertificateKind kind, const CertificateRecord& cert) = 0;
+  virtual Result<CertificateRecord> GetCertificate(CertificateKind kind, const std::string& alias) = 0;
+  virtual Result<std::vector<CertificateRecord>> ListCertificates(CertificateKind kind) = 0;
+  virtual Status DeleteCertificate(CertificateKind kind, const std::string& alias) = 0;
+};
+
+class SigningKeyStore {
+ public:
+  virtual ~SigningKeyStore() = default;
+  virtual Status AddSigningKey(const SigningKeyRecord& key) = 0;
+  // All keys, newest first.
+  virtual Result<std::vector<SigningKeyRecord>> ListSigningKeys() = 0;
+  // Marks every active key other than `active_kid` retired at `now`, published until
+  // `publish_until`; one transaction, so there is always exactly one active key.
+  virtual Status RetireOtherKeys(const std::string& active_kid, int64_t now, int64_t publish_until) = 0;
+};
+
+class TrustTokenIssuerStore {
+ public:
+  virtual ~TrustTokenIssuerStore() = default;
+  virtual Status PutTrustTokenIssuer(const TrustTokenIssuerRecord& issuer) = 0;
+  virtual Result<TrustTokenIssuerRecord> GetTrustTokenIssuer(const std::string& issuer) = 0;
+  virtual Result<std::vector<TrustTokenIssuerRecord>> ListTrustTokenIssuers() = 0;
+  virtual Status DeleteTrustTokenIssuer(const std::string& issuer) = 0;
+};
+
+// RFC 7523 3 item 7: the set of used (issuer, jti) pairs, kept until the assertion expires.
+class ReplayStore {
+ public:
+  virtual ~ReplayStore() = default;
+  // Records (issuer, jti) in one atomic insert. Returns true if it was new, false if it was
+  // already recorded (a replay). Never a look-up followed by an insert: two concurrent calls with
+  // the same pair, on any nodes sharing the store, see exactly one true.
+  virtual Result<bool> ConsumeJti(const std::string& issuer, const std::string& jti, int64_t expires_at) = 0;
+  // True if recorded and not yet purged (for diagnostics; never for the decision itself).
+  virtual Result<bool> IsJtiUsed(const std::string& issuer, const std::string& jti) = 0;
+  // Deletes up to `limit` pairs whose expires_at < now; returns how many.
+  virtual Result<int> PurgeExpiredJtis(int64_t now, int limit) = 0;
+};
+
+class RevocationStore {
+ public:
+  virtual ~RevocationStore() = default;
+  // Idempotent.
+  virtual Status RevokeToken(const std::string& jti, int64_t expires_at) = 0;
+  virtual Result<bool> IsRevoked(const std::string& jti) = 0;
+  virtual Result<int> PurgeExpiredRevocations(int64_t now, int limit) = 0;
+};
+
+class AuditStore {
+ public:
+  virtual ~AuditStore() = default;
+  virtual Status AppendAudit(const AuditEvent& event) = 0;
+  // Newest first.
+  virtual Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) = 0;
+};
+
+// Everything a node needs, from one backend.
+class Store : public UserStore,
+              public AppStore,
+              public CertificateStore,
+              public SigningKeyStore,
+              public TrustTokenIssuerStore,
+              public ReplayStore,
+              public RevocationStore,
+              public AuditStore {
+ public:
+  // OK while the database answers (for /ready).
+  virtual Status Ping() = 0;
+};
+
+}  // namespace tessera::store
+
+#endif  // TESSERA_STORE_STORE_H_
