@@ -1,0 +1,90 @@
+// The transport-neutral HTTP request and response that handlers see.
+//
+// Handlers include this header (and router.h, form.h, metrics.h) only: no Boost.Beast or Asio
+// type appears here, so handler files compile quickly and can be tested without a socket.
+//
+// Example:
+//   Response Health(Request& request) {
+//     auto accept = request.Header("accept");          // names are lower-case
+//     return Response::Json(200, R"({"status":"ok"})");
+//   }
+//
+// Thread safety: plain values. The server builds one Request per HTTP request and hands it to
+// exactly one handler call on one thread; nothing is shared.
+#ifndef TESSERA_HTTP_REQUEST_H_
+#define TESSERA_HTTP_REQUEST_H_
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tessera::http {
+
+// The name of the response header that carries the request id (ecid) assigned by the server.
+inline constexpr std::string_view kEcidHeader = "X-Tessera-Ecid";
+
+struct Request {
+  std::string method;  // "GET", "POST", ... exactly as sent (methods are case-sensitive)
+  std::string target;  // the raw request-target
+  std::string path;    // target up to the first '?', raw (not percent-decoded)
+  std::string query;   // target after the first '?', raw; empty when there is none
+  // Header fields in arrival order; names lower-cased, values with surrounding whitespace
+  // removed. Repeated fields appear repeatedly (see HeaderCount).
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;            // the whole body (already de-chunked), within the route's limit
+  std::string remote_address;  // peer IP address in text form ("127.0.0.1", "::1")
+  std::string ecid;            // request id assigned by the server, echoed as kEcidHeader
+  // Path parameters captured by the route pattern ("{id}" -> params["id"]), percent-decoded
+  // (RFC 3986: %XX only; '+' stays '+').
+  std::map<std::string, std::string> params;
+  bool tls = false;  // true when the request arrived over HTTPS
+
+  // The first value of header `lower_name` (which must be lower-case), or nullopt if absent.
+  // The view points into `headers` and is valid while `headers` is unchanged.
+  std::optional<std::string_view> Header(std::string_view lower_name) const;
+  // How many times header `lower_name` occurs (a credential header sent twice is suspicious).
+  std::size_t HeaderCount(std::string_view lower_name) const;
+};
+
+struct Response {
+  int status = 200;  // 100..999; anything else is answered as 500 by the server
+  std::string content_type = "application/json";  // empty: no Content-Type header
+  // Extra header fields, sent as given. The server sets Content-Length, Connection and
+  // kEcidHeader itself and drops a field here with those names, or with CR, LF or NUL in it.
+  // "Cache-Control: no-store" is the handler's job where the contract asks for it.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  // A response with Content-Type "application/json"; `body` must already be JSON.
+  static Response Json(int status, std::string body);
+  // A response with Content-Type "text/plain; charset=utf-8".
+  static Response Text(int status, std::string body);
+
+  // Appends header `name: value` and returns *this, for chaining.
+  Response& AddHeader(std::string name, std::string value);
+};
+
+// Handles one request. Runs synchronously on one of the server's threads and may block (a
+// database call): size ServerOptions::threads for the expected blocking. It may throw; the
+// server answers 500 {"error":"server_error","ecid":...} and logs the exception.
+using Handler = std::function<Response(Request&)>;
+
+// Per-route limits, applied before the body is read.
+struct RouteOptions {
+  // Largest accepted body; a larger one is answered 413 without being read whole. The server's
+  // ServerOptions::max_body_bytes caps this value.
+  std::size_t max_body_bytes = 64 * 1024;
+};
+
+// `s` as a JSON string literal, quotes included, with the escapes RFC 8259 requires.
+// A small helper for error bodies built without a JSON library.
+std::string JsonQuote(std::string_view s);
+
+}  // namespace tessera::http
+
+#endif  // TESSERA_HTTP_REQUEST_H_

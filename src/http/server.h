@@ -1,0 +1,97 @@
+// The HTTP/1.1 (and HTTPS) server: Boost.Beast on one Asio io_context, one C++20 coroutine per
+// connection on its own strand, handlers from a Router.
+//
+// Per connection: optional TLS handshake (TLS 1.2+ only), then requests in a keep-alive loop.
+// Each request's header is read first, under max_header_bytes (431 past it); then the route is
+// looked up and its RouteOptions::max_body_bytes (capped by ServerOptions::max_body_bytes)
+// bounds the body before any of it is read: a declared Content-Length over the limit is
+// answered 413 at once, a chunked body is cut off at the limit with 413. Malformed requests
+// (bad request line, conflicting Content-Length, Transfer-Encoding other than "chunked", bad
+// chunking) are answered 400. 413, 431, 400 and 408 close the connection. Every read and the
+// TLS handshake have a deadline (read_timeout; idle_timeout while waiting between keep-alive
+// requests), so a slow client holds a coroutine's memory, never a thread.
+//
+// Every response carries "X-Tessera-Ecid: <request id>" (Request::ecid). A handler exception
+// becomes 500 {"error":"server_error","ecid":"..."} and is logged. Each request is logged on
+// one spdlog line (ecid, method, route pattern, status, duration; never bodies nor
+// Authorization) and, given a Metrics, counted in tessera_http_requests_total{route,method,
+// status} and timed in tessera_http_request_duration_seconds{route,method}.
+//
+// Example:
+//   Router router;
+//   router.Add("GET", "/health", Health);
+//   Server server({.host = "127.0.0.1", .port = 8080, .stop_on_signals = true},
+//                 std::move(router), &metrics);
+//   if (Status s = server.Start(); !s.ok()) return Fail(s);
+//   server.Wait();   // until SIGTERM/SIGINT or Stop()
+//
+// Thread safety: Start, Stop and Wait may be called from any thread; Stop may be called from
+// a handler or several times. Wait must be called by one thread at a time and not from a
+// handler (it joins the server's threads).
+#ifndef TESSERA_HTTP_SERVER_H_
+#define TESSERA_HTTP_SERVER_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/metrics.h"
+#include "http/router.h"
+#include "tessera/status.h"
+
+namespace tessera::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // an IP address to bind (IPv4 or IPv6)
+  uint16_t port = 8080;            // 0 = pick a free port (see Server::port())
+  int threads = 0;                 // threads running the io_context and handlers; 0 = cores
+  // Both set: serve HTTPS only (TLS 1.2 and 1.3, forward-secret AEAD ciphers). PEM files; the
+  // certificate file may hold the chain.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::size_t max_header_bytes = 16 * 1024;  // request line + fields; 431 past it
+  std::size_t max_body_bytes = 1024 * 1024;  // absolute cap over every route's limit; 413
+  std::chrono::seconds read_timeout{30};     // for each request's header, body, TLS handshake
+  std::chrono::seconds idle_timeout{60};     // waiting for the next keep-alive request
+  std::size_t max_connections = 10000;       // more are accepted and closed at once
+  bool stop_on_signals = false;              // Start installs SIGINT/SIGTERM -> Stop()
+  bool access_log = true;                    // one info line per request via spdlog
+};
+
+class Server {
+ public:
+  // `metrics`, when given, must outlive the Server.
+  Server(ServerOptions options, Router router, Metrics* metrics = nullptr);
+  // Stops and waits.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Loads the TLS files if set, binds, listens and starts the threads; returns once the
+  // listener accepts. Errors: kInvalidArgument for a bad host or unreadable TLS files (with
+  // the OpenSSL reason), kUnavailable when the address cannot be bound (in use, no
+  // permission), kFailedPrecondition when called twice.
+  Status Start();
+
+  // The bound port (useful with port 0); 0 before Start.
+  uint16_t port() const;
+
+  // Graceful stop, without blocking: stops accepting, lets requests in progress finish (their
+  // responses are sent with "Connection: close"), closes connections waiting for a request.
+  // Connections in the middle of reading a request end at the latest at their read deadline.
+  void Stop();
+
+  // Blocks until the server has stopped (Stop was called or a signal arrived) and every
+  // connection and thread has ended. Returns at once if never started.
+  void Wait();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tessera::http
+
+#endif  // TESSERA_HTTP_SERVER_H_
