@@ -1,0 +1,49 @@
+// AuditLog: records every issuance, rejection and admin action without putting a database write
+// on the request's critical path.
+//
+// Record() queues the event; one background thread appends queued events to the AuditStore in
+// order. When the queue holds `max_queued` events, Record() writes synchronously instead, so no
+// event is ever dropped. Flush() waits (at most 5 s) until everything queued so far is written; the destructor
+// flushes. Events queued but not yet written when the process is killed are lost: at most the
+// last few milliseconds of audit (the jti itself is written synchronously, never here).
+//
+// Thread safety: Record and Flush may be called concurrently.
+#ifndef TESSERA_OAUTH_AUDIT_H_
+#define TESSERA_OAUTH_AUDIT_H_
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "store/store.h"
+
+namespace tessera::oauth {
+
+class AuditLog {
+ public:
+  explicit AuditLog(store::AuditStore& store, std::size_t max_queued = 10000);
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  void Record(store::AuditEvent event);
+  void Flush();
+
+ private:
+  void Run();
+
+  store::AuditStore& store_;
+  const std::size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable drained_;
+  std::deque<store::AuditEvent> queue_;  // GUARDED_BY(mu_)
+  std::size_t in_flight_ = 0;            // GUARDED_BY(mu_)
+  bool stop_ = false;                    // GUARDED_BY(mu_)
+  std::thread worker_;
+};
+
+}  // namespace tessera::oauth
+
+#endif  // TESSERA_OAUTH_AUDIT_H_

@@ -1,0 +1,46 @@
+// DomainConfig: the identity domain's policy knobs, with the contract's defaults.
+#ifndef TESSERA_OAUTH_CONFIG_H_
+#define TESSERA_OAUTH_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::oauth {
+
+inline constexpr char kGrantClientCredentials[] = "client_credentials";
+inline constexpr char kGrantJwtBearer[] = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+inline constexpr char kClientAssertionTypeJwt[] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+inline constexpr char kScopeMyScopes[] = "urn:opc:idm:__myscopes__";
+inline constexpr char kScopeExpiryPrefix[] = "urn:opc:resource:expiry=";
+inline constexpr char kOracleAudience[] = "https://identity.oraclecloud.com/";
+inline constexpr int64_t kMinTokenLifetime = 60;
+inline constexpr int64_t kMaxTokenLifetime = 31556952;  // contract section 4
+
+struct DomainConfig {
+  std::string issuer = "http://127.0.0.1:8080";  // "iss" of every token minted; no trailing slash
+  std::vector<std::string> extra_audiences;      // accepted assertion audiences besides the defaults
+  bool accept_default_audiences = true;          // issuer, token endpoint, identity.oraclecloud.com
+  int64_t clock_skew = 30;
+  int64_t max_assertion_lifetime = 3600;
+  int64_t default_token_lifetime = 3600;
+  int64_t trust_token_lifetime = 14400;
+  int64_t cache_ttl_seconds = 5;  // staleness bound of per-node caches
+
+  std::string TokenEndpoint() const { return issuer + "/oauth2/v1/token"; }
+
+  // Contract section 2 rule 5: the issuer URL (with or without trailing slash), the token
+  // endpoint URL, and https://identity.oraclecloud.com/ (with or without slash), plus extras.
+  std::vector<std::string> AcceptedAudiences() const {
+    std::vector<std::string> out;
+    if (accept_default_audiences) {
+      out = {issuer, issuer + "/", TokenEndpoint(), kOracleAudience, "https://identity.oraclecloud.com"};
+    }
+    out.insert(out.end(), extra_audiences.begin(), extra_audiences.end());
+    return out;
+  }
+};
+
+}  // namespace tessera::oauth
+
+#endif  // TESSERA_OAUTH_CONFIG_H_

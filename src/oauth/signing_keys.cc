@@ -1,0 +1,144 @@
+#include "oauth/signing_keys.h"
+
+#include "jose/base64url.h"
+#include "jose/jwk.h"
+#include "jose/keyio.h"
+
+namespace tessera::oauth {
+namespace {
+
+jose::KeyType KeyTypeFor(jose::Algorithm alg) {
+  switch (jose::FamilyOf(alg)) {
+    case jose::AlgorithmFamily::kEcdsa:
+      return jose::KeyType::kEc;
+    case jose::AlgorithmFamily::kEdDsa:
+      return jose::KeyType::kEd25519;
+    default:
+      return jose::KeyType::kRsa;
+  }
+}
+
+Result<std::shared_ptr<const LoadedKey>> Load(const store::SigningKeyRecord& rec) {
+  auto loaded = std::make_shared<LoadedKey>();
+  std::optional<jose::Algorithm> alg = jose::AlgorithmFromName(rec.alg);
+  if (!alg) return Status::Internal("signing key " + rec.kid + " has unknown alg " + rec.alg);
+  loaded->kid = rec.kid;
+  loaded->alg = *alg;
+  TESSERA_ASSIGN_OR_RETURN(jose::Key key, jose::LoadPrivateKey(rec.private_pem));
+  TESSERA_ASSIGN_OR_RETURN(loaded->key, key.RestrictTo({*alg}));
+  TESSERA_ASSIGN_OR_RETURN(loaded->public_key, loaded->key.PublicKey());
+  TESSERA_ASSIGN_OR_RETURN(loaded->jwk, jose::PublicJwk(loaded->public_key, rec.kid));
+  if (!rec.cert_der.empty()) {
+    loaded->x5t = jose::X5tOf(rec.cert_der);
+    loaded->x5t_s256 = jose::X5tS256Of(rec.cert_der);
+    loaded->jwk["x5t"] = loaded->x5t;
+    loaded->jwk["x5t#S256"] = loaded->x5t_s256;
+    loaded->jwk["x5c"] = jose::Json::array({jose::Base64Encode(rec.cert_der)});
+  }
+  loaded->active = rec.retired_at == 0;
+  loaded->publish_until = rec.publish_until;
+  return std::shared_ptr<const LoadedKey>(std::move(loaded));
+}
+
+}  // namespace
+
+SigningKeys::SigningKeys(store::SigningKeyStore& store, const Clock& clock, SigningKeyOptions options)
+    : store_(store), clock_(clock), options_(options) {}
+
+Result<store::SigningKeyRecord> SigningKeys::NewKeyRecord() {
+  const jose::KeyType type = KeyTypeFor(options_.alg);
+  TESSERA_ASSIGN_OR_RETURN(jose::Key key, jose::GenerateKey(type, type == jose::KeyType::kEc ? 256 : 2048));
+  TESSERA_ASSIGN_OR_RETURN(jose::Key pinned, key.RestrictTo({options_.alg}));
+  const int64_t now = clock_.NowSeconds();
+  TESSERA_ASSIGN_OR_RETURN(jose::Certificate cert,
+                           jose::MakeSelfSignedCertificate(pinned, "CN=Tessera token signing", 3650, now));
+  store::SigningKeyRecord rec;
+  TESSERA_ASSIGN_OR_RETURN(rec.kid, jose::JwkThumbprint(pinned));
+  rec.alg = std::string(jose::AlgorithmName(options_.alg));
+  TESSERA_ASSIGN_OR_RETURN(rec.private_pem, jose::PrivateKeyToPem(pinned));
+  rec.cert_der = cert.der;
+  rec.created_at = now;
+  return rec;
+}
+
+Result<std::shared_ptr<const SigningKeys::Snapshot>> SigningKeys::Current(bool force) {
+  {
+    std::lock_guard lock(mu_);
+    if (!force && snapshot_ && clock_.NowSeconds() - snapshot_->loaded_at < options_.refresh_seconds) {
+      return snapshot_;
+    }
+  }
+  Result<std::vector<store::SigningKeyRecord>> recs = store_.ListSigningKeys();
+  if (!recs.ok()) {
+    // Keep signing with what we have while the store is briefly away; the jti write will fail
+    // anyway, so no token is issued without the store.
+    std::lock_guard lock(mu_);
+    if (snapshot_) return snapshot_;
+    return recs.status();
+  }
+  auto snap = std::make_shared<Snapshot>();
+  const int64_t now = clock_.NowSeconds();
+  for (const auto& rec : *recs) {
+    if (rec.retired_at != 0 && rec.publish_until < now) continue;  // no token it signed is alive
+    TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const LoadedKey> k, Load(rec));
+    if (k->active && !snap->active) snap->active = k;
+    snap->keys.push_back(std::move(k));
+  }
+  snap->loaded_at = now;
+  std::shared_ptr<const Snapshot> value = snap;
+  std::lock_guard lock(mu_);
+  snapshot_ = value;
+  return value;
+}
+
+Status SigningKeys::EnsureActiveKey() {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snap, Current(true));
+  if (snap->active) return Status::Ok();
+  TESSERA_ASSIGN_OR_RETURN(store::SigningKeyRecord rec, NewKeyRecord());
+  TESSERA_RETURN_IF_ERROR(store_.AddSigningKey(rec));
+  TESSERA_RETURN_IF_ERROR(store_.RetireOtherKeys(rec.kid, rec.created_at, rec.created_at + options_.max_token_lifetime));
+  return Current(true).status();
+}
+
+Result<std::shared_ptr<const LoadedKey>> SigningKeys::Active() {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snap, Current(false));
+  if (!snap->active) return Status::FailedPrecondition("no active signing key");
+  return snap->active;
+}
+
+Result<std::shared_ptr<const LoadedKey>> SigningKeys::Find(const std::string& kid) {
+  for (bool force : {false, true}) {
+    TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snap, Current(force));
+    for (const auto& k : snap->keys) {
+      if (k->kid == kid) return k;
+    }
+  }
+  return Status::NotFound("no published signing key with kid " + kid.substr(0, 64));
+}
+
+Result<std::string> SigningKeys::JwksJson() {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snap, Current(false));
+  jose::Json keys = jose::Json::array();
+  for (const auto& k : snap->keys) keys.push_back(k->jwk);
+  return jose::DumpCompact(jose::Json{{"keys", keys}});
+}
+
+Result<std::string> SigningKeys::Rotate() {
+  TESSERA_ASSIGN_OR_RETURN(store::SigningKeyRecord rec, NewKeyRecord());
+  TESSERA_RETURN_IF_ERROR(store_.AddSigningKey(rec));
+  TESSERA_RETURN_IF_ERROR(store_.RetireOtherKeys(rec.kid, rec.created_at, rec.created_at + options_.max_token_lifetime));
+  TESSERA_RETURN_IF_ERROR(Current(true).status());
+  return rec.kid;
+}
+
+Result<std::string> SigningKeys::Sign(const jose::Json& claims) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const LoadedKey> k, Active());
+  jose::Json header = {{"kid", k->kid}, {"typ", "JWT"}};
+  if (!k->x5t.empty()) {
+    header["x5t"] = k->x5t;
+    header["x5t#S256"] = k->x5t_s256;
+  }
+  return jose::SignJwt(claims, k->key, k->alg, header);
+}
+
+}  // namespace tessera::oauth

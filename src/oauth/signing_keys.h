@@ -1,0 +1,81 @@
+// SigningKeys: the identity domain's token-signing keys, their rotation and their JWKS.
+//
+// Exactly one key is active; it signs every access token and trust token this node mints.
+// Retired keys stay published in the JWKS until `publish_until` (the retirement time plus the
+// longest lifetime a token can have), so every token they signed stays verifiable until it
+// expires (contract section 3). Keys are named by their RFC 7638 thumbprint (kid), carry a
+// self-signed certificate (so tokens carry x5t and x5t#S256), and are parsed once per refresh,
+// never per request. Every node re-reads the key table at most `refresh_seconds` after its last
+// read, which bounds how long a rotation on another node takes to be seen here.
+//
+// Thread safety: all methods may be called concurrently.
+#ifndef TESSERA_OAUTH_SIGNING_KEYS_H_
+#define TESSERA_OAUTH_SIGNING_KEYS_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "jose/jws.h"
+#include "jose/key.h"
+#include "store/store.h"
+
+namespace tessera::oauth {
+
+struct SigningKeyOptions {
+  jose::Algorithm alg = jose::Algorithm::kRS256;  // RS256, ES256 or EdDSA
+  int64_t refresh_seconds = 5;
+  int64_t max_token_lifetime = 31556952;  // how long a retired key must stay published
+};
+
+struct LoadedKey {
+  std::string kid;
+  jose::Algorithm alg;
+  jose::Key key;         // private; pinned to alg
+  jose::Key public_key;  // pinned to alg
+  std::string x5t, x5t_s256;
+  jose::Json jwk;        // public JWK with kid, alg, use, x5t, x5t#S256, x5c
+  bool active = false;
+  int64_t publish_until = 0;
+};
+
+class SigningKeys {
+ public:
+  SigningKeys(store::SigningKeyStore& store, const Clock& clock, SigningKeyOptions options);
+
+  // Creates a key if none is active (first start). Idempotent.
+  Status EnsureActiveKey();
+  // The active key (refreshing from the store when due). kUnavailable if the store is down and
+  // nothing was ever loaded; kFailedPrecondition if no key is active.
+  Result<std::shared_ptr<const LoadedKey>> Active();
+  // A published key by kid (active or retired, not past publish_until).
+  Result<std::shared_ptr<const LoadedKey>> Find(const std::string& kid);
+  // {"keys":[...]} of every published key.
+  Result<std::string> JwksJson();
+  // A new active key; the old ones are retired and stay published. Returns the new kid.
+  Result<std::string> Rotate();
+
+  // Signs `claims` with the active key; header alg, kid, typ "JWT", x5t, x5t#S256.
+  Result<std::string> Sign(const jose::Json& claims);
+
+ private:
+  struct Snapshot {
+    std::vector<std::shared_ptr<const LoadedKey>> keys;
+    std::shared_ptr<const LoadedKey> active;
+    int64_t loaded_at = 0;
+  };
+  Result<std::shared_ptr<const Snapshot>> Current(bool force);
+  Result<store::SigningKeyRecord> NewKeyRecord();
+
+  store::SigningKeyStore& store_;
+  const Clock& clock_;
+  const SigningKeyOptions options_;
+  std::mutex mu_;
+  std::shared_ptr<const Snapshot> snapshot_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace tessera::oauth
+
+#endif  // TESSERA_OAUTH_SIGNING_KEYS_H_

@@ -1,0 +1,299 @@
+#include "oauth/token_service.h"
+
+#include <algorithm>
+
+#include "common/random.h"
+#include "jose/claims.h"
+#include "jose/jws.h"
+#include "oauth/secrets.h"
+
+namespace tessera::oauth {
+namespace {
+
+Rejection Reject(Reason r, std::string detail, bool client_assertion = false) {
+  return Rejection{r, std::move(detail), client_assertion};
+}
+
+const std::string* FormValue(const ClientRequest& req, const char* name) {
+  auto it = req.form.find(name);
+  return it == req.form.end() ? nullptr : &it->second;
+}
+
+bool Has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+Reason StoreReason(const Status& s) {
+  return s.code() == StatusCode::kUnavailable ? Reason::kStoreUnavailable : Reason::kInternal;
+}
+
+}  // namespace
+
+TokenService::TokenService(store::Store& store, Directory& directory, SigningKeys& keys, AuditLog& audit,
+                           const DomainConfig& config, const Clock& clock)
+    : store_(store),
+      directory_(directory),
+      keys_(keys),
+      audit_(audit),
+      config_(config),
+      clock_(clock),
+      validator_(directory, config, clock) {}
+
+std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(const ClientRequest& req) const {
+  if (req.bad_authorization) {
+    return Reject(Reason::kBadAuthorizationHeader, "Authorization header is not valid HTTP Basic");
+  }
+  const std::string* form_id = FormValue(req, "client_id");
+  const std::string* form_secret = FormValue(req, "client_secret");
+  const std::string* assertion_type = FormValue(req, "client_assertion_type");
+  const std::string* assertion = FormValue(req, "client_assertion");
+  const int methods = (req.basic ? 1 : 0) + (form_secret ? 1 : 0) + ((assertion || assertion_type) ? 1 : 0);
+  // RFC 6749 2.3: "The client MUST NOT use more than one authentication method in each request."
+  if (methods > 1) return Reject(Reason::kMultipleClientAuthentication, "more than one client authentication method");
+  if (methods == 0) return Reject(Reason::kNoClientAuthentication, "no client authentication");
+
+  if (assertion || assertion_type) {
+    if (!assertion_type || *assertion_type != kClientAssertionTypeJwt) {
+      return Reject(Reason::kUnknownClientAssertionType, "client_assertion_type must be " + std::string(kClientAssertionTypeJwt));
+    }
+    if (!assertion) return Reject(Reason::kMissingParameter, "client_assertion missing");
+    // The unverified iss only picks the app whose certificates may verify it (ATTACKS step 7).
+    Result<std::pair<jose::Json, jose::Json>> peek = jose::DecodeUnverified(*assertion);
+    std::string unverified_iss;
+    if (peek.ok()) {
+      if (auto it = peek->second.find("iss"); it != peek->second.end() && it->is_string()) unverified_iss = *it;
+    }
+    if (unverified_iss.empty()) return Reject(Reason::kAssertionMalformed, "client assertion without iss", true);
+    if (form_id && *form_id != unverified_iss) {
+      return Reject(Reason::kClientIdMismatch, "client_id does not match the client assertion's iss");
+    }
+    Result<std::shared_ptr<const store::App>> app = directory_.FindClient(unverified_iss);
+    if (!app.ok()) {
+      if (app.status().code() == StatusCode::kNotFound) return Reject(Reason::kUnknownClient, "unknown client " + unverified_iss.substr(0, 128));
+      return Reject(StoreReason(app.status()), app.status().message());
+    }
+    AssertionResult result = validator_.Validate(*assertion, **app, AssertionKind::kClientAuthentication);
+    if (auto* r = std::get_if<Rejection>(&result)) return *r;
+    if (!(*app)->active) return Reject(Reason::kClientInactive, "client " + unverified_iss + " is not active");
+    auto& v = std::get<ValidatedAssertion>(result);
+    AuthenticatedClient out{*app, std::nullopt};
+    if (!v.jti.empty()) out.assertion_jti = PendingJti{v.issuer, v.jti, v.expires_at};
+    return out;
+  }
+
+  const bool basic = req.basic.has_value();
+  const std::string& id = basic ? req.basic->client_id : (form_id ? *form_id : std::string());
+  const std::string& secret = basic ? req.basic->client_secret : *form_secret;
+  if (id.empty()) return Reject(Reason::kMissingParameter, "client_id missing");
+  // RFC 7521 4.2: a client_id parameter, if present, must identify the same client.
+  if (basic && form_id && *form_id != id) return Reject(Reason::kClientIdMismatch, "client_id does not match the Basic credentials");
+  Result<std::shared_ptr<const store::App>> app = directory_.FindClient(id);
+  if (!app.ok()) {
+    if (app.status().code() == StatusCode::kNotFound) return Reject(Reason::kUnknownClient, "unknown client " + id.substr(0, 128));
+    return Reject(StoreReason(app.status()), app.status().message());
+  }
+  if ((*app)->secret_hash.empty()) return Reject(Reason::kClientAssertionNoSecretAuth, "client " + id + " has no secret");
+  if (!VerifySecret(secret, (*app)->secret_hash)) return Reject(Reason::kBadClientSecret, "wrong secret for client " + id);
+  // Only after the secret matched: an inactive app is not told apart from a wrong secret before.
+  if (!(*app)->active) return Reject(Reason::kClientInactive, "client " + id + " is not active");
+  return AuthenticatedClient{*app, std::nullopt};
+}
+
+std::optional<Rejection> TokenService::RecordJti(const PendingJti& p, bool client_assertion) const {
+  {
+    // RFC 7523 3 item 7, ATTACKS H1/H2: one atomic insert keyed by (iss, jti), kept until exp
+    // plus the skew; false means it was already there.
+    Result<bool> fresh = store_.ConsumeJti(p.issuer, p.jti, p.expires_at + config_.clock_skew);
+    if (!fresh.ok()) return Reject(StoreReason(fresh.status()), "recording the jti: " + fresh.status().message());
+    if (!*fresh) {
+      return Reject(Reason::kAssertionJtiReplayed,
+                    "assertion jti was already used (jti '" + p.jti.substr(0, 64) + "' of issuer " + p.issuer + ")",
+                    client_assertion);
+    }
+  }
+  return std::nullopt;
+}
+
+Outcome TokenService::Finish(const ClientRequest& req, const std::string& client_id, const std::string& subject,
+                             const std::string& grant, Outcome outcome) {
+  store::AuditEvent e;
+  e.time = clock_.NowSeconds();
+  e.ecid = req.ecid;
+  e.client_id = client_id.substr(0, 256);
+  e.subject = subject.substr(0, 256);
+  e.grant = grant.substr(0, 128);
+  if (outcome.rejection) {
+    e.outcome = "rejected";
+    e.reason = std::string(ReasonCode(outcome.rejection->reason)) + ": " + outcome.rejection->detail;
+  } else {
+    e.outcome = "issued";
+  }
+  audit_.Record(std::move(e));
+  return outcome;
+}
+
+Result<std::string> TokenService::Mint(const store::App& client, const GrantedScopes& scopes, const std::string& subject,
+                                       bool user, const std::string& user_id, const char* gtp, int64_t now) {
+  jose::Json claims = jose::Json::object();
+  claims["iss"] = config_.issuer;
+  claims["sub"] = subject;
+  claims["sub_type"] = user ? "user" : "client";
+  std::vector<std::string> aud = scopes.audiences;
+  if (aud.empty() || scopes.admin) aud.push_back(config_.issuer);
+  if (aud.size() == 1) {
+    claims["aud"] = aud.front();
+  } else {
+    claims["aud"] = aud;
+  }
+  claims["scope"] = scopes.TokenScope();
+  claims["client_id"] = client.client_id;
+  claims["client_name"] = client.display_name;
+  if (user) claims["user_id"] = user_id;
+  claims["tok_type"] = "AT";
+  claims["gtp"] = gtp;
+  claims["iat"] = now;
+  claims["exp"] = now + scopes.lifetime;
+  claims["jti"] = RandomUuid();
+  return keys_.Sign(claims);
+}
+
+Outcome TokenService::Token(const ClientRequest& req) {
+  const bool basic = req.basic.has_value();
+  const std::string* grant = FormValue(req, "grant_type");
+  const std::string grant_name = grant ? *grant : "";
+  auto auth = Authenticate(req);
+  if (auto* r = std::get_if<Rejection>(&auth)) {
+    std::string who = req.basic ? req.basic->client_id : (FormValue(req, "client_id") ? *FormValue(req, "client_id") : "");
+    return Finish(req, who, "", grant_name, Outcome::Fail(*r, basic));
+  }
+  AuthenticatedClient& client = std::get<AuthenticatedClient>(auth);
+  const store::App& app = *client.app;
+  auto fail = [&](Rejection r, const std::string& subject = "") {
+    return Finish(req, app.client_id, subject, grant_name, Outcome::Fail(std::move(r), basic));
+  };
+  if (!grant) return fail(Reject(Reason::kMissingParameter, "grant_type missing"));
+  const bool is_cc = *grant == kGrantClientCredentials;
+  const bool is_jwt = *grant == kGrantJwtBearer;
+  if (!is_cc && !is_jwt) return fail(Reject(Reason::kUnsupportedGrantType, "grant_type " + grant->substr(0, 128) + " is not supported"));
+  if (!Has(app.allowed_grants, *grant)) {
+    return fail(Reject(Reason::kGrantNotAllowed, "grant " + *grant + " is not among the allowed grants of client " + app.client_id));
+  }
+
+  std::optional<PendingJti> user_jti;
+  std::string subject = app.client_id;
+  std::string user_id;
+  if (is_jwt) {
+    const std::string* assertion = FormValue(req, "assertion");
+    if (!assertion) return fail(Reject(Reason::kMissingParameter, "assertion missing"));
+    AssertionResult result = validator_.Validate(*assertion, app, AssertionKind::kUserGrant);
+    if (auto* r = std::get_if<Rejection>(&result)) return fail(*r);
+    auto& v = std::get<ValidatedAssertion>(result);
+    subject = v.user->user_name;
+    user_id = v.user->id;
+    if (!v.jti.empty()) user_jti = PendingJti{v.issuer, v.jti, v.expires_at};
+  }
+
+  Result<std::shared_ptr<const std::vector<ResourceView>>> resources = directory_.Resources();
+  if (!resources.ok()) return fail(Reject(StoreReason(resources.status()), resources.status().message()), subject);
+  const std::string* scope = FormValue(req, "scope");
+  ScopeResult scopes = ResolveScopes(scope ? std::optional<std::string>(*scope) : std::nullopt, app, **resources, config_);
+  if (auto* r = std::get_if<Rejection>(&scopes)) return fail(*r, subject);
+  GrantedScopes& granted = std::get<GrantedScopes>(scopes);
+
+  // Last: record the jti(s), so a request rejected for any other reason never burns one.
+  if (client.assertion_jti) {
+    if (auto r = RecordJti(*client.assertion_jti, true)) return fail(*r, subject);
+  }
+  if (user_jti) {
+    if (auto r = RecordJti(*user_jti, false)) return fail(*r, subject);
+  }
+
+  const int64_t now = clock_.NowSeconds();
+  Result<std::string> token = Mint(app, granted, subject, is_jwt, user_id, is_jwt ? "jwt" : "cc", now);
+  if (!token.ok()) {
+    return fail(Reject(token.status().code() == StatusCode::kUnavailable ? Reason::kStoreUnavailable : Reason::kInternal,
+                       "minting: " + token.status().message()),
+                subject);
+  }
+  jose::Json body = {{"access_token", *token}, {"token_type", "Bearer"}, {"expires_in", granted.lifetime}};
+  const std::string response_scope = granted.ResponseScope();
+  if (!scope || *scope != response_scope) body["scope"] = response_scope;
+  return Finish(req, app.client_id, subject, grant_name, Outcome::Ok(jose::DumpCompact(body), basic));
+}
+
+Result<AccessTokenInfo> TokenService::VerifyAccessToken(std::string_view token) {
+  TESSERA_ASSIGN_OR_RETURN(jose::Jws jws, jose::ParseJwt(token));
+  if (!jws.kid) return Status::InvalidArgument("token has no kid");
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const LoadedKey> key, keys_.Find(*jws.kid));
+  TESSERA_RETURN_IF_ERROR(jose::Verify(jws, key->public_key));
+  const jose::Json& c = jws.claims;
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> iss, jose::StringClaim(c, "iss"));
+  if (!iss || *iss != config_.issuer) return Status::InvalidArgument("token not issued by " + config_.issuer);
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> tok_type, jose::StringClaim(c, "tok_type"));
+  if (!tok_type || *tok_type != "AT") return Status::InvalidArgument("not an access token");
+  jose::TimeRules rules;
+  rules.now = clock_.NowSeconds();
+  rules.skew = 0;  // our own clock minted it
+  rules.max_lifetime = 0;
+  TESSERA_RETURN_IF_ERROR(jose::CheckTimes(c, rules));
+  AccessTokenInfo info;
+  info.claims = c;
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> jti, jose::StringClaim(c, "jti"));
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> client_id, jose::StringClaim(c, "client_id"));
+  if (!jti || !client_id) return Status::InvalidArgument("token lacks jti or client_id");
+  info.jti = *jti;
+  info.client_id = *client_id;
+  info.exp = jose::NumericDateClaim(c, "exp").value().value_or(0);
+  TESSERA_ASSIGN_OR_RETURN(bool revoked, store_.IsRevoked(info.jti));
+  if (revoked) return Status::PermissionDenied("token was revoked");
+  return info;
+}
+
+Outcome TokenService::Introspect(const ClientRequest& req) {
+  const bool basic = req.basic.has_value();
+  auto auth = Authenticate(req);
+  if (auto* r = std::get_if<Rejection>(&auth)) return Outcome::Fail(*r, basic);
+  AuthenticatedClient& client = std::get<AuthenticatedClient>(auth);
+  if (client.assertion_jti) {
+    if (auto r = RecordJti(*client.assertion_jti, true)) return Outcome::Fail(*r, basic);
+  }
+  const std::string* token = FormValue(req, "token");
+  if (!token) return Outcome::Fail(Reject(Reason::kMissingParameter, "token missing"), basic);
+  Result<AccessTokenInfo> info = VerifyAccessToken(*token);
+  const std::string inactive = R"({"active":false})";
+  if (!info.ok()) {
+    if (info.status().code() == StatusCode::kUnavailable) return Outcome::Fail(Reject(Reason::kStoreUnavailable, info.status().message()), basic);
+    return Outcome::Ok(inactive, basic);
+  }
+  // RFC 7662 2.2: a client may learn about its own tokens; the "introspect" operation lets an
+  // app (a resource server) introspect any.
+  if (info->client_id != client.app->client_id && !Has(client.app->allowed_operations, "introspect")) {
+    return Outcome::Ok(inactive, basic);
+  }
+  const jose::Json& c = info->claims;
+  jose::Json body = {{"active", true}, {"token_type", "Bearer"}};
+  for (const char* k : {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sub_type", "user_id"}) {
+    if (auto it = c.find(k); it != c.end()) body[k] = *it;
+  }
+  return Outcome::Ok(jose::DumpCompact(body), basic);
+}
+
+Outcome TokenService::Revoke(const ClientRequest& req) {
+  const bool basic = req.basic.has_value();
+  auto auth = Authenticate(req);
+  if (auto* r = std::get_if<Rejection>(&auth)) return Outcome::Fail(*r, basic);
+  AuthenticatedClient& client = std::get<AuthenticatedClient>(auth);
+  if (client.assertion_jti) {
+    if (auto r = RecordJti(*client.assertion_jti, true)) return Outcome::Fail(*r, basic);
+  }
+  const std::string* token = FormValue(req, "token");
+  if (!token) return Outcome::Fail(Reject(Reason::kMissingParameter, "token missing"), basic);
+  Result<AccessTokenInfo> info = VerifyAccessToken(*token);
+  // RFC 7009 2.2: an invalid or unknown token is answered 200 as well.
+  if (info.ok() && (info->client_id == client.app->client_id || client.app->is_admin)) {
+    if (Status s = store_.RevokeToken(info->jti, info->exp); !s.ok()) {
+      return Outcome::Fail(Reject(StoreReason(s), "revocation: " + s.message()), basic);
+    }
+  }
+  return Outcome::Ok("", basic);
+}
+
+}  // namespace tessera::oauth

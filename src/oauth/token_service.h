@@ -1,0 +1,117 @@
+// TokenService: the token endpoint (contract sections 2-4), introspection (RFC 7662),
+// revocation (RFC 7009), and verification of the access tokens this domain minted.
+//
+// One token request, in order (ARCHITECTURE "One token request"):
+//   1. exactly one client authentication method (RFC 6749 2.3): Basic, client_secret_post, or a
+//      client assertion (RFC 7523 2.2), which is checked with every assertion rule;
+//   2. the grant: known (else unsupported_grant_type) and in the app's allowedGrants (else
+//      unauthorized_client);
+//   3. jwt-bearer: the user assertion's rules 1-8 (AssertionValidator);
+//   4. scopes (rule 9);
+//   5. only then the jti(s) are recorded, each with one atomic insert; a replay fails here;
+//   6. the access token is minted with the active signing key; the outcome is audited.
+// Every rejection is a precise Reason; the http layer maps it to the wire with ToWireError.
+//
+// Thread safety: all methods may be called concurrently.
+#ifndef TESSERA_OAUTH_TOKEN_SERVICE_H_
+#define TESSERA_OAUTH_TOKEN_SERVICE_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "common/clock.h"
+#include "jose/json.h"
+#include "oauth/assertion.h"
+#include "oauth/audit.h"
+#include "oauth/config.h"
+#include "oauth/directory.h"
+#include "oauth/reasons.h"
+#include "oauth/scopes.h"
+#include "oauth/signing_keys.h"
+#include "store/store.h"
+
+namespace tessera::oauth {
+
+struct ClientCredentials {
+  std::string client_id;
+  std::string client_secret;
+};
+
+// A client-authenticated request to the token, introspection, revocation or trust-token endpoint.
+struct ClientRequest {
+  std::map<std::string, std::string> form;  // repeated parameters were refused by the parser
+  std::optional<ClientCredentials> basic;   // from "Authorization: Basic"
+  bool bad_authorization = false;           // an Authorization header that is not valid Basic
+  std::string ecid;
+};
+
+struct Outcome {
+  std::optional<std::string> body;  // success: JSON
+  std::optional<Rejection> rejection;
+  bool used_basic = false;
+  static Outcome Ok(std::string body, bool basic) { return {std::move(body), std::nullopt, basic}; }
+  static Outcome Fail(Rejection r, bool basic) { return {std::nullopt, std::move(r), basic}; }
+};
+
+// A jti to record once every other check has passed.
+struct PendingJti {
+  std::string issuer;
+  std::string jti;
+  int64_t expires_at = 0;
+};
+
+struct AuthenticatedClient {
+  std::shared_ptr<const store::App> app;
+  std::optional<PendingJti> assertion_jti;  // from a client assertion
+};
+
+// The verified claims of an access token this domain minted.
+struct AccessTokenInfo {
+  jose::Json claims;
+  std::string client_id;
+  std::string jti;
+  int64_t exp = 0;
+};
+
+class TokenService {
+ public:
+  TokenService(store::Store& store, Directory& directory, SigningKeys& keys, AuditLog& audit,
+               const DomainConfig& config, const Clock& clock);
+
+  Outcome Token(const ClientRequest& request);
+  Outcome Introspect(const ClientRequest& request);
+  Outcome Revoke(const ClientRequest& request);
+
+  // Client authentication alone (for endpoints built on top: trust tokens, assertion checks).
+  // A client assertion's jti is returned pending; the caller records it with RecordJti.
+  std::variant<AuthenticatedClient, Rejection> Authenticate(const ClientRequest& request) const;
+  // Records a pending jti with one atomic insert; a replay is kAssertionJtiReplayed.
+  std::optional<Rejection> RecordJti(const PendingJti& jti, bool client_assertion) const;
+
+  // Signature by a published key, iss, exp, tok_type "AT", not revoked. kNotFound-free: any
+  // failure is an error Status saying why.
+  Result<AccessTokenInfo> VerifyAccessToken(std::string_view token);
+
+  const AssertionValidator& validator() const { return validator_; }
+
+ private:
+  Outcome Finish(const ClientRequest& request, const std::string& client_id, const std::string& subject,
+                 const std::string& grant, Outcome outcome);
+  Result<std::string> Mint(const store::App& client, const GrantedScopes& scopes, const std::string& subject,
+                           bool user, const std::string& user_id, const char* gtp, int64_t now);
+
+  store::Store& store_;
+  Directory& directory_;
+  SigningKeys& keys_;
+  AuditLog& audit_;
+  const DomainConfig& config_;
+  const Clock& clock_;
+  AssertionValidator validator_;
+};
+
+}  // namespace tessera::oauth
+
+#endif  // TESSERA_OAUTH_TOKEN_SERVICE_H_
