@@ -1,0 +1,44 @@
+// The wire <-> domain layer: every Tessera endpoint of the contract (sections 1-6) as routes on a
+// Router, translating HTTP requests into oauth service calls and outcomes into answers.
+//
+// This is the one place where a Reason becomes an OAuth error body (via oauth::ToWireError) and a
+// Status becomes a SCIM error body. Bodies and credentials are never logged; each rejection is
+// logged once with its ecid and precise reason.
+#ifndef TESSERA_HTTP_API_API_H_
+#define TESSERA_HTTP_API_API_H_
+
+#include <functional>
+#include <string>
+
+#include "http/metrics.h"
+#include "http/router.h"
+#include "oauth/admin_service.h"
+#include "oauth/config.h"
+#include "oauth/signing_keys.h"
+#include "oauth/token_service.h"
+#include "store/store.h"
+
+namespace tessera::http {
+
+struct ApiServices {
+  oauth::TokenService& tokens;
+  oauth::AdminService& admin;
+  oauth::SigningKeys& keys;
+  store::Store& store;
+  Metrics& metrics;
+  const oauth::DomainConfig& config;
+};
+
+// Adds every route. `services` must outlive the router.
+void RegisterApiRoutes(Router& router, ApiServices& services);
+
+// An RFC 6749 5.2 error answer {"error","error_description","ecid"} with no-store caching.
+Response OAuthError(int status, std::string_view error, std::string_view description, std::string_view ecid);
+
+// A SCIM error answer for a failed Status (RFC 7644 3.12).
+Response ScimError(const Status& status);
+Response ScimError(int http_status, std::string_view detail, std::string_view scim_type = {});
+
+}  // namespace tessera::http
+
+#endif  // TESSERA_HTTP_API_API_H_

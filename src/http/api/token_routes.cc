@@ -1,0 +1,166 @@
+// Token, introspection, revocation, discovery, JWKS, health and metrics routes.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "http/api/api.h"
+#include "http/form.h"
+#include "jose/json.h"
+
+namespace tessera::http {
+namespace {
+
+using jose::Json;
+
+constexpr char kFormType[] = "application/x-www-form-urlencoded";
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) return false;
+  }
+  return true;
+}
+
+// Builds the domain request from the wire: form body, Basic credentials. A malformed request is
+// answered here (invalid_request) and nullopt returned.
+std::optional<oauth::ClientRequest> ReadClientRequest(Request& req, Response* error) {
+  oauth::ClientRequest out;
+  out.ecid = req.ecid;
+  std::optional<std::string_view> ct = req.Header("content-type");
+  if (!ct || !StartsWithNoCase(*ct, kFormType)) {
+    *error = OAuthError(400, "invalid_request", "the body must be application/x-www-form-urlencoded", req.ecid);
+    return std::nullopt;
+  }
+  Result<std::map<std::string, std::string>> form = ParseForm(req.body);
+  if (!form.ok()) {
+    *error = OAuthError(400, "invalid_request", form.status().message(), req.ecid);
+    return std::nullopt;
+  }
+  out.form = std::move(form).value();
+  if (req.HeaderCount("authorization") > 1) {
+    out.bad_authorization = true;
+  } else if (std::optional<std::string_view> auth = req.Header("authorization")) {
+    Result<BasicCredentials> basic = ParseBasicAuthorization(*auth);
+    if (basic.ok()) {
+      out.basic = oauth::ClientCredentials{std::move(basic->client_id), std::move(basic->client_secret)};
+    } else {
+      out.bad_authorization = true;
+    }
+  }
+  return out;
+}
+
+Response Render(const oauth::Outcome& outcome, const Request& req, Metrics& metrics, const char* endpoint) {
+  if (outcome.body) {
+    metrics.Increment("tessera_oauth_requests_total", {{"endpoint", endpoint}, {"outcome", "ok"}, {"reason", ""}});
+    Response r = Response::Json(200, *outcome.body);
+    if (outcome.body->empty()) r.content_type.clear();
+    r.AddHeader("Cache-Control", "no-store").AddHeader("Pragma", "no-cache");
+    return r;
+  }
+  const oauth::Rejection& rej = *outcome.rejection;
+  const std::string_view code = oauth::ReasonCode(rej.reason);
+  metrics.Increment("tessera_oauth_requests_total",
+                    {{"endpoint", endpoint}, {"outcome", "rejected"}, {"reason", std::string(code)}});
+  // The full reason goes to the log with the ecid; the wire gets what ToWireError allows.
+  spdlog::info("ecid={} endpoint={} rejected reason={} client_assertion={} detail={}", req.ecid, endpoint, code,
+               rej.client_assertion, rej.detail);
+  const oauth::WireError wire = oauth::ToWireError(rej);
+  Response r = OAuthError(wire.http_status, wire.error, wire.description, req.ecid);
+  if (wire.http_status == 401 && outcome.used_basic) r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
+  if (wire.http_status == 503) r.AddHeader("Retry-After", "5");
+  return r;
+}
+
+template <typename Fn>
+Handler ClientEndpoint(ApiServices& s, const char* endpoint, Fn call) {
+  return [&s, endpoint, call](Request& req) {
+    const auto start = std::chrono::steady_clock::now();
+    Response error;
+    std::optional<oauth::ClientRequest> cr = ReadClientRequest(req, &error);
+    if (!cr) {
+      s.metrics.Increment("tessera_oauth_requests_total",
+                          {{"endpoint", endpoint}, {"outcome", "rejected"}, {"reason", "malformed_request"}});
+      return error;
+    }
+    Response r = Render(call(*cr), req, s.metrics, endpoint);
+    s.metrics.Observe("tessera_oauth_duration_seconds", {{"endpoint", endpoint}},
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return r;
+  };
+}
+
+Json Discovery(const oauth::DomainConfig& c) {
+  const std::string& iss = c.issuer;
+  return Json{{"issuer", iss},
+              {"token_endpoint", iss + "/oauth2/v1/token"},
+              {"jwks_uri", iss + "/admin/v1/SigningCert/jwk"},
+              {"introspection_endpoint", iss + "/oauth2/v1/introspect"},
+              {"revocation_endpoint", iss + "/oauth2/v1/revoke"},
+              {"grant_types_supported", {oauth::kGrantClientCredentials, oauth::kGrantJwtBearer}},
+              {"token_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
+              {"token_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256", "EdDSA"}},
+              {"introspection_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
+              {"revocation_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
+              {"scopes_supported", {oauth::kScopeMyScopes}},
+              {"response_types_supported", Json::array()}};
+}
+
+}  // namespace
+
+Response OAuthError(int status, std::string_view error, std::string_view description, std::string_view ecid) {
+  Json body = {{"error", error}, {"error_description", description}, {"ecid", ecid}};
+  Response r = Response::Json(status, jose::DumpCompact(body));
+  r.AddHeader("Cache-Control", "no-store").AddHeader("Pragma", "no-cache");
+  return r;
+}
+
+void RegisterApiRoutes(Router& router, ApiServices& s) {
+  s.metrics.Describe("tessera_oauth_requests_total", "Token, introspection and revocation requests by outcome and precise reason.");
+  s.metrics.Describe("tessera_oauth_duration_seconds", "Time spent answering OAuth endpoint requests.");
+  router.Add("POST", "/oauth2/v1/token", ClientEndpoint(s, "token", [&s](const oauth::ClientRequest& r) { return s.tokens.Token(r); }));
+  router.Add("POST", "/oauth2/v1/introspect",
+             ClientEndpoint(s, "introspect", [&s](const oauth::ClientRequest& r) { return s.tokens.Introspect(r); }));
+  router.Add("POST", "/oauth2/v1/revoke", ClientEndpoint(s, "revoke", [&s](const oauth::ClientRequest& r) { return s.tokens.Revoke(r); }));
+
+  auto discovery = [&s](Request&) {
+    Response r = Response::Json(200, jose::DumpCompact(Discovery(s.config)));
+    r.AddHeader("Cache-Control", "public, max-age=3600");
+    return r;
+  };
+  router.Add("GET", "/.well-known/openid-configuration", discovery);
+  router.Add("GET", "/.well-known/oauth-authorization-server", discovery);
+  router.Add("GET", "/admin/v1/SigningCert/jwk", [&s](Request& req) {
+    Result<std::string> jwks = s.keys.JwksJson();
+    if (!jwks.ok()) return OAuthError(503, "temporarily_unavailable", "signing keys unavailable", req.ecid);
+    Response r = Response::Json(200, *jwks);
+    // Short enough that a rotation elsewhere is picked up quickly by caches honouring it.
+    r.AddHeader("Cache-Control", "public, max-age=60");
+    return r;
+  });
+
+  auto live = [](Request&) { return Response::Json(200, R"({"status":"UP"})"); };
+  router.Add("GET", "/health", live);
+  router.Add("GET", "/health/live", live);
+  auto ready = [&s](Request&) {
+    Status db = s.store.Ping();
+    Result<std::shared_ptr<const oauth::LoadedKey>> key = db.ok() ? s.keys.Active() : Result<std::shared_ptr<const oauth::LoadedKey>>(db);
+    if (!db.ok() || !key.ok()) {
+      Json body = {{"status", "DOWN"}, {"store", db.ok() ? "UP" : "DOWN"}, {"signingKey", key.ok() ? "UP" : "DOWN"}};
+      Response r = Response::Json(503, jose::DumpCompact(body));
+      r.AddHeader("Retry-After", "5");
+      return r;
+    }
+    return Response::Json(200, R"({"status":"UP","store":"UP","signingKey":"UP"})");
+  };
+  router.Add("GET", "/ready", ready);
+  router.Add("GET", "/health/ready", ready);
+  router.Add("GET", "/metrics", [&s](Request&) {
+    Response r = Response::Text(200, s.metrics.Render());
+    r.content_type = std::string(Metrics::kContentType);
+    return r;
+  });
+}
+
+}  // namespace tessera::http

@@ -1,0 +1,605 @@
+#include "http/server.h"
+
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <csignal>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "common/random.h"
+
+namespace tessera::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+// Body limit for requests that match no route: enough for a client's stray form, small enough
+// that a 404 never costs much.
+constexpr std::size_t kUnmatchedBodyLimit = 64 * 1024;
+// After an error answer the request may still be arriving: read and discard up to this much,
+// for at most kLingerTime, so the kernel does not answer unread bytes with a reset that could
+// destroy the answer before the client reads it.
+constexpr std::size_t kMaxDrainBytes = 1024 * 1024;
+constexpr std::chrono::seconds kLingerTime{2};
+constexpr std::size_t kEcidBytes = 12;
+
+// Modern ciphers for TLS 1.2 (Mozilla "intermediate"): ECDHE key exchange, AEAD only.
+// TLS 1.3 suites are OpenSSL's defaults, all AEAD.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+// Per connection, what Stop needs: whether it waits for a request (then cancelling its read
+// ends it cleanly) and how to cancel. Both are touched only on the connection's strand.
+struct ConnectionState {
+  net::any_io_executor executor;
+  bool idle = false;
+  std::function<void()> cancel;
+};
+
+template <class Stream>
+constexpr bool kIsTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+bool IsParseError(const beast::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
+bool IEquals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
+
+// The method as a metrics label: a bounded set, whatever clients send.
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view m : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
+    if (method == m) return m;
+  }
+  return "OTHER";
+}
+
+bool SafeHeaderText(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+bool ServerOwnedHeader(std::string_view name) {
+  return IEquals(name, "content-length") || IEquals(name, "transfer-encoding") ||
+         IEquals(name, "connection") || IEquals(name, kEcidHeader) || IEquals(name, "content-type");
+}
+
+std::string ErrorBody(std::string_view error, std::string_view description, std::string_view ecid) {
+  std::string body = "{\"error\":" + JsonQuote(error);
+  if (!description.empty()) body += ",\"error_description\":" + JsonQuote(description);
+  body += ",\"ecid\":" + JsonQuote(ecid) + "}";
+  return body;
+}
+
+std::string OpenSslErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, Router router, Metrics* metrics)
+      : options_(std::move(options)),
+        router_(std::move(router)),
+        metrics_(metrics),
+        acceptor_strand_(net::make_strand(ioc_)),
+        acceptor_(acceptor_strand_),
+        guard_(net::make_work_guard(ioc_)) {
+    if (metrics_ != nullptr) {
+      metrics_->Describe("tessera_http_requests_total",
+                         "HTTP requests answered, by route pattern, method and status.");
+      metrics_->Describe("tessera_http_request_duration_seconds",
+                         "Time from a request's complete header to its response written.");
+    }
+  }
+
+  Status Start();
+  void Stop();
+  void Wait();
+  uint16_t port() const { return port_.load(); }
+
+ private:
+  net::awaitable<void> Listen();
+  template <class Stream>
+  net::awaitable<void> Session(Stream stream, std::shared_ptr<ConnectionState> state);
+  template <class Stream>
+  net::awaitable<bool> Serve(Stream& stream, ConnectionState& state, beast::flat_buffer& buffer,
+                             const std::string& remote, bool first);
+  template <class Stream>
+  net::awaitable<void> Close(Stream& stream, bool drain);
+
+  // Sends `response` for a request with id `ecid`; false when the write failed.
+  template <class Stream>
+  net::awaitable<bool> Send(Stream& stream, const Response& response, const std::string& ecid,
+                            unsigned version, bool keep_alive);
+
+  void Record(std::string_view ecid, std::string_view method, std::string_view route, int status,
+              Clock::time_point start, std::string_view remote);
+
+  ServerOptions options_;
+  Router router_;
+  Metrics* metrics_;
+  net::io_context ioc_;
+  net::strand<net::io_context::executor_type> acceptor_strand_;
+  tcp::acceptor acceptor_;
+  std::optional<ssl::context> tls_;
+  std::optional<net::signal_set> signals_;
+  net::executor_work_guard<net::io_context::executor_type> guard_;
+
+  std::atomic<uint16_t> port_{0};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> active_connections_{0};
+
+  std::mutex connections_mutex_;
+  uint64_t next_connection_id_ = 0;  // guarded by connections_mutex_
+  std::unordered_map<uint64_t, std::shared_ptr<ConnectionState>> connections_;  // same
+
+  std::mutex threads_mutex_;
+  std::vector<std::thread> threads_;  // guarded by threads_mutex_
+};
+
+Status Server::Impl::Start() {
+  if (started_.exchange(true)) return Status::FailedPrecondition("server already started");
+  if (stopping_.load()) return Status::FailedPrecondition("server already stopped");
+
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+    return Status::InvalidArgument("TLS needs both a certificate file and a key file");
+  }
+  if (!options_.tls_cert_file.empty()) {
+    tls_.emplace(ssl::context::tls_server);
+    SSL_CTX* ctx = tls_->native_handle();
+    ERR_clear_error();
+    // TLS 1.0 and 1.1 are deprecated (RFC 8996); compression invites CRIME; renegotiation is
+    // a DoS lever and unneeded.
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(
+        ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
+      return Status::Internal("TLS cipher list: " + OpenSslErrors());
+    }
+    if (SSL_CTX_use_certificate_chain_file(ctx, options_.tls_cert_file.c_str()) != 1) {
+      return Status::InvalidArgument("TLS certificate " + options_.tls_cert_file + ": " +
+                                     OpenSslErrors());
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, options_.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      return Status::InvalidArgument("TLS key " + options_.tls_key_file + ": " + OpenSslErrors());
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+      return Status::InvalidArgument("TLS key does not match the certificate: " + OpenSslErrors());
+    }
+  }
+
+  beast::error_code ec;
+  net::ip::address address = net::ip::make_address(options_.host, ec);
+  if (ec)
+    return Status::InvalidArgument("listen host '" + options_.host + "' is not an IP address");
+  tcp::endpoint endpoint(address, options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::Unavailable("cannot listen on " + options_.host + ":" +
+                               std::to_string(options_.port) + ": " + ec.message());
+  }
+  port_ = acceptor_.local_endpoint().port();
+
+  if (options_.stop_on_signals) {
+    signals_.emplace(acceptor_strand_, SIGINT, SIGTERM);
+    signals_->async_wait([this](const beast::error_code& error, int signal) {
+      if (error) return;
+      spdlog::info("http: signal {} received, stopping", signal);
+      Stop();
+    });
+  }
+
+  net::co_spawn(acceptor_strand_, Listen(), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("http: listener failed: {}", ex.what());
+    }
+  });
+
+  int n = options_.threads > 0
+              ? options_.threads
+              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::lock_guard lock(threads_mutex_);
+  for (int i = 0; i < n; ++i) {
+    threads_.emplace_back([this] {
+      // A handler's exception is caught in the session; anything reaching here is a bug in
+      // the server itself. Keep the thread serving rather than lose capacity.
+      for (;;) {
+        try {
+          ioc_.run();
+          return;
+        } catch (const std::exception& ex) {
+          spdlog::error("http: io thread caught: {}", ex.what());
+        }
+      }
+    });
+  }
+  spdlog::info("http: listening on {}:{} ({}, {} threads)", options_.host, port_.load(),
+               tls_ ? "https" : "http", n);
+  return Status::Ok();
+}
+
+void Server::Impl::Stop() {
+  if (stopping_.exchange(true)) return;
+  net::post(acceptor_strand_, [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    if (signals_) signals_->cancel(ec);
+  });
+  {
+    std::lock_guard lock(connections_mutex_);
+    for (auto& [id, state] : connections_) {
+      // On the connection's strand, so `idle` is read in order with the session's own steps:
+      // either the session is waiting (cancel it) or it will see stopping_ before waiting.
+      net::post(state->executor, [state] {
+        if (state->idle && state->cancel) state->cancel();
+      });
+    }
+  }
+  // Without the guard, run() returns in every thread once the last connection has ended.
+  net::post(acceptor_strand_, [this] { guard_.reset(); });
+}
+
+void Server::Impl::Wait() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(threads_mutex_);
+    threads.swap(threads_);
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+net::awaitable<void> Server::Impl::Listen() {
+  net::steady_timer backoff(acceptor_strand_);
+  while (!stopping_.load()) {
+    auto [ec, accepted] = co_await acceptor_.async_accept(net::make_strand(ioc_), kTuple);
+    if (ec) {
+      if (stopping_.load() || ec == net::error::operation_aborted) co_return;
+      // Out of descriptors and the like: pause rather than spin.
+      spdlog::warn("http: accept failed: {}", ec.message());
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(kTuple);
+      continue;
+    }
+    if (active_connections_.load() >= options_.max_connections) {
+      beast::error_code ignored;
+      accepted.close(ignored);
+      continue;
+    }
+    tcp::socket socket(std::move(accepted));
+    socket.set_option(tcp::no_delay(true), ec);
+    auto state = std::make_shared<ConnectionState>();
+    state->executor = socket.get_executor();
+    auto on_done = [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("http: connection failed: {}", ex.what());
+      }
+    };
+    ++active_connections_;
+    beast::tcp_stream stream(std::move(socket));
+    if (tls_) {
+      net::co_spawn(state->executor,
+                    Session(beast::ssl_stream<beast::tcp_stream>(std::move(stream), *tls_), state),
+                    on_done);
+    } else {
+      net::co_spawn(state->executor, Session(std::move(stream), state), on_done);
+    }
+  }
+}
+
+template <class Stream>
+net::awaitable<void> Server::Impl::Session(Stream stream, std::shared_ptr<ConnectionState> state) {
+  uint64_t id;
+  {
+    std::lock_guard lock(connections_mutex_);
+    id = next_connection_id_++;
+    connections_.emplace(id, state);
+  }
+  auto& lowest = beast::get_lowest_layer(stream);
+  state->cancel = [&lowest] { lowest.cancel(); };
+  // Registered before this check, so a Stop that ran earlier is seen here and a later one
+  // finds this connection in the table.
+  bool run = !stopping_.load();
+
+  beast::error_code ec;
+  std::string remote = lowest.socket().remote_endpoint(ec).address().to_string();
+  if (ec) run = false;
+
+  if constexpr (kIsTls<Stream>) {
+    if (run) {
+      lowest.expires_after(options_.read_timeout);
+      auto [hs_ec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
+      if (hs_ec) {
+        spdlog::debug("http: TLS handshake with {} failed: {}", remote, hs_ec.message());
+        run = false;
+      }
+    }
+  }
+
+  if (run) {
+    beast::flat_buffer buffer;
+    bool first = true;
+    while (co_await Serve(stream, *state, buffer, remote, first)) first = false;
+  }
+
+  state->cancel = nullptr;
+  {
+    std::lock_guard lock(connections_mutex_);
+    connections_.erase(id);
+  }
+  lowest.close();
+  --active_connections_;
+}
+
+template <class Stream>
+net::awaitable<void> Server::Impl::Close(Stream& stream, bool drain) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  beast::error_code ec;
+  if constexpr (kIsTls<Stream>) {
+    // close_notify tells the client the answer is complete (no truncation attack).
+    lowest.expires_after(kLingerTime);
+    co_await stream.async_shutdown(kTuple);
+    (void)drain;
+  } else {
+    lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (drain) {
+      lowest.expires_after(std::min<Clock::duration>(kLingerTime, options_.read_timeout));
+      char scratch[4096];
+      std::size_t drained = 0;
+      while (drained < kMaxDrainBytes) {
+        auto [read_ec, n] = co_await lowest.async_read_some(net::buffer(scratch), kTuple);
+        if (read_ec) break;
+        drained += n;
+      }
+    }
+  }
+  lowest.close();
+}
+
+template <class Stream>
+net::awaitable<bool> Server::Impl::Send(Stream& stream, const Response& response,
+                                        const std::string& ecid, unsigned version,
+                                        bool keep_alive) {
+  bhttp::response<bhttp::string_body> res;
+  res.version(version);
+  int status = response.status;
+  if (status < 200 || status > 999) {
+    spdlog::error("http: ecid={} handler returned invalid status {}", ecid, status);
+    status = 500;
+  }
+  res.result(static_cast<unsigned>(status));
+  if (!response.content_type.empty() && SafeHeaderText(response.content_type)) {
+    res.set(bhttp::field::content_type, response.content_type);
+  }
+  for (const auto& [name, value] : response.headers) {
+    if (name.empty() || !SafeHeaderText(name) || !SafeHeaderText(value) ||
+        name.find_first_of(": \t") != std::string::npos || ServerOwnedHeader(name)) {
+      spdlog::warn("http: ecid={} dropped response header '{}'", ecid, name.substr(0, 64));
+      continue;
+    }
+    res.insert(name, value);
+  }
+  res.set(kEcidHeader, ecid);
+  if (status != 204 && status != 304) res.body() = response.body;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  auto& lowest = beast::get_lowest_layer(stream);
+  lowest.expires_after(options_.read_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
+  co_return !ec;
+}
+
+void Server::Impl::Record(std::string_view ecid, std::string_view method, std::string_view route,
+                          int status, Clock::time_point start, std::string_view remote) {
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (metrics_ != nullptr) {
+    std::string_view m = MethodLabel(method);
+    metrics_->Increment("tessera_http_requests_total", {{"route", std::string(route)},
+                                                        {"method", std::string(m)},
+                                                        {"status", std::to_string(status)}});
+    metrics_->Observe("tessera_http_request_duration_seconds",
+                      {{"route", std::string(route)}, {"method", std::string(m)}}, seconds);
+  }
+  if (options_.access_log) {
+    spdlog::info("http ecid={} method={} route={} status={} duration_ms={:.3f} remote={}", ecid,
+                 method.substr(0, 16), route, status, seconds * 1000, remote);
+  }
+}
+
+// Reads and answers one request. Returns whether the connection should carry another.
+template <class Stream>
+net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
+                                         beast::flat_buffer& buffer, const std::string& remote,
+                                         bool first) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  if (stopping_.load()) co_return false;
+
+  // Wait for the first byte separately, under the idle deadline: this is the only wait that
+  // Stop may cut short, and afterwards the whole header must arrive within read_timeout.
+  if (buffer.size() == 0) {
+    state.idle = true;
+    lowest.expires_after(first ? options_.read_timeout : options_.idle_timeout);
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+    state.idle = false;
+    if (ec) co_return false;  // closed, timed out, or cancelled by Stop: nothing to answer
+    buffer.commit(n);
+  }
+
+  const std::string ecid = RandomToken(kEcidBytes);
+  auto fail = [&](int status, std::string_view error, std::string_view description,
+                  std::string_view method, std::string_view route) -> net::awaitable<bool> {
+    Clock::time_point start = Clock::now();
+    Response r = Response::Json(status, ErrorBody(error, description, ecid));
+    co_await Send(stream, r, ecid, 11, /*keep_alive=*/false);
+    Record(ecid, method, route, status, start, remote);
+    co_await Close(stream, /*drain=*/true);
+    co_return false;
+  };
+
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(
+      static_cast<std::uint32_t>(std::min<std::size_t>(options_.max_header_bytes, UINT32_MAX)));
+  parser.body_limit(options_.max_body_bytes);
+  lowest.expires_after(options_.read_timeout);
+  {
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    if (ec == bhttp::error::header_limit) {
+      co_return co_await fail(431, "invalid_request", "request header fields too large", "-", "-");
+    }
+    if (IsParseError(ec)) {
+      co_return co_await fail(400, "invalid_request", "malformed HTTP request", "-", "-");
+    }
+    if (ec) co_return false;  // timeout (the socket is closed), reset, or end of stream
+  }
+
+  const auto& header = parser.get();
+  std::string method(header.method_string());
+  std::string target(header.target());
+
+  // RFC 9112 6.1: a request whose Transfer-Encoding does not end in chunked cannot be
+  // framed. Beast frames it as bodiless, which would let the body pass for a second request.
+  if (header.count(bhttp::field::transfer_encoding) != 0 && !parser.chunked()) {
+    co_return co_await fail(400, "invalid_request", "unsupported transfer-encoding", method, "-");
+  }
+
+  std::size_t qmark = target.find('?');
+  std::string path = target.substr(0, qmark);
+  Router::Match match = router_.Find(method, path);
+  const bool found = match.kind == Router::Match::Kind::kFound;
+  const std::string route = found ? match.pattern : "unmatched";
+  std::size_t limit =
+      std::min(found ? match.options.max_body_bytes : kUnmatchedBodyLimit, options_.max_body_bytes);
+
+  if (auto length = parser.content_length(); length && *length > limit) {
+    co_return co_await fail(413, "invalid_request", "request body too large", method, route);
+  }
+
+  if (!parser.is_done()) {
+    if (auto expect = header.find(bhttp::field::expect);
+        expect != header.end() && IEquals(expect->value(), "100-continue")) {
+      bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, header.version()};
+      lowest.expires_after(options_.read_timeout);
+      auto [ec, n] = co_await bhttp::async_write(stream, go_on, kTuple);
+      if (ec) co_return false;
+    }
+    parser.body_limit(limit);
+    lowest.expires_after(options_.read_timeout);
+    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    if (ec == bhttp::error::body_limit) {
+      co_return co_await fail(413, "invalid_request", "request body too large", method, route);
+    }
+    if (IsParseError(ec)) {
+      co_return co_await fail(400, "invalid_request", "malformed HTTP request body", method, route);
+    }
+    if (ec) co_return false;
+  }
+
+  Clock::time_point start = Clock::now();
+  bhttp::request<bhttp::string_body> message = parser.release();
+  const bool keep_alive = message.keep_alive();
+  const unsigned version = message.version();
+
+  Request request;
+  request.method = std::move(method);
+  request.target = std::move(target);
+  request.path = std::move(path);
+  if (qmark != std::string::npos) request.query = request.target.substr(qmark + 1);
+  request.headers.reserve(std::distance(message.begin(), message.end()));
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    for (char& c : name) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request.body = std::move(message.body());
+  request.remote_address = remote;
+  request.ecid = ecid;
+  request.tls = kIsTls<Stream>;
+
+  Response response;
+  try {
+    response = router_.Invoke(std::move(match), request);
+  } catch (const std::exception& ex) {
+    spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, ex.what());
+    response = Response::Json(500, ErrorBody("server_error", "", ecid));
+  } catch (...) {
+    spdlog::error("http: ecid={} route={} handler threw a non-exception", ecid, route);
+    response = Response::Json(500, ErrorBody("server_error", "", ecid));
+  }
+
+  const bool again = keep_alive && !stopping_.load();
+  bool written = co_await Send(stream, response, ecid, version, again);
+  Record(ecid, request.method, route, response.status, start, remote);
+  if (!written) co_return false;
+  if (!again) {
+    co_await Close(stream, /*drain=*/false);
+    co_return false;
+  }
+  co_return true;
+}
+
+Server::Server(ServerOptions options, Router router, Metrics* metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(router), metrics)) {}
+
+Server::~Server() {
+  Stop();
+  Wait();
+}
+
+Status Server::Start() { return impl_->Start(); }
+uint16_t Server::port() const { return impl_->port(); }
+void Server::Stop() { impl_->Stop(); }
+void Server::Wait() { impl_->Wait(); }
+
+}  // namespace tessera::http
