@@ -1,1 +1,69 @@
-int main() { return 0; }
+// `tessera`: the composition root of the command line. It alone knows every verb; each verb's
+// file registers its subcommand (see cli/commands.h), and this file parses, runs the chosen verb
+// once, and turns its Status into an exit status and one line on stderr.
+//
+// Exit status: 0 success; 1 the command failed (file, key, token, network); 2 the command line
+// itself is wrong (unknown option, missing argument).
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <string>
+
+#include "cli/commands.h"
+#include "common/clock.h"
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// One line, whatever a library put in the message.
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tessera::SystemClock clock;
+  tessera::cli::CommandContext ctx;
+  ctx.out = &std::cout;
+  ctx.err = &std::cerr;
+  ctx.clock = &clock;
+
+  CLI::App app("Tessera: OAuth 2.0 JWT assertions, keys and tokens", "tessera");
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Print help for every command and exit");
+  tessera::cli::RegisterKeysCommand(app, ctx);
+  tessera::cli::RegisterAssertCommand(app, ctx);
+  tessera::cli::RegisterJwtCommand(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "tessera: " << OneLine(e.what()) << " (see --help)\n";
+    return kExitUsage;
+  }
+  if (!ctx.action) {
+    std::cerr << "tessera: no command given (see --help)\n";
+    return kExitUsage;
+  }
+  const tessera::Status status = ctx.action();
+  std::cout.flush();
+  if (!status.ok()) {
+    std::cerr << "tessera: " << OneLine(status.message()) << '\n';
+    return kExitFailure;
+  }
+  if (!std::cout) {
+    std::cerr << "tessera: cannot write to standard output\n";
+    return kExitFailure;
+  }
+  return 0;
+}
