@@ -12,19 +12,21 @@ constexpr std::size_t kMaxHeaderString = 256;
 
 // Names RFC 7515 and RFC 7518 define; RFC 7515 4.1.11 forbids listing them in "crit".
 bool IsRegisteredHeaderName(const std::string& name) {
-  static const std::set<std::string> kNames = {"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256",
-                                               "typ", "cty", "crit", "enc", "zip", "epk", "apu", "apv",
-                                               "iv", "tag", "p2s", "p2c"};
+  static const std::set<std::string> kNames = {
+      "alg",  "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty",
+      "crit", "enc", "zip", "epk", "apu", "apv", "iv",  "tag",      "p2s", "p2c"};
   return kNames.count(name) > 0;
 }
 
 Result<std::optional<std::string>> OptionalHeaderString(const Json& header, const char* name) {
   auto it = header.find(name);
   if (it == header.end()) return std::optional<std::string>();
-  if (!it->is_string()) return JoseFailure(JoseError::kBadHeaderValue, std::string("\"") + name + "\" is not a string");
+  if (!it->is_string())
+    return JoseFailure(JoseError::kBadHeaderValue, std::string("\"") + name + "\" is not a string");
   const auto& s = it->get_ref<const std::string&>();
   if (s.size() > kMaxHeaderString) {
-    return JoseFailure(JoseError::kBadHeaderValue, std::string("\"") + name + "\" longer than 256 characters");
+    return JoseFailure(JoseError::kBadHeaderValue,
+                       std::string("\"") + name + "\" longer than 256 characters");
   }
   return std::optional<std::string>(s);
 }
@@ -33,14 +35,17 @@ Status CheckCrit(const Json& header) {
   auto it = header.find("crit");
   if (it == header.end()) return Status::Ok();
   // RFC 7515 4.1.11: a non-empty array of distinct names, none registered, each present.
-  if (!it->is_array() || it->empty()) return JoseFailure(JoseError::kCritMalformed, "must be a non-empty array");
+  if (!it->is_array() || it->empty())
+    return JoseFailure(JoseError::kCritMalformed, "must be a non-empty array");
   std::set<std::string> seen;
   for (const Json& n : *it) {
     if (!n.is_string()) return JoseFailure(JoseError::kCritMalformed, "entries must be strings");
     const auto& name = n.get_ref<const std::string&>();
     if (!seen.insert(name).second) return JoseFailure(JoseError::kCritMalformed, "duplicate entry");
-    if (IsRegisteredHeaderName(name)) return JoseFailure(JoseError::kCritMalformed, "lists \"" + name + "\"");
-    if (!header.contains(name)) return JoseFailure(JoseError::kCritMalformed, "names absent \"" + name + "\"");
+    if (IsRegisteredHeaderName(name))
+      return JoseFailure(JoseError::kCritMalformed, "lists \"" + name + "\"");
+    if (!header.contains(name))
+      return JoseFailure(JoseError::kCritMalformed, "names absent \"" + name + "\"");
   }
   // Tessera understands no JWS extension, so any well-formed crit makes the JWS invalid.
   return JoseFailure(JoseError::kCritUnsupported, DumpCompact(*it));
@@ -62,13 +67,16 @@ Status CheckHeader(Jws& jws, const JwsOptions& options) {
   if (!options.allow_key_headers) {
     for (const char* name : {"jwk", "jku", "x5u", "x5c"}) {
       if (h.contains(name)) {
-        return JoseFailure(JoseError::kKeyHeaderForbidden, std::string("\"") + name + "\" (keys come only from the server's store)");
+        return JoseFailure(
+            JoseError::kKeyHeaderForbidden,
+            std::string("\"") + name + "\" (keys come only from the server's store)");
       }
     }
   }
   // ATTACKS D4, B10: no nested JWTs, no compression, no JWE.
   for (const char* name : {"cty", "zip", "enc"}) {
-    if (h.contains(name)) return JoseFailure(JoseError::kUnsupportedHeader, std::string("\"") + name + "\"");
+    if (h.contains(name))
+      return JoseFailure(JoseError::kUnsupportedHeader, std::string("\"") + name + "\"");
   }
   TESSERA_ASSIGN_OR_RETURN(jws.kid, OptionalHeaderString(h, "kid"));
   TESSERA_ASSIGN_OR_RETURN(jws.x5t, OptionalHeaderString(h, "x5t"));
@@ -83,20 +91,24 @@ struct Segments {
 
 Result<Segments> Split(std::string_view compact, std::size_t max_bytes) {
   if (compact.size() > max_bytes) {
-    return JoseFailure(JoseError::kTooLarge, std::to_string(compact.size()) + " bytes, limit " + std::to_string(max_bytes));
+    return JoseFailure(JoseError::kTooLarge, std::to_string(compact.size()) + " bytes, limit " +
+                                                 std::to_string(max_bytes));
   }
   const size_t dot1 = compact.find('.');
   const size_t dot2 = dot1 == std::string_view::npos ? dot1 : compact.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || compact.find('.', dot2 + 1) != std::string_view::npos) {
     size_t dots = 0;
     for (char c : compact) dots += c == '.';
-    return JoseFailure(JoseError::kMalformedSegments, std::to_string(dots + 1) + " segments" +
-                                                          (dots == 4 ? " (a JWE is not accepted)" : ""));
+    return JoseFailure(
+        JoseError::kMalformedSegments,
+        std::to_string(dots + 1) + " segments" + (dots == 4 ? " (a JWE is not accepted)" : ""));
   }
-  return Segments{compact.substr(0, dot1), compact.substr(dot1 + 1, dot2 - dot1 - 1), compact.substr(dot2 + 1)};
+  return Segments{compact.substr(0, dot1), compact.substr(dot1 + 1, dot2 - dot1 - 1),
+                  compact.substr(dot2 + 1)};
 }
 
-Result<Json> DecodeObject(std::string_view segment, const char* what, int depth, std::size_t max_bytes) {
+Result<Json> DecodeObject(std::string_view segment, const char* what, int depth,
+                          std::size_t max_bytes) {
   Result<std::string> raw = Base64UrlDecode(segment);
   if (!raw.ok()) return raw.status().WithContext(what);
   Result<Json> j = ParseStrictJson(*raw, {max_bytes, depth});
@@ -107,12 +119,25 @@ Result<Json> DecodeObject(std::string_view segment, const char* what, int depth,
 
 }  // namespace
 
-Result<Jws> ParseJwt(std::string_view compact, const JwsOptions& options) {
+namespace {
+
+// RFC 7515 5.2 steps 1-7 for both entry points. With `want_claims`, the payload must also be a
+// JSON object (RFC 7519 7.2 step 10); it is checked before the signature segment, as before.
+Result<Jws> ParseCompact(std::string_view compact, const JwsOptions& options, bool want_claims) {
   TESSERA_ASSIGN_OR_RETURN(Segments seg, Split(compact, options.max_bytes));
   Jws jws;
-  TESSERA_ASSIGN_OR_RETURN(jws.header, DecodeObject(seg.header, "header", options.max_json_depth, options.max_bytes));
+  TESSERA_ASSIGN_OR_RETURN(
+      jws.header, DecodeObject(seg.header, "header", options.max_json_depth, options.max_bytes));
   TESSERA_RETURN_IF_ERROR(CheckHeader(jws, options));
-  TESSERA_ASSIGN_OR_RETURN(jws.claims, DecodeObject(seg.payload, "claims", options.max_json_depth, options.max_bytes));
+  Result<std::string> payload = Base64UrlDecode(seg.payload);
+  if (!payload.ok()) return payload.status().WithContext("claims");
+  jws.payload = std::move(payload).value();
+  if (want_claims) {
+    Result<Json> claims = ParseStrictJson(jws.payload, {options.max_bytes, options.max_json_depth});
+    if (!claims.ok()) return claims.status().WithContext("claims");
+    if (!claims->is_object()) return JoseFailure(JoseError::kNotJsonObject, "claims");
+    jws.claims = std::move(claims).value();
+  }
   if (seg.signature.empty()) return JoseFailure(JoseError::kEmptySignature);
   Result<std::string> sig = Base64UrlDecode(seg.signature);
   if (!sig.ok()) return sig.status().WithContext("signature");
@@ -121,9 +146,22 @@ Result<Jws> ParseJwt(std::string_view compact, const JwsOptions& options) {
   return jws;
 }
 
-Status Verify(const Jws& jws, const Key& key) { return key.Verify(jws.alg, jws.signing_input, jws.signature); }
+}  // namespace
 
-Result<std::string> SignJwt(const Json& claims, const Key& key, Algorithm alg, const Json& extra_header) {
+Result<Jws> ParseJwt(std::string_view compact, const JwsOptions& options) {
+  return ParseCompact(compact, options, /*want_claims=*/true);
+}
+
+Result<Jws> ParseJws(std::string_view compact, const JwsOptions& options) {
+  return ParseCompact(compact, options, /*want_claims=*/false);
+}
+
+Status Verify(const Jws& jws, const Key& key) {
+  return key.Verify(jws.alg, jws.signing_input, jws.signature);
+}
+
+Result<std::string> SignJwt(const Json& claims, const Key& key, Algorithm alg,
+                            const Json& extra_header) {
   Json header = Json::object();
   header["alg"] = std::string(AlgorithmName(alg));
   if (extra_header.is_object()) {

@@ -46,9 +46,19 @@ struct Jws {
   std::optional<std::string> typ;
   Json claims;            // the payload, a JSON object; unverified until Verify passes
   std::string signature;  // decoded bytes
+  std::string payload;    // the decoded payload bytes (set by ParseJws and ParseJwt)
 };
 
+// A JWT: ParseJws, then the payload must be a JSON object (RFC 7519 7.2 step 10), stored in
+// `claims`. Errors: everything ParseJws reports, plus kBadJson/kDuplicateMember/kJsonTooDeep/
+// kNotJsonObject for the payload.
 Result<Jws> ParseJwt(std::string_view compact, const JwsOptions& options = {});
+
+// A compact JWS whose payload may be any bytes (RFC 7515 5.2): the same size, segment, base64url,
+// header and signature checks as ParseJwt, but `claims` is left null. For JWS-level conformance
+// tests (the RFC 7520 and Wycheproof examples sign text, not claims); verifiers of assertions use
+// ParseJwt.
+Result<Jws> ParseJws(std::string_view compact, const JwsOptions& options = {});
 
 // Checks jws.signature over jws.signing_input with `key` for jws.alg.
 Status Verify(const Jws& jws, const Key& key);

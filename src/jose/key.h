@@ -6,9 +6,10 @@
 // key can never become an HMAC secret (RFC 8725 2.1, ATTACKS A4/A5): an HMAC Key is built only
 // from FromSecret, and an RSA Key admits only RS*/PS*.
 //
-// Policy enforced at construction (ATTACKS B8, A10): RSA modulus at least 2048 bits and an odd
-// public exponent of at least 3; EC only on P-256, P-384, P-521 with the point on the curve;
-// Ed25519 only among Edwards curves; HMAC secrets at least as long as the hash.
+// Policy enforced at construction (ATTACKS B8, A10): RSA modulus at least 2048 bits without the
+// ROCA fingerprint (CVE-2017-15361) and an odd public exponent of at least 3; EC only on P-256,
+// P-384, P-521 with the point on the curve; Ed25519 only among Edwards curves; HMAC secrets at
+// least as long as the hash.
 //
 // Example:
 //   TESSERA_ASSIGN_OR_RETURN(Key key, LoadCertificate(der)).public_key;   // pinned to RS256
