@@ -31,6 +31,8 @@ struct ApiServices {
 
 // Adds every route. `services` must outlive the router.
 void RegisterApiRoutes(Router& router, ApiServices& services);
+// The admin API routes alone (contract section 6); RegisterApiRoutes calls it.
+void RegisterAdminRoutes(Router& router, ApiServices& services);
 
 // An RFC 6749 5.2 error answer {"error","error_description","ecid"} with no-store caching.
 Response OAuthError(int status, std::string_view error, std::string_view description, std::string_view ecid);

@@ -156,6 +156,7 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
   };
   router.Add("GET", "/ready", ready);
   router.Add("GET", "/health/ready", ready);
+  RegisterAdminRoutes(router, s);
   router.Add("GET", "/metrics", [&s](Request&) {
     Response r = Response::Text(200, s.metrics.Render());
     r.content_type = std::string(Metrics::kContentType);
