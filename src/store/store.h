@@ -9,8 +9,19 @@
 //   kNotFound       the named record does not exist,
 //   kAlreadyExists  a create collides with a unique name (userName, client id, alias, kid),
 //   kUnavailable    the database cannot be reached; the caller may retry later,
-//   kInternal       anything else the database reports.
+//   kInternal       anything else the database reports,
+//   kInvalidArgument  a required key is empty, or a limit/offset is negative.
 // Times are seconds since the Unix epoch.
+//
+// Common rules of every port (the contract suite in store_contract_test.h checks them on every
+// backend):
+//   - Creates (Create*, Add*, Put*) insert a new record; the caller assigns its id/key, which must
+//     be non-empty. A create never replaces: a second create of the same key is kAlreadyExists.
+//   - Get/Find/Update/Delete of an absent record is kNotFound.
+//   - Update* replaces every field except `id` and `created_at`, which are kept as stored.
+//   - Text compares byte for byte (userName "Alice" and "alice" are different names); matching
+//     rules such as case folding belong to domain code.
+//   - Lists are ordered as each method says, so paging with offset/limit is stable.
 #ifndef TESSERA_STORE_STORE_H_
 #define TESSERA_STORE_STORE_H_
 
@@ -24,32 +35,34 @@
 namespace tessera::store {
 
 struct User {
-  std::string id;          // server-assigned, immutable
-  std::string user_name;   // unique; what assertions name in "sub"
+  std::string id;         // server-assigned, immutable
+  std::string user_name;  // unique; what assertions name in "sub"
   std::string given_name;
   std::string family_name;
   std::vector<std::string> emails;  // the first is the primary
   bool active = true;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+
+  bool operator==(const User&) const = default;
 };
 
 enum class AppKind { kConfidential, kResource };
 
 struct App {
-  std::string id;            // server-assigned, immutable
-  std::string client_id;     // "name" in the admin API; unique; empty for resource apps
+  std::string id;         // server-assigned, immutable
+  std::string client_id;  // "name" in the admin API; unique; empty for resource apps
   std::string display_name;
   std::string description;
   AppKind kind = AppKind::kConfidential;
-  bool active = false;       // new apps are inactive until activated
-  bool is_admin = false;     // holds the identity-domain administrator role
-  std::string secret_hash;   // salted hash of the client secret; never the secret
+  bool active = false;      // new apps are inactive until activated
+  bool is_admin = false;    // holds the identity-domain administrator role
+  std::string secret_hash;  // salted hash of the client secret; never the secret
   std::vector<std::string> allowed_grants;
-  std::vector<std::string> allowed_scopes;      // fully qualified scopes this client may request
-  std::vector<std::string> certificate_aliases; // client certificates attached by alias
-  std::vector<std::string> allowed_operations;  // "introspect", "trustToken"
-  std::vector<std::string> assertion_algs;      // accepted assertion algs; empty = {"RS256"}
+  std::vector<std::string> allowed_scopes;       // fully qualified scopes this client may request
+  std::vector<std::string> certificate_aliases;  // client certificates attached by alias
+  std::vector<std::string> allowed_operations;   // "introspect", "trustToken"
+  std::vector<std::string> assertion_algs;       // accepted assertion algs; empty = {"RS256"}
   bool require_jti = true;
   int64_t access_token_expiry = 0;  // seconds; 0 = unset (resource apps: caps token lifetime)
   // Resource apps only.
@@ -57,17 +70,21 @@ struct App {
   std::vector<std::string> scopes;  // scope values, e.g. "urn:opc:resource:consumer::all"
   int64_t created_at = 0;
   int64_t updated_at = 0;
+
+  bool operator==(const App&) const = default;
 };
 
 enum class CertificateKind { kClient, kPartner };
 
 struct CertificateRecord {
-  std::string alias;   // unique per kind
-  std::string der;     // the certificate, DER bytes
-  std::string x5t;     // base64url SHA-1 of der (indexed for lookup)
+  std::string alias;  // unique per kind
+  std::string der;    // the certificate, DER bytes
+  std::string x5t;    // base64url SHA-1 of der (indexed for lookup)
   std::string x5t_s256;
   int64_t not_after = 0;
   int64_t created_at = 0;
+
+  bool operator==(const CertificateRecord&) const = default;
 };
 
 struct SigningKeyRecord {
@@ -76,8 +93,10 @@ struct SigningKeyRecord {
   std::string private_pem;  // PKCS#8; never logged
   std::string cert_der;     // self-signed certificate of the key (may be empty)
   int64_t created_at = 0;
-  int64_t retired_at = 0;        // 0 while active
-  int64_t publish_until = 0;     // retired keys stay in the JWKS until this time
+  int64_t retired_at = 0;     // 0 while active
+  int64_t publish_until = 0;  // retired keys stay in the JWKS until this time
+
+  bool operator==(const SigningKeyRecord&) const = default;
 };
 
 struct TrustTokenIssuerRecord {
@@ -86,6 +105,8 @@ struct TrustTokenIssuerRecord {
   std::string cert_alias;     // RS256 certificate alias, or empty
   std::string cert_der;
   int64_t created_at = 0;
+
+  bool operator==(const TrustTokenIssuerRecord&) const = default;
 };
 
 struct AuditEvent {
@@ -97,14 +118,17 @@ struct AuditEvent {
   std::string grant;
   std::string outcome;  // "issued" | "rejected" | admin action names
   std::string reason;   // the precise reason code and text
+
+  bool operator==(const AuditEvent&) const = default;
 };
 
+// Unset fields match everything.
 struct AuditFilter {
-  std::optional<std::string> client_id;
-  std::optional<std::string> outcome;
-  std::optional<int64_t> since;
-  std::optional<int64_t> until;
-  int limit = 100;
+  std::optional<std::string> client_id;  // exact match
+  std::optional<std::string> outcome;    // exact match
+  std::optional<int64_t> since;          // time >= since
+  std::optional<int64_t> until;          // time <= until
+  int limit = 100;                       // negative: kInvalidArgument
 };
 
 class UserStore {
@@ -113,6 +137,7 @@ class UserStore {
   virtual Status CreateUser(const User& user) = 0;
   virtual Result<User> GetUser(const std::string& id) = 0;
   virtual Result<User> FindUserByName(const std::string& user_name) = 0;
+  // Ordered by user_name; at most `limit` users after skipping `offset`.
   virtual Result<std::vector<User>> ListUsers(int offset, int limit) = 0;
   virtual Status UpdateUser(const User& user) = 0;  // by id; kNotFound if absent
   virtual Status DeleteUser(const std::string& id) = 0;
@@ -123,7 +148,9 @@ class AppStore {
   virtual ~AppStore() = default;
   virtual Status CreateApp(const App& app) = 0;
   virtual Result<App> GetApp(const std::string& id) = 0;
+  // An empty client_id never names an app (resource apps have none): kNotFound.
   virtual Result<App> FindAppByClientId(const std::string& client_id) = 0;
+  // Ordered by created_at, then id; at most `limit` apps after skipping `offset`.
   virtual Result<std::vector<App>> ListApps(int offset, int limit) = 0;
   virtual Status UpdateApp(const App& app) = 0;  // by id; kNotFound if absent
   virtual Status DeleteApp(const std::string& id) = 0;
@@ -132,28 +159,41 @@ class AppStore {
 class CertificateStore {
  public:
   virtual ~CertificateStore() = default;
+  // Creates; the same alias may exist once per kind (kAlreadyExists otherwise).
   virtual Status PutCertificate(CertificateKind kind, const CertificateRecord& cert) = 0;
-  virtual Result<CertificateRecord> GetCertificate(CertificateKind kind, const std::string& alias) = 0;
+  virtual Result<CertificateRecord> GetCertificate(CertificateKind kind,
+                                                   const std::string& alias) = 0;
+  // Ordered by alias.
   virtual Result<std::vector<CertificateRecord>> ListCertificates(CertificateKind kind) = 0;
   virtual Status DeleteCertificate(CertificateKind kind, const std::string& alias) = 0;
+  // Every certificate of `kind` whose x5t equals `x5t`, ordered by alias; empty if none (one DER
+  // may be registered under several aliases, so this is a list, not a kNotFound).
+  virtual Result<std::vector<CertificateRecord>> FindCertificatesByX5t(CertificateKind kind,
+                                                                       const std::string& x5t) = 0;
 };
 
 class SigningKeyStore {
  public:
   virtual ~SigningKeyStore() = default;
   virtual Status AddSigningKey(const SigningKeyRecord& key) = 0;
-  // All keys, newest first.
+  // All keys, newest first (created_at descending; keys created in the same second, the one
+  // added last first).
   virtual Result<std::vector<SigningKeyRecord>> ListSigningKeys() = 0;
   // Marks every active key other than `active_kid` retired at `now`, published until
-  // `publish_until`; one transaction, so there is always exactly one active key.
-  virtual Status RetireOtherKeys(const std::string& active_kid, int64_t now, int64_t publish_until) = 0;
+  // `publish_until`; one transaction, so there is always exactly one active key. Keys already
+  // retired keep their retired_at and publish_until. kNotFound if `active_kid` does not exist,
+  // kFailedPrecondition if it is itself retired; in both cases nothing changes.
+  virtual Status RetireOtherKeys(const std::string& active_kid, int64_t now,
+                                 int64_t publish_until) = 0;
 };
 
 class TrustTokenIssuerStore {
  public:
   virtual ~TrustTokenIssuerStore() = default;
+  // Creates; kAlreadyExists if the issuer is registered.
   virtual Status PutTrustTokenIssuer(const TrustTokenIssuerRecord& issuer) = 0;
   virtual Result<TrustTokenIssuerRecord> GetTrustTokenIssuer(const std::string& issuer) = 0;
+  // Ordered by issuer.
   virtual Result<std::vector<TrustTokenIssuerRecord>> ListTrustTokenIssuers() = 0;
   virtual Status DeleteTrustTokenIssuer(const std::string& issuer) = 0;
 };
@@ -165,27 +205,32 @@ class ReplayStore {
   // Records (issuer, jti) in one atomic insert. Returns true if it was new, false if it was
   // already recorded (a replay). Never a look-up followed by an insert: two concurrent calls with
   // the same pair, on any nodes sharing the store, see exactly one true.
-  virtual Result<bool> ConsumeJti(const std::string& issuer, const std::string& jti, int64_t expires_at) = 0;
+  virtual Result<bool> ConsumeJti(const std::string& issuer, const std::string& jti,
+                                  int64_t expires_at) = 0;
   // True if recorded and not yet purged (for diagnostics; never for the decision itself).
   virtual Result<bool> IsJtiUsed(const std::string& issuer, const std::string& jti) = 0;
-  // Deletes up to `limit` pairs whose expires_at < now; returns how many.
+  // Deletes up to `limit` pairs whose expires_at < now; returns how many. A purged pair is new
+  // again for ConsumeJti (the assertion carrying it has expired by then, which domain code checks).
   virtual Result<int> PurgeExpiredJtis(int64_t now, int limit) = 0;
 };
 
 class RevocationStore {
  public:
   virtual ~RevocationStore() = default;
-  // Idempotent.
+  // Idempotent: revoking a revoked jti is OK and keeps the later of the two expiry times.
   virtual Status RevokeToken(const std::string& jti, int64_t expires_at) = 0;
   virtual Result<bool> IsRevoked(const std::string& jti) = 0;
+  // Deletes up to `limit` revocations whose expires_at < now; returns how many.
   virtual Result<int> PurgeExpiredRevocations(int64_t now, int limit) = 0;
 };
 
 class AuditStore {
  public:
   virtual ~AuditStore() = default;
+  // Stores `event`, ignoring event.id: the store assigns ids, increasing with each append.
   virtual Status AppendAudit(const AuditEvent& event) = 0;
-  // Newest first.
+  // Events matching every set field of `filter`, newest first (time descending, then id
+  // descending), at most filter.limit of them.
   virtual Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) = 0;
 };
 

@@ -1,0 +1,139 @@
+// SqliteStore: the embedded Store, one SQLite database file per node.
+//
+// Durability (what an OK return promises):
+//   - synchronous = kNormal (the default): a write that returned OK survives the process being
+//     killed at any moment after (SIGKILL, crash, OOM kill): it is in the write-ahead log, which
+//     the next Open recovers. On power loss or an operating-system crash the last transactions
+//     committed before the failure may be rolled back; the database stays consistent.
+//   - synchronous = kFull: every commit is also flushed to stable storage (fsync of the WAL)
+//     before it returns, so a write that returned OK survives power loss too, at the cost of one
+//     fsync per write.
+//
+// Files: `path` and its companions `path`-wal and `path`-shm are created owner-only (0600), and
+// a missing parent directory is created 0700. An existing file keeps its mode.
+//
+// Schema: numbered migrations (migrations/NNN_*.sql, embedded at build time) are applied in
+// order at Open, each in its own transaction, and recorded in the table schema_version.
+// Opening a database whose schema is newer than this build knows fails (kFailedPrecondition),
+// so an old binary never writes to a schema it does not understand.
+//
+// Concurrency: every method may be called from many threads at once. Writes go through one
+// connection, serialised in process by a mutex (SQLite allows one writer at a time anyway; the
+// mutex queues writers without SQLite's sleep-and-retry) and across processes by SQLite's locks
+// with busy_timeout. Reads use a small pool of read-only connections and run in parallel with
+// the writer (WAL). Each connection prepares its statements once, at Open.
+//
+// Lifetime: destroy the store only when no call is running on it.
+#ifndef TESSERA_STORE_SQLITE_SQLITE_STORE_H_
+#define TESSERA_STORE_SQLITE_SQLITE_STORE_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+#include "tessera/status.h"
+
+namespace tessera::store {
+
+struct SqliteOptions {
+  enum class Synchronous {
+    kNormal,  // survives a killed process (see the file comment)
+    kFull,    // survives power loss too
+  };
+  Synchronous synchronous = Synchronous::kNormal;
+  // How long a statement waits for another process's lock before failing with kUnavailable.
+  std::chrono::milliseconds busy_timeout{5000};
+  // Read-only connections in the pool (at least 1). Reads beyond this many wait for one.
+  int read_connections = 4;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database at `path`, applies pending migrations and prepares
+  // every statement. Errors: kInvalidArgument for an empty path or bad options,
+  // kFailedPrecondition for a schema newer than this build, kUnavailable when the file or its
+  // directory cannot be created or opened, kInternal otherwise.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                   const SqliteOptions& options);
+
+  // The schema version this build writes (the number of the last embedded migration).
+  static int LatestSchemaVersion();
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // The schema version recorded in the database.
+  Result<int> SchemaVersion();
+
+  Status Ping() override;
+
+  Status CreateUser(const User& user) override;
+  Result<User> GetUser(const std::string& id) override;
+  Result<User> FindUserByName(const std::string& user_name) override;
+  Result<std::vector<User>> ListUsers(int offset, int limit) override;
+  Status UpdateUser(const User& user) override;
+  Status DeleteUser(const std::string& id) override;
+
+  Status CreateApp(const App& app) override;
+  Result<App> GetApp(const std::string& id) override;
+  Result<App> FindAppByClientId(const std::string& client_id) override;
+  Result<std::vector<App>> ListApps(int offset, int limit) override;
+  Status UpdateApp(const App& app) override;
+  Status DeleteApp(const std::string& id) override;
+
+  Status PutCertificate(CertificateKind kind, const CertificateRecord& cert) override;
+  Result<CertificateRecord> GetCertificate(CertificateKind kind, const std::string& alias) override;
+  Result<std::vector<CertificateRecord>> ListCertificates(CertificateKind kind) override;
+  Status DeleteCertificate(CertificateKind kind, const std::string& alias) override;
+  Result<std::vector<CertificateRecord>> FindCertificatesByX5t(CertificateKind kind,
+                                                               const std::string& x5t) override;
+
+  Status AddSigningKey(const SigningKeyRecord& key) override;
+  Result<std::vector<SigningKeyRecord>> ListSigningKeys() override;
+  Status RetireOtherKeys(const std::string& active_kid, int64_t now,
+                         int64_t publish_until) override;
+
+  Status PutTrustTokenIssuer(const TrustTokenIssuerRecord& issuer) override;
+  Result<TrustTokenIssuerRecord> GetTrustTokenIssuer(const std::string& issuer) override;
+  Result<std::vector<TrustTokenIssuerRecord>> ListTrustTokenIssuers() override;
+  Status DeleteTrustTokenIssuer(const std::string& issuer) override;
+
+  Result<bool> ConsumeJti(const std::string& issuer, const std::string& jti,
+                          int64_t expires_at) override;
+  Result<bool> IsJtiUsed(const std::string& issuer, const std::string& jti) override;
+  Result<int> PurgeExpiredJtis(int64_t now, int limit) override;
+
+  Status RevokeToken(const std::string& jti, int64_t expires_at) override;
+  Result<bool> IsRevoked(const std::string& jti) override;
+  Result<int> PurgeExpiredRevocations(int64_t now, int limit) override;
+
+  Status AppendAudit(const AuditEvent& event) override;
+  Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) override;
+
+  // A connection with its prepared statements; defined in the .cc.
+  class Connection;
+
+ private:
+  class ReadLease;
+  class WriteLease;
+
+  SqliteStore();
+
+  std::mutex write_mu_;
+  std::unique_ptr<Connection> writer_;  // used only while write_mu_ is held
+
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Connection>> readers_;  // owned; never resized after Open
+  std::vector<Connection*> idle_readers_;             // guarded by pool_mu_
+};
+
+}  // namespace tessera::store
+
+#endif  // TESSERA_STORE_SQLITE_SQLITE_STORE_H_
