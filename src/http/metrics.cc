@@ -41,7 +41,12 @@ void AppendNumber(std::string& out, double v) {
     out += v > 0 ? "+Inf" : "-Inf";
   } else {
     char buf[64];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    // Shortest round-trip text; plain decimals ("0.0001", not "1e-04") where that stays short.
+    double magnitude = std::fabs(v);
+    auto format = (magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15))
+                      ? std::chars_format::fixed
+                      : std::chars_format::general;
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, format);
     out.append(buf, end);
   }
 }
