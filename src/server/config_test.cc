@@ -1,0 +1,80 @@
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+namespace tessera::server {
+namespace {
+
+TEST(ServeConfigTest, Defaults) {
+  ServeConfig c;
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.EffectiveIssuer(), "http://127.0.0.1:8080");
+  auto a = c.ListenAddress();
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->first, "127.0.0.1");
+  EXPECT_EQ(a->second, 8080);
+}
+
+TEST(ServeConfigTest, TomlThenEnvironmentThenFlags) {
+  const std::string path = ::testing::TempDir() + "/tessera_config_test.toml";
+  {
+    std::ofstream f(path);
+    f << "listen = \"127.0.0.1:9000\"\nthreads = 3\ndemo = true\naudiences = [\"https://a\", \"https://b\"]\n"
+      << "data_dir = \"/tmp/from-toml\"\n";
+  }
+  ServeConfig c;
+  ASSERT_TRUE(ApplyTomlFile(c, path).ok());
+  EXPECT_EQ(c.listen, "127.0.0.1:9000");
+  EXPECT_EQ(c.threads, 3);
+  EXPECT_TRUE(c.demo);
+  EXPECT_EQ(c.audiences, (std::vector<std::string>{"https://a", "https://b"}));
+  std::map<std::string, std::string> env = {{"TESSERA_DATA_DIR", "/tmp/from-env"}, {"TESSERA_THREADS", "5"}};
+  ASSERT_TRUE(ApplyEnvironment(c, [&](const char* n) -> const char* {
+                auto it = env.find(n);
+                return it == env.end() ? nullptr : it->second.c_str();
+              }).ok());
+  EXPECT_EQ(c.data_dir, "/tmp/from-env");
+  EXPECT_EQ(c.threads, 5);
+  ASSERT_TRUE(SetSetting(c, "threads", "2").ok());  // a flag, last
+  EXPECT_EQ(c.threads, 2);
+  std::remove(path.c_str());
+}
+
+TEST(ServeConfigTest, RejectsBadValuesAndUnknownKeys) {
+  ServeConfig c;
+  EXPECT_FALSE(SetSetting(c, "threads", "many").ok());
+  EXPECT_FALSE(SetSetting(c, "listen", "nowhere").ok());
+  EXPECT_FALSE(SetSetting(c, "issuer", "ftp://x").ok());
+  EXPECT_FALSE(SetSetting(c, "signing_alg", "HS256").ok());
+  EXPECT_FALSE(SetSetting(c, "database", "mysql://x").ok());
+  const std::string path = ::testing::TempDir() + "/tessera_config_bad.toml";
+  {
+    std::ofstream f(path);
+    f << "lisen = \"127.0.0.1:9000\"\n";
+  }
+  Status s = ApplyTomlFile(c, path);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("lisen"), std::string::npos);
+  {
+    std::ofstream f(path);
+    f << "listen = \n";
+  }
+  EXPECT_FALSE(ApplyTomlFile(c, path).ok());
+  std::remove(path.c_str());
+}
+
+TEST(ServeConfigTest, Ipv6Listen) {
+  ServeConfig c;
+  ASSERT_TRUE(SetSetting(c, "listen", "[::1]:0").ok());
+  auto a = c.ListenAddress();
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->first, "::1");
+  EXPECT_EQ(a->second, 0);
+}
+
+}  // namespace
+}  // namespace tessera::server
