@@ -93,7 +93,8 @@ struct VerifyOptions {
 
 struct ChosenKey {
   jose::Key key;
-  std::string description;  // for messages: which key was used
+  std::string description;    // for messages: which key was used
+  bool alg_from_jwk = false;  // the JWK's "alg" pinned the key; --alg may not widen it
 };
 
 // The key of a JWK Set the token names: by kid, else by x5t / x5t#S256 (members the JWK parser
@@ -140,9 +141,11 @@ Result<ChosenKey> ChooseFromJwks(const std::string& text, const std::string& sou
                             " (kids: " + kids + ")");
   }
   const jose::Jwk& jwk = (*keys)[*found];
-  return ChosenKey{
-      jwk.key, "key " + (jwk.kid.empty() ? "#" + std::to_string(*found) : "\"" + jwk.kid + "\"") +
-                   " of " + source};
+  return ChosenKey{jwk.key,
+                   "key " +
+                       (jwk.kid.empty() ? "#" + std::to_string(*found) : "\"" + jwk.kid + "\"") +
+                       " of " + source,
+                   entries[*found].contains("alg")};
 }
 
 Result<ChosenKey> ChooseKey(const VerifyOptions& o, const jose::Jws& jws, int64_t now) {
@@ -195,6 +198,13 @@ Status RunVerify(const VerifyOptions& o, CommandContext& ctx) {
   TESSERA_ASSIGN_OR_RETURN(ChosenKey chosen, ChooseKey(o, *jws, now));
   jose::Key key = chosen.key;
   if (!o.alg.empty() && !o.secret_file) {
+    // RFC 7517 4.4: a JWK's "alg" says what the key is for; the command line may not widen it.
+    const std::optional<jose::Algorithm> wanted = jose::AlgorithmFromName(o.alg);
+    if (chosen.alg_from_jwk && wanted && !key.algorithms().Contains(*wanted)) {
+      return Status::InvalidArgument("--alg " + o.alg + " is not the alg " +
+                                     key.algorithms().ToString() + " that " + chosen.description +
+                                     " declares");
+    }
     TESSERA_ASSIGN_OR_RETURN(PinnedKey pinned, PinAlgorithm(key, o.alg));
     key = std::move(pinned.key);
   }
@@ -202,12 +212,9 @@ Status RunVerify(const VerifyOptions& o, CommandContext& ctx) {
   Status sig = jose::Verify(*jws, key);
   if (!sig.ok()) {
     std::string msg = "token rejected: " + sig.message() + " (" + chosen.description + ")";
-    if (jose::JoseErrorOf(sig) == jose::JoseError::kAlgNotAllowed) {
-      msg += "; the token says " + std::string(jose::AlgorithmName(jws->alg)) +
-             ", the key is pinned to " + key.algorithms().ToString() +
-             (key.CompatibleAlgorithms().Contains(jws->alg)
-                  ? "; give --alg " + std::string(jose::AlgorithmName(jws->alg)) + " to accept it"
-                  : "");
+    if (jose::JoseErrorOf(sig) == jose::JoseError::kAlgNotAllowed && !chosen.alg_from_jwk &&
+        key.CompatibleAlgorithms().Contains(jws->alg)) {
+      msg += "; give --alg " + std::string(jose::AlgorithmName(jws->alg)) + " to accept it";
     }
     return Status(sig.code(), std::move(msg), sig.reason());
   }
