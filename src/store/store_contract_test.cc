@@ -12,8 +12,8 @@
 namespace tessera::store {
 
 void StoreContractTest::SetUp() {
-  store_ = GetParam()();
-  ASSERT_NE(store_, nullptr) << "the backend's factory returned no store";
+  store_ = GetParam().make();
+  ASSERT_NE(store_, nullptr) << "the " << GetParam().name << " factory returned no store";
 }
 
 void StoreContractTest::TearDown() { store_.reset(); }

@@ -45,7 +45,8 @@ class TempDirEnvironment : public ::testing::Environment {
   static inline fs::path dir_;
 };
 
-const auto* const kTempDir = ::testing::AddGlobalTestEnvironment(new TempDirEnvironment);
+[[maybe_unused]] const auto* const kTempDir =
+    ::testing::AddGlobalTestEnvironment(new TempDirEnvironment);
 
 // A path no test has used yet.
 std::string FreshPath() {
@@ -63,8 +64,8 @@ std::unique_ptr<Store> MakeSqliteStore() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
-                         ::testing::Values(StoreFactory(&MakeSqliteStore)),
-                         StoreBackendName("Sqlite"));
+                         ::testing::Values(StoreBackend{"Sqlite", &MakeSqliteStore}),
+                         StoreBackendName);
 
 // A raw SQLite connection, for looking at the file behind the store's back.
 class RawDb {
