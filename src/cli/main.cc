@@ -41,6 +41,20 @@ int main(int argc, char** argv) {
   tessera::cli::RegisterAssertCommand(app, ctx);
   tessera::cli::RegisterJwtCommand(app, ctx);
 
+  // CLI11 would report a mistyped verb as "A subcommand is required"; name it instead.
+  if (argc >= 2 && argv[1][0] != '-') {
+    std::string verbs;
+    bool known = false;
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->get_name() == argv[1];
+      verbs += (verbs.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "tessera: unknown command \"" << OneLine(argv[1]) << "\"; commands: " << verbs
+                << " (see --help)\n";
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
