@@ -14,7 +14,8 @@ class StrictSax {
  public:
   using Dom = nlohmann::detail::json_sax_dom_parser<Json>;
 
-  StrictSax(Json& root, int max_depth) : dom_(root, /*allow_exceptions=*/false), max_depth_(max_depth) {}
+  StrictSax(Json& root, int max_depth)
+      : dom_(root, /*allow_exceptions=*/false), max_depth_(max_depth) {}
 
   bool null() { return dom_.null(); }
   bool boolean(bool v) { return dom_.boolean(v); }
@@ -87,6 +88,12 @@ class StrictSax {
 Result<Json> ParseStrictJson(std::string_view text, const JsonLimits& limits) {
   if (text.size() > limits.max_bytes) {
     return JoseFailure(JoseError::kTooLarge, "JSON of " + std::to_string(text.size()) + " bytes");
+  }
+  // nlohmann's lexer silently skips a leading UTF-8 byte order mark. RFC 8259 8.1 forbids one in
+  // networked JSON, and RFC 7519 7.2 step 4 asks for exactly a UTF-8 JSON object, so a BOM before
+  // a header or claims set is an error (ATTACKS E5), not something to skip.
+  if (text.size() >= 3 && text.substr(0, 3) == "\xef\xbb\xbf") {
+    return JoseFailure(JoseError::kBadJson, "byte order mark before the JSON text");
   }
   Json root;
   StrictSax sax(root, limits.max_depth);

@@ -36,6 +36,9 @@ TEST(StrictJsonTest, RejectsDepthSizeAndJunk) {
   EXPECT_EQ(ErrorOf("{\"a\":\"\xff\"}"), JoseError::kBadJson);
   EXPECT_EQ(ErrorOf(R"({/*c*/"a":1})"), JoseError::kBadJson);
   EXPECT_EQ(ErrorOf(""), JoseError::kBadJson);
+  EXPECT_EQ(ErrorOf("\xef\xbb\xbf{}"), JoseError::kBadJson);  // RFC 8259 8.1: no BOM
+  EXPECT_EQ(ErrorOf(" \xef\xbb\xbf{}"), JoseError::kBadJson);
+  EXPECT_EQ(ErrorOf(R"({"a":"\ud800"})"), JoseError::kBadJson);  // lone surrogate escape
 }
 
 }  // namespace
