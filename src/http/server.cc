@@ -489,7 +489,9 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(
       static_cast<std::uint32_t>(std::min<std::size_t>(options_.max_header_bytes, UINT32_MAX)));
-  parser.body_limit(options_.max_body_bytes);
+  // No body limit yet: Beast would otherwise judge a declared Content-Length while parsing
+  // the header, before the route (and so the right limit) is known.
+  parser.body_limit(boost::none);
   lowest.expires_after(options_.read_timeout);
   {
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);

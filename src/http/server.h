@@ -49,8 +49,8 @@ struct ServerOptions {
   int threads = 0;                 // threads running the io_context and handlers; 0 = cores
   // Both set: serve HTTPS only (TLS 1.2 and 1.3, forward-secret AEAD ciphers). PEM files; the
   // certificate file may hold the chain.
-  std::string tls_cert_file;
-  std::string tls_key_file;
+  std::string tls_cert_file = "";
+  std::string tls_key_file = "";
   std::size_t max_header_bytes = 16 * 1024;  // request line + fields; 431 past it
   std::size_t max_body_bytes = 1024 * 1024;  // absolute cap over every route's limit; 413
   std::chrono::seconds read_timeout{30};     // for each request's header, body, TLS handshake

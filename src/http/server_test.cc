@@ -1,0 +1,552 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace tessera::http {
+namespace {
+
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+struct ParsedResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// A blocking loopback client on a POSIX socket; every read has a 5 s timeout, so no test can
+// hang on a server that fails to answer.
+class Client {
+ public:
+  explicit Client(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Client() { ::close(fd_); }
+
+  bool connected() const { return connected_; }
+
+  bool Send(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  // Reads one response (Content-Length framed, as the server always sends). Status 0 when the
+  // connection closed or timed out first.
+  ParsedResponse Read() {
+    ParsedResponse r;
+    std::size_t end;
+    while ((end = pending_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return r;
+    }
+    std::string head = pending_.substr(0, end);
+    pending_.erase(0, end + 4);
+    std::size_t line_end = head.find("\r\n");
+    std::string status_line = head.substr(0, line_end);
+    if (status_line.size() < 12) return r;
+    r.status = std::atoi(status_line.substr(9, 3).c_str());
+    std::size_t pos = line_end;
+    while (pos != std::string::npos && pos < head.size()) {
+      std::size_t next = head.find("\r\n", pos + 2);
+      std::string line =
+          head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
+      std::size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        std::string name = line.substr(0, colon);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::size_t v = line.find_first_not_of(' ', colon + 1);
+        r.headers[name] = v == std::string::npos ? "" : line.substr(v);
+      }
+      pos = next;
+    }
+    if (r.status / 100 == 1) return r;  // interim: no body
+    std::size_t length =
+        r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+    while (pending_.size() < length) {
+      if (!Fill()) {
+        r.status = 0;
+        return r;
+      }
+    }
+    r.body = pending_.substr(0, length);
+    pending_.erase(0, length);
+    return r;
+  }
+
+  // True when the server closes the connection (EOF or reset) before the 5 s read timeout.
+  bool WaitForClose() {
+    char buf[4096];
+    for (int i = 0; i < 1000; ++i) {
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n == 0) return true;
+      if (n < 0) return errno == ECONNRESET;
+    }
+    return false;
+  }
+
+ private:
+  bool Fill() {
+    char buf[4096];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    pending_.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string pending_;
+};
+
+std::string Get(std::string_view path, std::string_view extra = "") {
+  return "GET " + std::string(path) + " HTTP/1.1\r\nHost: localhost\r\n" + std::string(extra) +
+         "\r\n";
+}
+
+Router TestRouter() {
+  Router router;
+  router.Add("GET", "/hello", [](Request& r) {
+    std::string body = "hello " + r.query + " " + std::string(r.Header("x-name").value_or("-")) +
+                       " " + r.remote_address;
+    return Response::Text(200, body).AddHeader("Cache-Control", "no-store");
+  });
+  router.Add("GET", "/users/{id}", [](Request& r) { return Response::Text(200, r.params["id"]); });
+  router.Add("POST", "/small", [](Request& r) { return Response::Text(200, "got " + r.body); },
+             {.max_body_bytes = 100});
+  router.Add("GET", "/throw", [](Request&) -> Response { throw std::runtime_error("boom"); });
+  router.Add("GET", "/slow", [](Request&) {
+    std::this_thread::sleep_for(400ms);
+    return Response::Text(200, "slow done");
+  });
+  router.Add("GET", "/bad-header", [](Request&) {
+    return Response::Text(200, "ok").AddHeader("X-Evil", "a\r\nInjected: 1");
+  });
+  return router;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void StartServer(ServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.threads = 2;
+    options.access_log = false;
+    server_ = std::make_unique<Server>(options, TestRouter(), &metrics_);
+    Status s = server_->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_NE(server_->port(), 0);
+  }
+  void TearDown() override {
+    if (server_) {
+      server_->Stop();
+      server_->Wait();
+    }
+  }
+
+  Metrics metrics_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(ServerTest, KeepAliveServesTwoRequestsOnOneConnection) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send(Get("/hello?a=1", "X-Name: first\r\n")));
+  ParsedResponse r1 = c.Read();
+  EXPECT_EQ(r1.status, 200);
+  EXPECT_EQ(r1.body, "hello a=1 first 127.0.0.1");
+  EXPECT_EQ(r1.headers["cache-control"], "no-store");
+  EXPECT_EQ(r1.headers["content-type"], "text/plain; charset=utf-8");
+  ASSERT_TRUE(c.Send(Get("/users/a%20b")));
+  ParsedResponse r2 = c.Read();
+  EXPECT_EQ(r2.status, 200);
+  EXPECT_EQ(r2.body, "a b");
+  ASSERT_FALSE(r1.headers["x-tessera-ecid"].empty());
+  EXPECT_NE(r1.headers["x-tessera-ecid"], r2.headers["x-tessera-ecid"]);
+
+  // The server records a request just after writing its response: allow it a moment.
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    text = metrics_.Render();
+    if (text.find("route=\"/users/{id}\",status=") != std::string::npos) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_NE(
+      text.find("tessera_http_requests_total{method=\"GET\",route=\"/hello\",status=\"200\"} 1"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tessera_http_requests_total{method=\"GET\",route=\"/users/{id}\","
+                      "status=\"200\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("tessera_http_request_duration_seconds_count{method=\"GET\",route=\"/hello\"} 1"),
+      std::string::npos)
+      << text;
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(Get("/users/1") + Get("/users/2")));
+  EXPECT_EQ(c.Read().body, "1");
+  EXPECT_EQ(c.Read().body, "2");
+}
+
+TEST_F(ServerTest, ConnectionCloseIsHonoured) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(Get("/users/1", "Connection: close\r\n")));
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_TRUE(c.WaitForClose());
+}
+
+TEST_F(ServerTest, UnknownPathIs404AndWrongMethodIs405) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(Get("/nope")));
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_NE(r.body.find("\"ecid\":\"" + r.headers["x-tessera-ecid"] + "\""), std::string::npos);
+  ASSERT_TRUE(c.Send("DELETE /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"));
+  ParsedResponse m = c.Read();
+  EXPECT_EQ(m.status, 405);
+  EXPECT_EQ(m.headers["allow"], "GET");
+  bool counted = false;
+  for (int i = 0; i < 100 && !counted; ++i) {
+    counted = metrics_.Render().find("route=\"unmatched\",status=\"404\"") != std::string::npos;
+    if (!counted) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(counted);
+}
+
+TEST_F(ServerTest, BodiesFixedAndChunked) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde"));
+  EXPECT_EQ(c.Read().body, "got abcde");
+  ASSERT_TRUE(
+      c.Send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  EXPECT_EQ(c.Read().body, "got abcde");
+}
+
+TEST_F(ServerTest, ExpectContinueGetsInterimResponse) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(
+      "POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"));
+  EXPECT_EQ(c.Read().status, 100);
+  ASSERT_TRUE(c.Send("xyz"));
+  EXPECT_EQ(c.Read().body, "got xyz");
+}
+
+TEST_F(ServerTest, OversizedDeclaredBodyIs413AtOnce) {
+  StartServer({.read_timeout = 5s});
+  Client c(server_->port());
+  auto start = SteadyClock::now();
+  // 10 MB declared, a little sent: the answer must not wait for the rest (or the timeout).
+  ASSERT_TRUE(c.Send("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" +
+                     std::string(1000, 'a')));
+  ParsedResponse r = c.Read();
+  auto elapsed = SteadyClock::now() - start;
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_LT(elapsed, 1s);
+  std::printf("413 answered after %.3f ms\n",
+              std::chrono::duration<double, std::milli>(elapsed).count());
+  EXPECT_TRUE(c.WaitForClose());
+}
+
+TEST_F(ServerTest, OversizedChunkedBodyIs413) {
+  StartServer({.read_timeout = 5s});
+  Client c(server_->port());
+  auto start = SteadyClock::now();
+  ASSERT_TRUE(
+      c.Send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "c8\r\n" +
+             std::string(200, 'a') + "\r\n"));  // 200 > 100, never finished
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 413);
+  EXPECT_LT(SteadyClock::now() - start, 1s);
+}
+
+TEST_F(ServerTest, ServerCapBeatsRouteLimit) {
+  StartServer({.max_body_bytes = 4});
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde"));
+  EXPECT_EQ(c.Read().status, 413);
+}
+
+TEST_F(ServerTest, OversizedHeaderIs431) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(Get("/hello", "X-Big: " + std::string(20 * 1024, 'b') + "\r\n")));
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 431);
+  EXPECT_FALSE(r.headers["x-tessera-ecid"].empty());
+  EXPECT_TRUE(c.WaitForClose());
+}
+
+TEST_F(ServerTest, GarbageRequestLineIs400) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send("GARBAGE\r\n\r\n"));
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("invalid_request"), std::string::npos);
+  EXPECT_TRUE(c.WaitForClose());
+}
+
+TEST_F(ServerTest, ConflictingContentLengthIs400) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(
+      "POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde"));
+  EXPECT_EQ(c.Read().status, 400);
+  EXPECT_TRUE(c.WaitForClose());
+}
+
+TEST_F(ServerTest, ContentLengthWithChunkedIs400) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(
+      c.Send("POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+  EXPECT_EQ(c.Read().status, 400);
+}
+
+TEST_F(ServerTest, UnknownTransferEncodingIs400) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabc"));
+  EXPECT_EQ(c.Read().status, 400);
+}
+
+TEST_F(ServerTest, BadChunkIs400) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(
+      c.Send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "zz\r\nabc\r\n0\r\n\r\n"));
+  EXPECT_EQ(c.Read().status, 400);
+}
+
+TEST_F(ServerTest, ReadTimeoutClosesHalfSentRequest) {
+  StartServer({.read_timeout = 1s, .idle_timeout = 1s});
+  Client c(server_->port());
+  auto start = SteadyClock::now();
+  ASSERT_TRUE(c.Send("GET /hello HTTP/1.1\r\nHost: x\r\n"));  // never finished
+  EXPECT_TRUE(c.WaitForClose());
+  auto elapsed = SteadyClock::now() - start;
+  EXPECT_GE(elapsed, 900ms);
+  EXPECT_LT(elapsed, 3s);
+}
+
+TEST_F(ServerTest, SlowlorisCannotExtendTheHeaderDeadline) {
+  StartServer({.read_timeout = 1s, .idle_timeout = 1s});
+  Client c(server_->port());
+  auto start = SteadyClock::now();
+  ASSERT_TRUE(c.Send("GET /hello HTTP/1.1\r\n"));
+  // One header byte every 200 ms: each read succeeds, but the header as a whole is late.
+  bool closed = false;
+  for (int i = 0; i < 25 && !closed; ++i) {
+    std::this_thread::sleep_for(200ms);
+    closed = !c.Send("X");
+  }
+  EXPECT_TRUE(closed || c.WaitForClose());
+  EXPECT_LT(SteadyClock::now() - start, 3s);
+}
+
+TEST_F(ServerTest, HandlerExceptionIs500AndServerLives) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(Get("/throw")));
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body,
+            "{\"error\":\"server_error\",\"ecid\":\"" + r.headers["x-tessera-ecid"] + "\"}");
+  ASSERT_TRUE(c.Send(Get("/users/ok")));
+  EXPECT_EQ(c.Read().body, "ok");
+}
+
+TEST_F(ServerTest, UnsafeResponseHeaderIsDropped) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(Get("/bad-header")));
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers.count("x-evil"), 0u);
+  EXPECT_EQ(r.headers.count("injected"), 0u);
+}
+
+TEST_F(ServerTest, StopClosesIdleConnectionsAndReturns) {
+  StartServer();
+  Client busy(server_->port());
+  ASSERT_TRUE(busy.Send(Get("/users/1")));
+  ASSERT_EQ(busy.Read().status, 200);  // now idle on keep-alive
+  Client silent(server_->port());      // connected, never sends
+  ASSERT_TRUE(silent.connected());
+  std::this_thread::sleep_for(50ms);
+  auto start = SteadyClock::now();
+  server_->Stop();
+  auto done = std::async(std::launch::async, [this] { server_->Wait(); });
+  ASSERT_EQ(done.wait_for(5s), std::future_status::ready);
+  EXPECT_LT(SteadyClock::now() - start, 2s);
+  EXPECT_TRUE(busy.WaitForClose());
+  EXPECT_TRUE(silent.WaitForClose());
+  Client late(server_->port());
+  EXPECT_FALSE(late.connected());
+}
+
+TEST_F(ServerTest, StopLetsInFlightRequestFinish) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(Get("/slow")));
+  std::this_thread::sleep_for(100ms);
+  server_->Stop();
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "slow done");
+  EXPECT_EQ(r.headers["connection"], "close");
+  server_->Wait();
+}
+
+TEST_F(ServerTest, ConnectionLimitIsEnforced) {
+  StartServer({.max_connections = 1});
+  Client first(server_->port());
+  ASSERT_TRUE(first.Send(Get("/users/1")));
+  ASSERT_EQ(first.Read().status, 200);
+  Client second(server_->port());
+  EXPECT_TRUE(second.WaitForClose());
+  ASSERT_TRUE(first.Send(Get("/users/2")));
+  EXPECT_EQ(first.Read().body, "2");
+}
+
+TEST(ServerStartTest, ReportsBindFailureAndBadTlsFiles) {
+  Server first({.host = "127.0.0.1", .port = 0, .threads = 1}, TestRouter());
+  ASSERT_TRUE(first.Start().ok());
+  Server clash({.host = "127.0.0.1", .port = first.port(), .threads = 1}, TestRouter());
+  Status s = clash.Start();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  Server bad_host({.host = "not-an-ip", .port = 0}, TestRouter());
+  EXPECT_EQ(bad_host.Start().code(), StatusCode::kInvalidArgument);
+  Server bad_tls({.host = "127.0.0.1",
+                  .port = 0,
+                  .tls_cert_file = "/nonexistent/cert.pem",
+                  .tls_key_file = "/nonexistent/key.pem"},
+                 TestRouter());
+  EXPECT_EQ(bad_tls.Start().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(first.Start().code(), StatusCode::kFailedPrecondition);
+}
+
+// HTTPS, checked with the openssl command-line client.
+class TlsServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("tessera-tls-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+        " -keyout " +
+        (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() +
+        " -days 1 -subj /CN=localhost >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl CLI needed";
+    server_ = std::make_unique<Server>(ServerOptions{.host = "127.0.0.1",
+                                                     .port = 0,
+                                                     .threads = 2,
+                                                     .tls_cert_file = (dir_ / "cert.pem").string(),
+                                                     .tls_key_file = (dir_ / "key.pem").string(),
+                                                     .read_timeout = 5s,
+                                                     .access_log = false},
+                                       TestRouter());
+    Status s = server_->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Runs s_client with `flags`, sending one GET; returns everything it printed.
+  std::string SClient(const std::string& flags) {
+    std::string cmd =
+        "printf 'GET /users/tls HTTP/1.1\\r\\nHost: localhost\\r\\n"
+        "Connection: close\\r\\n\\r\\n' | timeout 10 openssl s_client -connect "
+        "127.0.0.1:" +
+        std::to_string(server_->port()) + " -servername localhost -ign_eof " + flags + " 2>&1";
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) return out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(TlsServerTest, Tls12AndTls13Served) {
+  std::string v12 = SClient("-tls1_2");
+  EXPECT_NE(v12.find("Protocol  : TLSv1.2"), std::string::npos) << v12;
+  EXPECT_NE(v12.find("HTTP/1.1 200 OK"), std::string::npos) << v12;
+  EXPECT_NE(v12.find("\r\n\r\ntls"), std::string::npos) << v12;
+  std::string v13 = SClient("-tls1_3");
+  EXPECT_NE(v13.find("TLSv1.3"), std::string::npos) << v13;
+  EXPECT_NE(v13.find("HTTP/1.1 200 OK"), std::string::npos) << v13;
+}
+
+TEST_F(TlsServerTest, Tls11Refused) {
+  // SECLEVEL=0 lets this client offer TLS 1.1 at all; the refusal must then come from the
+  // server, as a protocol_version alert, not from the client's own policy.
+  std::string v11 = SClient("-tls1_1 -cipher DEFAULT@SECLEVEL=0");
+  EXPECT_EQ(v11.find("HTTP/1.1 200"), std::string::npos) << v11;
+  EXPECT_NE(v11.find("alert protocol version"), std::string::npos) << v11;
+}
+
+TEST_F(TlsServerTest, WeakTls12CipherRefused) {
+  std::string cbc = SClient("-tls1_2 -cipher AES128-SHA@SECLEVEL=0");
+  EXPECT_EQ(cbc.find("HTTP/1.1 200"), std::string::npos) << cbc;
+  EXPECT_NE(cbc.find("handshake failure"), std::string::npos) << cbc;
+}
+
+TEST_F(TlsServerTest, PlainHttpOnTlsPortGetsNoAnswer) {
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(Get("/users/1")));
+  EXPECT_EQ(c.Read().status, 0);
+}
+
+}  // namespace
+}  // namespace tessera::http
