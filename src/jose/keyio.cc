@@ -33,7 +33,8 @@ std::vector<PemBlock> ReadPemBlocks(std::string_view text) {
     unsigned char* data = nullptr;
     long len = 0;
     if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) break;
-    blocks.push_back({name, header, std::string(reinterpret_cast<char*>(data), static_cast<size_t>(len))});
+    blocks.push_back(
+        {name, header, std::string(reinterpret_cast<char*>(data), static_cast<size_t>(len))});
     OPENSSL_free(name);
     OPENSSL_free(header);
     OPENSSL_free(data);
@@ -42,18 +43,22 @@ std::vector<PemBlock> ReadPemBlocks(std::string_view text) {
   return blocks;
 }
 
-bool LooksLikePem(std::string_view text) { return text.find("-----BEGIN ") != std::string_view::npos; }
+bool LooksLikePem(std::string_view text) {
+  return text.find("-----BEGIN ") != std::string_view::npos;
+}
 
 Result<Key> AdoptPkey(EVP_PKEY* pkey, std::string_view what) {
   if (pkey == nullptr) return OpenSslFailure(JoseError::kKeyParse, what);
   return Key::FromPkey(PkeyPtr(pkey));
 }
 
-Result<Key> PrivateFromDer(std::string_view der, std::string_view pem_name, std::string_view password) {
+Result<Key> PrivateFromDer(std::string_view der, std::string_view pem_name,
+                           std::string_view password) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   const long n = static_cast<long>(der.size());
   if (pem_name == "ENCRYPTED PRIVATE KEY") {
-    if (password.empty()) return JoseFailure(JoseError::kKeyParse, "encrypted private key needs a password");
+    if (password.empty())
+      return JoseFailure(JoseError::kKeyParse, "encrypted private key needs a password");
     std::unique_ptr<X509_SIG, Deleter<X509_SIG_free>> p8(d2i_X509_SIG(nullptr, &p, n));
     if (!p8) return OpenSslFailure(JoseError::kKeyParse, "encrypted PKCS#8");
     std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO_free>> info(
@@ -61,8 +66,10 @@ Result<Key> PrivateFromDer(std::string_view der, std::string_view pem_name, std:
     if (!info) return OpenSslFailure(JoseError::kWrongPassword, "encrypted PKCS#8");
     return AdoptPkey(EVP_PKCS82PKEY(info.get()), "PKCS#8");
   }
-  if (pem_name == "RSA PRIVATE KEY") return AdoptPkey(d2i_PrivateKey(EVP_PKEY_RSA, nullptr, &p, n), "PKCS#1 RSA key");
-  if (pem_name == "EC PRIVATE KEY") return AdoptPkey(d2i_PrivateKey(EVP_PKEY_EC, nullptr, &p, n), "SEC1 EC key");
+  if (pem_name == "RSA PRIVATE KEY")
+    return AdoptPkey(d2i_PrivateKey(EVP_PKEY_RSA, nullptr, &p, n), "PKCS#1 RSA key");
+  if (pem_name == "EC PRIVATE KEY")
+    return AdoptPkey(d2i_PrivateKey(EVP_PKEY_EC, nullptr, &p, n), "SEC1 EC key");
   return AdoptPkey(d2i_AutoPrivateKey(nullptr, &p, n), "PKCS#8 private key");
 }
 
@@ -135,8 +142,9 @@ Result<Key> LoadPrivateKey(std::string_view input, std::string_view password) {
     if (b.name == "PRIVATE KEY" || b.name == "RSA PRIVATE KEY" || b.name == "EC PRIVATE KEY" ||
         b.name == "ENCRYPTED PRIVATE KEY") {
       if (b.header.find("ENCRYPTED") != std::string::npos) {
-        return JoseFailure(JoseError::kKeyParse,
-                           "legacy encrypted PEM; convert with `openssl pkcs8 -topk8` or use PKCS#12");
+        return JoseFailure(
+            JoseError::kKeyParse,
+            "legacy encrypted PEM; convert with `openssl pkcs8 -topk8` or use PKCS#12");
       }
       return PrivateFromDer(b.der, b.name, password);
     }
@@ -159,8 +167,10 @@ Result<Key> LoadPublicKey(std::string_view input) {
   for (const PemBlock& b : ReadPemBlocks(input)) {
     const auto* p = reinterpret_cast<const unsigned char*>(b.der.data());
     const long n = static_cast<long>(b.der.size());
-    if (b.name == "PUBLIC KEY") return AdoptPkey(d2i_PUBKEY(nullptr, &p, n), "SubjectPublicKeyInfo");
-    if (b.name == "RSA PUBLIC KEY") return AdoptPkey(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, n), "PKCS#1 public key");
+    if (b.name == "PUBLIC KEY")
+      return AdoptPkey(d2i_PUBKEY(nullptr, &p, n), "SubjectPublicKeyInfo");
+    if (b.name == "RSA PUBLIC KEY")
+      return AdoptPkey(d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, n), "PKCS#1 public key");
     if (b.name == "CERTIFICATE") {
       TESSERA_ASSIGN_OR_RETURN(Certificate cert, CertificateFromDer(b.der));
       return cert.public_key;
@@ -177,7 +187,8 @@ Result<Certificate> LoadCertificate(std::string_view input) {
     }
     return JoseFailure(JoseError::kCertificateInvalid, "no CERTIFICATE block in the PEM input");
   }
-  if (!input.empty() && static_cast<unsigned char>(input[0]) == 0x30) return CertificateFromDer(input);
+  if (!input.empty() && static_cast<unsigned char>(input[0]) == 0x30)
+    return CertificateFromDer(input);
   Result<std::string> der = Base64Decode(input);
   if (!der.ok()) {
     return JoseFailure(JoseError::kCertificateInvalid, "neither PEM, DER nor base64 of DER");
@@ -188,22 +199,26 @@ Result<Certificate> LoadCertificate(std::string_view input) {
 Result<Pkcs12Contents> LoadPkcs12(std::string_view der, std::string_view password) {
   if (der.size() > kMaxKeyMaterialBytes) return JoseFailure(JoseError::kTooLarge, "PKCS#12 file");
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<PKCS12, Deleter<PKCS12_free>> p12(d2i_PKCS12(nullptr, &p, static_cast<long>(der.size())));
+  std::unique_ptr<PKCS12, Deleter<PKCS12_free>> p12(
+      d2i_PKCS12(nullptr, &p, static_cast<long>(der.size())));
   if (!p12) return OpenSslFailure(JoseError::kKeyParse, "not a PKCS#12 file");
   const std::string pass(password);
   if (PKCS12_mac_present(p12.get()) &&
       PKCS12_verify_mac(p12.get(), pass.c_str(), static_cast<int>(pass.size())) != 1) {
-    return OpenSslFailure(JoseError::kWrongPassword, "the password does not open this PKCS#12 file");
+    return OpenSslFailure(JoseError::kWrongPassword,
+                          "the password does not open this PKCS#12 file");
   }
   EVP_PKEY* pkey = nullptr;
   X509* x509 = nullptr;
   STACK_OF(X509)* ca = nullptr;
   if (PKCS12_parse(p12.get(), pass.c_str(), &pkey, &x509, &ca) != 1) {
-    return OpenSslFailure(JoseError::kKeyParse, "PKCS#12 contents (a legacy cipher needs re-export)");
+    return OpenSslFailure(JoseError::kKeyParse,
+                          "PKCS#12 contents (a legacy cipher needs re-export)");
   }
   sk_X509_pop_free(ca, X509_free);
   X509Ptr cert_owner(x509);
-  if (pkey == nullptr) return JoseFailure(JoseError::kKeyParse, "PKCS#12 file holds no private key");
+  if (pkey == nullptr)
+    return JoseFailure(JoseError::kKeyParse, "PKCS#12 file holds no private key");
   Pkcs12Contents out;
   TESSERA_ASSIGN_OR_RETURN(out.private_key, Key::FromPkey(PkeyPtr(pkey)));
   if (x509 != nullptr) {
@@ -248,13 +263,18 @@ Result<Key> GenerateKey(KeyType type, int bits) {
   EVP_PKEY* pkey = nullptr;
   switch (type) {
     case KeyType::kRsa:
-      if (bits < 2048) return JoseFailure(JoseError::kKeyTooWeak, "RSA keys need at least 2048 bits");
+      if (bits < 2048)
+        return JoseFailure(JoseError::kKeyTooWeak, "RSA keys need at least 2048 bits");
       if (bits > 16384) return JoseFailure(JoseError::kKeyUnsupported, "RSA key size");
       pkey = EVP_RSA_gen(static_cast<unsigned>(bits));
       break;
     case KeyType::kEc: {
-      const char* curve = bits == 256 ? "P-256" : bits == 384 ? "P-384" : bits == 521 ? "P-521" : nullptr;
-      if (curve == nullptr) return JoseFailure(JoseError::kKeyUnsupported, "EC size must be 256, 384 or 521");
+      const char* curve = bits == 256   ? "P-256"
+                          : bits == 384 ? "P-384"
+                          : bits == 521 ? "P-521"
+                                        : nullptr;
+      if (curve == nullptr)
+        return JoseFailure(JoseError::kKeyUnsupported, "EC size must be 256, 384 or 521");
       pkey = EVP_EC_gen(curve);
       break;
     }
@@ -271,9 +291,11 @@ Result<Key> GenerateKey(KeyType type, int bits) {
 Result<Certificate> MakeSelfSignedCertificate(const Key& key, std::string_view subject, int days,
                                               int64_t now) {
   if (!key.has_private() || key.pkey() == nullptr) {
-    return JoseFailure(JoseError::kKeyNotPrivate, "a self-signed certificate needs the private key");
+    return JoseFailure(JoseError::kKeyNotPrivate,
+                       "a self-signed certificate needs the private key");
   }
-  if (days < 1 || days > 36500) return JoseFailure(JoseError::kCertificateInvalid, "days must be 1..36500");
+  if (days < 1 || days > 36500)
+    return JoseFailure(JoseError::kCertificateInvalid, "days must be 1..36500");
   X509Ptr x509(X509_new());
   X509_NAME* name = X509_NAME_new();
   std::unique_ptr<X509_NAME, Deleter<X509_NAME_free>> name_owner(name);
@@ -291,21 +313,28 @@ Result<Certificate> MakeSelfSignedCertificate(const Key& key, std::string_view s
     }
     const std::string field = rdn.substr(0, eq);
     const std::string value = rdn.substr(eq + 1);
+    // RFC 2253 writes the RDNs last-first (section 2.1), so "CN=a,O=b" is the sequence O, CN:
+    // each RDN read from the string is inserted at the front (loc 0). Certificate::subject then
+    // reads back exactly the text given here.
     if (X509_NAME_add_entry_by_txt(name, field.c_str(), MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0) != 1) {
+                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1, 0,
+                                   0) != 1) {
       return OpenSslFailure(JoseError::kCertificateInvalid, "subject field " + field);
     }
     start = comma + 1;
   }
   unsigned char serial[16];
-  if (RAND_bytes(serial, sizeof(serial)) != 1) return OpenSslFailure(JoseError::kCryptoFailure, "serial");
+  if (RAND_bytes(serial, sizeof(serial)) != 1)
+    return OpenSslFailure(JoseError::kCryptoFailure, "serial");
   serial[0] &= 0x7f;  // positive INTEGER
   BnPtr serial_bn(BN_bin2bn(serial, sizeof(serial), nullptr));
   const time_t not_before = static_cast<time_t>(now);
   if (X509_set_version(x509.get(), 2) != 1 ||
       BN_to_ASN1_INTEGER(serial_bn.get(), X509_get_serialNumber(x509.get())) == nullptr ||
-      X509_time_adj_ex(X509_getm_notBefore(x509.get()), 0, 0, const_cast<time_t*>(&not_before)) == nullptr ||
-      X509_time_adj_ex(X509_getm_notAfter(x509.get()), days, 0, const_cast<time_t*>(&not_before)) == nullptr ||
+      X509_time_adj_ex(X509_getm_notBefore(x509.get()), 0, 0, const_cast<time_t*>(&not_before)) ==
+          nullptr ||
+      X509_time_adj_ex(X509_getm_notAfter(x509.get()), days, 0, const_cast<time_t*>(&not_before)) ==
+          nullptr ||
       X509_set_subject_name(x509.get(), name) != 1 || X509_set_issuer_name(x509.get(), name) != 1 ||
       X509_set_pubkey(x509.get(), key.pkey()) != 1) {
     return OpenSslFailure(JoseError::kCryptoFailure, "certificate fields");
