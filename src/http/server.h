@@ -7,9 +7,10 @@
 // bounds the body before any of it is read: a declared Content-Length over the limit is
 // answered 413 at once, a chunked body is cut off at the limit with 413. Malformed requests
 // (bad request line, conflicting Content-Length, Transfer-Encoding other than "chunked", bad
-// chunking) are answered 400. 413, 431, 400 and 408 close the connection. Every read and the
+// chunking) are answered 400. 413, 431 and 400 close the connection. Every read, write and the
 // TLS handshake have a deadline (read_timeout; idle_timeout while waiting between keep-alive
-// requests), so a slow client holds a coroutine's memory, never a thread.
+// requests); a missed deadline closes the connection without an answer, so a slow client holds
+// a coroutine's memory, never a thread.
 //
 // Every response carries "X-Tessera-Ecid: <request id>" (Request::ecid). A handler exception
 // becomes 500 {"error":"server_error","ecid":"..."} and is logged. Each request is logged on
