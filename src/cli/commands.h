@@ -57,6 +57,9 @@ void RegisterKeysCommand(CLI::App& app, CommandContext& ctx);
 // `tessera assert`: sign a JWT user assertion (RFC 7523 2.1) or client assertion (2.2).
 void RegisterAssertCommand(CLI::App& app, CommandContext& ctx);
 
+// `tessera serve`: run the identity-domain server (contract section 1).
+void RegisterServeCommand(CLI::App& app, CommandContext& ctx);
+
 // `tessera jwt decode|verify`: inspect a JWT, or verify its signature and time claims.
 void RegisterJwtCommand(CLI::App& app, CommandContext& ctx);
 
