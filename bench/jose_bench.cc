@@ -10,6 +10,10 @@
 //   jws/<ALG>/parse       ParseJwt of a compact assertion (~300 bytes of claims): split,
 //                         base64url, strict JSON, header policy;
 //   jws/<ALG>/verify      ParseJwt + Verify: the full cost of checking an incoming assertion.
+// and, once per algorithm, the parts of ParseJwt measured alone on the same token:
+//   part/<ALG>/base64url  Base64UrlDecode of the payload and signature segments;
+//   part/<ALG>/header     Base64UrlDecode + ParseStrictJson of the header segment;
+//   part/<ALG>/claims     ParseStrictJson of the decoded claims (the DOM the caller reads).
 // The signing input of the evp and key rows is the token's own signing input, so all rows of an
 // algorithm hash the same bytes. bench/run prints the ratios.
 #include <benchmark/benchmark.h>
@@ -262,6 +266,61 @@ void JwsVerify(benchmark::State& state, const Case* c) {
   }
 }
 
+struct Segments {
+  std::string_view header, payload, signature;
+  std::string claims_json;
+};
+
+Segments Split(const Case& c) {
+  const std::string_view t = c.token;
+  const size_t dot1 = t.find('.');
+  const size_t dot2 = t.find('.', dot1 + 1);
+  Segments s{t.substr(0, dot1), t.substr(dot1 + 1, dot2 - dot1 - 1), t.substr(dot2 + 1), {}};
+  s.claims_json = OrDie(jose::Base64UrlDecode(s.payload), "payload");
+  return s;
+}
+
+void PartBase64(benchmark::State& state, const Case* c) {
+  const Segments seg = Split(*c);
+  for (auto _ : state) {
+    Result<std::string> payload = jose::Base64UrlDecode(seg.payload);
+    Result<std::string> sig = jose::Base64UrlDecode(seg.signature);
+    if (!payload.ok() || !sig.ok()) {
+      state.SkipWithError("base64url");
+      break;
+    }
+    benchmark::DoNotOptimize(payload->data());
+    benchmark::DoNotOptimize(sig->data());
+  }
+}
+
+void PartHeader(benchmark::State& state, const Case* c) {
+  const Segments seg = Split(*c);
+  for (auto _ : state) {
+    Result<std::string> raw = jose::Base64UrlDecode(seg.header);
+    Result<jose::Json> header =
+        raw.ok() ? jose::ParseStrictJson(*raw) : Result<jose::Json>(raw.status());
+    if (!header.ok()) {
+      state.SkipWithError(header.status().ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(*header);
+  }
+}
+
+void PartClaims(benchmark::State& state, const Case* c) {
+  const Segments seg = Split(*c);
+  for (auto _ : state) {
+    Result<jose::Json> claims = jose::ParseStrictJson(seg.claims_json);
+    if (!claims.ok()) {
+      state.SkipWithError(claims.status().ToString().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(*claims);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * seg.claims_json.size()));
+}
+
 void Register() {
   for (const Case& c : Cases()) {
     const std::string alg(jose::AlgorithmName(c.alg));
@@ -271,10 +330,14 @@ void Register() {
     benchmark::RegisterBenchmark(("verify/" + alg + "/key").c_str(), VerifyKey, &c);
     benchmark::RegisterBenchmark(("jws/" + alg + "/parse").c_str(), JwsParse, &c);
     benchmark::RegisterBenchmark(("jws/" + alg + "/verify").c_str(), JwsVerify, &c);
+    benchmark::RegisterBenchmark(("part/" + alg + "/base64url").c_str(), PartBase64, &c);
+    benchmark::RegisterBenchmark(("part/" + alg + "/header").c_str(), PartHeader, &c);
+    benchmark::RegisterBenchmark(("part/" + alg + "/claims").c_str(), PartClaims, &c);
   }
-  std::fprintf(stderr, "jose_bench: %zu-byte %s token, %zu-byte signing input\n",
-               Cases()[0].token.size(), jose::AlgorithmName(Cases()[0].alg).data(),
-               Cases()[0].signing_input.size());
+  const Case& first = Cases()[0];
+  std::fprintf(stderr, "jose_bench: %zu-byte %s token, %zu-byte signing input, %zu-byte claims\n",
+               first.token.size(), jose::AlgorithmName(first.alg).data(),
+               first.signing_input.size(), Split(first).claims_json.size());
 }
 
 }  // namespace

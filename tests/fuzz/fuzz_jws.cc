@@ -1,8 +1,10 @@
 // Compact JWS parsing and verification (jose/jws.h) on hostile tokens.
 //
 // Invariants checked beyond the sanitizers:
-//   - ParseJwt accepts only what DecodeUnverified (its lenient twin) accepts, with the same
-//     header and claims, and a non-empty signature over the exact received prefix;
+//   - ParseJwt accepts only what ParseJws (any payload) accepts, with the same header, payload,
+//     signature and signing input, and only what DecodeUnverified (its lenient twin) accepts,
+//     with the same header and claims; the signature is non-empty and the signing input is the
+//     exact received prefix;
 //   - a stricter JwsOptions never accepts what the defaults refuse, a looser one never refuses
 //     what they accept;
 //   - a key whose pinned algorithms exclude the header's alg fails with kAlgNotAllowed
@@ -17,12 +19,9 @@
 namespace tessera::fuzz {
 namespace {
 
-void CheckParsed(std::string_view input, const jose::Jws& jws) {
-  Result<std::pair<jose::Json, jose::Json>> decoded = jose::DecodeUnverified(input);
-  TESSERA_FUZZ_CHECK(decoded.ok(), Describe(decoded.status()));
-  TESSERA_FUZZ_CHECK(decoded->first == jws.header, jws.header.dump());
-  TESSERA_FUZZ_CHECK(decoded->second == jws.claims, jws.claims.dump());
-  TESSERA_FUZZ_CHECK(jws.header.is_object() && jws.claims.is_object(), "not objects");
+// Checks a JWS from ParseJws (any payload) and verifies it with every fixed key.
+void CheckJws(std::string_view input, const jose::Jws& jws) {
+  TESSERA_FUZZ_CHECK(jws.header.is_object(), jws.header.dump());
   TESSERA_FUZZ_CHECK(!jws.signature.empty(), "empty signature accepted");
   // RFC 7515 5.2 step 8: the signing input is the received bytes up to the second '.'.
   TESSERA_FUZZ_CHECK(input.substr(0, jws.signing_input.size()) == jws.signing_input &&
@@ -46,6 +45,21 @@ void CheckParsed(std::string_view input, const jose::Jws& jws) {
   TESSERA_FUZZ_CHECK(verified <= 1, "two keys with disjoint algorithms verified one token");
 }
 
+// A JWT from ParseJwt is the JWS ParseJws gives plus its claims.
+void CheckJwt(std::string_view input, const jose::Jws& jwt, const Result<jose::Jws>& jws) {
+  TESSERA_FUZZ_CHECK(jws.ok(),
+                     "ParseJwt accepted what ParseJws refused: " + Describe(jws.status()));
+  TESSERA_FUZZ_CHECK(jwt.header == jws->header && jwt.payload == jws->payload &&
+                         jwt.signature == jws->signature &&
+                         jwt.signing_input == jws->signing_input && jwt.alg == jws->alg,
+                     jwt.signing_input);
+  TESSERA_FUZZ_CHECK(jwt.claims.is_object(), jwt.claims.dump());
+  Result<std::pair<jose::Json, jose::Json>> decoded = jose::DecodeUnverified(input);
+  TESSERA_FUZZ_CHECK(decoded.ok(), Describe(decoded.status()));
+  TESSERA_FUZZ_CHECK(decoded->first == jwt.header, jwt.header.dump());
+  TESSERA_FUZZ_CHECK(decoded->second == jwt.claims, jwt.claims.dump());
+}
+
 }  // namespace
 }  // namespace tessera::fuzz
 
@@ -55,8 +69,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input = fuzz::AsText(data, size);
   fuzz::Keys();
 
+  Result<jose::Jws> any = jose::ParseJws(input);
+  if (any.ok()) fuzz::CheckJws(input, *any);
   Result<jose::Jws> jws = jose::ParseJwt(input);
-  if (jws.ok()) fuzz::CheckParsed(input, *jws);
+  if (jws.ok()) fuzz::CheckJwt(input, *jws, any);
 
   jose::JwsOptions loose;
   loose.allow_key_headers = true;
