@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -29,9 +30,9 @@ bool IsHttpUrl(const std::string& url) {
   return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
 }
 
-}  // namespace
-
-Result<std::string> HttpGet(const std::string& url, const FetchLimits& limits) {
+// Runs one request; `configure` adds the method-specific options.
+Result<HttpAnswer> Perform(const std::string& url, const FetchLimits& limits, bool follow,
+                           const std::function<void(CURL*)>& configure) {
   if (!IsHttpUrl(url)) {
     return Status::InvalidArgument("cannot fetch " + url + ": only http:// and https:// URLs");
   }
@@ -49,7 +50,7 @@ Result<std::string> HttpGet(const std::string& url, const FetchLimits& limits) {
   // no other schemes, even after a redirect.
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, limits.timeout_seconds);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, limits.timeout_seconds);
@@ -58,6 +59,7 @@ Result<std::string> HttpGet(const std::string& url, const FetchLimits& limits) {
   curl_easy_setopt(c, CURLOPT_USERAGENT, "tessera");
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  configure(c);
   const CURLcode rc = curl_easy_perform(c);
   if (sink.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
     return Status::ResourceExhausted("cannot fetch " + url + ": answer larger than " +
@@ -67,12 +69,38 @@ Result<std::string> HttpGet(const std::string& url, const FetchLimits& limits) {
     return Status::Unavailable("cannot fetch " + url + ": " +
                                (error[0] != '\0' ? std::string(error) : curl_easy_strerror(rc)));
   }
-  long code = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  if (code < 200 || code > 299) {
-    return Status::Unavailable("cannot fetch " + url + ": HTTP status " + std::to_string(code));
+  HttpAnswer answer;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &answer.status);
+  answer.body = std::move(sink.body);
+  return answer;
+}
+
+}  // namespace
+
+Result<std::string> HttpGet(const std::string& url, const FetchLimits& limits) {
+  TESSERA_ASSIGN_OR_RETURN(HttpAnswer answer, Perform(url, limits, true, [](CURL*) {}));
+  if (answer.status < 200 || answer.status > 299) {
+    return Status::Unavailable("cannot fetch " + url + ": HTTP status " + std::to_string(answer.status));
   }
-  return std::move(sink.body);
+  return std::move(answer.body);
+}
+
+Result<HttpAnswer> HttpSend(const std::string& method, const std::string& url,
+                            const std::vector<std::string>& headers, const std::string& body,
+                            const FetchLimits& limits) {
+  struct SlistFree {
+    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  };
+  std::unique_ptr<curl_slist, SlistFree> list;
+  for (const auto& h : headers) list.reset(curl_slist_append(list.release(), h.c_str()));
+  return Perform(url, limits, false, [&](CURL* c) {
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+    if (list) curl_easy_setopt(c, CURLOPT_HTTPHEADER, list.get());
+    if (!body.empty() || (method != "GET" && method != "DELETE")) {
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+    }
+  });
 }
 
 }  // namespace tessera::cli

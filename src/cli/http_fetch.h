@@ -1,4 +1,5 @@
-// A bounded HTTP(S) GET for the command line (`tessera jwt verify --jwks-url`).
+// Bounded HTTP(S) requests for the command line (`tessera jwt verify --jwks-url`, `tessera
+// doctor`, `tessera admin`).
 //
 // Only http:// and https:// are fetched (also across redirects, at most 3), with TLS peer and host
 // verification on, a 10 s overall timeout and a body limit; anything else fails with a one-line
@@ -8,6 +9,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "tessera/status.h"
 
@@ -21,6 +23,19 @@ struct FetchLimits {
 // The body of a 2xx answer to GET `url`. Fails with kInvalidArgument (not an http(s) URL),
 // kResourceExhausted (body over the limit), kUnavailable (network, TLS, timeout, non-2xx status).
 Result<std::string> HttpGet(const std::string& url, const FetchLimits& limits = {});
+
+struct HttpAnswer {
+  long status = 0;
+  std::string body;
+};
+
+// Sends `method` to `url` with `headers` ("Name: value") and `body` (none when empty and the
+// method is GET or DELETE), without following redirects, and returns the status and body
+// whatever the status. Fails only when no HTTP answer came: kInvalidArgument (not an http(s)
+// URL), kResourceExhausted (body over the limit), kUnavailable (network, TLS, timeout).
+Result<HttpAnswer> HttpSend(const std::string& method, const std::string& url,
+                            const std::vector<std::string>& headers, const std::string& body,
+                            const FetchLimits& limits = {});
 
 }  // namespace tessera::cli
 
