@@ -15,10 +15,12 @@
 #include "http/api/api.h"
 #include "http/server.h"
 #include "oauth/admin_service.h"
+#include "oauth/assertion_checks.h"
 #include "oauth/audit.h"
 #include "oauth/directory.h"
 #include "oauth/signing_keys.h"
 #include "oauth/token_service.h"
+#include "oauth/trust_tokens.h"
 #include "server/demo.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -120,6 +122,8 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   oauth::AuditLog audit(*store);
   oauth::TokenService tokens(*store, directory, keys, audit, domain, clock);
   oauth::AdminService admin(*store, directory, keys, audit, domain, clock);
+  oauth::TrustTokenService trust(*store, directory, keys, tokens, audit, domain, clock);
+  oauth::AssertionCheckService checks(*store, directory, tokens, domain);
 
   const char* admin_id = std::getenv("TESSERA_ADMIN_CLIENT_ID");
   const char* admin_secret = std::getenv("TESSERA_ADMIN_CLIENT_SECRET");
@@ -135,7 +139,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
 
   http::Metrics metrics;
   http::Router router;
-  http::ApiServices services{tokens, admin, keys, *store, metrics, domain};
+  http::ApiServices services{tokens, admin, keys, *store, metrics, domain, &trust, &checks};
   http::RegisterApiRoutes(router, services);
 
   http::ServerOptions options;

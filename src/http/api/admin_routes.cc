@@ -17,13 +17,6 @@ using store::CertificateKind;
 constexpr std::size_t kAdminBodyLimit = 1024 * 1024;
 constexpr char kScimType[] = "application/scim+json";
 
-Response ScimJson(int status, const Json& body) {
-  Response r = Response::Json(status, jose::DumpCompact(body));
-  r.content_type = kScimType;
-  r.AddHeader("Cache-Control", "no-store");
-  return r;
-}
-
 bool HasScope(const Json& claims, std::string_view wanted) {
   auto it = claims.find("scope");
   if (it == claims.end() || !it->is_string()) return false;
@@ -35,8 +28,16 @@ bool HasScope(const Json& claims, std::string_view wanted) {
   return false;
 }
 
-// Returns the administrator's client id, or the 401/403 answer.
-std::variant<std::string, Response> Authorize(ApiServices& s, Request& req) {
+}  // namespace
+
+Response ScimJson(int status, const Json& body) {
+  Response r = Response::Json(status, jose::DumpCompact(body));
+  r.content_type = kScimType;
+  r.AddHeader("Cache-Control", "no-store");
+  return r;
+}
+
+std::variant<std::string, Response> AuthorizeAdmin(ApiServices& s, Request& req) {
   std::optional<std::string_view> auth = req.Header("authorization");
   if (!auth || auth->size() < 8 || !std::equal(auth->begin(), auth->begin() + 7, "Bearer ",
                                                [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
@@ -65,12 +66,14 @@ std::variant<std::string, Response> Authorize(ApiServices& s, Request& req) {
   return info->client_id;
 }
 
-Result<Json> ReadJson(const Request& req) {
+Result<Json> ReadJsonBody(const Request& req) {
   if (req.body.empty()) return Status::InvalidArgument("a JSON body is required");
   Result<Json> j = jose::ParseStrictJson(req.body, {kAdminBodyLimit, 32});
   if (!j.ok()) return Status::InvalidArgument("the body is not valid JSON: " + j.status().message());
   return j;
 }
+
+namespace {
 
 Result<std::map<std::string, std::string>> Query(const Request& req) { return ParseQuery(req.query); }
 
@@ -78,7 +81,7 @@ using AdminCall = std::function<Response(oauth::AdminService::Context&, Request&
 
 Handler Admin(ApiServices& s, AdminCall call) {
   return [&s, call](Request& req) {
-    auto who = Authorize(s, req);
+    auto who = AuthorizeAdmin(s, req);
     if (auto* r = std::get_if<Response>(&who)) return *r;
     oauth::AdminService::Context ctx{std::get<std::string>(who), req.ecid};
     return call(ctx, req);
@@ -135,7 +138,7 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
   oauth::AdminService& a = s.admin;
 
   router.Add("POST", "/admin/v1/Users", Admin(s, [&a](auto& ctx, Request& req) {
-    Result<Json> body = ReadJson(req);
+    Result<Json> body = ReadJsonBody(req);
     if (!body.ok()) return ScimError(body.status());
     return FromResult(a.CreateUser(ctx, *body), 201);
   }), big);
@@ -146,7 +149,7 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
   }));
   router.Add("GET", "/admin/v1/Users/{id}", Admin(s, [&a](auto&, Request& req) { return FromResult(a.GetUser(req.params["id"])); }));
   router.Add("PATCH", "/admin/v1/Users/{id}", Admin(s, [&a](auto& ctx, Request& req) {
-    Result<Json> body = ReadJson(req);
+    Result<Json> body = ReadJsonBody(req);
     if (!body.ok()) return ScimError(body.status());
     return FromResult(a.PatchUser(ctx, req.params["id"], *body));
   }), big);
@@ -154,7 +157,7 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
              Admin(s, [&a](auto& ctx, Request& req) { return FromStatus(a.DeleteUser(ctx, req.params["id"])); }));
 
   router.Add("POST", "/admin/v1/Apps", Admin(s, [&a](auto& ctx, Request& req) {
-    Result<Json> body = ReadJson(req);
+    Result<Json> body = ReadJsonBody(req);
     if (!body.ok()) return ScimError(body.status());
     return FromResult(a.CreateApp(ctx, *body), 201);
   }), big);
@@ -165,14 +168,14 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
   }));
   router.Add("GET", "/admin/v1/Apps/{id}", Admin(s, [&a](auto&, Request& req) { return FromResult(a.GetApp(req.params["id"])); }));
   router.Add("PATCH", "/admin/v1/Apps/{id}", Admin(s, [&a](auto& ctx, Request& req) {
-    Result<Json> body = ReadJson(req);
+    Result<Json> body = ReadJsonBody(req);
     if (!body.ok()) return ScimError(body.status());
     return FromResult(a.PatchApp(ctx, req.params["id"], *body));
   }), big);
   router.Add("DELETE", "/admin/v1/Apps/{id}",
              Admin(s, [&a](auto& ctx, Request& req) { return FromStatus(a.DeleteApp(ctx, req.params["id"])); }));
   router.Add("PUT", "/admin/v1/AppStatusChanger/{id}", Admin(s, [&a](auto& ctx, Request& req) {
-    Result<Json> body = ReadJson(req);
+    Result<Json> body = ReadJsonBody(req);
     if (!body.ok()) return ScimError(body.status());
     return FromResult(a.SetAppActive(ctx, req.params["id"], *body));
   }));
@@ -181,7 +184,7 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
     const std::string base = partner ? "/admin/v1/OAuthPartnerCertificates" : "/admin/v1/OAuthClientCertificates";
     const CertificateKind kind = KindOf(partner);
     router.Add("POST", base, Admin(s, [&a, kind](auto& ctx, Request& req) {
-      Result<Json> body = ReadJson(req);
+      Result<Json> body = ReadJsonBody(req);
       if (!body.ok()) return ScimError(body.status());
       return FromResult(a.PutCertificate(ctx, kind, *body), 201);
     }), big);

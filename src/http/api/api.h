@@ -9,13 +9,16 @@
 
 #include <functional>
 #include <string>
+#include <variant>
 
 #include "http/metrics.h"
 #include "http/router.h"
 #include "oauth/admin_service.h"
+#include "oauth/assertion_checks.h"
 #include "oauth/config.h"
 #include "oauth/signing_keys.h"
 #include "oauth/token_service.h"
+#include "oauth/trust_tokens.h"
 #include "store/store.h"
 
 namespace tessera::http {
@@ -27,12 +30,26 @@ struct ApiServices {
   store::Store& store;
   Metrics& metrics;
   const oauth::DomainConfig& config;
+  oauth::TrustTokenService* trust = nullptr;       // trust-token routes when set
+  oauth::AssertionCheckService* checks = nullptr;  // /admin/v1/AssertionChecks when set
 };
 
 // Adds every route. `services` must outlive the router.
 void RegisterApiRoutes(Router& router, ApiServices& services);
 // The admin API routes alone (contract section 6); RegisterApiRoutes calls it.
 void RegisterAdminRoutes(Router& router, ApiServices& services);
+// Trust tokens (tokeninfo, trusttoken, TrustTokenIssuers) and AssertionChecks.
+void RegisterTrustRoutes(Router& router, ApiServices& services);
+
+// The administrator's client id for a request bearing a valid administrator token, or the
+// 401/403/503 SCIM answer to send instead.
+std::variant<std::string, Response> AuthorizeAdmin(ApiServices& services, Request& request);
+
+// The JSON body of an admin request (at most 1 MiB, strict JSON).
+Result<jose::Json> ReadJsonBody(const Request& request);
+
+// A SCIM/JSON answer with Cache-Control: no-store.
+Response ScimJson(int status, const jose::Json& body);
 
 // An RFC 6749 5.2 error answer {"error","error_description","ecid"} with no-store caching.
 Response OAuthError(int status, std::string_view error, std::string_view description, std::string_view ecid);

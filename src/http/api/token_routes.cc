@@ -123,6 +123,10 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
   router.Add("POST", "/oauth2/v1/introspect",
              ClientEndpoint(s, "introspect", [&s](const oauth::ClientRequest& r) { return s.tokens.Introspect(r); }));
   router.Add("POST", "/oauth2/v1/revoke", ClientEndpoint(s, "revoke", [&s](const oauth::ClientRequest& r) { return s.tokens.Revoke(r); }));
+  if (s.trust != nullptr) {
+    router.Add("POST", "/oauth2/v1/trusttoken",
+               ClientEndpoint(s, "trusttoken", [&s](const oauth::ClientRequest& r) { return s.trust->Mint(r); }));
+  }
 
   auto discovery = [&s](Request&) {
     Response r = Response::Json(200, jose::DumpCompact(Discovery(s.config)));
@@ -157,6 +161,7 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
   router.Add("GET", "/ready", ready);
   router.Add("GET", "/health/ready", ready);
   RegisterAdminRoutes(router, s);
+  RegisterTrustRoutes(router, s);
   router.Add("GET", "/metrics", [&s](Request&) {
     Response r = Response::Text(200, s.metrics.Render());
     r.content_type = std::string(Metrics::kContentType);

@@ -1,0 +1,124 @@
+#include "oauth/assertion_checks.h"
+
+#include <algorithm>
+
+#include "oauth/scopes.h"
+#include "oauth/secrets.h"
+
+namespace tessera::oauth {
+namespace {
+
+using jose::Json;
+
+Json RuleJson(const RuleOutcome& r) {
+  Json j = {{"rule", r.rule}, {"name", r.name}, {"passed", r.passed}, {"detail", r.detail}};
+  if (r.reason) j["reason"] = std::string(ReasonCode(*r.reason));
+  if (!r.passed) j["fix"] = r.fix;
+  return j;
+}
+
+}  // namespace
+
+AssertionCheckService::AssertionCheckService(store::Store& store, Directory& directory, TokenService& tokens,
+                                             const DomainConfig& config)
+    : store_(store), directory_(directory), tokens_(tokens), config_(config) {}
+
+Json AssertionCheckService::Run(const AssertionCheckRequest& req) const {
+  std::vector<RuleOutcome> rules;
+  auto add = [&](int n, const char* name, bool passed, std::optional<Reason> reason, std::string detail, std::string fix) {
+    rules.push_back({n, name, passed, reason, std::move(detail), std::move(fix)});
+  };
+  Json out = {{"clientId", req.client_id}};
+
+  // The client the assertion is for (rule 4 compares iss with it).
+  Result<std::shared_ptr<const store::App>> app = directory_.FindClient(req.client_id);
+  if (!app.ok()) {
+    const bool missing = app.status().code() == StatusCode::kNotFound;
+    add(0, "client", false, missing ? Reason::kUnknownClient : Reason::kStoreUnavailable,
+        missing ? "no confidential app has client id '" + req.client_id.substr(0, 128) + "'" : app.status().message(),
+        missing ? "use the client id (the app's 'name') shown when the app was created" : "retry later");
+  } else {
+    const store::App& a = **app;
+    add(0, "client", true, std::nullopt, "client " + a.client_id + " (" + a.display_name + ")", "");
+    if (!a.active) {
+      add(0, "client active", false, Reason::kClientInactive, "the app is not active",
+          "activate it: PUT /admin/v1/AppStatusChanger/" + a.id + " {\"active\":true}");
+    } else {
+      add(0, "client active", true, std::nullopt, "", "");
+    }
+    const bool jwt_allowed =
+        std::find(a.allowed_grants.begin(), a.allowed_grants.end(), kGrantJwtBearer) != a.allowed_grants.end();
+    if (!jwt_allowed) {
+      add(0, "grant", false, Reason::kGrantNotAllowed, "the app's allowedGrants lack " + std::string(kGrantJwtBearer),
+          "add urn:ietf:params:oauth:grant-type:jwt-bearer to the app's allowedGrants");
+    } else {
+      add(0, "grant", true, std::nullopt, "", "");
+    }
+
+    std::vector<RuleOutcome> report;
+    AssertionResult result = tokens_.validator().Validate(req.assertion, a, AssertionKind::kUserGrant, &report);
+    rules.insert(rules.end(), report.begin(), report.end());
+    // Rule 7's single use: looked up, never consumed here.
+    if (auto* v = std::get_if<ValidatedAssertion>(&result); v && !v->jti.empty()) {
+      Result<bool> used = store_.IsJtiUsed(v->issuer, v->jti);
+      if (!used.ok()) {
+        add(7, "jti unused", false, Reason::kStoreUnavailable, used.status().message(), "retry later");
+      } else if (*used) {
+        add(7, "jti unused", false, Reason::kAssertionJtiReplayed, "assertion jti was already used",
+            "sign a new assertion with a new jti (a random UUID) for every token request");
+      } else {
+        add(7, "jti unused", true, std::nullopt, "", "");
+      }
+    } else if (auto* r = std::get_if<Rejection>(&result)) {
+      // Report mode records every failure; the first one is already in `report`.
+      (void)r;
+    }
+
+    // Rule 9: scopes.
+    Result<std::shared_ptr<const std::vector<ResourceView>>> resources = directory_.Resources();
+    if (!resources.ok()) {
+      add(9, "scope", false, Reason::kStoreUnavailable, resources.status().message(), "retry later");
+    } else {
+      ScopeResult scopes = ResolveScopes(req.scope, a, **resources, config_);
+      if (auto* r = std::get_if<Rejection>(&scopes)) {
+        add(9, "scope", false, r->reason, r->detail,
+            r->reason == Reason::kScopeExpiryInvalid
+                ? "use urn:opc:resource:expiry=N with 60 <= N <= 31556952"
+                : "request a fully qualified scope (resource audience + scope value) listed in the app's allowedScopes");
+      } else {
+        const GrantedScopes& g = std::get<GrantedScopes>(scopes);
+        add(9, "scope", true, std::nullopt, "granted: " + g.ResponseScope() + "; lifetime " + std::to_string(g.lifetime) + " s", "");
+      }
+    }
+  }
+
+  bool passed = true;
+  Json list = Json::array();
+  for (const auto& r : rules) {
+    passed = passed && r.passed;
+    list.push_back(RuleJson(r));
+  }
+  out["passed"] = passed;
+  out["rules"] = list;
+  return out;
+}
+
+std::string AssertionCheckService::ExplainBasicFailure(const ClientCredentials& decoded, const ClientCredentials& raw) const {
+  const std::string kEncode =
+      "the Basic credentials were not URL-encoded: encode the client id and the secret with "
+      "application/x-www-form-urlencoded before joining them with ':' and base64 (RFC 6749 2.3.1)";
+  Result<std::shared_ptr<const store::App>> app = directory_.FindClient(decoded.client_id);
+  if (!app.ok()) {
+    if (raw.client_id != decoded.client_id && directory_.FindClient(raw.client_id).ok()) return kEncode;
+    if (app.status().code() != StatusCode::kNotFound) return "the store is unavailable; retry later";
+    return "unknown client id '" + decoded.client_id.substr(0, 128) + "'";
+  }
+  const store::App& a = **app;
+  if (VerifySecret(decoded.client_secret, a.secret_hash)) {
+    return a.active ? "the credentials are valid" : "the app is not active";
+  }
+  if (raw.client_secret != decoded.client_secret && VerifySecret(raw.client_secret, a.secret_hash)) return kEncode;
+  return "wrong client secret for client " + a.client_id;
+}
+
+}  // namespace tessera::oauth
