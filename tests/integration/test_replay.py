@@ -1,0 +1,143 @@
+"""Contract section 2 rule 7 under pressure: concurrent replay, restarts, and SIGKILL during
+issuance (ATTACKS H1/H2, K5)."""
+
+import threading
+import time
+
+import tessera_it as it
+
+REPLAYED = "assertion jti was already used"
+
+
+def send_all(t, assertions, threads, results):
+    """Sends each assertion once from `threads` workers, filling {index: Resp or exception};
+    a worker stops at its first connection error (the server was killed)."""
+    lock = threading.Lock()
+    next_index = [0]
+
+    def worker():
+        while True:
+            with lock:
+                i = next_index[0]
+                if i >= len(assertions):
+                    return
+                next_index[0] += 1
+            try:
+                r = t.grant(assertions[i], t.fqs)
+            except Exception as e:  # noqa: BLE001 - the server may be killed mid-request
+                r = e
+            with lock:
+                results[i] = r
+            if isinstance(r, Exception):
+                return
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+
+
+class ReplayTest(it.ServerTest):
+
+    def restart(self, kill=False):
+        if kill:
+            self.server.kill9()
+        else:
+            self.server.stop()
+        self.server.start()
+        self.admin._token = None  # the issuer follows the new port
+
+    def test_concurrent_replay_exactly_one_wins(self):
+        t = self.tenant()
+        assertion = t.cli_assertion()
+        barrier = threading.Barrier(20)
+        results = [None] * 20
+
+        def fire(i):
+            barrier.wait(10)
+            results[i] = t.grant(assertion, t.fqs)
+
+        threads = [threading.Thread(target=fire, args=(i,)) for i in range(20)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        self.assertTrue(all(r is not None for r in results), results)
+        ok = [r for r in results if r.status == 200]
+        refused = [r for r in results if r.status != 200]
+        self.assertEqual(len(ok), 1, results)
+        self.assertEqual(len(refused), 19)
+        for r in refused:
+            self.assertInvalidGrant(r, REPLAYED)
+        self.assertTokenOk(ok[0])
+
+    def test_concurrent_client_assertion_replay(self):
+        t = self.tenant()
+        ca = it.run([it.TESSERA, "assert", "--client-id", t.client_id, "--client-assertion", "--key", t.keys["key"],
+                     "--kid", t.alias]).strip()
+        pairs = [("grant_type", "client_credentials"), ("client_assertion_type", it.CLIENT_ASSERTION_TYPE),
+                 ("client_assertion", ca)]
+        results = [None] * 10
+        barrier = threading.Barrier(10)
+
+        def fire(i):
+            barrier.wait(10)
+            results[i] = self.server.token(pairs)
+
+        threads = [threading.Thread(target=fire, args=(i,)) for i in range(10)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        self.assertEqual(sorted(r.status for r in results), [200] + [401] * 9, results)
+
+    def test_used_jti_survives_restart(self):
+        t = self.tenant()
+        a = t.cli_assertion()
+        self.assertTokenOk(t.grant(a, t.fqs))
+        rejected = t.assertion(aud="https://wrong.example/")  # refused: its jti stays unused
+        self.assertInvalidGrant(t.grant(rejected, t.fqs), "is not accepted")
+        jti = it.jwt_parts(rejected)[1]["jti"]
+        self.restart()
+        self.assertInvalidGrant(t.grant(a, t.fqs), REPLAYED)
+        self.assertTokenOk(t.grant(t.assertion(jti=jti), t.fqs))
+
+    def test_sigkill_during_issuance_loses_no_accepted_jti(self):
+        t = self.tenant()
+        assertions = [t.assertion() for _ in range(120)]
+        results = {}
+        done = threading.Event()
+
+        def run():
+            send_all(t, assertions, 4, results)
+            done.set()
+
+        sender = threading.Thread(target=run)
+        sender.start()
+        # Kill once some have been accepted, while the rest are in flight.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not done.is_set():
+            accepted = sum(1 for r in list(results.values()) if not isinstance(r, Exception) and r.status == 200)
+            if accepted >= 10:
+                break
+            time.sleep(0.01)
+        self.server.kill9()
+        sender.join(120)
+        self.assertFalse(sender.is_alive())
+        accepted = [i for i, r in results.items() if not isinstance(r, Exception) and r.status == 200]
+        self.assertGreater(len(accepted), 0, results)
+        self.assertLess(len(accepted), len(assertions), "the kill came after the run")
+        for i, r in results.items():
+            if not isinstance(r, Exception):
+                self.assertEqual(r.status, 200, r)  # every assertion was fresh and valid
+        self.server.start()
+        self.admin._token = None
+        for i in accepted:
+            self.assertInvalidGrant(t.grant(assertions[i], t.fqs), REPLAYED)
+        # The store is consistent after the crash: a fresh assertion is accepted.
+        self.assertTokenOk(t.grant(t.assertion(), t.fqs))
+
+
+if __name__ == "__main__":
+    it.main()
