@@ -57,6 +57,12 @@ void RegisterKeysCommand(CLI::App& app, CommandContext& ctx);
 // `tessera assert`: sign a JWT user assertion (RFC 7523 2.1) or client assertion (2.2).
 void RegisterAssertCommand(CLI::App& app, CommandContext& ctx);
 
+// `tessera admin ...`: the admin API from the shell (contract section 7).
+void RegisterAdminCommand(CLI::App& app, CommandContext& ctx);
+
+// `tessera doctor`: the assertion check of contract section 6 as a checklist with fixes.
+void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx);
+
 // `tessera serve`: run the identity-domain server (contract section 1).
 void RegisterServeCommand(CLI::App& app, CommandContext& ctx);
 

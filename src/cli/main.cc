@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   tessera::cli::RegisterAssertCommand(app, ctx);
   tessera::cli::RegisterJwtCommand(app, ctx);
   tessera::cli::RegisterServeCommand(app, ctx);
+  tessera::cli::RegisterAdminCommand(app, ctx);
+  tessera::cli::RegisterDoctorCommand(app, ctx);
 
   // CLI11 would report a mistyped verb as "A subcommand is required"; name it instead.
   if (argc >= 2 && argv[1][0] != '-') {

@@ -1,0 +1,74 @@
+// `tessera doctor`: the assertion check of contract section 6, as a checklist with the fix for
+// each failed rule. It authenticates as the client itself (Basic), so an integrator can diagnose
+// without administrator rights; nothing is consumed or issued.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+
+#include "cli/admin_client.h"
+#include "cli/commands.h"
+#include "cli/files.h"
+#include "cli/http_fetch.h"
+#include "jose/json.h"
+
+namespace tessera::cli {
+
+void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
+  struct Options {
+    std::string url, client_id, client_secret, assertion, scope;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("doctor", "Check an assertion against every token-endpoint rule and explain each failure");
+  cmd->add_option("--url", o->url, "Base URL of the Tessera server")->required();
+  cmd->add_option("--client-id", o->client_id, "The client id the assertion is for")->required();
+  cmd->add_option("--client-secret", o->client_secret, "The client's secret")->required();
+  cmd->add_option("--assertion", o->assertion, "The JWT assertion, or - to read it from standard input")->required();
+  cmd->add_option("--scope", o->scope, "The scope the token request would ask for");
+  cmd->add_flag("--json", o->json, "Print the server's JSON report");
+  cmd->callback([&ctx, o] {
+    ctx.action = [&ctx, o]() -> Status {
+      std::string assertion = o->assertion;
+      if (assertion == "-") {
+        TESSERA_ASSIGN_OR_RETURN(assertion, ReadFileBounded("-", "assertion"));
+      }
+      while (!assertion.empty() && (assertion.back() == '\n' || assertion.back() == '\r' || assertion.back() == ' ')) {
+        assertion.pop_back();
+      }
+      jose::Json body = {{"assertion", assertion}, {"clientId", o->client_id}};
+      if (!o->scope.empty()) body["scope"] = o->scope;
+      std::string base = o->url;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      TESSERA_ASSIGN_OR_RETURN(
+          HttpAnswer answer,
+          HttpSend("POST", base + "/admin/v1/AssertionChecks",
+                   {"Authorization: " + BasicAuthorization(o->client_id, o->client_secret),
+                    "Content-Type: application/json", "Accept: application/json"},
+                   jose::DumpCompact(body)));
+      if (answer.status != 200) return Status::FailedPrecondition(ErrorSummary(answer.status, answer.body));
+      Result<jose::Json> report = jose::ParseStrictJson(answer.body, {4 << 20, 32});
+      if (!report.ok() || !report->contains("rules")) return Status::Internal("the server's report is not JSON");
+      std::ostream& out = *ctx.out;
+      if (o->json) {
+        out << report->dump(2) << '\n';
+      } else {
+        for (const auto& r : (*report)["rules"]) {
+          const bool passed = r.value("passed", false);
+          out << (passed ? "[PASS] " : "[FAIL] ") << "rule " << r.value("rule", 0) << " " << r.value("name", std::string())
+              << (r.value("detail", std::string()).empty() ? "" : ": " + r.value("detail", std::string())) << '\n';
+          if (!passed) {
+            out << "       reason: " << r.value("reason", std::string()) << '\n'
+                << "       fix:    " << r.value("fix", std::string()) << '\n';
+          }
+        }
+      }
+      if (!report->value("passed", false)) {
+        return Status::FailedPrecondition("the assertion would be rejected (see the failed rules above)");
+      }
+      out << "All rules pass: the token endpoint would accept this assertion.\n";
+      return Status::Ok();
+    };
+  });
+}
+
+}  // namespace tessera::cli
