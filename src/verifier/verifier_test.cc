@@ -1,0 +1,367 @@
+// Verifier tests against a real HTTP server on loopback that publishes a JWK Set the test
+// controls (rotation, Cache-Control, outages) and counts the fetches.
+#include "tessera/verifier.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "http/server.h"
+#include "jose/base64url.h"
+#include "jose/json.h"
+#include "jose/jwk.h"
+#include "jose/jws.h"
+#include "jose/keyio.h"
+
+namespace tessera::verifier {
+namespace {
+
+using jose::Algorithm;
+using jose::Json;
+
+constexpr int64_t kNow = 1'800'000'000;
+constexpr char kIssuer[] = "https://idm.example.test";
+constexpr char kAudience[] = "https://api.example.test:443";
+
+class TestClock final : public Clock {
+ public:
+  int64_t NowSeconds() const override { return now.load(); }
+  std::atomic<int64_t> now{kNow};
+};
+
+template <typename T>
+T Must(Result<T> r) {
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return std::move(r).value();
+}
+
+struct SigningKey {
+  jose::Key key;  // private
+  std::string kid;
+  Algorithm alg;
+};
+
+// A JWK Set server: GET /jwks answers the current set with the current Cache-Control.
+class JwksServer {
+ public:
+  JwksServer() {
+    http::Router router;
+    router.Add("GET", "/jwks", [this](http::Request&) {
+      ++fetches;
+      std::lock_guard lock(mu_);
+      if (down_) return http::Response::Json(503, R"({"error":"down"})");
+      http::Response r = http::Response::Json(200, body_);
+      if (!cache_control_.empty()) r.AddHeader("Cache-Control", cache_control_);
+      return r;
+    });
+    server_ = std::make_unique<http::Server>(
+        http::ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 2, .access_log = false},
+        std::move(router));
+    EXPECT_TRUE(server_->Start().ok());
+  }
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(server_->port()) + "/jwks";
+  }
+  void Publish(const std::vector<const SigningKey*>& keys, std::string cache_control = "") {
+    Json set = {{"keys", Json::array()}};
+    for (const SigningKey* k : keys) {
+      Json jwk = Must(jose::PublicJwk(Must(k->key.PublicKey()), k->kid));
+      set["keys"].push_back(jwk);
+    }
+    std::lock_guard lock(mu_);
+    body_ = jose::DumpCompact(set);
+    cache_control_ = std::move(cache_control);
+  }
+  void SetDown(bool down) {
+    std::lock_guard lock(mu_);
+    down_ = down;
+  }
+  std::atomic<int> fetches{0};
+
+ private:
+  std::mutex mu_;
+  std::string body_ = R"({"keys":[]})";
+  std::string cache_control_;
+  bool down_ = false;
+  std::unique_ptr<http::Server> server_;
+};
+
+const SigningKey& RsaKey(int which) {
+  static const SigningKey a{Must(jose::GenerateKey(jose::KeyType::kRsa, 2048)), "rsa-a",
+                            Algorithm::kRS256};
+  static const SigningKey b{Must(jose::GenerateKey(jose::KeyType::kRsa, 2048)), "rsa-b",
+                            Algorithm::kRS256};
+  return which == 0 ? a : b;
+}
+
+const SigningKey& EcKey() {
+  static const SigningKey k{Must(jose::GenerateKey(jose::KeyType::kEc, 256)), "ec-a",
+                            Algorithm::kES256};
+  return k;
+}
+
+Json GoodClaims() {
+  return {
+      {"iss", kIssuer},          {"sub", "alice"},
+      {"aud", kAudience},        {"scope", "urn:opc:resource:consumer::all urn:opc:resource:read"},
+      {"client_id", "client-1"}, {"iat", kNow - 10},
+      {"exp", kNow + 3600},      {"jti", "j-1"}};
+}
+
+std::string Sign(const SigningKey& k, const Json& claims, Json header = Json::object()) {
+  if (!header.contains("kid")) header["kid"] = k.kid;
+  header["typ"] = "JWT";
+  return Must(jose::SignJwt(claims, k.key, k.alg, header));
+}
+
+class VerifierTest : public ::testing::Test {
+ protected:
+  void SetUp() override { server_.Publish({&RsaKey(0), &EcKey()}); }
+
+  Verifier Make(std::vector<std::string> scopes = {}, int64_t refetch_interval = 30) {
+    VerifierOptions o;
+    o.jwks_url = server_.url();
+    o.issuer = kIssuer;
+    o.audiences = {kAudience};
+    o.required_scopes = std::move(scopes);
+    o.refetch_interval_seconds = refetch_interval;
+    o.clock = &clock_;
+    return Must(Verifier::Create(o));
+  }
+
+  static VerifyReason Why(const Result<Principal>& r) {
+    EXPECT_FALSE(r.ok());
+    return ReasonOf(r.status());
+  }
+
+  TestClock clock_;
+  JwksServer server_;
+};
+
+TEST_F(VerifierTest, AcceptsValidRs256AndEs256Tokens) {
+  Verifier v = Make({"urn:opc:resource:consumer::all"});
+  for (const SigningKey* k : {&RsaKey(0), &EcKey()}) {
+    Result<Principal> p = v.Verify(Sign(*k, GoodClaims()));
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    EXPECT_EQ(p->subject, "alice");
+    EXPECT_EQ(p->issuer, kIssuer);
+    EXPECT_EQ(p->client_id, "client-1");
+    EXPECT_EQ(p->scopes, (std::vector<std::string>{"urn:opc:resource:consumer::all",
+                                                   "urn:opc:resource:read"}));
+    EXPECT_EQ(p->audiences, std::vector<std::string>{kAudience});
+    EXPECT_EQ(p->expires_at, kNow + 3600);
+    EXPECT_EQ(p->key_id, k->kid);
+    EXPECT_EQ(Json::parse(p->claims_json), GoodClaims());
+  }
+  EXPECT_EQ(server_.fetches.load(), 1);  // the set was fetched once, at Create
+}
+
+TEST_F(VerifierTest, AudienceMayBeAnArray) {
+  Verifier v = Make();
+  Json claims = GoodClaims();
+  claims["aud"] = {"https://other.example.test", kAudience};
+  ASSERT_TRUE(v.Verify(Sign(RsaKey(0), claims)).ok());
+  claims["aud"] = {"https://other.example.test"};
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kAudienceMismatch);
+  claims.erase("aud");
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kAudienceMissing);
+}
+
+TEST_F(VerifierTest, RejectsTamperedTokens) {
+  Verifier v = Make();
+  const std::string token = Sign(RsaKey(0), GoodClaims());
+  const std::size_t dot1 = token.find('.'), dot2 = token.rfind('.');
+  // Claims swapped for other claims, signature kept.
+  Json forged = GoodClaims();
+  forged["sub"] = "admin";
+  const std::string swapped = token.substr(0, dot1 + 1) +
+                              jose::Base64UrlEncode(jose::DumpCompact(forged)) + token.substr(dot2);
+  EXPECT_EQ(Why(v.Verify(swapped)), VerifyReason::kSignatureInvalid);
+  // Every 7th signature character changed to another base64url character.
+  for (std::size_t i = dot2 + 1; i + 1 < token.size(); i += 7) {
+    std::string t = token;
+    t[i] = t[i] == 'A' ? 'B' : 'A';
+    EXPECT_EQ(Why(v.Verify(t)), VerifyReason::kSignatureInvalid) << "at " << i;
+  }
+  EXPECT_EQ(Why(v.Verify("not.a.jwt")), VerifyReason::kMalformed);
+  EXPECT_EQ(Why(v.Verify(token.substr(0, dot2))), VerifyReason::kMalformed);
+  EXPECT_EQ(Why(v.Verify(std::string(20000, 'a'))), VerifyReason::kTooLarge);
+}
+
+TEST_F(VerifierTest, TimeRulesWithSkew) {
+  Verifier v = Make();
+  const std::string token = Sign(RsaKey(0), GoodClaims());
+  clock_.now = kNow + 3600 + 29;  // within the 30 s skew
+  EXPECT_TRUE(v.Verify(token).ok());
+  clock_.now = kNow + 3600 + 30;
+  EXPECT_EQ(Why(v.Verify(token)), VerifyReason::kExpired);
+  clock_.now = kNow;
+  Json claims = GoodClaims();
+  claims.erase("exp");
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kExpired);
+  claims = GoodClaims();
+  claims["nbf"] = kNow + 100;
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kNotYetValid);
+  claims = GoodClaims();
+  claims["iat"] = kNow + 100;
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kIssuedInFuture);
+  claims = GoodClaims();
+  claims["exp"] = std::to_string(kNow + 3600);
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kBadTimeClaim);
+}
+
+TEST_F(VerifierTest, IssuerSubjectAndScope) {
+  Verifier v = Make({"urn:opc:resource:read"});
+  Json claims = GoodClaims();
+  claims["iss"] = std::string(kIssuer) + "/";
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kIssuerMismatch);
+  claims.erase("iss");
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kIssuerMissing);
+  claims = GoodClaims();
+  claims["sub"] = "";
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kSubjectMissing);
+  claims = GoodClaims();
+  claims["scope"] = "urn:opc:resource:consumer::all urn:opc:resource:reader";
+  Result<Principal> r = v.Verify(Sign(RsaKey(0), claims));
+  EXPECT_EQ(Why(r), VerifyReason::kInsufficientScope);
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  claims.erase("scope");
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kInsufficientScope);
+  claims["scope"] = Json::array({"urn:opc:resource:read"});
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kBadScopeClaim);
+}
+
+// RFC 8725 2.1 / ATTACKS A4: an HMAC token keyed with the RSA public key's bytes.
+TEST_F(VerifierTest, AlgorithmComesFromTheKeyNotTheToken) {
+  Verifier v = Make();
+  const std::string pem = Must(jose::PublicKeyToPem(Must(RsaKey(0).key.PublicKey())));
+  const std::string jwk_text =
+      jose::DumpCompact(Must(jose::PublicJwk(Must(RsaKey(0).key.PublicKey()), RsaKey(0).kid)));
+  for (const std::string& secret : {pem, jwk_text}) {
+    SigningKey hmac{Must(jose::Key::FromSecret(secret, Algorithm::kHS256)), RsaKey(0).kid,
+                    Algorithm::kHS256};
+    EXPECT_EQ(Why(v.Verify(Sign(hmac, GoodClaims()))), VerifyReason::kAlgorithmNotAllowed);
+  }
+  // PS256 with the RSA key the set pins to RS256: the right key, a signature that verifies
+  // under PS256, and still refused.
+  SigningKey ps{Must(RsaKey(0).key.RestrictTo({Algorithm::kPS256})), RsaKey(0).kid,
+                Algorithm::kPS256};
+  EXPECT_EQ(Why(v.Verify(Sign(ps, GoodClaims()))), VerifyReason::kAlgorithmNotAllowed);
+  // alg none and key-carrying headers never reach key lookup.
+  const std::string none = jose::Base64UrlEncode(R"({"alg":"none","kid":"rsa-a"})") + "." +
+                           jose::Base64UrlEncode(jose::DumpCompact(GoodClaims())) + ".";
+  EXPECT_NE(Why(v.Verify(none)), VerifyReason::kOk);
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), GoodClaims(), {{"jku", "https://evil.test/jwks"}}))),
+            VerifyReason::kUnsupportedHeader);
+}
+
+TEST_F(VerifierTest, UnknownKidRefetchesAfterRotation) {
+  Verifier v = Make({}, /*refetch_interval=*/30);
+  const std::string new_token = Sign(RsaKey(1), GoodClaims());
+  EXPECT_EQ(Why(v.Verify(new_token)), VerifyReason::kUnknownKey);  // within the interval
+  EXPECT_EQ(server_.fetches.load(), 1);
+  server_.Publish({&RsaKey(0), &RsaKey(1)});  // rotation: old key stays published
+  clock_.now += 30;
+  Result<Principal> p = v.Verify(new_token);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->key_id, "rsa-b");
+  EXPECT_EQ(server_.fetches.load(), 2);
+  EXPECT_TRUE(v.Verify(Sign(RsaKey(0), GoodClaims())).ok());  // the retired key still works
+  EXPECT_EQ(server_.fetches.load(), 2);
+}
+
+TEST_F(VerifierTest, UnknownKidRefetchIsRateLimited) {
+  Verifier v = Make({}, /*refetch_interval=*/30);
+  clock_.now += 30;
+  for (int i = 0; i < 50; ++i) {
+    Json header = {{"kid", "made-up-" + std::to_string(i)}};
+    EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), GoodClaims(), header))), VerifyReason::kUnknownKey);
+  }
+  EXPECT_EQ(server_.fetches.load(), 2);  // Create + one refetch for 50 unknown kids
+  clock_.now += 29;
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), GoodClaims(), {{"kid", "x"}}))),
+            VerifyReason::kUnknownKey);
+  EXPECT_EQ(server_.fetches.load(), 2);
+  clock_.now += 1;
+  EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), GoodClaims(), {{"kid", "y"}}))),
+            VerifyReason::kUnknownKey);
+  EXPECT_EQ(server_.fetches.load(), 3);
+}
+
+TEST_F(VerifierTest, HonoursCacheControlMaxAgeWithinBounds) {
+  server_.Publish({&RsaKey(0)}, "public, max-age=120");
+  Verifier v = Make({}, /*refetch_interval=*/1);
+  const std::string token = Sign(RsaKey(0), GoodClaims());
+  clock_.now += 119;
+  ASSERT_TRUE(v.Verify(token).ok());
+  EXPECT_EQ(server_.fetches.load(), 1);
+  clock_.now += 1;  // the set is 120 s old: refreshed by this verify
+  ASSERT_TRUE(v.Verify(token).ok());
+  EXPECT_EQ(server_.fetches.load(), 2);
+  // max-age=0 is raised to min_cache_seconds (30), so a set is not fetched per request.
+  server_.Publish({&RsaKey(0)}, "no-cache");
+  clock_.now += 120;
+  ASSERT_TRUE(v.Verify(token).ok());
+  EXPECT_EQ(server_.fetches.load(), 3);
+  clock_.now += 29;
+  ASSERT_TRUE(v.Verify(token).ok());
+  EXPECT_EQ(server_.fetches.load(), 3);
+}
+
+TEST_F(VerifierTest, KeySetOutageAtStartThenRecovery) {
+  server_.SetDown(true);
+  Verifier v = Make({}, /*refetch_interval=*/10);
+  const std::string token = Sign(RsaKey(0), GoodClaims());
+  Result<Principal> r = v.Verify(token);
+  EXPECT_EQ(Why(r), VerifyReason::kKeySetUnavailable);
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  server_.SetDown(false);
+  clock_.now += 10;
+  EXPECT_TRUE(v.Verify(token).ok());
+  // A later outage keeps the cached keys in use.
+  server_.SetDown(true);
+  clock_.now += 1000;
+  EXPECT_TRUE(v.Verify(token).ok());
+  EXPECT_EQ(v.Stats().fetch_failures, 2u);
+}
+
+TEST_F(VerifierTest, AuthorizationHeader) {
+  Verifier v = Make();
+  const std::string token = Sign(RsaKey(0), GoodClaims());
+  EXPECT_TRUE(v.VerifyAuthorization("Bearer " + token).ok());
+  EXPECT_TRUE(v.VerifyAuthorization("bearer  " + token).ok());
+  EXPECT_EQ(Why(v.VerifyAuthorization("")), VerifyReason::kMissingToken);
+  EXPECT_EQ(Why(v.VerifyAuthorization("Basic " + token)), VerifyReason::kNotBearer);
+  EXPECT_EQ(Why(v.VerifyAuthorization("Bearer")), VerifyReason::kNotBearer);
+  EXPECT_EQ(Why(v.VerifyAuthorization("Bearer   ")), VerifyReason::kNotBearer);
+}
+
+TEST(VerifierOptionsTest, RejectsBadOptions) {
+  VerifierOptions o;
+  o.jwks_url = "file:///etc/passwd";
+  o.issuer = kIssuer;
+  o.audiences = {kAudience};
+  EXPECT_FALSE(Verifier::Create(o).ok());
+  o.jwks_url = "http://127.0.0.1:1/jwks";
+  o.audiences = {};
+  EXPECT_FALSE(Verifier::Create(o).ok());
+  o.audiences = {kAudience};
+  o.required_scopes = {"a b"};
+  EXPECT_FALSE(Verifier::Create(o).ok());
+}
+
+TEST(VerifyReasonTest, EveryReasonHasItsOwnText) {
+  std::set<std::string_view> texts;
+  for (int i = 0; i <= static_cast<int>(VerifyReason::kInsufficientScope); ++i) {
+    std::string_view t = ReasonText(static_cast<VerifyReason>(i));
+    EXPECT_FALSE(t.empty());
+    EXPECT_TRUE(texts.insert(t).second) << t;
+  }
+}
+
+}  // namespace
+}  // namespace tessera::verifier
