@@ -1,0 +1,189 @@
+// tessera_client: obtain OAuth 2.0 access tokens from a Tessera (or IDCS-style) token endpoint,
+// with JWT assertions (RFC 7523) signed locally.
+//
+// Two pieces:
+//   - AssertionSigner: a private key (PEM or PKCS#12) that signs JWT assertions, either user
+//     assertions (RFC 7523 2.1: iss = client id, sub = user) or client assertions for
+//     private_key_jwt (RFC 7523 2.2: iss = sub = client id). Each Sign call stamps iat = now,
+//     exp = now + ttl and a fresh random jti (RFC 7519 4.1.7), and names the key by "kid" (the
+//     certificate alias the server knows) or "x5t" (SHA-1 thumbprint of the certificate).
+//   - TokenSource: asks the token endpoint for client-credentials tokens or user tokens and
+//     caches each per (subject, scope). A cached token is renewed before it expires: at 80% of
+//     its lifetime or 60 s before expiry, whichever comes first, but not before half of it. When
+//     many threads ask for the same (subject, scope) and no usable token is cached, exactly one
+//     request goes out and the others wait for its outcome; while a still-valid token is being
+//     renewed, the others get the old one without waiting. Network errors, 429 and 5xx answers
+//     are retried with bounded exponential backoff with jitter, honouring Retry-After (up to
+//     RetryPolicy::max_retry_after); every retry signs a new assertion (a jti is single-use). A
+//     4xx answer is not retried: it is returned as a TokenError carrying the server's "error" and
+//     "error_description" (RFC 6749 5.2).
+//
+// Example (user tokens, the whole of ../shared/seeds/001 in a few lines):
+//   tessera::client::SignerOptions so;
+//   so.kid = "jwtkey";                                  // the certificate alias
+//   auto signer = tessera::client::AssertionSigner::FromPkcs12File("jwt.p12", "password1", so);
+//   if (!signer.ok()) return Fail(signer.status());
+//   tessera::client::TokenSourceOptions o;
+//   o.base_url = "https://idm.example.com";
+//   o.client_id = "MyClientID";
+//   o.client_secret = "...";                            // Basic authentication
+//   o.user_signer = *signer;
+//   auto tokens = tessera::client::TokenSource::Create(o);
+//   if (!tokens.ok()) return Fail(tokens.status());
+//   tessera::client::TokenError error;
+//   auto token = tokens->UserToken("JonesE", "urn:opc:idm:__myscopes__", &error);
+//   if (!token.ok()) std::cerr << error.ToString() << '\n';   // "invalid_grant: ..."
+//   else Call(api, "Bearer " + token->access_token);
+//
+// Thread safety: AssertionSigner and TokenSource are cheap handles (copies share state);
+// every const method and every TokenSource method may be called from any number of threads.
+#ifndef TESSERA_CLIENT_H_
+#define TESSERA_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tessera/status.h"
+
+namespace tessera::client {
+
+// Where the client reads the time (seconds since the Unix epoch). Tests pass their own;
+// implementations must be safe to call from several threads.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t NowSeconds() const = 0;
+};
+
+// The system's wall clock (a process-wide instance).
+const Clock& SystemClock();
+
+inline constexpr std::string_view kDefaultAudience = "https://identity.oraclecloud.com/";
+
+struct SignerOptions {
+  std::string kid;       // header "kid": the certificate alias; empty to use x5t
+  bool use_x5t = false;  // header "x5t" from the certificate (from the PKCS#12 or `certificate`)
+  std::string alg;       // "RS256" (default for RSA), "PS256", "ES256"..., "" = key's default
+  std::string audience = std::string(kDefaultAudience);  // "aud"
+  int64_t ttl_seconds = 300;                             // exp - iat
+  const Clock* clock = nullptr;  // nullptr: SystemClock(); must outlive the signer
+};
+
+class AssertionSigner {
+ public:
+  // A PEM (or DER) private key: PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8 with `password`.
+  // `certificate` (PEM, DER or base64 DER; may be empty) is needed only for use_x5t.
+  // Errors: kInvalidArgument for unreadable key material, a certificate of another key, an
+  // algorithm the key cannot use, neither kid nor x5t, a ttl <= 0 or an empty audience.
+  static Result<AssertionSigner> FromPem(std::string_view key_pem, SignerOptions options,
+                                         std::string_view password = {},
+                                         std::string_view certificate = {});
+  // The same, reading files (certificate_file may be empty). Errors also kNotFound/kUnavailable.
+  static Result<AssertionSigner> FromPemFile(const std::string& key_file, SignerOptions options,
+                                             std::string_view password = {},
+                                             const std::string& certificate_file = {});
+  // A PKCS#12 (DER) holding the key and, usually, its certificate.
+  static Result<AssertionSigner> FromPkcs12(std::string_view der, std::string_view password,
+                                            SignerOptions options);
+  static Result<AssertionSigner> FromPkcs12File(const std::string& file, std::string_view password,
+                                                SignerOptions options);
+
+  // A compact JWT: header {alg, typ:"JWT", kid | x5t}, claims {iss, sub, aud, iat, exp, jti}.
+  // For a user assertion `subject` is the user name; for a client assertion it is `issuer`.
+  Result<std::string> Sign(std::string_view issuer, std::string_view subject) const;
+
+ private:
+  class Impl;
+  explicit AssertionSigner(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const Impl> impl_;
+};
+
+struct RetryPolicy {
+  int max_attempts = 4;                              // requests per token, including the first
+  std::chrono::milliseconds initial_backoff{200};    // before the 2nd attempt (then x2 each)
+  std::chrono::milliseconds max_backoff{5000};       // cap of one wait
+  std::chrono::milliseconds max_retry_after{30000};  // a longer Retry-After ends the retries
+};
+
+struct TokenSourceOptions {
+  std::string base_url;                         // "https://idm.example.com" (http or https)
+  std::string token_path = "/oauth2/v1/token";  // appended to base_url
+  std::string client_id;
+  // Client authentication (contract section 2): exactly one of
+  std::string client_secret;                     // HTTP Basic (RFC 6749 2.3.1), or
+  std::optional<AssertionSigner> client_signer;  // private_key_jwt (RFC 7523 2.2)
+  // Signs user assertions for UserToken (iss = client_id). Optional.
+  std::optional<AssertionSigner> user_signer;
+  RetryPolicy retry;
+  double renew_fraction = 0.8;        // renew at this fraction of the lifetime...
+  int64_t renew_margin_seconds = 60;  // ...or this long before expiry, whichever is first
+  long request_timeout_seconds = 10;  // each HTTP request
+  std::string ca_file;                // extra CA bundle for https (empty: system default)
+  const Clock* clock = nullptr;       // nullptr: SystemClock(); must outlive the source
+};
+
+struct Token {
+  std::string access_token;
+  std::string token_type;  // "Bearer"
+  std::string scope;       // the granted scope when the server said, else the requested one
+  int64_t issued_at = 0;   // clock time when the request was sent
+  int64_t expires_at = 0;  // issued_at + expires_in
+  std::string raw_json;    // the server's whole answer
+};
+
+// Why a token could not be had.
+struct TokenError {
+  enum class Kind {
+    kNone,           // no error
+    kOAuth,          // the server answered 4xx with an RFC 6749 5.2 error (not retried)
+    kServer,         // 429/5xx after every retry (error/description filled when JSON)
+    kTransport,      // network, TLS or timeout after every retry
+    kBadAnswer,      // 2xx whose body is not a token answer
+    kInvalidRequest  // the call itself was wrong (no user signer, ...)
+  };
+  Kind kind = Kind::kNone;
+  int http_status = 0;            // 0 for transport errors
+  std::string error;              // "invalid_grant"
+  std::string error_description;  // "assertion expired at ..."
+  std::string ecid;               // the server's request id, when given
+  int attempts = 0;               // requests made
+  // One line: "invalid_grant: assertion expired at ..." or "HTTP 503 after 4 attempts ...".
+  std::string ToString() const;
+};
+
+class TokenSource {
+ public:
+  // Errors: kInvalidArgument (no base_url or client_id, not exactly one client authentication,
+  // bad retry or renewal settings).
+  static Result<TokenSource> Create(TokenSourceOptions options);
+
+  // A client-credentials token (grant_type=client_credentials) for `scope` ("" = the server's
+  // default), from the cache when usable. On failure the Status says why in one line, and
+  // `error`, when given, is filled.
+  Result<Token> ClientToken(std::string_view scope, TokenError* error = nullptr);
+
+  // A token for user `subject` (grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with a
+  // user assertion signed by options.user_signer), from the cache when usable.
+  Result<Token> UserToken(std::string_view subject, std::string_view scope,
+                          TokenError* error = nullptr);
+
+  // Drops the cached token of (subject, scope) (subject "" = the client's own), e.g. after a
+  // resource server refused it.
+  void Invalidate(std::string_view subject, std::string_view scope);
+
+  // Token requests sent so far (for tests and metrics).
+  uint64_t RequestCount() const;
+
+ private:
+  class Impl;
+  explicit TokenSource(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace tessera::client
+
+#endif  // TESSERA_CLIENT_H_
