@@ -1,6 +1,7 @@
 #include "oauth/assertion.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "jose/claims.h"
 #include "jose/error.h"
@@ -153,6 +154,25 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
     rec.Pass(2, "algorithm", alg_name);
   }
 
+  // Rule 2, explicit typing (ATTACKS D5, I5, K3): a typ other than JWT names another kind of JWT
+  // (at+jwt, dpop+jwt, ...); client-authentication+jwt is a client assertion, never a grant.
+  // Compared as a media type (RFC 7515 4.1.9: case-insensitive, "application/" optional).
+  if (jws.typ) {
+    std::string typ = *jws.typ;
+    std::transform(typ.begin(), typ.end(), typ.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (typ.rfind("application/", 0) == 0) typ.erase(0, sizeof("application/") - 1);
+    if (typ != "jwt" && !(is_client && typ == "client-authentication+jwt")) {
+      if (rec.Fail(2, "typ", Reason::kAssertionHeaderRejected,
+                   "assertion header rejected: typ '" + jws.typ->substr(0, 64) + "' is not a " +
+                       (is_client ? "client assertion" : "user assertion") + " type",
+                   is_client ? "omit typ or set it to JWT or client-authentication+jwt"
+                             : "omit typ or set it to JWT")) {
+        return rec.rejection();
+      }
+    }
+  }
+
   // Rule 3: the key, by x5t, then x5t#S256, then kid.
   const char* ref_kind = jws.x5t ? "x5t" : jws.x5t_s256 ? "x5t#S256" : jws.kid ? "kid" : nullptr;
   const std::string ref = jws.x5t ? *jws.x5t : jws.x5t_s256 ? *jws.x5t_s256 : jws.kid ? *jws.kid : "";
@@ -288,7 +308,15 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
   rules.max_lifetime = config_.max_assertion_lifetime;
   if (Status s = jose::CheckTimes(claims, rules); !s.ok()) {
     const JoseError e = jose::JoseErrorOf(s);
-    if (rec.Fail(6, "time", TimeReason(e), "assertion " + s.message(), TimeFix(e, config_.max_assertion_lifetime))) {
+    // Contract section 2: the description names the rule as "assertion expired at ...", so the
+    // library's class prefix ("token expired: ") is dropped when a detail follows it.
+    std::string detail = s.message();
+    const std::string prefix = std::string(jose::JoseErrorText(e)) + ": ";
+    if (TimeReason(e) != Reason::kAssertionTimeClaimInvalid && detail.rfind(prefix, 0) == 0) {
+      detail.erase(0, prefix.size());
+    }
+    if (rec.Fail(6, "time", TimeReason(e), "assertion " + detail,
+                 TimeFix(e, config_.max_assertion_lifetime))) {
       return rec.rejection();
     }
   } else {
