@@ -506,6 +506,8 @@ class ServerTest(unittest.TestCase):
         body = r.json()
         self.assertEqual(body.get("error"), error, r)
         self.assertTrue(body.get("ecid"), "no ecid in %r" % r)
+        if r.header("X-Tessera-Ecid"):
+            self.assertEqual(body["ecid"], r.header("X-Tessera-Ecid"))  # the log's request id
         self.assertEqual(r.header("Cache-Control"), "no-store", r)
         if description_part is not None:
             self.assertIn(description_part, body.get("error_description", ""), r)

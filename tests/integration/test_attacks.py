@@ -137,8 +137,7 @@ class AttacksTest(it.ServerTest):
     # ---- C: key selection and key-carrying headers
     def test_c1_embedded_jwk(self):
         attacker = it.generate_keys(it.unique("attacker"), self.work)
-        jwk = json.loads(it.run([it.TESSERA, "keys", "jwk", attacker["cert"]])) if False else {
-            "kty": "RSA", "n": it.b64url(b"\xab" * 256), "e": "AQAB"}
+        jwk = {"kty": "RSA", "n": it.b64url(b"\xab" * 256), "e": "AQAB"}
         a = it.make_jwt({"alg": "RS256", "jwk": jwk}, self.fresh_claims(), attacker["key"])
         self.grant_rejected(a, "header rejected")
         a = it.make_jwt({"alg": "RS256", "kid": self.t.alias, "jwk": jwk}, self.fresh_claims(), self.t.keys["key"])
@@ -197,6 +196,22 @@ class AttacksTest(it.ServerTest):
         self.grant_rejected(self.t.assertion(header_extra={"cty": "JWT"}), "header rejected")
         self.grant_rejected(self.t.assertion(header_extra={"zip": "DEF"}), "header rejected")
 
+    def test_d5_explicit_typ(self):
+        for typ in ("at+jwt", "application/at+jwt", "dpop+jwt", "oauth-authz-req+jwt", "logout+jwt",
+                    "client-authentication+jwt", "JOSE"):
+            self.grant_rejected(self.t.assertion(header_extra={"typ": typ}), "header rejected: typ")
+        for typ in ("JWT", "jwt", "application/jwt"):
+            self.assertTokenOk(self.t.grant(self.t.assertion(header_extra={"typ": typ}), self.t.fqs))
+        grant = [("grant_type", "client_credentials"), ("client_assertion_type", it.CLIENT_ASSERTION_TYPE)]
+        for typ, ok in (("client-authentication+jwt", True), ("JWT", True), ("at+jwt", False), ("dpop+jwt", False)):
+            ca = it.make_jwt({"alg": "RS256", "kid": self.t.alias, "typ": typ},
+                             it.claims(self.t.client_id, self.t.client_id), self.t.keys["key"])
+            r = self.server.token(grant + [("client_assertion", ca)])
+            if ok:
+                self.assertTokenOk(r)
+            else:
+                self.assertClientAuthFailed(r, basic_used=False)
+
     def test_d6_json_serialization(self):
         h, c, s = self.t.assertion().split(".")
         general = json.dumps({"payload": c, "signatures": [{"protected": h, "signature": s}]})
@@ -244,7 +259,7 @@ class AttacksTest(it.ServerTest):
 
     def test_h3_huge_jti(self):
         self.grant_rejected(self.t.assertion(jti="j" * 20000), "not a valid JWT|jti")
-        status, _ = it.raw_exchange(self.server.base, self.token_request(self.t.assertion(jti="j" * 900000)))
+        status, _ = it.raw_exchange(self.server.base, self.token_request(self.t.assertion(jti="j" * (1 << 20))))
         self.assertEqual(status, 413)
 
     # ---- I: request level
@@ -257,11 +272,12 @@ class AttacksTest(it.ServerTest):
                 b"\r\nConnection: close\r\n\r\n" + body)
 
     def test_j14_one_megabyte_body_is_413(self):
-        # 1 MB (10^6 bytes): over the token route's limit, under the server's absolute 1 MiB cap.
-        start = time.monotonic()
-        status, answer = it.raw_exchange(self.server.base, self.token_request("a" * 999000))
-        self.assertEqual(status, 413, answer[:300])
-        self.assertLess(time.monotonic() - start, 10)
+        # Over the token route's limit (1 MB), and over the server's absolute 1 MiB cap.
+        for size in (999000, 1 << 20, 3 << 20):
+            start = time.monotonic()
+            status, answer = it.raw_exchange(self.server.base, self.token_request("a" * size))
+            self.assertEqual(status, 413, (size, answer[:300]))
+            self.assertLess(time.monotonic() - start, 10)
         self.assertTokenOk(self.t.grant(self.t.assertion(), self.t.fqs))  # still serving
 
     def test_j14_deeply_nested_json(self):

@@ -71,6 +71,19 @@ class Seed001Test(it.ServerTest):
         self.assertEqual(body["expires_in"], 86400)
         self.assertEqual(c["sub_type"], "client")
 
+    def test_python_requests_style_form(self):
+        # The seed's Python example posts with requests: spaces as '+', charset in the type.
+        import urllib.parse
+        body = urllib.parse.urlencode({"grant_type": it.JWT_BEARER,
+                                       "scope": self.t.fqs + " urn:opc:resource:expiry=300",
+                                       "assertion": self.t.cli_assertion()})
+        self.assertIn("+urn", body)
+        r = self.server.request("POST", "/oauth2/v1/token", body, {
+            "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
+            "Authorization": it.basic(*self.t.auth)})
+        body, c = self.token_claims(r)
+        self.assertEqual(body["expires_in"], 300)
+
     def test_client_credentials(self):
         r = self.server.token([("grant_type", "client_credentials"), ("scope", self.t.fqs)], auth=self.t.auth)
         body, c = self.token_claims(r)
