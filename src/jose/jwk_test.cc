@@ -193,5 +193,27 @@ TEST(JwkTest, KeySets) {
             JoseError::kJwkInvalid);
 }
 
+
+// Found by fuzz_jwk / fuzz_keyio: private key material whose public half is not its own must be
+// refused, or the key signs tokens its own published JWK rejects.
+TEST(JwkTest, PrivateKeyWithForeignPublicHalfIsRefused) {
+  JwkOptions priv;
+  priv.allow_private = true;
+  const char* kMismatched =
+      R"({"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",)"
+      R"("y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA"})";
+  EXPECT_EQ(JoseErrorOf(ParseJwkText(kMismatched, priv).status()), JoseError::kKeyInvalid);
+  const char* kSec1 = R"(-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEII7bEJ5xkJi/mASH3x9dd+nLKWBuvtImO19XwhPfhPSyoAoGCCqGSM49
+AwEHoUQDQgAEf83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEXH8UTNG72b
+focs3+257rn0s2ldbqkLJK2KRiMohYjlrQ==
+-----END EC PRIVATE KEY-----
+)";
+  EXPECT_EQ(JoseErrorOf(LoadPrivateKey(kSec1).status()), JoseError::kKeyInvalid);
+  // A consistent generated key still loads.
+  Key good = GenerateKey(KeyType::kEc, 256).value();
+  EXPECT_TRUE(LoadPrivateKey(PrivateKeyToPem(good).value()).ok());
+}
+
 }  // namespace
 }  // namespace tessera::jose

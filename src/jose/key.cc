@@ -221,6 +221,14 @@ Result<Key> Key::FromPkey(PkeyPtr pkey) {
   }
   BN_clear_free(priv);
   ClearOpenSslErrors();
+  if (rep->has_private && rep->type != KeyType::kEd25519) {
+    // A private key whose public half does not belong to it signs tokens that its own published
+    // JWK rejects; refuse it at load (Ed25519 derives its public key, so it cannot mismatch).
+    PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, k, nullptr));
+    if (!check || EVP_PKEY_pairwise_check(check.get()) != 1) {
+      return OpenSslFailure(JoseError::kKeyInvalid, "the private and public parts of the key do not match");
+    }
+  }
   rep->pkey = std::move(pkey);
   return Key(std::move(rep), algs);
 }
