@@ -7,6 +7,7 @@ openssl command line; ordinary assertions come from `tessera assert`.
 """
 
 import base64
+import ctypes
 import hashlib
 import hmac
 import http.client
@@ -249,6 +250,15 @@ def raw_exchange(base, data, timeout=20):
 
 # ---------------------------------------------------------------- the server
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL when the test process dies (a CTest timeout kills the
+    test, and the server must not outlive it). Linux prctl(PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except OSError:
+        pass
+
+
 class Server:
     """One `tessera serve` process on 127.0.0.1:0 with its own (or a given) data directory."""
 
@@ -270,7 +280,7 @@ class Server:
                 "--threads", str(self.threads)] + self.extra_args
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, env=env,
-                                     start_new_session=True)
+                                     preexec_fn=_die_with_parent)
         log.close()
         ready = threading.Event()
         found = {}
@@ -308,20 +318,17 @@ class Server:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.kill()
                 self.proc.wait(10)
         self._finish()
 
     def kill9(self):
         if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
         self._finish()
 

@@ -70,6 +70,13 @@ class AdminApiTest(it.ServerTest):
         body = self.assertScimError(self.admin.call("POST", "/admin/v1/Users", {"userName": name}), 409, name)
         self.assertEqual(body.get("scimType"), "uniqueness")
 
+    def test_patch_to_a_taken_user_name_is_409(self):
+        a, b = self.admin.create_user(), self.admin.create_user()
+        r = self.admin.call("PATCH", "/admin/v1/Users/" + b["id"],
+                            {"Operations": [{"op": "replace", "path": "userName", "value": a["userName"]}]})
+        self.assertScimError(r, 409, a["userName"])
+        self.assertEqual(self.admin.ok("GET", "/admin/v1/Users/" + b["id"])["userName"], b["userName"])
+
     def test_bad_bodies_are_scim_400(self):
         self.assertScimError(self.admin.call("POST", "/admin/v1/Users", "{not json"), 400, "not valid JSON")
         self.assertScimError(self.admin.call("POST", "/admin/v1/Users", {"name": {}}), 400, "'userName' is required")
@@ -243,6 +250,12 @@ class AdminApiTest(it.ServerTest):
         for token in (old_token, new_token):
             out = json.loads(it.run([it.TESSERA, "jwt", "verify", token, "--jwks-url", jwks_url]))
             self.assertEqual(out["sub"], t.user_name)
+        # A second rotation: every key that signed a live token stays published.
+        third_kid = self.admin.ok("POST", "/admin/v1/SigningKeys/rotate")["kid"]
+        kids = [k["kid"] for k in self.server.get("/admin/v1/SigningCert/jwk").json()["keys"]]
+        self.assertTrue({old_kid, new_kid, third_kid} <= set(kids), kids)
+        self.assertEqual(it.jwt_parts(self.assertTokenOk(t.grant(t.assertion(), t.fqs))["access_token"])[0]["kid"],
+                         third_kid)
         # The old token is still accepted by introspection (and the admin API by its old token).
         r = self.server.post_form("/oauth2/v1/introspect", [("token", old_token)], auth=t.auth)
         self.assertTrue(r.json()["active"], r)

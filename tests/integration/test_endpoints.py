@@ -123,6 +123,16 @@ class EndpointsTest(it.ServerTest):
             if line.startswith("# TYPE") and line.split()[3] == "counter":
                 self.assertTrue(line.split()[2].endswith("_total"), line)
 
+    def test_bootstrap_secret_too_short_is_refused(self):
+        import os
+        import subprocess
+        d = os.path.join(self.work, "short-secret")
+        env = dict(os.environ, TESSERA_ADMIN_CLIENT_ID="other-admin", TESSERA_ADMIN_CLIENT_SECRET="short")
+        p = subprocess.run([it.TESSERA, "serve", "--listen", "127.0.0.1:0", "--data-dir", d], env=env,
+                           capture_output=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("at least 16 characters", p.stderr.decode())
+
     def test_unknown_route_and_method(self):
         self.assertEqual(self.server.get("/oauth2/v1/nothing").status, 404)
         r = self.server.get("/oauth2/v1/token")
