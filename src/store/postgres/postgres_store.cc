@@ -24,8 +24,8 @@ namespace {
 
 using postgres_internal::kMigrations;
 
-// Every statement the store runs, prepared on each connection as "s<index>" right after it
-// connects; a call only binds and executes.
+// Every statement the store runs, prepared on each connection as "s<index>" at its first use
+// there; after that a call only binds and executes.
 enum Stmt : int {
   kPing,
   kSchemaVersion,
@@ -331,6 +331,10 @@ class PgConnection {
     if (conn->conn_ == nullptr || PQstatus(conn->conn_) != CONNECTION_OK) {
       return PgError(conn->conn_, "connecting to PostgreSQL at " + params.where);
     }
+    // Server notices (e.g. "relation already exists, skipping") are not errors; libpq's default
+    // prints them to stderr.
+    PQsetNoticeProcessor(
+        conn->conn_, [](void*, const char*) {}, nullptr);
     if (params.statement_timeout.count() > 0) {
       TESSERA_RETURN_IF_ERROR(conn->Exec("SET statement_timeout = " +
                                          std::to_string(params.statement_timeout.count())));
@@ -349,26 +353,21 @@ class PgConnection {
   void StartCall() { sent_ = false; }
   bool Idle() const { return PQtransactionStatus(conn_) == PQTRANS_IDLE; }
 
-  // Whether an idle connection still looks usable, without a round trip: an idle session has
-  // nothing to say, so a readable socket means the server closed it or sent a FATAL (shutdown,
-  // pg_terminate_backend), which libpq then reads and turns into CONNECTION_BAD.
+  // Whether an idle connection still looks usable, without a round trip. An idle session that
+  // never LISTENs has nothing to say, so a readable socket means the server closed it or sent a
+  // FATAL first (shutdown, pg_terminate_backend, idle timeout): such a connection is dropped
+  // before anything is sent on it. Dropping a healthy one by mistake costs only a reconnect.
   bool LooksAlive() {
     if (broken()) return false;
     pollfd pfd{PQsocket(conn_), POLLIN, 0};
     if (pfd.fd < 0) return false;
-    const int n = ::poll(&pfd, 1, 0);
-    if (n < 0) return false;
-    if (n == 0) return true;
-    if ((pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) return false;
-    if (PQconsumeInput(conn_) == 0) return false;
-    // Drop anything an idle session received (NOTICEs are handled by libpq's processor).
-    while (PGnotify* note = PQnotifies(conn_)) PQfreemem(note);
-    return PQstatus(conn_) == CONNECTION_OK && !PQisBusy(conn_);
+    return ::poll(&pfd, 1, 0) == 0;
   }
 
   // Executes prepared statement `id`. Binary parameters and results.
   Result<Rows> Run(Stmt id, const Params& params) {
     TESSERA_RETURN_IF_ERROR(params.status());
+    if (!prepared_[id]) TESSERA_RETURN_IF_ERROR(Prepare(id));
     const std::string name = StmtName(id);
     if (PQsendQueryPrepared(conn_, name.c_str(), params.count(), params.values(), params.lengths(),
                             params.formats(), /*resultFormat=*/1) == 0) {
@@ -391,17 +390,10 @@ class PgConnection {
     return Collect(sql.substr(0, 80)).status();
   }
 
-  // Prepares every statement; a new connection does it once, before its first use.
+  // Prepares every statement not yet prepared on this connection.
   Status PrepareAll() {
     for (int i = 0; i < kNumStmts; ++i) {
-      std::vector<Oid> types;
-      for (const char* p = kStmts[i].params; *p != '\0'; ++p) types.push_back(TypeOid(*p));
-      ResultPtr res(PQprepare(conn_, StmtName(i).c_str(), kStmts[i].sql,
-                              static_cast<int>(types.size()), types.data()));
-      if (res == nullptr || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
-        NoteFailure(res.get());
-        return PgError(res.get(), conn_, std::string("preparing ") + kStmts[i].sql);
-      }
+      if (!prepared_[i]) TESSERA_RETURN_IF_ERROR(Prepare(static_cast<Stmt>(i)));
     }
     return Status::Ok();
   }
@@ -428,6 +420,23 @@ class PgConnection {
     return PgError(first.get(), conn_, "running " + context);
   }
 
+  // Prepares `id` on this connection, once: at its first use rather than at connect time, so a
+  // new connection does not wait for locks on tables its first call never touches (preparing
+  // takes a lock on each table a statement names). A Parse executes nothing, so a failure here
+  // leaves sent() false: the call may be retried elsewhere.
+  Status Prepare(Stmt id) {
+    std::vector<Oid> types;
+    for (const char* p = kStmts[id].params; *p != '\0'; ++p) types.push_back(TypeOid(*p));
+    ResultPtr res(PQprepare(conn_, StmtName(id).c_str(), kStmts[id].sql,
+                            static_cast<int>(types.size()), types.data()));
+    if (res == nullptr || PQresultStatus(res.get()) != PGRES_COMMAND_OK) {
+      NoteFailure(res.get());
+      return PgError(res.get(), conn_, std::string("preparing ") + kStmts[id].sql);
+    }
+    prepared_[id] = true;
+    return Status::Ok();
+  }
+
   void NoteFailure(const PGresult* res) {
     const char* sqlstate = res != nullptr ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
     if (res == nullptr || sqlstate == nullptr || PgSessionLost(sqlstate) ||
@@ -437,6 +446,7 @@ class PgConnection {
   }
 
   PGconn* conn_ = nullptr;
+  std::array<bool, kNumStmts> prepared_{};
   bool broken_ = false;
   bool sent_ = false;
 };
@@ -492,7 +502,7 @@ class PostgresStore::Pool {
         if (probe) probing_ = true;
         ++open_;
         lock.unlock();
-        Result<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(params_, true);
+        Result<std::unique_ptr<PgConnection>> conn = PgConnection::Connect(params_, false);
         lock.lock();
         if (probe) probing_ = false;
         if (!conn.ok()) {
@@ -929,7 +939,10 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& ur
   auto store = std::unique_ptr<PostgresStore>(
       new PostgresStore(std::make_unique<Pool>(params, options, size)));
   // One pooled connection now: proves that every statement prepares against the schema.
-  TESSERA_RETURN_IF_ERROR(store->pool_->Acquire().status());
+  {
+    TESSERA_ASSIGN_OR_RETURN(Pool::Lease lease, store->pool_->Acquire());
+    TESSERA_RETURN_IF_ERROR(lease.conn().PrepareAll());
+  }
   return store;
 }
 

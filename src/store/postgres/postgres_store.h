@@ -21,7 +21,8 @@
 // this build is refused (kFailedPrecondition).
 //
 // Connections: a pool of at most `pool_size` connections, opened on demand. Each connection
-// prepares every statement once, right after it connects (so again after a reconnect). A call
+// prepares each statement once, at the statement's first use on it (so again on a new connection
+// after a reconnect); Open prepares all of them on its first connection to check them. A call
 // leases one connection for its whole duration; when all are busy it waits up to
 // `acquire_timeout`, then fails with kUnavailable.
 //
