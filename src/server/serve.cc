@@ -22,6 +22,7 @@
 #include "oauth/token_service.h"
 #include "oauth/trust_tokens.h"
 #include "server/demo.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace tessera::server {
@@ -35,7 +36,12 @@ constexpr auto kPurgeInterval = std::chrono::seconds(30);
 Result<std::unique_ptr<store::Store>> OpenStore(const ServeConfig& c) {
   std::string path;
   if (c.database.rfind("postgresql://", 0) == 0 || c.database.rfind("postgres://", 0) == 0) {
-    return Status::FailedPrecondition("this build has no PostgreSQL store; use sqlite:///path or --data-dir");
+    store::PostgresOptions options;
+    // A connection per worker thread, plus the purger and the audit writer (0: the store's
+    // default, cores + 2, matching the server's default thread count).
+    if (c.threads > 0) options.pool_size = c.threads + 2;
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<store::PostgresStore> s, store::PostgresStore::Open(c.database, options));
+    return std::unique_ptr<store::Store>(std::move(s));
   }
   if (c.database.rfind("sqlite://", 0) == 0) {
     path = c.database.substr(std::string("sqlite://").size());
