@@ -262,8 +262,10 @@ def _die_with_parent():
 class Server:
     """One `tessera serve` process on 127.0.0.1:0 with its own (or a given) data directory."""
 
-    def __init__(self, data_dir, extra_args=(), threads=4):
+    def __init__(self, data_dir, extra_args=(), threads=4, admin=(ADMIN_ID, ADMIN_SECRET)):
+        self.admin_credentials = admin
         self.data_dir = data_dir
+        os.makedirs(data_dir, exist_ok=True)
         self.extra_args = list(extra_args)
         self.threads = threads
         self.proc = None
@@ -274,8 +276,7 @@ class Server:
 
     def start(self, timeout=30):
         env = dict(os.environ)
-        env["TESSERA_ADMIN_CLIENT_ID"] = ADMIN_ID
-        env["TESSERA_ADMIN_CLIENT_SECRET"] = ADMIN_SECRET
+        env["TESSERA_ADMIN_CLIENT_ID"], env["TESSERA_ADMIN_CLIENT_SECRET"] = self.admin_credentials
         args = [TESSERA, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
                 "--threads", str(self.threads)] + self.extra_args
         log = open(self.log_path, "ab")

@@ -288,6 +288,16 @@ class AssertionRulesTest(it.ServerTest):
                                ("client_assertion", ca)], auth=self.t.auth)
         self.assertClientAuthFailed(r, basic_used=True)
 
+    def test_client_id_matching_basic_is_fine(self):
+        r = self.server.token([("grant_type", "client_credentials"), ("client_id", self.t.client_id)], auth=self.t.auth)
+        self.assertTokenOk(r)
+
+    def test_response_scope_only_when_it_differs(self):
+        body = self.assertTokenOk(self.t.grant(self.t.assertion(), self.t.fqs))
+        self.assertNotIn("scope", body)
+        body = self.assertTokenOk(self.t.grant(self.t.assertion(), self.t.fqs + " urn:opc:resource:expiry=120"))
+        self.assertEqual(body["scope"], self.t.fqs)
+
     def test_client_id_mismatch(self):
         r = self.server.token([("grant_type", "client_credentials"), ("client_id", self.other.client_id)], auth=self.t.auth)
         self.assertClientAuthFailed(r, basic_used=True)

@@ -1,6 +1,10 @@
 """Contract sections 1 and 5: introspection, revocation, discovery, health, readiness, metrics."""
 
+import os
 import re
+import shutil
+import tempfile
+import unittest
 
 import tessera_it as it
 
@@ -137,6 +141,24 @@ class EndpointsTest(it.ServerTest):
         self.assertEqual(self.server.get("/oauth2/v1/nothing").status, 404)
         r = self.server.get("/oauth2/v1/token")
         self.assertIn(r.status, (404, 405), r)
+
+
+class SpecialCredentialsTest(unittest.TestCase):
+    """RFC 6749 2.3.1 / contract section 2: Basic carries urlencode(id):urlencode(secret)."""
+
+    def test_basic_credentials_are_url_decoded(self):
+        work = tempfile.mkdtemp(prefix="tessera-it-")
+        self.addCleanup(shutil.rmtree, work, True)
+        cid, secret = "ops admin+1", "s3cret with space:colon&amp%25+plus"
+        server = it.Server(os.path.join(work, "data"), admin=(cid, secret)).start()
+        self.addCleanup(server.stop)
+        pairs = [("grant_type", "client_credentials"), ("scope", it.MYSCOPES)]
+        r = server.token(pairs, auth=(cid, secret))  # urlencoded, as the contract says
+        self.assertEqual(r.status, 200, r)
+        r = server.token(pairs + [("client_id", cid), ("client_secret", secret)])
+        self.assertEqual(r.status, 200, r)
+        r = server.token(pairs, auth=(cid, secret[:-1]))
+        self.assertEqual(r.status, 401, r)
 
 
 if __name__ == "__main__":
