@@ -4,8 +4,10 @@
 // ParseStrictJson accepts exactly one RFC 8259 JSON text of valid UTF-8 and rejects:
 //   - a repeated member name in any object, at any depth (JoseError::kDuplicateMember);
 //   - nesting deeper than limits.max_depth (kJsonTooDeep), input over limits.max_bytes (kTooLarge);
-//   - numbers that overflow a double (1e400), trailing bytes, comments (kBadJson).
-// The parser is iterative, so hostile depth cannot exhaust the stack before the limit trips.
+//   - numbers that overflow a double (1e400), trailing bytes, comments, a byte order mark,
+//     invalid UTF-8 (overlong forms, surrogates), lone surrogate escapes (kBadJson).
+// Depth is checked before each descent, so hostile nesting cannot exhaust the stack.
+// Integers are int64 (or uint64 above INT64_MAX); other numbers are doubles.
 #ifndef TESSERA_JOSE_JSON_H_
 #define TESSERA_JOSE_JSON_H_
 
