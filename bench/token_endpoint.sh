@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Token-endpoint benchmark (loopback only, bounded): the jwt-bearer grant end to end, with the
+# jti written on every request.
+#
+# Usage: bench/token_endpoint.sh BUILD_DIR
+#
+# For each access-token algorithm (RS256, then ES256) it starts `tessera serve --threads 1`
+# pinned to core 0 on a fresh SQLite data dir, registers a user, a resource app, a certificate
+# and a client, and drives POST /oauth2/v1/token with bench/token_load pinned to core 1:
+#   1. closed loop (as fast as answered) for the peak req/s;
+#   2. open loop at 80% of that peak for p50/p99 (latency from the scheduled send time).
+# It also prints the start-to-ready time, the idle RSS, and, measured in the same run with
+# `openssl speed rsa2048`, the crypto bound 1 / (RSA-2048 sign + verify) and the ratio to it
+# (the RS256 path does one RSA verify of the assertion and one RSA sign of the token).
+# Environment: BENCH_SECONDS (per load phase, default 8), TESSERA_BENCH_DATABASE (a
+# postgresql:// URL to run against instead of SQLite; the tables must be empty).
+set -euo pipefail
+
+build_dir=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
+tessera="$build_dir/tessera"
+load="$build_dir/bench/token_load"
+seconds=${BENCH_SECONDS:-8}
+for bin in "$tessera" "$load"; do
+  [ -x "$bin" ] || { echo "token_endpoint: $bin not built (ninja -C $build_dir tessera token_load)" >&2; exit 2; }
+done
+for tool in curl python3 openssl taskset; do
+  command -v "$tool" >/dev/null || { echo "token_endpoint: $tool is required" >&2; exit 2; }
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tessera-tokbench.XXXXXX")
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+export TESSERA_ADMIN_CLIENT_ID=bench-admin
+export TESSERA_ADMIN_CLIENT_SECRET=bench-admin-secret-0123456789
+cores=$(nproc)
+server_cpu=0
+load_cpu=$(( cores > 1 ? 1 : 0 ))
+
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+start_server() {  # $1 = signing alg
+  local data="$tmp/data-$1" db_args=()
+  [ -n "${TESSERA_BENCH_DATABASE:-}" ] && db_args=(--database "$TESSERA_BENCH_DATABASE")
+  local t0 t1
+  t0=$(date +%s%N)
+  taskset -c "$server_cpu" "$tessera" serve --listen 127.0.0.1:0 --threads 1 --data-dir "$data" \
+    --signing-alg "$1" --log-level warn "${db_args[@]}" > "$tmp/server.out" 2> "$tmp/server.err" &
+  server_pid=$!
+  for _ in $(seq 1 500); do
+    if grep -q "listening on" "$tmp/server.out" 2>/dev/null; then break; fi
+    sleep 0.01
+  done
+  base=$(sed -n 's/.*listening on \(http:\/\/[^ ]*\).*/\1/p' "$tmp/server.out" | head -1)
+  [ -n "$base" ] || { echo "token_endpoint: the server did not start" >&2; cat "$tmp/server.err" >&2; exit 1; }
+  for _ in $(seq 1 500); do
+    if curl -sf "$base/ready" >/dev/null; then break; fi
+    sleep 0.002
+  done
+  t1=$(date +%s%N)
+  ready_ms=$(( (t1 - t0) / 1000000 ))
+  reported_ms=$(sed -n 's/.*ready in \([0-9]*\) ms.*/\1/p' "$tmp/server.out" | head -1)
+  sleep 0.5
+  rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")
+  port=${base##*:}
+}
+
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+setup_domain() {
+  local admin_token cert_b64 client
+  admin_token=$(curl -sf -u "$TESSERA_ADMIN_CLIENT_ID:$TESSERA_ADMIN_CLIENT_SECRET" "$base/oauth2/v1/token" \
+    -d grant_type=client_credentials -d scope=urn:opc:idm:__myscopes__ | json '["access_token"]')
+  local h=(-H "Authorization: Bearer $admin_token" -H "Content-Type: application/json")
+  curl -sf "${h[@]}" "$base/admin/v1/Users" -d '{"userName":"bench.user","active":true}' >/dev/null
+  curl -sf "${h[@]}" "$base/admin/v1/Apps" -d '{"displayName":"Bench resource","isOAuthResource":true,"audience":"https://bench.example.com:443","scopes":[{"value":"urn:opc:resource:consumer::all"}]}' >/dev/null
+  [ -f "$tmp/keys/bench.key.pem" ] || "$tessera" keys generate --alias bench --out-dir "$tmp/keys" >/dev/null
+  cert_b64=$(openssl x509 -in "$tmp/keys/bench.cert.pem" -outform DER | base64 -w0)
+  client=$(curl -sf "${h[@]}" "$base/admin/v1/Apps" -d "{\"displayName\":\"Bench client\",\"isOAuthClient\":true,\"clientType\":\"confidential\",\"allowedGrants\":[\"urn:ietf:params:oauth:grant-type:jwt-bearer\"],\"allowedScopes\":[{\"fqs\":\"https://bench.example.com:443urn:opc:resource:consumer::all\"}],\"certificates\":[{\"certAlias\":\"bench\",\"x509Base64Certificate\":\"$cert_b64\"}]}")
+  client_id=$(echo "$client" | json '["name"]')
+  client_secret=$(echo "$client" | json '["clientSecret"]')
+  local app_id
+  app_id=$(echo "$client" | json '["id"]')
+  curl -sf -X PUT "${h[@]}" "$base/admin/v1/AppStatusChanger/$app_id" -d '{"active":true}' >/dev/null
+}
+
+run_load() {  # $1 = assertions, $2 = rate (0 = closed loop), $3 = connections
+  taskset -c "$load_cpu" "$load" --port "$port" --key "$tmp/keys/bench.key.pem" --kid bench \
+    --client-id "$client_id" --client-secret "$client_secret" --sub bench.user \
+    --scope "https://bench.example.com:443urn:opc:resource:consumer::all" \
+    --count "$1" --rate "$2" --connections "$3" --duration "$seconds" --sign-threads "$cores"
+}
+
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# The crypto bound, measured now on this machine.
+speed=$(taskset -c "$server_cpu" openssl speed -seconds 2 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6, $7}')
+sign_per_s=${speed%% *}
+verify_per_s=${speed##* }
+bound=$(python3 -c "print(round(1/(1/$sign_per_s + 1/$verify_per_s)))")
+
+printf '\nToken endpoint, jwt-bearer grant, 1 server thread on core %s, load on core %s, %ss per phase\n' \
+  "$server_cpu" "$load_cpu" "$seconds"
+printf 'openssl speed rsa2048: %s sign/s, %s verify/s -> crypto bound %s req/s\n\n' "$sign_per_s" "$verify_per_s" "$bound"
+printf '%-6s %9s %9s %9s %9s %11s %11s %10s %10s %8s\n' alg peak_rps vs_bound p99_peak rate80 p50_at_80 p99_at_80 ready_ms idle_rss errors
+for alg in RS256 ES256; do
+  start_server "$alg"
+  setup_domain
+  if [ "$alg" = RS256 ]; then want=$(( bound * seconds * 3 / 2 + 1000 )); else want=$(( 40000 * seconds )); fi
+  peak=$(run_load "$want" 0 8 || true)
+  peak_rps=$(field "$peak" rps)
+  rate80=$(( ${peak_rps%.*} * 8 / 10 ))
+  at80=$(run_load $(( rate80 * seconds + 1000 )) "$rate80" 16 || true)
+  errors=$(( $(field "$peak" errors) + $(field "$at80" errors) ))
+  ratio=$(python3 -c "print(f'{$peak_rps/$bound:.2f}')")
+  printf '%-6s %9s %9s %9s %9s %11s %11s %10s %8sMB %8s\n' "$alg" "$peak_rps" "$ratio" "$(field "$peak" p99_ms)ms" \
+    "$rate80" "$(field "$at80" p50_ms)ms" "$(field "$at80" p99_ms)ms" "${ready_ms}/${reported_ms}" \
+    "$(( rss_kb / 1024 ))" "$errors"
+  [ "$(field "$peak" exhausted)" = 1 ] && echo "  (peak run used every pre-signed assertion; raise the count)"
+  stop_server
+done
+cat <<'NOTE'
+
+vs_bound: peak req/s / crypto bound (target >= 0.90 for RS256). ES256 target: >= 15000 req/s on
+one core. p99 targets: < 5 ms at 80% of peak. ready_ms: spawn to /ready 200 (as measured by
+this script, including process start) / as the server reports it. Idle RSS target < 30 MB.
+NOTE

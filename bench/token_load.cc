@@ -1,0 +1,218 @@
+// token_load: a load generator for POST /oauth2/v1/token with the jwt-bearer grant.
+//
+// It pre-signs `--count` unique user assertions (a new jti each) with the given key, then drives
+// the token endpoint over `--connections` keep-alive connections on 127.0.0.1 for `--duration`
+// seconds, either as fast as the server answers (closed loop, --rate 0) or at a fixed total
+// rate (open loop: each request has a scheduled send time, and latency is measured from it, so
+// a slow server cannot hide its queueing: no coordinated omission). Every assertion is used at
+// most once; when they run out the run ends early and says so.
+//
+// Output: one line of key=value pairs (requests, ok, errors, seconds, rps, p50_ms, p90_ms,
+// p99_ms, max_ms, exhausted), for bench/token_endpoint.sh to read.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/random.h"
+#include "jose/base64url.h"
+#include "jose/jws.h"
+#include "jose/keyio.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using tessera::jose::Json;
+
+std::string FormEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+int Connect(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);  // loopback only
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+// Sends `request` and reads one response; returns the status code, or -1 on a broken connection.
+int RoundTrip(int fd, const std::string& request, std::string& buf) {
+  size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return -1;
+    sent += static_cast<size_t>(n);
+  }
+  buf.clear();
+  size_t header_end = std::string::npos;
+  size_t content_length = 0;
+  char chunk[16384];
+  for (;;) {
+    if (header_end == std::string::npos) {
+      header_end = buf.find("\r\n\r\n");
+      if (header_end != std::string::npos) {
+        const size_t cl = buf.find("Content-Length:");
+        const size_t cl2 = cl == std::string::npos ? buf.find("content-length:") : cl;
+        if (cl2 != std::string::npos && cl2 < header_end) content_length = std::stoul(buf.substr(cl2 + 15));
+      }
+    }
+    if (header_end != std::string::npos && buf.size() >= header_end + 4 + content_length) break;
+    ssize_t n = ::recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0) return -1;
+    buf.append(chunk, static_cast<size_t>(n));
+  }
+  if (buf.size() < 12) return -1;
+  return std::atoi(buf.c_str() + 9);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string key_file, kid, client_id, client_secret, sub, scope, aud = "https://identity.oraclecloud.com/";
+  int port = 0, count = 10000, connections = 8, sign_threads = 2;
+  double duration = 10, rate = 0;
+  CLI::App app("Token-endpoint load generator (loopback only)", "token_load");
+  app.add_option("--port", port, "Server port on 127.0.0.1")->required();
+  app.add_option("--key", key_file, "Private key (PEM) of the client certificate")->required();
+  app.add_option("--kid", kid, "Certificate alias")->required();
+  app.add_option("--client-id", client_id, "Client id")->required();
+  app.add_option("--client-secret", client_secret, "Client secret")->required();
+  app.add_option("--sub", sub, "userName")->required();
+  app.add_option("--scope", scope, "Fully qualified scope");
+  app.add_option("--aud", aud, "Assertion audience");
+  app.add_option("--count", count, "Assertions to pre-sign")->check(CLI::Range(1, 5000000));
+  app.add_option("--connections", connections, "Keep-alive connections")->check(CLI::Range(1, 512));
+  app.add_option("--duration", duration, "Seconds")->check(CLI::Range(0.5, 600.0));
+  app.add_option("--rate", rate, "Requests per second in total (0 = as fast as answered)");
+  app.add_option("--sign-threads", sign_threads, "Threads pre-signing assertions")->check(CLI::Range(1, 16));
+  CLI11_PARSE(app, argc, argv);
+
+  std::FILE* f = std::fopen(key_file.c_str(), "rb");
+  if (!f) {
+    std::cerr << "token_load: cannot read " << key_file << "\n";
+    return 1;
+  }
+  std::string pem;
+  char tmp[4096];
+  size_t n;
+  while ((n = std::fread(tmp, 1, sizeof(tmp), f)) > 0) pem.append(tmp, n);
+  std::fclose(f);
+  auto key = tessera::jose::LoadPrivateKey(pem);
+  if (!key.ok()) {
+    std::cerr << "token_load: " << key.status().message() << "\n";
+    return 1;
+  }
+
+  // Pre-sign: the generator's own signing must not compete with the server during the run.
+  const std::string auth = "Authorization: Basic " +
+                           tessera::jose::Base64Encode(FormEncode(client_id) + ":" + FormEncode(client_secret));
+  std::vector<std::string> requests(static_cast<size_t>(count));
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::vector<std::thread> signers;
+  for (int t = 0; t < sign_threads; ++t) {
+    signers.emplace_back([&, t] {
+      for (size_t i = static_cast<size_t>(t); i < requests.size(); i += static_cast<size_t>(sign_threads)) {
+        Json claims = {{"iss", client_id}, {"sub", sub}, {"aud", aud}, {"iat", now}, {"exp", now + 3000}, {"jti", tessera::RandomUuid()}};
+        auto jwt = tessera::jose::SignJwt(claims, *key, key->algorithms().First(), Json{{"kid", kid}, {"typ", "JWT"}});
+        std::string body = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + *jwt;
+        if (!scope.empty()) body += "&scope=" + FormEncode(scope);
+        requests[i] = "POST /oauth2/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+                      "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + std::to_string(body.size()) +
+                      "\r\n\r\n" + body;
+      }
+    });
+  }
+  for (auto& t : signers) t.join();
+
+  std::atomic<size_t> next{0};
+  std::atomic<long> ok{0}, errors{0};
+  std::atomic<bool> exhausted{false};
+  std::mutex mu;
+  std::vector<double> latencies;  // ms
+  latencies.reserve(requests.size());
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration<double>(duration);
+  const double per_conn_interval = rate > 0 ? connections / rate : 0;  // seconds between sends
+  std::vector<std::thread> workers;
+  for (int c = 0; c < connections; ++c) {
+    workers.emplace_back([&, c] {
+      int fd = Connect(static_cast<uint16_t>(port));
+      std::string buf;
+      std::vector<double> mine;
+      auto scheduled = start + std::chrono::duration<double>(per_conn_interval * c / connections);
+      while (fd >= 0) {
+        if (rate > 0) {
+          if (scheduled >= deadline) break;
+          std::this_thread::sleep_until(scheduled);
+        } else if (Clock::now() >= deadline) {
+          break;
+        }
+        const size_t i = next.fetch_add(1);
+        if (i >= requests.size()) {
+          exhausted = true;
+          break;
+        }
+        const auto sent = rate > 0 ? scheduled : Clock::now();
+        int status = RoundTrip(fd, requests[i], buf);
+        const auto done = Clock::now();
+        if (status == 200) {
+          ++ok;
+        } else {
+          ++errors;
+        }
+        if (status < 0) {
+          ::close(fd);
+          fd = Connect(static_cast<uint16_t>(port));
+        }
+        mine.push_back(std::chrono::duration<double, std::milli>(done - sent).count());
+        if (rate > 0) scheduled += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(per_conn_interval));
+      }
+      if (fd >= 0) ::close(fd);
+      std::lock_guard lock(mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& w : workers) w.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) {
+    if (latencies.empty()) return 0.0;
+    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * static_cast<double>(latencies.size())))];
+  };
+  std::printf("requests=%zu ok=%ld errors=%ld seconds=%.2f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f exhausted=%d\n",
+              latencies.size(), ok.load(), errors.load(), seconds, static_cast<double>(ok.load()) / seconds, pct(0.50), pct(0.90),
+              pct(0.99), latencies.empty() ? 0.0 : latencies.back(), exhausted ? 1 : 0);
+  return errors.load() > 0 ? 3 : 0;
+}
