@@ -69,6 +69,12 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx);
 // `tessera jwt decode|verify`: inspect a JWT, or verify its signature and time claims.
 void RegisterJwtCommand(CLI::App& app, CommandContext& ctx);
 
+// `tessera token`: obtain an access token (client credentials, or a user assertion with --sub).
+void RegisterTokenCommand(CLI::App& app, CommandContext& ctx);
+
+// `tessera gateway`: a reverse proxy admitting only requests with a valid bearer token.
+void RegisterGatewayCommand(CLI::App& app, CommandContext& ctx);
+
 }  // namespace tessera::cli
 
 #endif  // TESSERA_CLI_COMMANDS_H_

@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   tessera::cli::RegisterServeCommand(app, ctx);
   tessera::cli::RegisterAdminCommand(app, ctx);
   tessera::cli::RegisterDoctorCommand(app, ctx);
+  tessera::cli::RegisterTokenCommand(app, ctx);
+  tessera::cli::RegisterGatewayCommand(app, ctx);
 
   // CLI11 would report a mistyped verb as "A subcommand is required"; name it instead.
   if (argc >= 2 && argv[1][0] != '-') {

@@ -1,0 +1,175 @@
+// `tessera token`: the whole token request of the integration guides in one command (seed 001's
+// script): sign the user assertion when --sub is given (RFC 7523 2.1), authenticate the client
+// with Basic (RFC 6749 2.3.1) or private_key_jwt (RFC 7523 2.2), POST the form to
+// <url>/oauth2/v1/token, print the JSON answer. Built on tessera_client (include/tessera/client.h),
+// so network errors and 5xx answers are retried with backoff; a 4xx answer is reported on one
+// line as "<error>: <error_description> (ecid ...)".
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "tessera/client.h"
+
+namespace tessera::cli {
+namespace {
+
+struct TokenOptions {
+  std::string url;
+  std::string client_id;
+  std::optional<std::string> client_secret;
+  std::optional<std::string> client_key;
+  std::string client_key_password;
+  std::optional<std::string> client_kid;
+  std::optional<std::string> sub;
+  std::optional<std::string> key_file;
+  std::string key_password;
+  std::optional<std::string> p12_file;
+  std::optional<std::string> p12_password;
+  std::optional<std::string> kid;
+  bool x5t = false;
+  std::optional<std::string> cert_file;
+  std::string scope;
+  std::string aud = std::string(client::kDefaultAudience);
+  int64_t ttl = 300;
+  std::string alg;
+  int attempts = 3;
+};
+
+// The clock of the command context, in the client library's terms.
+class ContextClock final : public client::Clock {
+ public:
+  explicit ContextClock(const tessera::Clock* clock) : clock_(clock) {}
+  int64_t NowSeconds() const override { return clock_->NowSeconds(); }
+
+ private:
+  const tessera::Clock* clock_;
+};
+
+Result<client::AssertionSigner> UserSigner(const TokenOptions& o, const client::Clock* clock) {
+  if (o.key_file.has_value() == o.p12_file.has_value()) {
+    return Status::InvalidArgument("--sub needs exactly one of --key FILE or --p12 FILE");
+  }
+  client::SignerOptions so;
+  so.kid = o.kid.value_or("");
+  so.use_x5t = o.x5t;
+  so.alg = o.alg;
+  so.audience = o.aud;
+  so.ttl_seconds = o.ttl;
+  so.clock = clock;
+  if (o.p12_file) {
+    if (!o.p12_password) {
+      return Status::InvalidArgument("--p12 needs --p12-password (or TESSERA_P12_PASSWORD)");
+    }
+    // Like `tessera assert`: with neither --kid nor --x5t, the certificate in the file names
+    // the key by its thumbprint.
+    if (!o.kid && !o.x5t) so.use_x5t = true;
+    return client::AssertionSigner::FromPkcs12File(*o.p12_file, *o.p12_password, so);
+  }
+  if (!o.kid && !o.x5t) {
+    return Status::InvalidArgument(
+        "name the user assertion key for the server: --kid ALIAS, or --x5t with --cert FILE");
+  }
+  if (o.x5t && !o.cert_file) return Status::InvalidArgument("--x5t needs --cert FILE");
+  return client::AssertionSigner::FromPemFile(*o.key_file, so, o.key_password,
+                                              o.cert_file.value_or(""));
+}
+
+Status RunToken(const TokenOptions& o, CommandContext& ctx) {
+  if (o.client_secret.has_value() == o.client_key.has_value()) {
+    return Status::InvalidArgument("give exactly one of --client-secret S or --client-key FILE");
+  }
+  if (!o.sub && (o.key_file || o.p12_file || o.kid || o.x5t || o.cert_file)) {
+    return Status::InvalidArgument(
+        "--key, --p12, --kid, --x5t and --cert sign a user assertion: "
+        "give --sub USER too");
+  }
+  if (o.attempts < 1 || o.attempts > 10) {
+    return Status::InvalidArgument("--attempts must be between 1 and 10");
+  }
+  ContextClock clock(ctx.clock);
+  client::TokenSourceOptions options;
+  options.base_url = o.url;
+  options.client_id = o.client_id;
+  options.clock = &clock;
+  options.retry.max_attempts = o.attempts;
+  if (o.client_secret) {
+    options.client_secret = *o.client_secret;
+  } else {
+    if (!o.client_kid) {
+      return Status::InvalidArgument(
+          "--client-key needs --client-kid ALIAS (the certificate alias the client's key is "
+          "registered under)");
+    }
+    client::SignerOptions so;
+    so.kid = *o.client_kid;
+    so.alg = o.alg;
+    so.audience = o.aud;
+    so.ttl_seconds = o.ttl;
+    so.clock = &clock;
+    Result<client::AssertionSigner> signer =
+        client::AssertionSigner::FromPemFile(*o.client_key, so, o.client_key_password);
+    if (!signer.ok()) return signer.status().WithContext("--client-key");
+    options.client_signer = std::move(signer).value();
+  }
+  if (o.sub) {
+    Result<client::AssertionSigner> signer = UserSigner(o, &clock);
+    if (!signer.ok()) return signer.status().WithContext("user assertion key");
+    options.user_signer = std::move(signer).value();
+  }
+  TESSERA_ASSIGN_OR_RETURN(client::TokenSource source, client::TokenSource::Create(options));
+  client::TokenError error;
+  Result<client::Token> token =
+      o.sub ? source.UserToken(*o.sub, o.scope, &error) : source.ClientToken(o.scope, &error);
+  if (!token.ok()) return token.status();
+  *ctx.out << token->raw_json;
+  if (token->raw_json.empty() || token->raw_json.back() != '\n') *ctx.out << '\n';
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterTokenCommand(CLI::App& app, CommandContext& ctx) {
+  auto o = std::make_shared<TokenOptions>();
+  CLI::App* t = app.add_subcommand(
+      "token",
+      "Obtain an access token: client credentials, or with --sub a user assertion grant "
+      "(RFC 7523); prints the JSON answer");
+  t->add_option("--url", o->url, "Base URL of the token service (https://idm.example.com)")
+      ->required();
+  t->add_option("--client-id", o->client_id, "The client id")->required();
+  t->add_option("--client-secret", o->client_secret,
+                "Client secret, sent with HTTP Basic (or set TESSERA_CLIENT_SECRET)")
+      ->envname("TESSERA_CLIENT_SECRET");
+  t->add_option("--client-key", o->client_key,
+                "Private key (PEM) for private_key_jwt client authentication instead of a secret");
+  t->add_option("--client-key-password", o->client_key_password,
+                "Password of an encrypted --client-key");
+  t->add_option("--client-kid", o->client_kid,
+                "kid of the client assertion: the alias of the client's certificate");
+  t->add_option("--sub", o->sub, "User name: ask for a user token with a signed user assertion");
+  t->add_option("--key", o->key_file, "Private key file (PEM or DER) signing the user assertion");
+  t->add_option("--key-password", o->key_password,
+                "Password of an ENCRYPTED PRIVATE KEY (or set TESSERA_KEY_PASSWORD)")
+      ->envname("TESSERA_KEY_PASSWORD");
+  t->add_option("--p12", o->p12_file, "PKCS#12 file holding the user assertion key");
+  t->add_option("--p12-password", o->p12_password,
+                "Password of the PKCS#12 file (or set TESSERA_P12_PASSWORD)")
+      ->envname("TESSERA_P12_PASSWORD");
+  t->add_option("--kid", o->kid, "User assertion header kid: the certificate alias");
+  t->add_flag("--x5t", o->x5t,
+              "User assertion header x5t: the certificate's SHA-1 thumbprint (--cert, or the one "
+              "in --p12)");
+  t->add_option("--cert", o->cert_file, "Certificate of the user assertion key (for --x5t)");
+  t->add_option("--scope", o->scope, "Requested scope (space-separated values)");
+  t->add_option("--aud", o->aud, "aud of the assertions")->capture_default_str();
+  t->add_option("--ttl", o->ttl, "Seconds until the assertions expire")->capture_default_str();
+  t->add_option("--alg", o->alg, "Assertion signature algorithm (default: the key's, RS256)");
+  t->add_option("--attempts", o->attempts,
+                "Requests at most, retrying network errors and 5xx with backoff")
+      ->capture_default_str();
+  t->callback([&ctx, o] { ctx.action = [&ctx, o] { return RunToken(*o, ctx); }; });
+}
+
+}  // namespace tessera::cli

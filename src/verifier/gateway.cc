@@ -1,0 +1,251 @@
+#include "verifier/gateway.h"
+
+#include <curl/curl.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <set>
+
+namespace tessera::gateway {
+namespace {
+
+constexpr int kMaxSegments = 32;
+constexpr std::size_t kMaxUpstreamBody = 16 * 1024 * 1024;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool IsHopByHop(const std::string& lower_name) {
+  static const std::set<std::string> kNames = {"connection",
+                                               "keep-alive",
+                                               "proxy-authenticate",
+                                               "proxy-authorization",
+                                               "proxy-connection",
+                                               "te",
+                                               "trailer",
+                                               "transfer-encoding",
+                                               "upgrade"};
+  return kNames.count(lower_name) > 0;
+}
+
+// RFC 6750 3: error_description is %x20-21 / %x23-5B / %x5D-7E: no quote, no backslash.
+std::string HeaderSafe(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    out += (c == '"' || c == '\\' || c < 0x20 || c > 0x7e) ? '\'' : c;
+  }
+  return out;
+}
+
+http::Response Refuse(verifier::VerifyReason reason, const std::vector<std::string>& scopes) {
+  using verifier::VerifyReason;
+  const std::string description(verifier::ReasonText(reason));
+  if (reason == VerifyReason::kKeySetUnavailable) {
+    return http::Response::Json(503, R"({"error":"temporarily_unavailable","error_description":)" +
+                                         http::JsonQuote(description) + "}")
+        .AddHeader("Retry-After", "5");
+  }
+  if (reason == VerifyReason::kMissingToken) {
+    return http::Response::Json(401, R"({"error":"invalid_token","error_description":)" +
+                                         http::JsonQuote(description) + "}")
+        .AddHeader("WWW-Authenticate", "Bearer realm=\"tessera\"");
+  }
+  const bool scope = reason == VerifyReason::kInsufficientScope;
+  const char* error = scope ? "insufficient_scope" : "invalid_token";
+  std::string challenge = std::string("Bearer realm=\"tessera\", error=\"") + error +
+                          "\", error_description=\"" + HeaderSafe(description) + "\"";
+  if (scope) {
+    std::string needed;
+    for (const std::string& s : scopes) needed += (needed.empty() ? "" : " ") + s;
+    challenge += ", scope=\"" + HeaderSafe(needed) + "\"";
+  }
+  return http::Response::Json(scope ? 403 : 401, std::string(R"({"error":")") + error +
+                                                     R"(","error_description":)" +
+                                                     http::JsonQuote(description) + "}")
+      .AddHeader("WWW-Authenticate", std::move(challenge));
+}
+
+struct UpstreamSink {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool overflow = false;
+};
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* sink = static_cast<UpstreamSink*>(user);
+  const size_t n = size * count;
+  if (sink->body.size() + n > kMaxUpstreamBody) {
+    sink->overflow = true;
+    return 0;
+  }
+  sink->body.append(data, n);
+  return n;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* sink = static_cast<UpstreamSink*>(user);
+  const size_t n = size * count;
+  std::string_view line(data, n);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.rfind("HTTP/", 0) == 0) {
+    sink->headers.clear();  // an interim (1xx) answer's fields do not belong to the final one
+    return n;
+  }
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return n;
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  sink->headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+  return n;
+}
+
+class Proxy {
+ public:
+  Proxy(verifier::Verifier verifier, GatewayOptions options, std::vector<std::string> scopes)
+      : verifier_(std::move(verifier)), o_(std::move(options)), scopes_(std::move(scopes)) {
+    while (!o_.upstream.empty() && o_.upstream.back() == '/') o_.upstream.pop_back();
+  }
+
+  http::Response Handle(http::Request& req) const {
+    const std::optional<std::string_view> authorization = req.Header("authorization");
+    if (req.HeaderCount("authorization") > 1) {
+      return Refuse(verifier::VerifyReason::kNotBearer, scopes_);
+    }
+    Result<verifier::Principal> who = verifier_.VerifyAuthorization(authorization.value_or(""));
+    if (!who.ok()) {
+      spdlog::info("gateway: ecid={} {} {} refused: {}", req.ecid, req.method, req.path,
+                   who.status().message());
+      return Refuse(verifier::ReasonOf(who.status()), scopes_);
+    }
+    return Forward(req, *who);
+  }
+
+ private:
+  http::Response Forward(http::Request& req, const verifier::Principal& who) const {
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+    if (!curl) return http::Response::Json(500, R"({"error":"server_error"})");
+    CURL* c = curl.get();
+    const std::string url =
+        o_.upstream + req.path + (req.query.empty() ? std::string() : "?" + req.query);
+    curl_slist* list = nullptr;
+    // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1).
+    std::set<std::string> dropped;
+    for (const auto& [name, value] : req.headers) {
+      if (name != "connection") continue;
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const std::size_t comma = rest.find(',');
+        std::string token(rest.substr(0, comma));
+        token.erase(0, token.find_first_not_of(" \t"));
+        token.erase(token.find_last_not_of(" \t") + 1);
+        if (!token.empty()) dropped.insert(Lower(token));
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+    }
+    auto add = [&list](const std::string& line) { list = curl_slist_append(list, line.c_str()); };
+    for (const auto& [name, value] : req.headers) {
+      if (IsHopByHop(name) || dropped.count(name) > 0 || name == "host" ||
+          name == "content-length" || name == "expect" || name.rfind("x-tessera-", 0) == 0 ||
+          name.rfind("x-forwarded-", 0) == 0) {
+        continue;
+      }
+      if (value.empty()) {
+        add(name + ";");  // curl's syntax for a field with an empty value
+      } else {
+        add(name + ": " + value);
+      }
+    }
+    // Identity from the verified token only; values are header-safe by construction of JSON
+    // strings minus control characters.
+    add("X-Tessera-Subject: " + HeaderSafe(who.subject));
+    add("X-Tessera-Scope: " + HeaderSafe(who.scope));
+    if (!who.client_id.empty()) add("X-Tessera-Client-Id: " + HeaderSafe(who.client_id));
+    add("X-Forwarded-For: " + req.remote_address);
+    add(std::string("X-Forwarded-Proto: ") + (req.tls ? "https" : "http"));
+    add("Expect:");  // no 100-continue round trip
+    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(list, &curl_slist_free_all);
+
+    UpstreamSink sink;
+    char error[CURL_ERROR_SIZE] = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // redirects go back to the client
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, o_.upstream_timeout_seconds);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, std::min(o_.upstream_timeout_seconds, 10L));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, nullptr);  // pass bodies through untouched
+    curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    if (req.method == "HEAD") {
+      curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (req.method != "GET" || !req.body.empty()) {
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
+    const CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK || sink.overflow) {
+      spdlog::warn(
+          "gateway: ecid={} upstream {} failed: {}", req.ecid, url,
+          sink.overflow ? "answer too large" : (error[0] != '\0' ? error : curl_easy_strerror(rc)));
+      const bool timeout = rc == CURLE_OPERATION_TIMEDOUT;
+      return http::Response::Json(timeout ? 504 : 502, timeout ? R"({"error":"upstream_timeout"})"
+                                                               : R"({"error":"bad_gateway"})");
+    }
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    http::Response out;
+    out.status = static_cast<int>(status);
+    out.content_type.clear();  // the upstream's own Content-Type, if any, is among the headers
+    for (auto& [name, value] : sink.headers) {
+      const std::string lower = Lower(name);
+      if (IsHopByHop(lower) || lower == "content-length" || lower == "connection") continue;
+      out.headers.emplace_back(std::move(name), std::move(value));
+    }
+    out.body = std::move(sink.body);
+    return out;
+  }
+
+  verifier::Verifier verifier_;
+  GatewayOptions o_;
+  std::vector<std::string> scopes_;
+};
+
+}  // namespace
+
+Status AddGatewayRoutes(http::Router& router, const verifier::Verifier& verifier,
+                        const GatewayOptions& options, std::vector<std::string> required_scopes) {
+  if (options.upstream.rfind("http://", 0) != 0 && options.upstream.rfind("https://", 0) != 0) {
+    return Status::InvalidArgument("the upstream must be an http:// or https:// URL, not \"" +
+                                   options.upstream + "\"");
+  }
+  static std::once_flag init;
+  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  auto proxy = std::make_shared<const Proxy>(verifier, options, std::move(required_scopes));
+  http::Handler handler = [proxy](http::Request& req) { return proxy->Handle(req); };
+  const http::RouteOptions route{.max_body_bytes = options.max_body_bytes};
+  for (const char* method : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+    router.Add(method, "/", handler, route);
+    std::string pattern;
+    for (int i = 1; i <= kMaxSegments; ++i) {
+      pattern += "/{s" + std::to_string(i) + "}";
+      router.Add(method, pattern, handler, route);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace tessera::gateway
