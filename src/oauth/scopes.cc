@@ -105,7 +105,7 @@ ScopeResult ResolveScopes(const std::optional<std::string>& requested, const sto
     const ResourceView* r = Resolve(fqs, resources, &value);
     if (!allowed) {
       std::string allowed_list = JoinSpace(app.allowed_scopes);
-      std::string hint = r == nullptr ? " (it names no resource scope: a scope is the resource audience followed by "
+      std::string hint = r == nullptr ? " (it is not a fully qualified scope of any resource: the resource audience followed by "
                                         "the scope value, e.g. https://host:443urn:opc:resource:consumer::all)"
                                       : "";
       return Reject(Reason::kScopeNotAllowed, "scope " + fqs.substr(0, 256) + " is not in the token issuance policy of client " +

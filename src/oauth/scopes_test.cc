@@ -79,7 +79,9 @@ TEST(ReasonsTest, EveryReasonMapsToTheWire) {
     const WireError w = ToWireError({r, "detail", false});
     EXPECT_GE(w.http_status, 400) << ReasonCode(r);
     // Client-authentication failures never tell which check failed.
-    if (w.error == "invalid_client") EXPECT_EQ(w.description, "Client authentication failed.");
+    if (w.error == "invalid_client") {
+      EXPECT_EQ(w.description, "Client authentication failed.");
+    }
     // A rejected client assertion is invalid_client whatever the rule.
     EXPECT_EQ(ToWireError({r, "detail", true}).error, "invalid_client");
   }
