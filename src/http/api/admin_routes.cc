@@ -31,7 +31,8 @@ bool HasScope(const Json& claims, std::string_view wanted) {
 }  // namespace
 
 Response ScimJson(int status, const Json& body) {
-  Response r = Response::Json(status, jose::DumpCompact(body));
+  // Error details may quote request bytes that are not UTF-8: replaced, never a throw (a 500).
+  Response r = Response::Json(status, body.dump(-1, ' ', false, Json::error_handler_t::replace));
   r.content_type = kScimType;
   r.AddHeader("Cache-Control", "no-store");
   return r;

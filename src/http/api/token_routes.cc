@@ -111,7 +111,10 @@ Json Discovery(const oauth::DomainConfig& c) {
 
 Response OAuthError(int status, std::string_view error, std::string_view description, std::string_view ecid) {
   Json body = {{"error", error}, {"error_description", description}, {"ecid", ecid}};
-  Response r = Response::Json(status, jose::DumpCompact(body));
+  // A description may quote the request's bytes (a parser's "last read: ..."), which need not be
+  // UTF-8: replace those instead of throwing, so that a hostile assertion still gets its 400
+  // (contract section 2 rule 1) and not a 500.
+  Response r = Response::Json(status, body.dump(-1, ' ', false, Json::error_handler_t::replace));
   r.AddHeader("Cache-Control", "no-store").AddHeader("Pragma", "no-cache");
   return r;
 }
