@@ -83,6 +83,8 @@ class AdminApiTest(it.ServerTest):
         self.assertScimError(self.admin.call("POST", "/admin/v1/Users", {"userName": "x" + it.unique(""), "active": "yes"}),
                              400, "'active' must be true or false")
         self.assertScimError(self.admin.call("POST", "/admin/v1/Users", '{"userName":"a","userName":"b"}'), 400)
+        self.assertScimError(self.admin.call("POST", "/admin/v1/Users", b'{"userName":"\xc0\xaf"}'), 400)
+        self.assertScimError(self.admin.call("POST", "/admin/v1/Users", b'{"userName":"\xed\xa0\x80x"}'), 400)
         self.assertScimError(self.admin.call("POST", "/admin/v1/Apps", {"displayName": "x"}), 400, "isOAuthClient")
         self.assertScimError(self.admin.call("POST", "/admin/v1/Apps", {
             "displayName": "x", "isOAuthClient": True, "allowedGrants": ["password"]}), 400, "unknown grant 'password'")

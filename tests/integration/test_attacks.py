@@ -219,6 +219,50 @@ class AttacksTest(it.ServerTest):
         for text in (general, flattened):
             self.grant_rejected(text, "not a valid JWT")
 
+    # ---- E: encoding, parsing and limits
+    def test_e1_segments(self):
+        h, c, sig = self.t.assertion().split(".")
+        for bad in (h + "." + c, h + "." + c + "." + sig + "." + sig, h + "." + c + "." + sig + ".", "." + c + "." + sig,
+                    h + ".." + sig, "..", ""):
+            r = self.t.grant(bad, self.t.fqs)
+            self.assertEqual(r.status, 400, r)
+            self.assertIn(r.json()["error"], ("invalid_grant", "invalid_request"), r)
+
+    def test_e3_e4_noncanonical_segments(self):
+        h, c, sig = self.t.assertion().split(".")
+        for bad in (" " + h + "." + c + "." + sig, h + "." + c + "." + sig + "\n", h + "\r\n." + c + "." + sig,
+                    h + "." + c + "%2E" + "." + sig, h + "." + c + "." + sig + "A", h + "." + c + "AAAAA." + sig):
+            self.grant_rejected(bad, "not a valid JWT|signature")
+
+    def test_e5_e6_e7_not_strict_utf8_json_objects(self):
+        hdr = '{"alg":"RS256","kid":"%s"}' % self.t.alias
+        good = json.dumps(self.fresh_claims())
+        for header, claims_text in (
+                (b"\xef\xbb\xbf" + hdr.encode(), good), (hdr, b"\xef\xbb\xbf" + good.encode()),
+                (hdr, good[:-1].encode() + b',"n":"\xc0\xaf"}'), (hdr, good[:-1].encode() + b',"n":"\xed\xa0\x80"}'),
+                (hdr, good[:-1] + ',"n":"\\ud800"}'), (hdr + "xyz", good), (hdr[:-1] + ",}", good),
+                (hdr.replace('"', "'"), good), (hdr, good.replace('"iat": ', '"iat": 00')),
+                (hdr, good[:-1] + ',"n":NaN}'), ("/*c*/" + hdr, good), ("[]", good), ('"RS256"', good), ("null", good),
+                (hdr, '"' + self.t.assertion() + '"'), (hdr, "[" + good + "]"),
+                ('{"alg":"RS256","\\u0061lg":"none","kid":"%s"}' % self.t.alias, good)):
+            self.grant_rejected(it.make_jwt(header, claims_text, self.t.keys["key"]), "not a valid JWT|header rejected")
+
+    def test_e9_escaped_and_case_variant_names(self):
+        # "\u0061lg" is "alg"; "Exp" is not "exp".
+        a = it.make_jwt('{"\\u0061lg":"RS256","kid":"%s"}' % self.t.alias, self.fresh_claims(), self.t.keys["key"])
+        self.assertTokenOk(self.t.grant(a, self.t.fqs))
+        self.grant_rejected(self.t.assertion(exp=None, Exp=int(time.time()) + 300), '"exp"')
+        a = it.make_jwt({"ALG": "none", "alg": "RS256", "kid": self.t.alias}, self.fresh_claims(), self.t.keys["key"])
+        self.assertTokenOk(self.t.grant(a, self.t.fqs))  # ALG is just an unknown member
+
+    def test_e10_e11_limits(self):
+        self.grant_rejected(self.t.assertion(aud=["https://x%d.example" % i for i in range(1200)]), "not a valid JWT|aud")
+        self.grant_rejected(self.t.assertion(header_extra={"pad": "h" * 30000}), "not a valid JWT|header")
+        self.grant_rejected(self.t.assertion(header_extra={"kid": "k" * 5000}), "not a valid JWT|header rejected")
+        # Many members (within the 32 KiB bound): parsed and refused fast, no quadratic time.
+        many = "{" + ",".join('"m%d":1' % i for i in range(2500)) + "}"
+        self.grant_rejected(it.make_jwt({"alg": "RS256", "kid": self.t.alias}, many, self.t.keys["key"]))
+
     # ---- F: issuer and audience comparisons
     def test_f4_iss_compared_exactly(self):
         cid = self.t.client_id
