@@ -209,7 +209,7 @@ class AssertionRulesTest(it.ServerTest):
 
     def test_rule9_scope_not_fully_qualified(self):
         r = self.t.grant(self.t.assertion(), it.SCOPE_VALUE)
-        self.assertOAuthError(r, 400, "invalid_scope", "names no resource scope")
+        self.assertOAuthError(r, 400, "invalid_scope", "is not a fully qualified scope of any resource")
 
     def test_rule9_expiry_out_of_range(self):
         for n in ("59", "31556953", "abc", "-5"):
