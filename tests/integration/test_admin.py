@@ -40,6 +40,9 @@ class AdminApiTest(it.ServerTest):
         listed = self.admin.ok("GET", "/admin/v1/Users?filter=" + q)
         self.assertEqual(listed["totalResults"], 1)
         self.assertEqual(listed["Resources"][0]["id"], u["id"])
+        page = self.admin.ok("GET", "/admin/v1/Users?startIndex=1&count=1")
+        self.assertEqual((page["itemsPerPage"], len(page["Resources"]), page["startIndex"]), (1, 1, 1))
+        self.assertEqual(page["schemas"], ["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
         none = self.admin.ok("GET", "/admin/v1/Users?filter=" + urllib.parse.quote('userName eq "nobody-x"'))
         self.assertEqual((none["totalResults"], none["Resources"]), (0, []))
         patched = self.admin.ok("PATCH", "/admin/v1/Users/" + u["id"], {
@@ -286,6 +289,13 @@ class AdminApiTest(it.ServerTest):
         self.assertEqual(reasons, ["assertion_audience_rejected", "assertion_jti_replayed", "scope_not_allowed"])
         aud = [e for e in rejected if e["reason"].startswith("assertion_audience_rejected")][0]
         self.assertIn("https://nope.example/", aud["reason"])
+        # Admin actions are in the trail too, under the administrator's client id.
+        admin_events = self.admin.ok("GET", "/admin/v1/AuditEvents?count=1000&clientId=" + it.ADMIN_ID)["Resources"]
+        actions = {(e["outcome"], e["subject"]) for e in admin_events}
+        self.assertIn(("app.create", t.app["displayName"]), actions)
+        self.assertIn(("app.activate", t.app["displayName"]), actions)
+        self.assertIn(("user.create", t.user_name), actions)
+        self.assertIn(("certificate.create", t.alias), actions)
         # Client authentication failures are recorded too, under the client id that was claimed.
         self.server.token([("grant_type", "client_credentials")], auth=(t.client_id, "wrong"))
         rejected = self.admin.ok("GET", q + "&outcome=rejected")["Resources"]

@@ -190,6 +190,11 @@ class AssertionRulesTest(it.ServerTest):
         self.assertTokenOk(self.t.grant(self.t.assertion(jti=jti), self.t.fqs))
         self.assertTokenOk(self.other.grant(self.other.assertion(jti=jti), self.other.fqs))
 
+    def test_rule7_jti_waived_per_app(self):
+        t = self.tenant(requireJti=False)
+        self.assertTokenOk(t.grant(t.assertion(jti=None), t.fqs))
+        self.assertInvalidGrant(self.t.grant(self.t.assertion(jti=None), self.t.fqs), "assertion has no jti")
+
     # ---- rule 8: user
     def test_rule8_unknown_user(self):
         self.reject(self.t.assertion(sub="nobody-" + uuid.uuid4().hex), "is not the userName of any user")
@@ -374,6 +379,24 @@ class AssertionRulesTest(it.ServerTest):
                                        ("client_assertion_type", it.CLIENT_ASSERTION_TYPE),
                                        ("client_assertion", self.client_assertion())])
         self.assertClientAuthFailed(r, basic_used=False)
+
+
+class ConfiguredPolicyTest(it.ServerTest):
+    """Rules 5 and 6 are configurable: extra audiences, maximum lifetime, clock skew."""
+
+    server_args = ("--audience", "https://gateway.example.com/oauth", "--max-assertion-lifetime", "600",
+                   "--clock-skew", "5")
+
+    def test_configured_audience_lifetime_and_skew(self):
+        t = self.tenant()
+        self.assertTokenOk(t.grant(t.assertion(aud="https://gateway.example.com/oauth"), t.fqs))
+        self.assertTokenOk(t.grant(t.assertion(), t.fqs))  # the defaults still hold
+        body = self.assertInvalidGrant(t.grant(t.assertion(aud="https://other.example/"), t.fqs), "is not accepted")
+        self.assertIn("https://gateway.example.com/oauth", body["error_description"])
+        now = int(time.time())
+        self.assertInvalidGrant(t.grant(t.assertion(iat=now, exp=now + 601), t.fqs), "at most 600 s accepted")
+        self.assertTokenOk(t.grant(t.assertion(iat=now, exp=now + 590), t.fqs))
+        self.assertInvalidGrant(t.grant(t.assertion(iat=now + 20, exp=now + 300), t.fqs), "assertion issued at ")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,18 @@ class ReplayTest(it.ServerTest):
         self.assertInvalidGrant(t.grant(a, t.fqs), REPLAYED)
         self.assertTokenOk(t.grant(t.assertion(jti=jti), t.fqs))
 
+    def test_rotated_signing_keys_survive_restart(self):
+        t = self.tenant()
+        before = self.assertTokenOk(t.grant(t.assertion(), t.fqs))["access_token"]
+        new_kid = self.admin.ok("POST", "/admin/v1/SigningKeys/rotate")["kid"]
+        self.restart()
+        kids = [k["kid"] for k in self.server.get("/admin/v1/SigningCert/jwk").json()["keys"]]
+        self.assertIn(it.jwt_parts(before)[0]["kid"], kids)
+        self.assertIn(new_kid, kids)
+        after = self.assertTokenOk(t.grant(t.assertion(), t.fqs))["access_token"]
+        self.assertEqual(it.jwt_parts(after)[0]["kid"], new_kid)
+        it.run([it.TESSERA, "jwt", "verify", before, "--jwks-url", self.server.base + "/admin/v1/SigningCert/jwk"])
+
     def test_sigkill_during_issuance_loses_no_accepted_jti(self):
         t = self.tenant()
         assertions = [t.assertion() for _ in range(120)]
