@@ -136,12 +136,14 @@ def generate_keys(alias, out_dir, p12_password=None):
     return files
 
 
-def cert_with_dates(out_dir, name, start, end, bits=2048):
+def cert_with_dates(out_dir, name, start, end, bits=2048, key=None):
     """A self-signed certificate valid from start to end ('YYYYmmddHHMMSSZ' strings, UTC),
     made with `openssl ca -selfsign` (OpenSSL 3.0 has no -not_after); returns (key, cert)."""
     d = os.path.join(out_dir, name + ".ca")
     os.makedirs(d, exist_ok=True)
-    key = os.path.join(d, "key.pem")
+    if key is None:
+        key = os.path.join(d, "key.pem")
+        run(["openssl", "genrsa", "-out", key, str(bits)])
     csr = os.path.join(d, "req.csr")
     cert = os.path.join(d, "cert.pem")
     cnf = os.path.join(d, "ca.cnf")
@@ -153,7 +155,6 @@ def cert_with_dates(out_dir, name, start, end, bits=2048):
         f.write("[ca]\ndefault_ca=CA_default\n[CA_default]\ndir=%s\ndatabase=$dir/index.txt\n"
                 "new_certs_dir=$dir\nserial=$dir/serial\ndefault_md=sha256\npolicy=any\n"
                 "unique_subject=no\n[any]\ncommonName=supplied\n" % d)
-    run(["openssl", "genrsa", "-out", key, str(bits)])
     run(["openssl", "req", "-new", "-key", key, "-subj", "/CN=" + name, "-out", csr])
     run(["openssl", "ca", "-batch", "-config", cnf, "-selfsign", "-keyfile", key, "-in", csr,
          "-out", cert, "-startdate", start, "-enddate", end, "-notext"])

@@ -107,8 +107,9 @@ class AssertionRulesTest(it.ServerTest):
         self.reject(a, "matches no certificate attached to client " + self.t.client_id)
 
     def test_rule3_expired_certificate(self):
-        end = int(time.time()) + 3
-        key, cert = it.cert_with_dates(self.work, "shortlived", it.utc_stamp(end - 86400), it.utc_stamp(end))
+        key = self.t.keys["key"]  # an existing key: the certificate is made just before its upload
+        end = int(time.time()) + 4
+        _, cert = it.cert_with_dates(self.work, "shortlived", it.utc_stamp(end - 86400), it.utc_stamp(end), key=key)
         alias = it.unique("short")
         self.admin.upload_cert(alias, cert)
         app = self.admin.create_client(scopes=[self.t.fqs], certs=[alias])
