@@ -214,7 +214,14 @@ def http_request(base, method, path, body=None, headers=None, timeout=20):
     try:
         if isinstance(body, str):
             body = body.encode()
-        conn.request(method, path, body=body, headers=headers or {})
+        if isinstance(headers, list):  # pairs, to repeat a header
+            conn.putrequest(method, path)
+            for k, v in headers:
+                conn.putheader(k, v)
+            conn.putheader("Content-Length", str(len(body or b"")))
+            conn.endheaders(body)
+        else:
+            conn.request(method, path, body=body, headers=headers or {})
         r = conn.getresponse()
         return Resp(r.status, r.headers, r.read())
     finally:

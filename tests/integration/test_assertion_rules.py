@@ -167,6 +167,11 @@ class AssertionRulesTest(it.ServerTest):
         self.reject(self.t.assertion(iat=now, exp=now + 7200), "exp - iat is 7200 s; at most 3600 s accepted")
         self.reject(self.t.assertion(iat=None, exp=now + 7200), "exp - now is")
 
+    def test_rule6_lifetime_boundary(self):
+        now = int(time.time())
+        self.assertTokenOk(self.t.grant(self.t.assertion(iat=now, exp=now + 3600), self.t.fqs))
+        self.reject(self.t.assertion(iat=now, exp=now + 3601), "exp - iat is 3601 s; at most 3600 s accepted")
+
     def test_rule6_skew_tolerated(self):
         now = int(time.time())
         self.assertTokenOk(self.t.grant(self.t.assertion(iat=now + 10, nbf=now + 10, exp=now + 300), self.t.fqs))
@@ -303,6 +308,13 @@ class AssertionRulesTest(it.ServerTest):
         self.assertNotIn("scope", body)
         body = self.assertTokenOk(self.t.grant(self.t.assertion(), self.t.fqs + " urn:opc:resource:expiry=120"))
         self.assertEqual(body["scope"], self.t.fqs)
+
+    def test_two_authorization_headers(self):
+        h = it.basic(*self.t.auth)
+        r = self.server.request("POST", "/oauth2/v1/token", it.form([("grant_type", "client_credentials")]),
+                                [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", h),
+                                 ("Authorization", h)])
+        self.assertOAuthError(r, 401, "invalid_client", it.AUTH_FAILED)
 
     def test_client_id_mismatch(self):
         r = self.server.token([("grant_type", "client_credentials"), ("client_id", self.other.client_id)], auth=self.t.auth)

@@ -92,6 +92,22 @@ class ReplayTest(it.ServerTest):
             th.join(60)
         self.assertEqual(sorted(r.status for r in results), [200] + [401] * 9, results)
 
+    def test_client_assertion_is_single_use_across_endpoints(self):
+        t = self.tenant()
+
+        def ca():
+            return [("client_assertion_type", it.CLIENT_ASSERTION_TYPE),
+                    ("client_assertion", it.run([it.TESSERA, "assert", "--client-id", t.client_id, "--client-assertion",
+                                                 "--key", t.keys["key"], "--kid", t.alias]).strip())]
+        first = ca()
+        token = self.assertTokenOk(self.server.token([("grant_type", "client_credentials")] + first))["access_token"]
+        r = self.server.post_form("/oauth2/v1/introspect", [("token", token)] + first)
+        self.assertClientAuthFailed(r, basic_used=False)
+        second = ca()
+        self.assertIs(self.server.post_form("/oauth2/v1/introspect", [("token", token)] + second).json()["active"], True)
+        self.assertClientAuthFailed(self.server.post_form("/oauth2/v1/revoke", [("token", token)] + second), False)
+        self.assertClientAuthFailed(self.server.token([("grant_type", "client_credentials")] + second), False)
+
     def test_used_jti_survives_restart(self):
         t = self.tenant()
         a = t.cli_assertion()
