@@ -4,6 +4,7 @@ invalid_client), beyond the one-per-rule cases of test_assertion_rules.py."""
 
 import http.server
 import json
+import os
 import threading
 import time
 import uuid
@@ -110,6 +111,38 @@ class AttacksTest(it.ServerTest):
         sig = it.b64url_decode(s)
         for bad in (sig[:-1], b"\x00" + sig, sig + b"\x00", b"\x00" * len(sig), b"\x01"):
             self.grant_rejected(h + "." + c + "." + it.b64url(bad), "signature|not a valid JWT")
+
+    def test_b1_b2_ecdsa_signature_forms(self):
+        # An app allowed ES256 with a P-256 certificate: the CLI's raw R||S signature is accepted;
+        # r = s = 0 ("psychic signature") and the DER form of a valid signature are not.
+        alias = it.unique("ec")
+        it.run([it.TESSERA, "keys", "generate", "--alias", alias, "--type", "ec", "--out-dir", self.work])
+        key, cer = os.path.join(self.work, alias + ".key.pem"), os.path.join(self.work, alias + ".cer")
+        self.admin.upload_cert(alias, cer)
+        app = self.admin.create_client(scopes=[self.t.fqs], certs=[alias], assertionAlgorithms=["ES256"])
+        auth = (app["name"], app["clientSecret"])
+
+        def grant(a):
+            return self.server.token([("grant_type", it.JWT_BEARER), ("assertion", a), ("scope", self.t.fqs)], auth=auth)
+
+        good = it.run([it.TESSERA, "assert", "--client-id", app["name"], "--sub", self.t.user_name, "--key", key,
+                       "--kid", alias, "--alg", "ES256"]).strip()
+        self.assertEqual(len(it.b64url_decode(good.split(".")[2])), 64)
+        self.assertTokenOk(grant(good))
+        c = it.claims(app["name"], self.t.user_name)
+        zero = it.make_jwt({"alg": "ES256", "kid": alias}, c, signature="A" * 86)
+        self.assertOAuthError(grant(zero), 400, "invalid_grant", "signature does not verify")
+        h = {"alg": "ES256", "kid": alias}
+        signing_input = (it.b64url(json.dumps(h)) + "." + it.b64url(json.dumps(c))).encode()
+        der = it.rsa_sign(signing_input, key)  # openssl dgst writes ECDSA signatures in DER
+        self.assertEqual(der[0], 0x30)
+        self.assertOAuthError(grant(signing_input.decode() + "." + it.b64url(der)), 400, "invalid_grant",
+                              "signature does not verify")
+        # An RS256 assertion for this ES256-only app, and ES384 on a P-256 key (A7).
+        rs = it.make_jwt({"alg": "RS256", "kid": self.t.alias}, it.claims(app["name"], self.t.user_name), self.t.keys["key"])
+        self.assertOAuthError(grant(rs), 400, "invalid_grant", "alg RS256 is not allowed")
+        es384 = it.make_jwt({"alg": "ES384", "kid": alias}, it.claims(app["name"], self.t.user_name), signature="A" * 128)
+        self.assertOAuthError(grant(es384), 400, "invalid_grant", "ES384")
 
     def test_b9_illegal_character_in_a_segment(self):
         h, c, s = self.t.assertion().split(".")
