@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import unittest
 
@@ -128,8 +129,6 @@ class EndpointsTest(it.ServerTest):
                 self.assertTrue(line.split()[2].endswith("_total"), line)
 
     def test_bootstrap_secret_too_short_is_refused(self):
-        import os
-        import subprocess
         d = os.path.join(self.work, "short-secret")
         env = dict(os.environ, TESSERA_ADMIN_CLIENT_ID="other-admin", TESSERA_ADMIN_CLIENT_SECRET="short")
         p = subprocess.run([it.TESSERA, "serve", "--listen", "127.0.0.1:0", "--data-dir", d], env=env,

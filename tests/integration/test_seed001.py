@@ -2,6 +2,7 @@
 client_credentials, and the default of all allowed scopes."""
 
 import time
+import urllib.parse
 
 import tessera_it as it
 
@@ -73,7 +74,6 @@ class Seed001Test(it.ServerTest):
 
     def test_python_requests_style_form(self):
         # The seed's Python example posts with requests: spaces as '+', charset in the type.
-        import urllib.parse
         body = urllib.parse.urlencode({"grant_type": it.JWT_BEARER,
                                        "scope": self.t.fqs + " urn:opc:resource:expiry=300",
                                        "assertion": self.t.cli_assertion()})
