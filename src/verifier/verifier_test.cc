@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "http/server.h"
 #include "jose/base64url.h"
@@ -290,6 +292,27 @@ TEST_F(VerifierTest, UnknownKidRefetchIsRateLimited) {
   EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), GoodClaims(), {{"kid", "y"}}))),
             VerifyReason::kUnknownKey);
   EXPECT_EQ(server_.fetches.load(), 3);
+}
+
+// Sixteen threads meet a rotated-in kid at once: one fetch, and every thread verifies.
+TEST_F(VerifierTest, ConcurrentUnknownKidsShareOneFetch) {
+  Verifier v = Make({}, /*refetch_interval=*/30);
+  server_.Publish({&RsaKey(0), &RsaKey(1)});
+  clock_.now += 30;
+  const std::string token = Sign(RsaKey(1), GoodClaims());
+  constexpr int kThreads = 16;
+  std::latch start(kThreads);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      if (v.Verify(token).ok()) ++ok;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads);
+  EXPECT_EQ(server_.fetches.load(), 2);
 }
 
 TEST_F(VerifierTest, HonoursCacheControlMaxAgeWithinBounds) {
