@@ -51,11 +51,6 @@ http::Response Refuse(verifier::VerifyReason reason, const std::vector<std::stri
                                          http::JsonQuote(description) + "}")
         .AddHeader("Retry-After", "5");
   }
-  if (reason == VerifyReason::kMissingToken) {
-    return http::Response::Json(401, R"({"error":"invalid_token","error_description":)" +
-                                         http::JsonQuote(description) + "}")
-        .AddHeader("WWW-Authenticate", "Bearer realm=\"tessera\"");
-  }
   const bool scope = reason == VerifyReason::kInsufficientScope;
   const char* error = scope ? "insufficient_scope" : "invalid_token";
   std::string challenge = std::string("Bearer realm=\"tessera\", error=\"") + error +

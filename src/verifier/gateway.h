@@ -2,10 +2,10 @@
 // carrying a valid access token (tessera_verifier), and forwards them to one upstream.
 //
 // Per request (RFC 6750 section 3 for the answers):
-//   - no Authorization header: 401, WWW-Authenticate: Bearer realm="tessera" (RFC 6750 3.1: no
-//     error code when the request has no authentication at all);
-//   - any other refused token: 401, WWW-Authenticate: Bearer realm="tessera",
-//     error="invalid_token", error_description="<fixed phrase of the VerifyReason>";
+//   - no token or a refused one: 401, WWW-Authenticate: Bearer realm="tessera",
+//     error="invalid_token", error_description="<fixed phrase of the VerifyReason>". The contract
+//     (section 7) asks for error="invalid_token" also when no token was sent, where RFC 6750 3.1
+//     would rather omit the error code (a SHOULD NOT); Tessera follows the contract;
 //   - a valid token lacking a required scope: 403, error="insufficient_scope", scope="<needed>";
 //   - the key set unreachable and none cached: 503;
 //   - otherwise the request goes upstream: same method, path and query, the body, and the

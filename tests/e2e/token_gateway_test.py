@@ -193,7 +193,9 @@ def main():
 
         status, headers, _ = request(gw + "/api/items?x=1")
         check(status == 401, "no token: %d" % status)
-        check(headers.get("www-authenticate", "").startswith("Bearer"), "no token challenge")
+        check(headers.get("www-authenticate", "").startswith("Bearer") and
+              'error="invalid_token"' in headers["www-authenticate"],
+              "no token challenge: %s" % headers.get("www-authenticate"))
 
         status, headers, body = request(
             gw + "/api/items?x=1&y=a%20b", method="POST", body=b"payload=1",
