@@ -7,6 +7,7 @@
 #include "jose/base64url.h"
 #include "jose/claims.h"
 #include "jose/keyio.h"
+#include "oauth/identifiers.h"
 #include "oauth/secrets.h"
 
 namespace tessera::oauth {
@@ -27,6 +28,9 @@ Result<std::string> RequiredString(const Json& body, const char* name, std::size
   }
   if (it->get_ref<const std::string&>().size() > max) {
     return Bad(std::string("attribute '") + name + "' is longer than " + std::to_string(max) + " characters");
+  }
+  if (max <= 4096 && !IsSafeIdentifier(it->get_ref<const std::string&>(), max)) {
+    return Bad(std::string("attribute '") + name + "' must not contain control characters");
   }
   return it->get<std::string>();
 }

@@ -5,6 +5,7 @@
 
 #include "jose/claims.h"
 #include "jose/error.h"
+#include "oauth/identifiers.h"
 
 namespace tessera::oauth {
 namespace {
@@ -326,8 +327,9 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
 
   // Rule 7: jti shape (its single use is the caller's atomic insert).
   Result<std::optional<std::string>> jti = jose::StringClaim(claims, "jti", kMaxJtiLength);
-  if (!jti.ok() || (jti->has_value() && (*jti)->empty())) {
-    if (rec.Fail(7, "jti", Reason::kAssertionJtiInvalid, "assertion jti must be a non-empty string of at most 256 characters",
+  if (!jti.ok() || (jti->has_value() && !IsSafeIdentifier(**jti, kMaxJtiLength))) {
+    if (rec.Fail(7, "jti", Reason::kAssertionJtiInvalid,
+                 "assertion jti must be a non-empty string of at most 256 characters without control characters",
                  "set jti to a new random UUID for every assertion")) {
       return rec.rejection();
     }
@@ -355,8 +357,10 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
         return rec.rejection();
       }
     } else {
-      Result<std::shared_ptr<const store::User>> user = directory_.FindUser(**sub);
       const std::string shown = (*sub)->substr(0, 128);
+      Result<std::shared_ptr<const store::User>> user =
+          IsSafeIdentifier(**sub) ? directory_.FindUser(**sub)
+                                  : Result<std::shared_ptr<const store::User>>(Status::NotFound("not an identifier"));
       if (!user.ok()) {
         if (user.status().code() == StatusCode::kNotFound) {
           if (rec.Fail(8, "user", Reason::kAssertionUserUnknown,

@@ -1,5 +1,7 @@
 #include "oauth/secrets.h"
 
+#include "oauth/identifiers.h"
+
 #include <gtest/gtest.h>
 
 namespace tessera::oauth {
@@ -24,6 +26,21 @@ TEST(SecretsTest, HashVerifiesOnlyTheSecret) {
   EXPECT_NE(HashSecret(secret), hash);  // salted
   EXPECT_FALSE(VerifySecret(secret, "plain"));
   EXPECT_FALSE(VerifySecret(secret, "hs256$@@@$@@@"));
+}
+
+TEST(IdentifiersTest, OnlyPrintableUtf8ReachesTheStore) {
+  EXPECT_TRUE(IsSafeIdentifier("alice"));
+  EXPECT_TRUE(IsSafeIdentifier("j\xc3\xa9r\xc3\xb4me"));
+  EXPECT_TRUE(IsSafeIdentifier("https://idp.example.com/x y"));
+  EXPECT_FALSE(IsSafeIdentifier(""));
+  EXPECT_FALSE(IsSafeIdentifier(std::string("a\0b", 3)));
+  EXPECT_FALSE(IsSafeIdentifier("tab\there"));
+  EXPECT_FALSE(IsSafeIdentifier("del\x7f"));
+  EXPECT_FALSE(IsSafeIdentifier("\xff"));
+  EXPECT_FALSE(IsSafeIdentifier("\xc0\xaf"));  // overlong
+  EXPECT_FALSE(IsSafeIdentifier("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(IsSafeIdentifier(std::string(257, 'a')));
+  EXPECT_TRUE(IsSafeIdentifier(std::string(256, 'a')));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "common/random.h"
 #include "jose/claims.h"
 #include "jose/jws.h"
+#include "oauth/identifiers.h"
 #include "oauth/secrets.h"
 
 namespace tessera::oauth {
@@ -62,6 +63,7 @@ std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(const Cl
       if (auto it = peek->second.find("iss"); it != peek->second.end() && it->is_string()) unverified_iss = *it;
     }
     if (unverified_iss.empty()) return Reject(Reason::kAssertionMalformed, "client assertion without iss", true);
+    if (!IsSafeIdentifier(unverified_iss)) return Reject(Reason::kUnknownClient, "client assertion iss is not a client id");
     if (form_id && *form_id != unverified_iss) {
       return Reject(Reason::kClientIdMismatch, "client_id does not match the client assertion's iss");
     }
@@ -83,6 +85,7 @@ std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(const Cl
   const std::string& id = basic ? req.basic->client_id : (form_id ? *form_id : std::string());
   const std::string& secret = basic ? req.basic->client_secret : *form_secret;
   if (id.empty()) return Reject(Reason::kMissingParameter, "client_id missing");
+  if (!IsSafeIdentifier(id)) return Reject(Reason::kUnknownClient, "client id is not a valid identifier");
   // RFC 7521 4.2: a client_id parameter, if present, must identify the same client.
   if (basic && form_id && *form_id != id) return Reject(Reason::kClientIdMismatch, "client_id does not match the Basic credentials");
   Result<std::shared_ptr<const store::App>> app = directory_.FindClient(id);

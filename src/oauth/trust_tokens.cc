@@ -6,6 +6,7 @@
 #include "jose/base64url.h"
 #include "jose/claims.h"
 #include "jose/keyio.h"
+#include "oauth/identifiers.h"
 
 namespace tessera::oauth {
 namespace {
@@ -48,7 +49,9 @@ Outcome TrustTokenService::Mint(const ClientRequest& req) {
   if (sub == req.form.end() || sub->second.empty()) {
     return Outcome::Fail({Reason::kMissingParameter, "sub (the userName) is required", false}, basic);
   }
-  Result<std::shared_ptr<const store::User>> user = directory_.FindUser(sub->second);
+  Result<std::shared_ptr<const store::User>> user =
+      IsSafeIdentifier(sub->second) ? directory_.FindUser(sub->second)
+                                    : Result<std::shared_ptr<const store::User>>(Status::NotFound("not an identifier"));
   if (!user.ok()) {
     if (user.status().code() == StatusCode::kNotFound) {
       return Outcome::Fail({Reason::kAssertionUserUnknown, "no user with userName '" + sub->second.substr(0, 128) + "'", false}, basic);
@@ -105,6 +108,7 @@ Result<Json> TrustTokenService::Validate(std::string_view token) {
     auto tt = jws.claims.find("tok_type");
     if (tt == jws.claims.end() || *tt != "TT") return Invalid("not a trust token (tok_type is not TT)");
   } else {
+    if (!IsSafeIdentifier(issuer, 512)) return Invalid("unknown issuer");
     Result<store::TrustTokenIssuerRecord> rec = store_.GetTrustTokenIssuer(issuer);
     if (!rec.ok()) {
       if (rec.status().code() == StatusCode::kNotFound) return Invalid("unknown issuer '" + issuer.substr(0, 128) + "'");
@@ -146,7 +150,7 @@ Result<Json> TrustTokenService::PutIssuer(const std::string& actor, const std::s
   };
   store::TrustTokenIssuerRecord rec;
   rec.issuer = str("issuer");
-  if (rec.issuer.empty() || rec.issuer.size() > 512) return Invalid("'issuer' is required (at most 512 characters)");
+  if (!IsSafeIdentifier(rec.issuer, 512)) return Invalid("'issuer' is required: at most 512 characters, no control characters");
   if (rec.issuer == config_.issuer) return Invalid("'issuer' is Tessera's own issuer");
   rec.shared_secret = str("sharedSecret");
   rec.cert_alias = str("certAlias");
