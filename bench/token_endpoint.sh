@@ -82,6 +82,7 @@ setup_domain() {
   local h=(-H "Authorization: Bearer $admin_token" -H "Content-Type: application/json")
   curl -sf "${h[@]}" "$base/admin/v1/Users" -d '{"userName":"bench.user","active":true}' >/dev/null
   curl -sf "${h[@]}" "$base/admin/v1/Apps" -d '{"displayName":"Bench resource","isOAuthResource":true,"audience":"https://bench.example.com:443","scopes":[{"value":"urn:opc:resource:consumer::all"}]}' >/dev/null
+  mkdir -p "$tmp/keys"
   [ -f "$tmp/keys/bench.key.pem" ] || "$tessera" keys generate --alias bench --out-dir "$tmp/keys" >/dev/null
   cert_b64=$(openssl x509 -in "$tmp/keys/bench.cert.pem" -outform DER | base64 -w0)
   client=$(curl -sf "${h[@]}" "$base/admin/v1/Apps" -d "{\"displayName\":\"Bench client\",\"isOAuthClient\":true,\"clientType\":\"confidential\",\"allowedGrants\":[\"urn:ietf:params:oauth:grant-type:jwt-bearer\"],\"allowedScopes\":[{\"fqs\":\"https://bench.example.com:443urn:opc:resource:consumer::all\"}],\"certificates\":[{\"certAlias\":\"bench\",\"x509Base64Certificate\":\"$cert_b64\"}]}")
