@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "common/utf8.h"
 #include "jose/error.h"
 
 namespace tessera::jose {
@@ -169,28 +170,8 @@ class Parser {
 
   // One UTF-8 sequence starting at p_ (a byte >= 0x80), validated per RFC 3629 section 4.
   bool Utf8Sequence(std::string& s) {
-    const auto* u = reinterpret_cast<const unsigned char*>(p_);
-    const size_t left = static_cast<size_t>(end_ - p_);
-    const unsigned char b0 = u[0];
-    size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      n = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      n = 3;
-      if (b0 == 0xE0) lo = 0xA0;  // no overlong forms
-      if (b0 == 0xED) hi = 0x9F;  // no UTF-16 surrogates
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      n = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      return Fail(JoseError::kBadJson, "invalid UTF-8");
-    }
-    if (left < n || u[1] < lo || u[1] > hi) return Fail(JoseError::kBadJson, "invalid UTF-8");
-    for (size_t i = 2; i < n; ++i) {
-      if (u[i] < 0x80 || u[i] > 0xBF) return Fail(JoseError::kBadJson, "invalid UTF-8");
-    }
+    const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_), static_cast<size_t>(end_ - p_));
+    if (n == 0) return Fail(JoseError::kBadJson, "invalid UTF-8");
     s.append(p_, n);
     p_ += n;
     return true;
@@ -321,9 +302,125 @@ Result<Json> ParseStrictJson(std::string_view text, const JsonLimits& limits) {
   return root;
 }
 
+namespace {
+
+// Appends `s` as a JSON string. Tessera's strings are valid UTF-8 (the parser guarantees it for
+// input, the code for its own), but a stray invalid byte becomes U+FFFD rather than invalid JSON.
+void WriteString(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  const auto* u = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t run = 0;  // start of the pending run of bytes copied as they are
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = u[i];
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    size_t len = 1;
+    if (c >= 0x80) {
+      const size_t valid = Utf8SequenceLength(u + i, n - i);  // valid ones stay in the run
+      if (valid != 0) {
+        i += valid;
+        continue;
+      }
+    }
+    out.append(s.data() + run, i - run);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out += "\xef\xbf\xbd";  // U+FFFD for an invalid byte
+        }
+    }
+    i += len;
+    run = i;
+  }
+  out.append(s.data() + run, n - run);
+  out.push_back('"');
+}
+
+void WriteValue(const Json& v, std::string& out) {
+  char buf[32];
+  switch (v.type()) {
+    case Json::value_t::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, value] : v.get_ref<const Json::object_t&>()) {
+        if (!first) out.push_back(',');
+        first = false;
+        WriteString(key, out);
+        out.push_back(':');
+        WriteValue(value, out);
+      }
+      out.push_back('}');
+      return;
+    }
+    case Json::value_t::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& value : v.get_ref<const Json::array_t&>()) {
+        if (!first) out.push_back(',');
+        first = false;
+        WriteValue(value, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    case Json::value_t::string:
+      WriteString(v.get_ref<const std::string&>(), out);
+      return;
+    case Json::value_t::boolean:
+      out += v.get<bool>() ? "true" : "false";
+      return;
+    case Json::value_t::number_integer: {
+      auto r = std::to_chars(buf, buf + sizeof(buf), v.get<int64_t>());
+      out.append(buf, r.ptr);
+      return;
+    }
+    case Json::value_t::number_unsigned: {
+      auto r = std::to_chars(buf, buf + sizeof(buf), v.get<uint64_t>());
+      out.append(buf, r.ptr);
+      return;
+    }
+    case Json::value_t::number_float: {
+      const double d = v.get<double>();
+      if (!std::isfinite(d)) {
+        out += "null";  // JSON has no infinities; the parser never produces them
+        return;
+      }
+      auto r = std::to_chars(buf, buf + sizeof(buf), d);  // shortest round-trip form
+      const std::string_view text(buf, static_cast<size_t>(r.ptr - buf));
+      out += text;
+      if (text.find_first_of(".e") == std::string_view::npos) out += ".0";  // stays a float
+      return;
+    }
+    default:
+      out += "null";
+      return;
+  }
+}
+
+}  // namespace
+
 std::string DumpCompact(const Json& value) {
-  // Strict replacement: a string holding invalid UTF-8 is an internal bug, not an input error.
-  return value.dump(-1, ' ', false, Json::error_handler_t::strict);
+  // A direct writer: nlohmann's serializer checks UTF-8 byte by byte through a state machine,
+  // which made serialising a token's header and claims cost as much as parsing them.
+  std::string out;
+  out.reserve(256);
+  WriteValue(value, out);
+  return out;
 }
 
 }  // namespace tessera::jose

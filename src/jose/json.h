@@ -29,7 +29,8 @@ struct JsonLimits {
 
 Result<Json> ParseStrictJson(std::string_view text, const JsonLimits& limits = {});
 
-// Compact serialisation (no spaces), for signing inputs and wire answers.
+// Compact serialisation (no spaces, object members in byte order), for signing inputs and wire
+// answers. Strings are escaped per RFC 8259 7; a byte that is not valid UTF-8 becomes U+FFFD.
 std::string DumpCompact(const Json& value);
 
 }  // namespace tessera::jose

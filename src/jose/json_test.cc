@@ -82,5 +82,18 @@ TEST(StrictJsonTest, LiteralsAndStructure) {
   EXPECT_EQ(ErrorOf("[" + deep_ok + "]"), JoseError::kJsonTooDeep);
 }
 
+
+TEST(DumpCompactTest, WritesCompactEscapedJsonThatParsesBack) {
+  Json v = {{"b", "q\"uote\\back\nnl\x01"}, {"a", {1, -2, 3.5, 1.0, true, nullptr}}, {"u", "\xc3\xa9"}};
+  const std::string out = DumpCompact(v);
+  EXPECT_EQ(out, R"({"a":[1,-2,3.5,1.0,true,null],"b":"q\"uote\\back\nnl\u0001","u":"é"})");
+  Result<Json> back = ParseStrictJson(out);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, v);
+  // A byte that is not UTF-8 never produces invalid JSON.
+  EXPECT_EQ(DumpCompact(Json("a\xff" "b")), "\"a\xef\xbf\xbd" "b\"");
+  EXPECT_EQ(DumpCompact(Json(uint64_t{18446744073709551615u})), "18446744073709551615");
+}
+
 }  // namespace
 }  // namespace tessera::jose

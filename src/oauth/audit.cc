@@ -1,6 +1,7 @@
 #include "oauth/audit.h"
 
 #include <cstdio>
+#include <vector>
 
 namespace tessera::oauth {
 
@@ -40,23 +41,30 @@ void AuditLog::Flush() {
 }
 
 void AuditLog::Run() {
+  constexpr std::size_t kMaxBatch = 256;
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
     if (queue_.empty() && stop_) return;
-    store::AuditEvent event = std::move(queue_.front());
-    queue_.pop_front();
-    ++in_flight_;
+    // Everything queued so far, in one transaction: under load one commit serves many requests.
+    std::vector<store::AuditEvent> batch;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    in_flight_ += batch.size();
     lock.unlock();
-    Status s = store_.AppendAudit(event);
+    Status s = store_.AppendAudits(batch);
     if (!s.ok()) {
-      // The store is away: keep the event and retry shortly rather than lose it.
+      // The store is away: keep the events and retry shortly rather than lose them.
       std::fprintf(stderr, "tessera: audit write failed (will retry): %s\n", s.ToString().c_str());
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     lock.lock();
-    --in_flight_;
-    if (!s.ok() && !stop_) queue_.push_front(std::move(event));
+    in_flight_ -= batch.size();
+    if (!s.ok() && !stop_) {
+      for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
+    }
     if (queue_.empty() && in_flight_ == 0) drained_.notify_all();
   }
 }

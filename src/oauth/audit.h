@@ -2,10 +2,11 @@
 // on the request's critical path.
 //
 // Record() queues the event; one background thread appends queued events to the AuditStore in
-// order. When the queue holds `max_queued` events, Record() writes synchronously instead, so no
-// event is ever dropped. Flush() waits (at most 5 s) until everything queued so far is written; the destructor
-// flushes. Events queued but not yet written when the process is killed are lost: at most the
-// last few milliseconds of audit (the jti itself is written synchronously, never here).
+// order, in batches of up to 256 per transaction. When the queue holds `max_queued` events,
+// Record() writes synchronously instead, so no event is ever dropped. Flush() waits (at most
+// 5 s) until everything queued so far is written; the destructor flushes. Events queued but not
+// yet written when the process is killed are lost: at most the last few milliseconds of audit
+// (the jti itself is written synchronously, never here).
 //
 // Thread safety: Record and Flush may be called concurrently.
 #ifndef TESSERA_OAUTH_AUDIT_H_

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "common/utf8.h"
+
 namespace tessera::oauth {
 
 inline bool IsSafeIdentifier(std::string_view s, std::size_t max_len = 256) {
@@ -24,26 +26,8 @@ inline bool IsSafeIdentifier(std::string_view s, std::size_t max_len = 256) {
       ++i;
       continue;
     }
-    // RFC 3629 section 4: no overlong forms, no surrogates, nothing above U+10FFFF.
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (i + len > n || u[i + 1] < lo || u[i + 1] > hi) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      if (u[i + k] < 0x80 || u[i + k] > 0xBF) return false;
-    }
+    const std::size_t len = Utf8SequenceLength(u + i, n - i);
+    if (len == 0) return false;
     i += len;
   }
   return true;

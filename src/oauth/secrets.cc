@@ -12,7 +12,9 @@ namespace {
 std::string Mac(std::string_view salt, std::string_view secret) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), salt.data(), static_cast<int>(salt.size()),
+  // Fetched once: OpenSSL 3 would look the digest up again on every call (every token request).
+  static const EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  HMAC(kSha256, salt.data(), static_cast<int>(salt.size()),
        reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
 }

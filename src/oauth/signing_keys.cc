@@ -78,9 +78,24 @@ Result<std::shared_ptr<const SigningKeys::Snapshot>> SigningKeys::Current(bool f
   }
   auto snap = std::make_shared<Snapshot>();
   const int64_t now = clock_.NowSeconds();
+  std::shared_ptr<const Snapshot> previous;
+  {
+    std::lock_guard lock(mu_);
+    previous = snapshot_;
+  }
   for (const auto& rec : *recs) {
     if (rec.retired_at != 0 && rec.publish_until < now) continue;  // no token it signed is alive
-    TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const LoadedKey> k, Load(rec));
+    // A key already loaded and unchanged is reused: parsing and checking a private key costs far
+    // more than a token, and a refresh runs on a request thread.
+    std::shared_ptr<const LoadedKey> k;
+    if (previous) {
+      for (const auto& p : previous->keys) {
+        if (p->kid == rec.kid && p->active == (rec.retired_at == 0) && p->publish_until == rec.publish_until) k = p;
+      }
+    }
+    if (!k) {
+      TESSERA_ASSIGN_OR_RETURN(k, Load(rec));
+    }
     if (k->active && !snap->active) snap->active = k;
     snap->keys.push_back(std::move(k));
   }

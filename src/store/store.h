@@ -229,6 +229,14 @@ class AuditStore {
   virtual ~AuditStore() = default;
   // Stores `event`, ignoring event.id: the store assigns ids, increasing with each append.
   virtual Status AppendAudit(const AuditEvent& event) = 0;
+  // Stores `events` in order, all or none. The default appends one by one; a backend overrides
+  // it with one transaction, so a busy audit trail costs one commit per batch, not per event.
+  virtual Status AppendAudits(const std::vector<AuditEvent>& events) {
+    for (const auto& e : events) {
+      if (Status s = AppendAudit(e); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
   // Events matching every set field of `filter`, newest first (time descending, then id
   // descending), at most filter.limit of them.
   virtual Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) = 0;

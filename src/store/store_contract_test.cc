@@ -764,6 +764,20 @@ TEST_P(StoreContractTest, AuditAssignsIdsAndListsNewestFirst) {
   EXPECT_EQ((*events)[0], expected);
 }
 
+TEST_P(StoreContractTest, AuditBatchAppendsInOrder) {
+  std::vector<AuditEvent> batch = {MakeEvent(10, "b1", "issued"), MakeEvent(10, "b2", "rejected"),
+                                   MakeEvent(11, "b3", "issued")};
+  ASSERT_TRUE(store_->AppendAudits(batch).ok());
+  ASSERT_TRUE(store_->AppendAudits({}).ok());
+  auto events = store_->ListAudit(AuditFilter{});
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0].client_id, "b3");
+  EXPECT_EQ((*events)[1].client_id, "b2");  // same second: the later append first
+  EXPECT_EQ((*events)[2].client_id, "b1");
+  EXPECT_LT((*events)[2].id, (*events)[1].id);
+}
+
 TEST_P(StoreContractTest, AuditFiltersCombine) {
   ASSERT_TRUE(store_->AppendAudit(MakeEvent(100, "c1", "issued")).ok());
   ASSERT_TRUE(store_->AppendAudit(MakeEvent(200, "c1", "rejected")).ok());

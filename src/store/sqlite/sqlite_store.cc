@@ -1041,9 +1041,9 @@ Result<int> SqliteStore::PurgeExpiredRevocations(int64_t now, int limit) {
 
 // ---- Audit.
 
-Status SqliteStore::AppendAudit(const AuditEvent& event) {
-  WriteLease lease(*this);
-  Query q(lease.conn(), kAuditInsert);
+namespace {
+Status InsertAudit(const Connection& conn, const AuditEvent& event) {
+  Query q(conn, kAuditInsert);
   q.Int(1, event.time);
   q.Text(2, event.ecid);
   q.Text(3, event.client_id);
@@ -1052,6 +1052,20 @@ Status SqliteStore::AppendAudit(const AuditEvent& event) {
   q.Text(6, event.outcome);
   q.Text(7, event.reason);
   return q.Run();
+}
+}  // namespace
+
+Status SqliteStore::AppendAudit(const AuditEvent& event) {
+  WriteLease lease(*this);
+  return InsertAudit(lease.conn(), event);
+}
+
+Status SqliteStore::AppendAudits(const std::vector<AuditEvent>& events) {
+  if (events.empty()) return Status::Ok();
+  WriteLease lease(*this);
+  TESSERA_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(lease.conn()));
+  for (const auto& e : events) TESSERA_RETURN_IF_ERROR(InsertAudit(lease.conn(), e));
+  return tx.Commit();
 }
 
 Result<std::vector<AuditEvent>> SqliteStore::ListAudit(const AuditFilter& filter) {

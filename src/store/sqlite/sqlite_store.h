@@ -114,6 +114,7 @@ class SqliteStore final : public Store {
   Result<int> PurgeExpiredRevocations(int64_t now, int limit) override;
 
   Status AppendAudit(const AuditEvent& event) override;
+  Status AppendAudits(const std::vector<AuditEvent>& events) override;
   Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) override;
 
   // A connection with its prepared statements; defined in the .cc.
