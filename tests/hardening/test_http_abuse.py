@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""HTTP abuse: slowloris connections, oversized headers and bodies, malformed framing.
+
+One `tessera serve` on 127.0.0.1 for the class. Every loop is bounded in count and time; every
+socket is closed, the server stopped and its directory removed even on failure.
+"""
+
+import os
+import socket
+import sys
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import tessera_it as it  # noqa: E402
+
+SLOW_CONNECTIONS = 200
+SLOW_SECONDS = 4.0          # how long the slow clients trickle
+SLOW_MAX_BYTES = 6          # bytes each slow client sends at most
+NORMAL_DEADLINE = 1.0       # seconds for a normal request while the slow clients hold on
+RSS_LIMIT_KB = 200 * 1024
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+class HttpAbuseTest(it.ServerTest):
+
+    def addr(self):
+        u = urllib.parse.urlsplit(self.server.base)
+        return u.hostname, u.port
+
+    def timed(self, fn):
+        t0 = time.monotonic()
+        r = fn()
+        return r, time.monotonic() - t0
+
+    def health(self):
+        return self.server.request("GET", "/health", timeout=10)
+
+    def admin_token(self):
+        return self.server.token([("grant_type", "client_credentials"), ("scope", it.MYSCOPES)],
+                                 auth=(it.ADMIN_ID, it.ADMIN_SECRET))
+
+    def assertServes(self):
+        r, took = self.timed(self.health)
+        self.assertEqual(r.status, 200, r)
+        r, took_token = self.timed(self.admin_token)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("access_token", r.json())
+        return took, took_token
+
+    def raw(self, data, timeout=10):
+        """Sends raw bytes; returns (status, answer, closed): closed is whether the server ended
+        the connection after its answer (EOF or reset within the timeout)."""
+        with socket.create_connection(self.addr(), timeout=timeout) as s:
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            buf = b""
+            closed = False
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    b = s.recv(65536)
+                except ConnectionResetError:
+                    closed = True
+                    break
+                except socket.timeout:
+                    break
+                if not b:
+                    closed = True
+                    break
+                buf += b
+        status = int(buf[9:12]) if buf.startswith(b"HTTP/1.") and len(buf) >= 12 else None
+        return status, buf, closed
+
+    # ------------------------------------------------------------ slowloris
+
+    def test_slowloris_does_not_starve_normal_clients(self):
+        self.assertServes()  # warm: the admin token's first issuance is not what is measured
+        prefix = b"GET /health HTTP/1.1\r\nHost: x\r\n"[:SLOW_MAX_BYTES]
+        socks = []
+        try:
+            for _ in range(SLOW_CONNECTIONS):
+                s = socket.create_connection(self.addr(), timeout=5)
+                s.setblocking(False)
+                socks.append(s)
+            self.assertEqual(len(socks), SLOW_CONNECTIONS)
+            timings = []
+            start = time.monotonic()
+            step = SLOW_SECONDS / SLOW_MAX_BYTES
+            for i in range(SLOW_MAX_BYTES):
+                for s in socks:
+                    try:
+                        s.send(prefix[i:i + 1])
+                    except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                        pass
+                # A normal client in the middle of the trickle.
+                timings.append(self.assertServes())
+                rest = start + step * (i + 1) - time.monotonic()
+                if rest > 0:
+                    time.sleep(rest)
+            for took_health, took_token in timings:
+                self.assertLess(took_health, NORMAL_DEADLINE, "GET /health took %.3fs" % took_health)
+                self.assertLess(took_token, NORMAL_DEADLINE, "token request took %.3fs" % took_token)
+            # None of the slow connections got an answer to its incomplete request.
+            for s in socks:
+                try:
+                    data = s.recv(1024)
+                except (BlockingIOError, ConnectionResetError):
+                    continue
+                self.assertFalse(data.startswith(b"HTTP/1.1 200"), data[:200])
+        finally:
+            for s in socks:
+                s.close()
+        self.assertServes()
+
+    # ------------------------------------------------------------ limits
+
+    def test_header_over_16k_is_431(self):
+        data = (b"GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * (20 * 1024) +
+                b"\r\n\r\n")
+        status, answer, closed = self.raw(data)
+        self.assertEqual(status, 431, answer[:300])
+        self.assertTrue(closed, "connection left open after 431")
+        self.assertServes()
+
+    def test_declared_10mb_token_body_is_413_at_once(self):
+        head = (b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 10000000\r\n\r\n")
+        with socket.create_connection(self.addr(), timeout=10) as s:
+            t0 = time.monotonic()
+            s.sendall(head)  # the body is never sent
+            buf = b""
+            while b"\r\n\r\n" not in buf and time.monotonic() - t0 < 5:
+                b = s.recv(4096)
+                if not b:
+                    break
+                buf += b
+            took = time.monotonic() - t0
+        self.assertTrue(buf.startswith(b"HTTP/1.1 413"), buf[:300])
+        self.assertLess(took, 1.0, "413 took %.3fs" % took)
+        self.assertServes()
+
+    def test_declared_2mb_admin_body_is_413(self):
+        head = (b"POST /admin/v1/Users HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/scim+json\r\n"
+                b"Content-Length: 2000000\r\n\r\n")
+        status, answer, closed = self.raw(head, timeout=5)
+        self.assertEqual(status, 413, answer[:300])
+        self.assertServes()
+
+    def test_chunked_token_body_over_limit_is_413(self):
+        chunk = b"a" * 8192
+        data = (b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n" +
+                (b"2000\r\n" + chunk + b"\r\n") * 10 + b"0\r\n\r\n")
+        status, answer, closed = self.raw(data)
+        self.assertEqual(status, 413, answer[:300])
+        self.assertServes()
+
+    # ------------------------------------------------------------ malformed framing
+
+    def test_malformed_request_line_is_400_and_closed(self):
+        for line in (b"THIS IS NOT HTTP\r\n\r\n", b"GET /health HTTP/9.Z\r\n\r\n",
+                     b"G@T /health HTTP/1.1\r\nHost: x\r\n\r\n"):
+            with self.subTest(line=line):
+                status, answer, closed = self.raw(line)
+                self.assertEqual(status, 400, answer[:300])
+                self.assertTrue(closed, "connection left open after 400")
+        self.assertServes()
+
+    def test_conflicting_content_length_is_400(self):
+        data = (b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 5\r\nContent-Length: 12\r\n\r\nhello")
+        status, answer, closed = self.raw(data)
+        self.assertEqual(status, 400, answer[:300])
+        self.assertTrue(closed)
+        self.assertServes()
+
+    def test_bad_chunked_encoding_is_400(self):
+        for body in (b"zz\r\nhello\r\n0\r\n\r\n",          # not a hex size
+                     b"5\r\nhelloXX0\r\n\r\n",              # no CRLF after the chunk
+                     b"-5\r\nhello\r\n0\r\n\r\n"):          # negative size
+            with self.subTest(body=body):
+                data = (b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\n"
+                        b"Content-Type: application/x-www-form-urlencoded\r\n"
+                        b"Transfer-Encoding: chunked\r\n\r\n" + body)
+                status, answer, closed = self.raw(data)
+                self.assertEqual(status, 400, answer[:300])
+                self.assertTrue(closed)
+        self.assertServes()
+
+    def test_transfer_encoding_not_chunked_is_400(self):
+        data = (b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\n"
+                b"Transfer-Encoding: gzip\r\n\r\nabc")
+        status, answer, closed = self.raw(data)
+        self.assertEqual(status, 400, answer[:300])
+        self.assertServes()
+
+    # ------------------------------------------------------------ afterwards (runs last)
+
+    def test_zz_still_serves_with_bounded_memory(self):
+        took_health, took_token = self.assertServes()
+        self.assertLess(took_health, NORMAL_DEADLINE)
+        self.assertLess(took_token, NORMAL_DEADLINE)
+        self.assertIsNone(self.server.proc.poll(), "server exited:\n" + self.server.log())
+        kb = rss_kb(self.server.proc.pid)
+        self.assertLess(kb, RSS_LIMIT_KB, "server RSS %d kB" % kb)
+
+
+if __name__ == "__main__":
+    it.main()
