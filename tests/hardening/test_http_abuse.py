@@ -209,6 +209,41 @@ class HttpAbuseTest(it.ServerTest):
         self.assertEqual(status, 400, answer[:300])
         self.assertServes()
 
+    def test_smuggling_and_framing_edge_cases_are_400(self):
+        token = (b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\n")
+        cases = {
+            # Content-Length and Transfer-Encoding together (RFC 9112 6.1): never two requests.
+            "cl and te": token + b"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n",
+            "chunked twice": token + b"Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
+            "negative length": token + b"Content-Length: -1\r\n\r\n",
+            "overflowing length": token + b"Content-Length: 99999999999999999999999\r\n\r\n",
+            "space before colon": token + b"Content-Length : 5\r\n\r\nhello",
+            "nul in a field": b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n",
+            "bare LF": b"GET /health HTTP/1.1\nHost: x\n\n",
+        }
+        for name, data in cases.items():
+            with self.subTest(case=name):
+                status, answer, closed = self.raw(data)
+                self.assertEqual(status, 400, answer[:300])
+                self.assertEqual(answer.count(b"HTTP/1.1 "), 1, answer[:600])
+                self.assertTrue(closed)
+        # An overflowing chunk size: refused, 400 or 413, never read.
+        status, answer, closed = self.raw(token + b"Transfer-Encoding: chunked\r\n\r\n"
+                                          b"ffffffffffffffffffff\r\n")
+        self.assertIn(status, (400, 413), answer[:300])
+        self.assertServes()
+
+    def test_pipelined_requests_are_answered_in_order(self):
+        data = (b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                b"GET /nope-404 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        status, answer, closed = self.raw(data)
+        self.assertEqual(status, 200, answer[:300])
+        self.assertEqual(answer.count(b"HTTP/1.1 "), 2, answer[:600])
+        self.assertIn(b"HTTP/1.1 404", answer)
+        self.assertTrue(closed)
+
     # ------------------------------------------------------------ afterwards (runs last)
 
     def test_zz_still_serves_with_bounded_memory(self):

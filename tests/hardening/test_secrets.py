@@ -198,5 +198,10 @@ class SecretsTest(it.ServerTest):
                               "a bearer token in " + where)
 
 
+class SecretsDebugLogTest(SecretsTest):
+    """The same at --log-level debug: debug logs get shipped too."""
+    server_args = ("--demo", "--log-level", "debug")
+
+
 if __name__ == "__main__":
     it.main()
