@@ -20,6 +20,7 @@ SLOW_SECONDS = 4.0          # how long the slow clients trickle
 SLOW_MAX_BYTES = 6          # bytes each slow client sends at most
 NORMAL_DEADLINE = 1.0       # seconds for a normal request while the slow clients hold on
 RSS_LIMIT_KB = 200 * 1024
+FD_LIMIT = 64              # descriptors the server may hold once every client is gone
 
 
 def rss_kb(pid):
@@ -122,6 +123,36 @@ class HttpAbuseTest(it.ServerTest):
             for s in socks:
                 s.close()
         self.assertServes()
+
+    def test_abrupt_resets_mid_request(self):
+        """Clients that reset the connection mid-header or mid-body leave nothing behind."""
+        partials = (b"GET /hea", b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\n",
+                    b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab",
+                    b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                    b"\r\n\r\n10\r\nabc")
+        for i in range(SLOW_CONNECTIONS):
+            s = socket.create_connection(self.addr(), timeout=5)
+            try:
+                s.sendall(partials[i % len(partials)])
+                # SO_LINGER 0: close sends RST.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            finally:
+                s.close()
+        self.assertServes()
+
+    def test_half_closed_clients_get_their_answer(self):
+        for _ in range(20):
+            with socket.create_connection(self.addr(), timeout=5) as s:
+                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                s.shutdown(socket.SHUT_WR)
+                buf = b""
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline:
+                    b = s.recv(4096)
+                    if not b:
+                        break
+                    buf += b
+            self.assertTrue(buf.startswith(b"HTTP/1.1 200"), buf[:200])
 
     # ------------------------------------------------------------ limits
 
@@ -253,6 +284,12 @@ class HttpAbuseTest(it.ServerTest):
         self.assertIsNone(self.server.proc.poll(), "server exited:\n" + self.server.log())
         kb = rss_kb(self.server.proc.pid)
         self.assertLess(kb, RSS_LIMIT_KB, "server RSS %d kB" % kb)
+        # Every abusive connection was closed by its client: the server holds none of them.
+        fd_dir = "/proc/%d/fd" % self.server.proc.pid
+        deadline = time.monotonic() + 5
+        while len(os.listdir(fd_dir)) >= FD_LIMIT and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertLess(len(os.listdir(fd_dir)), FD_LIMIT, "server descriptors leak")
 
 
 if __name__ == "__main__":
