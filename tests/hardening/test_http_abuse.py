@@ -154,6 +154,34 @@ class HttpAbuseTest(it.ServerTest):
                     buf += b
             self.assertTrue(buf.startswith(b"HTTP/1.1 200"), buf[:200])
 
+    def test_metrics_labels_stay_bounded(self):
+        """Random paths and methods cannot grow the metrics without bound (label cardinality):
+        a second round of fresh paths and methods adds no series."""
+        def series():
+            r = self.server.request("GET", "/metrics", timeout=10)
+            self.assertEqual(r.status, 200, r)
+            return set(l.rsplit(" ", 1)[0] for l in r.body.decode().splitlines()
+                       if l.startswith("tessera_http_"))
+
+        def round_of(tag):
+            for i in range(80):
+                method = ("GET", "POST", "FOO%s%d" % (tag, i), "DELETE")[i % 4]
+                status, _, _ = self.raw(("%s /admin/v1/Users/%s/x%d?q=%d HTTP/1.1\r\nHost: x\r\n"
+                                         "Content-Length: 0\r\nConnection: close\r\n\r\n"
+                                         % (method, it.uuid.uuid4().hex, i, i)).encode(), timeout=5)
+                self.assertIsNotNone(status)
+                status, _, _ = self.raw(("GET /%s-%d HTTP/1.1\r\nHost: x\r\nConnection: close"
+                                         "\r\n\r\n" % (it.uuid.uuid4().hex, i)).encode(), timeout=5)
+                self.assertIsNotNone(status)
+
+        series()  # /metrics counts itself after answering: its own series exist from now on
+        round_of("A")
+        before = series()
+        round_of("B")
+        added = series() - before
+        self.assertFalse(added, "fresh paths and methods added metrics series:\n" +
+                         "\n".join(sorted(added)[:20]))
+
     # ------------------------------------------------------------ limits
 
     def test_header_over_16k_is_431(self):
