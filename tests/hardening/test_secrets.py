@@ -197,6 +197,28 @@ class SecretsTest(it.ServerTest):
             self.assertIsNone(re.search(r"Bearer\s+ey[A-Za-z0-9_-]{20,}", text),
                               "a bearer token in " + where)
 
+    def test_admin_reads_do_not_echo_secrets(self):
+        """clientSecret is shown only on creation (contract section 6); a shared secret never."""
+        t = self.tenant
+        for path in ("/admin/v1/Apps/" + t.app["id"], "/admin/v1/Apps?count=1000",
+                     "/admin/v1/TrustTokenIssuers"):
+            r = self.admin.call("GET", path)
+            self.assertEqual(r.status, 200, r)
+            text = r.body.decode(errors="replace")
+            self.assertNotIn(self.client_secret, text, path)
+            self.assertNotIn(self.shared_secret, text, path)
+            self.assertNotIn(it.ADMIN_SECRET, text, path)
+
+    def test_client_secrets_not_stored_in_clear(self):
+        data = b""
+        for name in os.listdir(self.data_dir):
+            if name.startswith("tessera.db"):
+                with open(os.path.join(self.data_dir, name), "rb") as f:
+                    data += f.read()
+        self.assertTrue(data, os.listdir(self.data_dir))
+        self.assertNotIn(self.client_secret.encode(), data, "client secret stored in clear")
+        self.assertNotIn(it.ADMIN_SECRET.encode(), data, "bootstrap secret stored in clear")
+
 
 class SecretsDebugLogTest(SecretsTest):
     """The same at --log-level debug: debug logs get shipped too."""
