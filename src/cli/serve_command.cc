@@ -41,6 +41,10 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
   text_flag("--max-assertion-lifetime", "max_assertion_lifetime", "Longest accepted assertion lifetime in seconds (default 3600)");
   text_flag("--cache-ttl", "cache_ttl", "Seconds a node may serve cached apps, users and keys (default 5)");
   text_flag("--log-level", "log_level", "trace, debug, info (default), warn or error");
+  text_flag("--token-rate-limit", "token_rate_limit",
+            "Token requests per second per client id, answered 429 beyond it (default 0: off)");
+  text_flag("--max-connections-per-client", "max_connections_per_client",
+            "Open connections per client address (default 0: no cap)");
   cmd->add_option("--audience", f->audiences, "An accepted assertion audience besides the defaults (repeatable)");
   cmd->add_flag("--demo", f->demo, "Create demo objects and print the commands that obtain a token");
   cmd->add_flag("--sqlite-full-sync", f->full_sync, "fsync every SQLite commit (survives power loss)");

@@ -16,6 +16,8 @@ class Clock {
   virtual ~Clock() = default;
   // Seconds since the Unix epoch (JWT NumericDate, RFC 7519 section 2).
   virtual int64_t NowSeconds() const = 0;
+  // Milliseconds since the Unix epoch, for rates; by default the seconds scaled.
+  virtual int64_t NowMillis() const { return NowSeconds() * 1000; }
 };
 
 // The system's wall clock.
@@ -23,6 +25,11 @@ class SystemClock final : public Clock {
  public:
   int64_t NowSeconds() const override {
     return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  int64_t NowMillis() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }

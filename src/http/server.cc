@@ -67,6 +67,7 @@ struct ConnectionState {
   net::any_io_executor executor;
   bool idle = false;
   std::function<void()> cancel;
+  std::string peer;  // the address counted against max_connections_per_client ("" = none)
 };
 
 template <class Stream>
@@ -174,6 +175,7 @@ class Server::Impl {
   std::mutex connections_mutex_;
   uint64_t next_connection_id_ = 0;  // guarded by connections_mutex_
   std::unordered_map<uint64_t, std::shared_ptr<ConnectionState>> connections_;  // same
+  std::unordered_map<std::string, std::size_t> per_client_;  // open connections by peer; same
 
   std::mutex threads_mutex_;
   std::vector<std::thread> threads_;  // guarded by threads_mutex_
@@ -278,7 +280,8 @@ void Server::Impl::Stop() {
     for (auto& [id, state] : connections_) {
       // On the connection's strand, so `idle` is read in order with the session's own steps:
       // either the session is waiting (cancel it) or it will see stopping_ before waiting.
-      net::post(state->executor, [state] {
+      // Captured by copy under its own name: clang before 16 cannot capture a structured binding.
+      net::post(state->executor, [state = state] {
         if (state->idle && state->cancel) state->cancel();
       });
     }
@@ -313,9 +316,23 @@ net::awaitable<void> Server::Impl::Listen() {
       accepted.close(ignored);
       continue;
     }
+    auto state = std::make_shared<ConnectionState>();
+    if (options_.max_connections_per_client > 0) {
+      beast::error_code peer_ec;
+      const std::string peer = accepted.remote_endpoint(peer_ec).address().to_string();
+      std::lock_guard lock(connections_mutex_);
+      std::size_t& open = per_client_[peer];
+      if (peer_ec || open >= options_.max_connections_per_client) {
+        if (open == 0) per_client_.erase(peer);
+        beast::error_code ignored;
+        accepted.close(ignored);
+        continue;
+      }
+      ++open;
+      state->peer = peer;
+    }
     tcp::socket socket(std::move(accepted));
     socket.set_option(tcp::no_delay(true), ec);
-    auto state = std::make_shared<ConnectionState>();
     state->executor = socket.get_executor();
     auto on_done = [](std::exception_ptr e) {
       if (!e) return;
@@ -376,6 +393,10 @@ net::awaitable<void> Server::Impl::Session(Stream stream, std::shared_ptr<Connec
   {
     std::lock_guard lock(connections_mutex_);
     connections_.erase(id);
+    if (!state->peer.empty()) {
+      auto it = per_client_.find(state->peer);
+      if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
+    }
   }
   lowest.close();
   --active_connections_;

@@ -57,6 +57,9 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{30};     // for each request's header, body, TLS handshake
   std::chrono::seconds idle_timeout{60};     // waiting for the next keep-alive request
   std::size_t max_connections = 10000;       // more are accepted and closed at once
+  // Open connections one peer address may hold; more are accepted and closed at once, so one
+  // client cannot take every slot. 0 = no per-client cap.
+  std::size_t max_connections_per_client = 0;
   bool stop_on_signals = false;              // Start installs SIGINT/SIGTERM -> Stop()
   bool access_log = true;                    // one info line per request via spdlog
 };

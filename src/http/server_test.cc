@@ -452,6 +452,28 @@ TEST_F(ServerTest, ConnectionLimitIsEnforced) {
   EXPECT_EQ(first.Read().body, "2");
 }
 
+TEST_F(ServerTest, PerClientConnectionCapIsEnforcedAndReleased) {
+  StartServer({.max_connections_per_client = 2});
+  auto first = std::make_unique<Client>(server_->port());
+  Client second(server_->port());
+  ASSERT_TRUE(first->Send(Get("/users/1")));
+  ASSERT_EQ(first->Read().status, 200);
+  ASSERT_TRUE(second.Send(Get("/users/2")));
+  ASSERT_EQ(second.Read().status, 200);
+  {
+    Client third(server_->port());  // a third from the same address is turned away
+    EXPECT_TRUE(third.WaitForClose());
+  }
+  first.reset();  // closing one frees its slot
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    Client again(server_->port());
+    if (again.Send(Get("/users/3"))) served = again.Read().status == 200;
+    if (!served) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(served);
+}
+
 TEST(ServerStartTest, ReportsBindFailureAndBadTlsFiles) {
   Server first({.host = "127.0.0.1", .port = 0, .threads = 1}, TestRouter());
   ASSERT_TRUE(first.Start().ok());

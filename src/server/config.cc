@@ -43,7 +43,8 @@ std::vector<std::string> SplitList(const std::string& v) {
 
 std::vector<std::string> SettingNames() {
   return {"listen", "threads", "data_dir", "database", "issuer", "tls_cert", "tls_key", "demo", "signing_alg",
-          "clock_skew", "max_assertion_lifetime", "audiences", "cache_ttl", "sqlite_full_sync", "log_level"};
+          "clock_skew", "max_assertion_lifetime", "audiences", "cache_ttl", "sqlite_full_sync", "log_level",
+          "token_rate_limit", "max_connections_per_client"};
 }
 
 Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v) {
@@ -93,6 +94,10 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
       return Status::InvalidArgument("setting log_level: trace, debug, info, warn or error");
     }
     c.log_level = v;
+  } else if (name == "token_rate_limit") {
+    TESSERA_ASSIGN_OR_RETURN(c.token_rate_limit, ParseInt(name, v, 0, 1000000));
+  } else if (name == "max_connections_per_client") {
+    TESSERA_ASSIGN_OR_RETURN(c.max_connections_per_client, ParseInt(name, v, 0, 1000000));
   } else {
     return Status::InvalidArgument("unknown setting '" + name + "'");
   }

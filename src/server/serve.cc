@@ -146,6 +146,12 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   http::Metrics metrics;
   http::Router router;
   http::ApiServices services{tokens, admin, keys, *store, metrics, domain, &trust, &checks};
+  std::unique_ptr<RateLimiter> token_limiter;
+  if (c.token_rate_limit > 0) {
+    token_limiter = std::make_unique<RateLimiter>(clock, static_cast<double>(c.token_rate_limit),
+                                                  static_cast<double>(c.token_rate_limit));
+    services.token_limiter = token_limiter.get();
+  }
   http::RegisterApiRoutes(router, services);
 
   http::ServerOptions options;
@@ -155,6 +161,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   options.tls_cert_file = c.tls_cert;
   options.tls_key_file = c.tls_key;
   options.stop_on_signals = true;
+  options.max_connections_per_client = static_cast<std::size_t>(c.max_connections_per_client);
   http::Server server(options, std::move(router), &metrics);
   TESSERA_RETURN_IF_ERROR(server.Start());
   Purger purger(*store, clock);

@@ -11,6 +11,7 @@
 #include <string>
 #include <variant>
 
+#include "common/rate_limiter.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "oauth/admin_service.h"
@@ -32,6 +33,7 @@ struct ApiServices {
   const oauth::DomainConfig& config;
   oauth::TrustTokenService* trust = nullptr;       // trust-token routes when set
   oauth::AssertionCheckService* checks = nullptr;  // /admin/v1/AssertionChecks when set
+  RateLimiter* token_limiter = nullptr;            // per-client-id limit on /oauth2/v1/token
 };
 
 // Adds every route. `services` must outlive the router.

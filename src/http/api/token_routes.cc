@@ -122,7 +122,29 @@ Response OAuthError(int status, std::string_view error, std::string_view descrip
 void RegisterApiRoutes(Router& router, ApiServices& s) {
   s.metrics.Describe("tessera_oauth_requests_total", "Token, introspection and revocation requests by outcome and precise reason.");
   s.metrics.Describe("tessera_oauth_duration_seconds", "Time spent answering OAuth endpoint requests.");
-  router.Add("POST", "/oauth2/v1/token", ClientEndpoint(s, "token", [&s](const oauth::ClientRequest& r) { return s.tokens.Token(r); }));
+  router.Add("POST", "/oauth2/v1/token", [&s, token = ClientEndpoint(s, "token", [&s](const oauth::ClientRequest& r) {
+                                             return s.tokens.Token(r);
+                                           })](Request& req) {
+    if (s.token_limiter != nullptr) {
+      // Keyed by the client id the request claims (Basic, else the client_id parameter): the
+      // limit protects the server before any authentication work is spent on a flood.
+      std::string key = "-";
+      if (std::optional<std::string_view> auth = req.Header("authorization")) {
+        if (Result<BasicCredentials> b = ParseBasicAuthorization(*auth); b.ok()) key = b->client_id;
+      } else if (Result<std::map<std::string, std::string>> f = ParseForm(req.body); f.ok()) {
+        if (auto it = f->find("client_id"); it != f->end()) key = it->second;
+      }
+      if (const int64_t wait = s.token_limiter->Allow(key); wait > 0) {
+        s.metrics.Increment("tessera_oauth_requests_total",
+                            {{"endpoint", "token"}, {"outcome", "rejected"}, {"reason", "rate_limited"}});
+        Response r = OAuthError(429, "temporarily_unavailable", "too many token requests for this client; retry later",
+                                req.ecid);
+        r.AddHeader("Retry-After", std::to_string(wait));
+        return r;
+      }
+    }
+    return token(req);
+  });
   router.Add("POST", "/oauth2/v1/introspect",
              ClientEndpoint(s, "introspect", [&s](const oauth::ClientRequest& r) { return s.tokens.Introspect(r); }));
   router.Add("POST", "/oauth2/v1/revoke", ClientEndpoint(s, "revoke", [&s](const oauth::ClientRequest& r) { return s.tokens.Revoke(r); }));
