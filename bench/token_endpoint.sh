@@ -112,7 +112,7 @@ printf '\nToken endpoint, jwt-bearer grant, 1 server thread on core %s, load on 
   "$server_cpu" "$load_cpu" "$seconds"
 printf 'openssl speed rsa2048: %s sign/s, %s verify/s -> crypto bound %s req/s\n\n' "$sign_per_s" "$verify_per_s" "$bound"
 printf '%-6s %9s %9s %9s %9s %11s %11s %10s %10s %8s\n' alg peak_rps vs_bound p99_peak rate80 p50_at_80 p99_at_80 ready_ms idle_rss errors
-for alg in RS256 ES256; do
+for alg in ${BENCH_ALGS:-RS256 ES256}; do
   start_server "$alg"
   setup_domain
   if [ "$alg" = RS256 ]; then want=$(( bound * seconds * 3 / 2 + 1000 )); else want=$(( 40000 * seconds )); fi
