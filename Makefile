@@ -19,11 +19,12 @@ build: configure
 run: setup build
 	./$(BUILD_DIR)/tessera serve --demo
 
-# All tests: the Release build, then the unit tests again under ASan+UBSan, then fuzz smokes.
+# All tests: the Release build, then a short smoke of every fuzz target, then every suite again
+# under ASan+UBSan (so CTest's summary closes the run).
 test: setup build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
-	$(MAKE) test-asan
 	$(MAKE) fuzz-smoke
+	$(MAKE) test-asan
 
 test-asan:
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTESSERA_SANITIZE=ON \
