@@ -188,6 +188,29 @@ class TrustTokenTest(it.ServerTest):
             for header in ({"alg": "HS256"}, {"alg": "HS256", "typ": "JWT"}):
                 self.refused(self.hs(c, secret=secret, header=header), "signature")
 
+    def test_time_claims_checked(self):
+        now = int(time.time())
+        self.refused(self.hs(trust_claims(self.hs_issuer, exp=None)), '"exp"')
+        self.refused(self.hs(trust_claims(self.hs_issuer, exp=str(now + 300))), "must be a JSON number")
+        self.refused(self.hs(trust_claims(self.hs_issuer, iat=now * 1000)), "milliseconds")
+        self.refused(self.hs(trust_claims(self.hs_issuer, nbf=now + 600)), "not yet valid")
+
+    def test_principal_must_be_a_string(self):
+        self.refused(self.hs(trust_claims(self.hs_issuer, prn=5, sub=None)), "names no principal")
+
+    def test_other_hmac_algorithm_refused(self):
+        self.refused(self.hs(trust_claims(self.hs_issuer), header={"alg": "HS384"}), "pinned to HS256")
+        self.refused(self.hs(trust_claims(self.hs_issuer), header={"alg": "RS256"}))
+
+    def test_expired_issuer_certificate_refused_at_registration(self):
+        now = int(time.time())
+        _, cert = it.cert_with_dates(self.work, it.unique("old"), it.utc_stamp(now - 10 * 86400),
+                                     it.utc_stamp(now - 86400))
+        r = self.admin.call("POST", ISSUERS, {"issuer": it.unique("old"), "certAlias": "old",
+                                               "x509Base64Certificate": it.cert_b64(cert)})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("expired", r.json()["detail"])
+
     def test_rs256_token_for_hs256_issuer_refused(self):
         self.refused(self.rs(trust_claims(self.hs_issuer)), "signature")
 
@@ -229,6 +252,27 @@ class TrustTokenTest(it.ServerTest):
         h, _, s = body["access_token"].split(".")
         c["sub"] = c["prn"] = "someone-else"
         self.refused(h + "." + it.b64url(json.dumps(c)) + "." + s, "signature")
+
+    def test_minted_token_survives_key_rotation_and_resists_alg_swaps(self):
+        client_id, secret = self.trust_app()
+        user = self.admin.create_user()
+        r = self.server.post_form("/oauth2/v1/trusttoken", [("sub", user["userName"])], auth=(client_id, secret))
+        self.assertEqual(r.status, 200, r)
+        token = r.json()["access_token"]
+        header, c = it.jwt_parts(token)
+        self.admin.ok("POST", "/admin/v1/SigningKeys/rotate")
+        self.accepted(token)  # the old key stays published
+        self.refused(it.make_jwt(dict(header, alg="none"), c), "alg none")
+        self.refused(it.make_jwt(dict(header, alg="HS256"), c, hmac_key=secret.encode()), "pinned to RS256")
+        self.refused(it.make_jwt(dict(header, kid="no-such-kid"), c, hmac_key=b"x" * 40), "unknown signing key")
+
+    def test_mint_refused_for_inactive_app(self):
+        app = self.admin.create_client(grants=("client_credentials",), allowedOperations=["trustToken"])
+        self.admin.activate(app["id"], False)
+        user = self.admin.create_user()
+        r = self.server.post_form("/oauth2/v1/trusttoken", [("sub", user["userName"])],
+                                  auth=(app["name"], app["clientSecret"]))
+        self.assertClientAuthFailed(r, True)
 
     def test_mint_refused_without_trust_token_operation(self):
         client_id, secret = self.trust_app(operations=())
