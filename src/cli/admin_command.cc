@@ -201,7 +201,7 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
     up->add_option("--alias", o->alias, "Certificate alias (the kid assertions name)")->required();
     up->add_option("--file", o->file, "Certificate file")->required();
     CLI::App* del = Leaf(certs, "delete", "Delete a certificate by alias", ctx, o, [base, cert_cols](auto& c, auto& a) {
-      return Show(c, a, "DELETE", base + "/" + a.alias, nullptr, cert_cols);
+      return Show(c, a, "DELETE", base + "/" + UrlEncodeComponent(a.alias), nullptr, cert_cols);
     });
     del->add_option("ALIAS", o->alias, "Certificate alias")->required();
   }

@@ -164,11 +164,8 @@ class AdminCliTest(it.ServerTest):
         self.assertIn("400", self.failure("certs", "upload", "--alias", it.unique("junk"), "--file", junk))
         self.failure("certs", "upload", "--alias", it.unique("missing"), "--file", junk + ".nope")
 
-    # Bug: `tessera admin certs delete ALIAS` and `partners delete ALIAS` put the alias into the
-    # URL path without percent-encoding it (admin_command.cc: base + "/" + a.alias), while
-    # `trust-issuers delete` encodes. Aliases may hold spaces, '/', '#', '?' and '%': the
-    # delete then fails (bad URL, 404 "no such endpoint", or the alias cut at '#'/'?').
-    @unittest.expectedFailure
+    # Aliases may hold spaces, '/', '#', '?' and '%': `certs delete` and `partners delete` must
+    # percent-encode them in the URL path, or the delete fails or hits another alias.
     def test_certs_delete_alias_with_reserved_characters(self):
         for partner in (False, True):
             group = "partners" if partner else "certs"
@@ -179,9 +176,8 @@ class AdminCliTest(it.ServerTest):
                 self.cli(group, "delete", alias)
                 self.assertNotIn(alias, [c["certificateAlias"] for c in self.j(group, "list")["Resources"]])
 
-    # The same bug with '%': `certs delete k%41` is sent as /k%41, which the server decodes to
-    # "kA", so the CLI deletes a different certificate than the one named.
-    @unittest.expectedFailure
+    # '%': unencoded, `certs delete k%41` would be sent as /k%41, which the server decodes to
+    # "kA", deleting a different certificate than the one named.
     def test_certs_delete_percent_alias_deletes_only_that_certificate(self):
         stem = "pct" + uuid.uuid4().hex[:6]
         named, other = stem + "%41", stem + "A"
@@ -189,7 +185,7 @@ class AdminCliTest(it.ServerTest):
             self.cli("certs", "upload", "--alias", alias, "--file", it.generate_keys(it.unique("pct"), self.work)["cer"])
         rc, out, err = self.cli("certs", "delete", named, check=False)
         aliases = [c["certificateAlias"] for c in self.j("certs", "list")["Resources"]]
-        self.assertIn(other, aliases)  # fails today: "...A" was deleted instead
+        self.assertIn(other, aliases)
         self.assertEqual(rc, 0, err)
         self.assertNotIn(named, aliases)
 
