@@ -2,11 +2,11 @@
 // on the request's critical path.
 //
 // Record() queues the event; one background thread appends queued events to the AuditStore in
-// order, in batches of up to 256 per transaction. When the queue holds `max_queued` events,
-// Record() writes synchronously instead, so no event is ever dropped. Flush() waits (at most
-// 5 s) until everything queued so far is written; the destructor flushes. Events queued but not
-// yet written when the process is killed are lost: at most the last few milliseconds of audit
-// (the jti itself is written synchronously, never here).
+// order, in batches of up to 256 per transaction gathered over a few milliseconds. When the queue
+// holds `max_queued` events, Record() writes synchronously instead, so no event is ever dropped.
+// Flush() waits (at most 5 s) until everything queued so far is written; the destructor flushes.
+// Events queued but not yet written when the process is killed are lost: at most the last few
+// milliseconds of audit (the jti itself is written synchronously, never here).
 //
 // Thread safety: Record and Flush may be called concurrently.
 #ifndef TESSERA_OAUTH_AUDIT_H_
@@ -41,6 +41,7 @@ class AuditLog {
   std::condition_variable drained_;
   std::deque<store::AuditEvent> queue_;  // GUARDED_BY(mu_)
   std::size_t in_flight_ = 0;            // GUARDED_BY(mu_)
+  int flushing_ = 0;                     // GUARDED_BY(mu_): Flush() calls waiting
   bool stop_ = false;                    // GUARDED_BY(mu_)
   std::thread worker_;
 };
