@@ -130,6 +130,16 @@ Result<std::string> RawToDer(std::string_view raw, int n) {
   return out;
 }
 
+Result<std::string> Hmac(const EVP_MD* md, std::string_view secret, std::string_view input) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  if (HMAC(md, secret.data(), static_cast<int>(secret.size()),
+           reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &mac_len) == nullptr) {
+    return OpenSslFailure(JoseError::kCryptoFailure, "HMAC");
+  }
+  return std::string(reinterpret_cast<char*>(mac), mac_len);
+}
+
 Result<std::string> DerToRaw(std::string_view der, int n) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
@@ -317,19 +327,14 @@ Status Key::Verify(Algorithm alg, std::string_view input, std::string_view sig) 
   const AlgorithmFamily family = FamilyOf(alg);
   if (family == AlgorithmFamily::kHmac) {
     // RFC 7518 3.2: full-length tag only (ATTACKS A12), compared in constant time (A11).
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
-    if (HMAC(md, rep_->secret.data(), static_cast<int>(rep_->secret.size()),
-             reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
-             &mac_len) == nullptr) {
-      return OpenSslFailure(JoseError::kCryptoFailure, "HMAC");
-    }
+    TESSERA_ASSIGN_OR_RETURN(std::string mac, Hmac(md, rep_->secret, input));
+    const size_t mac_len = mac.size();
     if (sig.size() != mac_len) {
       return JoseFailure(
           JoseError::kSignatureLength,
           "MAC of " + std::to_string(sig.size()) + " bytes, expected " + std::to_string(mac_len));
     }
-    if (CRYPTO_memcmp(mac, sig.data(), mac_len) != 0)
+    if (CRYPTO_memcmp(mac.data(), sig.data(), mac_len) != 0)
       return JoseFailure(JoseError::kSignatureInvalid);
     return Status::Ok();
   }
@@ -388,16 +393,7 @@ Result<std::string> Key::Sign(Algorithm alg, std::string_view input) const {
     return JoseFailure(JoseError::kKeyNotPrivate, "signing needs a private key");
   const EVP_MD* md = Digest(alg);
   const AlgorithmFamily family = FamilyOf(alg);
-  if (family == AlgorithmFamily::kHmac) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
-    if (HMAC(md, rep_->secret.data(), static_cast<int>(rep_->secret.size()),
-             reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
-             &mac_len) == nullptr) {
-      return OpenSslFailure(JoseError::kCryptoFailure, "HMAC");
-    }
-    return std::string(reinterpret_cast<char*>(mac), mac_len);
-  }
+  if (family == AlgorithmFamily::kHmac) return Hmac(md, rep_->secret, input);
   MdCtxPtr ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;
   if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, rep_->pkey.get()) != 1) {

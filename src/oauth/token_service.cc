@@ -100,6 +100,15 @@ std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(const Cl
   return AuthenticatedClient{*app, std::nullopt};
 }
 
+std::variant<AuthenticatedClient, Rejection> TokenService::AuthenticateAndRecord(const ClientRequest& req) const {
+  auto auth = Authenticate(req);
+  if (auto* client = std::get_if<AuthenticatedClient>(&auth); client && client->assertion_jti) {
+    if (auto r = RecordJti(*client->assertion_jti, true)) return *r;
+    client->assertion_jti.reset();
+  }
+  return auth;
+}
+
 std::optional<Rejection> TokenService::RecordJti(const PendingJti& p, bool client_assertion) const {
   {
     // RFC 7523 3 item 7, ATTACKS H1/H2: one atomic insert keyed by (iss, jti), kept until exp
@@ -252,12 +261,9 @@ Result<AccessTokenInfo> TokenService::VerifyAccessToken(std::string_view token) 
 
 Outcome TokenService::Introspect(const ClientRequest& req) {
   const bool basic = req.basic.has_value();
-  auto auth = Authenticate(req);
+  auto auth = AuthenticateAndRecord(req);
   if (auto* r = std::get_if<Rejection>(&auth)) return Outcome::Fail(*r, basic);
   AuthenticatedClient& client = std::get<AuthenticatedClient>(auth);
-  if (client.assertion_jti) {
-    if (auto r = RecordJti(*client.assertion_jti, true)) return Outcome::Fail(*r, basic);
-  }
   const std::string* token = FormValue(req, "token");
   if (!token) return Outcome::Fail(Reject(Reason::kMissingParameter, "token missing"), basic);
   Result<AccessTokenInfo> info = VerifyAccessToken(*token);
@@ -281,12 +287,9 @@ Outcome TokenService::Introspect(const ClientRequest& req) {
 
 Outcome TokenService::Revoke(const ClientRequest& req) {
   const bool basic = req.basic.has_value();
-  auto auth = Authenticate(req);
+  auto auth = AuthenticateAndRecord(req);
   if (auto* r = std::get_if<Rejection>(&auth)) return Outcome::Fail(*r, basic);
   AuthenticatedClient& client = std::get<AuthenticatedClient>(auth);
-  if (client.assertion_jti) {
-    if (auto r = RecordJti(*client.assertion_jti, true)) return Outcome::Fail(*r, basic);
-  }
   const std::string* token = FormValue(req, "token");
   if (!token) return Outcome::Fail(Reject(Reason::kMissingParameter, "token missing"), basic);
   Result<AccessTokenInfo> info = VerifyAccessToken(*token);

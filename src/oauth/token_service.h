@@ -88,6 +88,9 @@ class TokenService {
   // Client authentication alone (for endpoints built on top: trust tokens, assertion checks).
   // A client assertion's jti is returned pending; the caller records it with RecordJti.
   std::variant<AuthenticatedClient, Rejection> Authenticate(const ClientRequest& request) const;
+  // Authenticate, then record a client assertion's jti at once: for endpoints that have nothing
+  // else to check before acting (introspection, revocation, trust tokens).
+  std::variant<AuthenticatedClient, Rejection> AuthenticateAndRecord(const ClientRequest& request) const;
   // Records a pending jti with one atomic insert; a replay is kAssertionJtiReplayed.
   std::optional<Rejection> RecordJti(const PendingJti& jti, bool client_assertion) const;
 

@@ -36,7 +36,7 @@ TrustTokenService::TrustTokenService(store::Store& store, Directory& directory, 
 
 Outcome TrustTokenService::Mint(const ClientRequest& req) {
   const bool basic = req.basic.has_value();
-  auto auth = tokens_.Authenticate(req);
+  auto auth = tokens_.AuthenticateAndRecord(req);
   if (auto* r = std::get_if<Rejection>(&auth)) return Outcome::Fail(*r, basic);
   AuthenticatedClient& client = std::get<AuthenticatedClient>(auth);
   const store::App& app = *client.app;
@@ -59,9 +59,6 @@ Outcome TrustTokenService::Mint(const ClientRequest& req) {
     return Outcome::Fail({Reason::kStoreUnavailable, user.status().message(), false}, basic);
   }
   if (!(*user)->active) return Outcome::Fail({Reason::kAssertionUserInactive, "user '" + (*user)->user_name + "' is not active", false}, basic);
-  if (client.assertion_jti) {
-    if (auto r = tokens_.RecordJti(*client.assertion_jti, true)) return Outcome::Fail(*r, basic);
-  }
   const int64_t now = clock_.NowSeconds();
   Json claims = {{"iss", config_.issuer},
                  {"sub", (*user)->user_name},

@@ -1,8 +1,15 @@
 # Turns the numbered migration files into a C++ header of raw string literals, so the binary
 # carries its schema and needs no files at run time.
 #
-# Usage: cmake -DOUTPUT=<header> -DMIGRATIONS_DIR=<dir> -P embed_migrations.cmake
-# Files must be named NNN_name.sql and numbered 001, 002, ... without gaps.
+# Usage: cmake -DOUTPUT=<header> -DMIGRATIONS_DIR=<dir> -DBACKEND=<sqlite|postgres>
+#              -P embed_migrations.cmake
+# Files must be named NNN_name.sql and numbered 001, 002, ... without gaps. Each backend gets its
+# own namespace (tessera::store::<BACKEND>_internal) and include guard, so both schemas can be
+# linked into one binary.
+if(NOT BACKEND)
+  message(FATAL_ERROR "embed_migrations.cmake needs -DBACKEND=<name>")
+endif()
+string(TOUPPER "${BACKEND}" BACKEND_UPPER)
 
 file(GLOB files RELATIVE "${MIGRATIONS_DIR}" "${MIGRATIONS_DIR}/*.sql")
 list(SORT files)
@@ -30,11 +37,11 @@ foreach(name IN LISTS files)
   string(APPEND body "    {${version}, \"${name}\", R\"${delimiter}(${sql})${delimiter}\"},\n")
 endforeach()
 
-set(content "// Generated from src/store/sqlite/migrations/*.sql by embed_migrations.cmake. Do not edit.
-#ifndef TESSERA_STORE_SQLITE_MIGRATIONS_H_
-#define TESSERA_STORE_SQLITE_MIGRATIONS_H_
+set(content "// Generated from src/store/${BACKEND}/migrations/*.sql by embed_migrations.cmake. Do not edit.
+#ifndef TESSERA_STORE_${BACKEND_UPPER}_MIGRATIONS_H_
+#define TESSERA_STORE_${BACKEND_UPPER}_MIGRATIONS_H_
 
-namespace tessera::store::sqlite_internal {
+namespace tessera::store::${BACKEND}_internal {
 
 struct Migration {
   int version;       // 1, 2, ...: the file's number
@@ -46,9 +53,9 @@ struct Migration {
 inline constexpr Migration kMigrations[] = {
 ${body}};
 
-}  // namespace tessera::store::sqlite_internal
+}  // namespace tessera::store::${BACKEND}_internal
 
-#endif  // TESSERA_STORE_SQLITE_MIGRATIONS_H_
+#endif  // TESSERA_STORE_${BACKEND_UPPER}_MIGRATIONS_H_
 ")
 
 # Rewrite only on change, so an unchanged schema does not rebuild its dependents.
