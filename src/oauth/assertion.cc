@@ -185,7 +185,6 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
   std::shared_ptr<const NamedCertificate> found;
   std::string found_source;
   bool expired_match = false;
-  bool signature_ok = false;
   if (ref_kind == nullptr) {
     if (rec.Fail(3, "key", Reason::kAssertionNoKeyReference, "assertion header names no key (kid, x5t or x5t#S256)",
                  "put the certificate alias in the header as kid, or the certificate's SHA-1 thumbprint as x5t")) {
@@ -259,13 +258,11 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
           return rec.rejection();
         }
       } else {
-        signature_ok = true;
         out.key_source = found_source;
         rec.Pass(3, "signature", found_source);
       }
     }
   }
-  (void)signature_ok;
 
   // Rule 4: iss (and sub for a client assertion) is the client.
   const jose::Json& claims = jws.claims;

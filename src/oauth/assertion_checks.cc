@@ -69,10 +69,8 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req) const {
       } else {
         add(7, "jti unused", true, std::nullopt, "", "");
       }
-    } else if (auto* r = std::get_if<Rejection>(&result)) {
-      // Report mode records every failure; the first one is already in `report`.
-      (void)r;
     }
+    // A rejection needs nothing more here: report mode already recorded every failed rule.
 
     // Rule 9: scopes.
     Result<std::shared_ptr<const std::vector<ResourceView>>> resources = directory_.Resources();
