@@ -7,9 +7,62 @@
 #include <openssl/obj_mac.h>
 #include <openssl/rsa.h>
 
+#include <array>
+#include <mutex>
 #include <vector>
 
 namespace tessera::jose {
+
+namespace {
+
+enum class Operation { kSign = 0, kVerify = 1 };
+
+// Initialised EVP_PKEY_CTX objects kept for reuse, per operation and algorithm. In OpenSSL 3,
+// EVP_DigestSignInit/EVP_DigestVerifyInit export the key to its provider and fetch the
+// signature method on every call, which costs a third of an RSA-2048 verify; an initialised
+// context signs or verifies any number of digests with the same parameters. A context is
+// used by one thread at a time: taken from the pool, given back after a successful operation.
+class ContextPool {
+ public:
+  ContextPool() = default;
+  ContextPool(const ContextPool&) = delete;
+  ContextPool& operator=(const ContextPool&) = delete;
+  ~ContextPool() {
+    for (auto& per_op : free_)
+      for (auto& list : per_op)
+        for (EVP_PKEY_CTX* ctx : list) EVP_PKEY_CTX_free(ctx);
+  }
+
+  // A context from the pool, or null when there is none to reuse.
+  EVP_PKEY_CTX* Take(Operation op, Algorithm alg) {
+    std::lock_guard lock(mu_);
+    auto& list = free_[static_cast<size_t>(op)][static_cast<size_t>(alg)];
+    if (list.empty()) return nullptr;
+    EVP_PKEY_CTX* ctx = list.back();
+    list.pop_back();
+    return ctx;
+  }
+
+  // Keeps `ctx` for reuse, up to a few per slot (one per concurrent caller is enough).
+  void Give(Operation op, Algorithm alg, EVP_PKEY_CTX* ctx) {
+    {
+      std::lock_guard lock(mu_);
+      auto& list = free_[static_cast<size_t>(op)][static_cast<size_t>(alg)];
+      if (list.size() < kMaxPerSlot) {
+        list.push_back(ctx);
+        return;
+      }
+    }
+    EVP_PKEY_CTX_free(ctx);
+  }
+
+ private:
+  static constexpr size_t kMaxPerSlot = 16;
+  std::mutex mu_;
+  std::array<std::array<std::vector<EVP_PKEY_CTX*>, kAlgorithmCount>, 2> free_;
+};
+
+}  // namespace
 
 struct Key::Rep {
   KeyType type;
@@ -19,6 +72,7 @@ struct Key::Rep {
   int ec_bytes = 0;  // size of one ECDSA coordinate (32, 48, 66)
   PkeyPtr pkey;      // null for HMAC
   std::string secret;
+  mutable ContextPool contexts;  // not part of the key's value: a cache of prepared contexts
 };
 
 namespace {
@@ -111,6 +165,40 @@ Status SetPssParams(EVP_PKEY_CTX* pctx, const EVP_MD* md) {
   return Status::Ok();
 }
 
+struct MessageDigest {
+  unsigned char bytes[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+};
+
+Result<MessageDigest> DigestOf(const EVP_MD* md, std::string_view input) {
+  MessageDigest d;
+  if (EVP_Digest(input.data(), input.size(), d.bytes, &d.size, md, nullptr) != 1) {
+    return OpenSslFailure(JoseError::kCryptoFailure, "digest");
+  }
+  return d;
+}
+
+// A context ready to sign or verify a digest with `alg`: reused from `pool`, or made now.
+Result<PkeyCtxPtr> PreparedContext(ContextPool& pool, EVP_PKEY* pkey, Operation op, Algorithm alg) {
+  if (EVP_PKEY_CTX* reused = pool.Take(op, alg)) return PkeyCtxPtr(reused);
+  const EVP_MD* md = Digest(alg);
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  const int init = !ctx                     ? 0
+                   : op == Operation::kSign ? EVP_PKEY_sign_init(ctx.get())
+                                            : EVP_PKEY_verify_init(ctx.get());
+  if (init != 1) return OpenSslFailure(JoseError::kCryptoFailure, "signature context");
+  if (FamilyOf(alg) == AlgorithmFamily::kRsaPss)
+    TESSERA_RETURN_IF_ERROR(SetPssParams(ctx.get(), md));
+  if (FamilyOf(alg) == AlgorithmFamily::kRsaPkcs1 &&
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1) {
+    return OpenSslFailure(JoseError::kCryptoFailure, "PKCS#1 padding");
+  }
+  if (EVP_PKEY_CTX_set_signature_md(ctx.get(), md) != 1) {
+    return OpenSslFailure(JoseError::kCryptoFailure, "signature digest");
+  }
+  return ctx;
+}
+
 // ECDSA raw R||S (RFC 7518 3.4) to the DER that OpenSSL verifies. The split is at a fixed
 // position, so no attacker-chosen ASN.1 ever reaches OpenSSL's DER parser (ATTACKS B2).
 Result<std::string> RawToDer(std::string_view raw, int n) {
@@ -134,7 +222,8 @@ Result<std::string> Hmac(const EVP_MD* md, std::string_view secret, std::string_
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
   if (HMAC(md, secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &mac_len) == nullptr) {
+           reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac,
+           &mac_len) == nullptr) {
     return OpenSslFailure(JoseError::kCryptoFailure, "HMAC");
   }
   return std::string(reinterpret_cast<char*>(mac), mac_len);
@@ -236,7 +325,8 @@ Result<Key> Key::FromPkey(PkeyPtr pkey) {
     // JWK rejects; refuse it at load (Ed25519 derives its public key, so it cannot mismatch).
     PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, k, nullptr));
     if (!check || EVP_PKEY_pairwise_check(check.get()) != 1) {
-      return OpenSslFailure(JoseError::kKeyInvalid, "the private and public parts of the key do not match");
+      return OpenSslFailure(JoseError::kKeyInvalid,
+                            "the private and public parts of the key do not match");
     }
   }
   rep->pkey = std::move(pkey);
@@ -371,19 +461,29 @@ Status Key::Verify(Algorithm alg, std::string_view input, std::string_view sig) 
       break;
   }
 
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, rep_->pkey.get()) != 1) {
-    return OpenSslFailure(JoseError::kCryptoFailure, "verify init");
+  const auto* sig_bytes = reinterpret_cast<const unsigned char*>(to_verify.data());
+  if (family == AlgorithmFamily::kEdDsa) {
+    // RFC 8037 3.1: Ed25519 signs the message itself, not a digest of it.
+    MdCtxPtr ctx(EVP_MD_CTX_new());
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, rep_->pkey.get()) != 1) {
+      return OpenSslFailure(JoseError::kCryptoFailure, "verify init");
+    }
+    if (EVP_DigestVerify(ctx.get(), sig_bytes, to_verify.size(),
+                         reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+      ClearOpenSslErrors();
+      return JoseFailure(JoseError::kSignatureInvalid);
+    }
+    return Status::Ok();
   }
-  if (family == AlgorithmFamily::kRsaPss) TESSERA_RETURN_IF_ERROR(SetPssParams(pctx, md));
-  const int rc = EVP_DigestVerify(
-      ctx.get(), reinterpret_cast<const unsigned char*>(to_verify.data()), to_verify.size(),
-      reinterpret_cast<const unsigned char*>(input.data()), input.size());
-  if (rc != 1) {
+  TESSERA_ASSIGN_OR_RETURN(const MessageDigest digest, DigestOf(md, input));
+  TESSERA_ASSIGN_OR_RETURN(
+      PkeyCtxPtr ctx, PreparedContext(rep_->contexts, rep_->pkey.get(), Operation::kVerify, alg));
+  if (EVP_PKEY_verify(ctx.get(), sig_bytes, to_verify.size(), digest.bytes, digest.size) != 1) {
+    // The context is dropped, not pooled: a failed operation may leave it in any state.
     ClearOpenSslErrors();
     return JoseFailure(JoseError::kSignatureInvalid);
   }
+  rep_->contexts.Give(Operation::kVerify, alg, ctx.release());
   return Status::Ok();
 }
 
@@ -394,22 +494,34 @@ Result<std::string> Key::Sign(Algorithm alg, std::string_view input) const {
   const EVP_MD* md = Digest(alg);
   const AlgorithmFamily family = FamilyOf(alg);
   if (family == AlgorithmFamily::kHmac) return Hmac(md, rep_->secret, input);
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  EVP_PKEY_CTX* pctx = nullptr;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, rep_->pkey.get()) != 1) {
-    return OpenSslFailure(JoseError::kCryptoFailure, "sign init");
-  }
-  if (family == AlgorithmFamily::kRsaPss) TESSERA_RETURN_IF_ERROR(SetPssParams(pctx, md));
-  size_t len = 0;
   const auto* in = reinterpret_cast<const unsigned char*>(input.data());
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, in, input.size()) != 1) {
-    return OpenSslFailure(JoseError::kCryptoFailure, "sign size");
+  if (family == AlgorithmFamily::kEdDsa) {
+    // RFC 8037 3.1: Ed25519 signs the message itself, not a digest of it.
+    MdCtxPtr ctx(EVP_MD_CTX_new());
+    size_t len = 0;
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, rep_->pkey.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &len, in, input.size()) != 1) {
+      return OpenSslFailure(JoseError::kCryptoFailure, "sign init");
+    }
+    std::string out(len, '\0');
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, in,
+                       input.size()) != 1) {
+      return OpenSslFailure(JoseError::kCryptoFailure, "sign");
+    }
+    out.resize(len);
+    return out;
   }
+  TESSERA_ASSIGN_OR_RETURN(const MessageDigest digest, DigestOf(md, input));
+  TESSERA_ASSIGN_OR_RETURN(
+      PkeyCtxPtr ctx, PreparedContext(rep_->contexts, rep_->pkey.get(), Operation::kSign, alg));
+  // EVP_PKEY_get_size: the largest signature (k octets for RSA, the longest DER for ECDSA).
+  size_t len = static_cast<size_t>(EVP_PKEY_get_size(rep_->pkey.get()));
   std::string out(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, in,
-                     input.size()) != 1) {
+  if (EVP_PKEY_sign(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, digest.bytes,
+                    digest.size) != 1) {
     return OpenSslFailure(JoseError::kCryptoFailure, "sign");
   }
+  rep_->contexts.Give(Operation::kSign, alg, ctx.release());
   out.resize(len);
   if (family == AlgorithmFamily::kEcdsa) return DerToRaw(out, rep_->ec_bytes);
   return out;
