@@ -198,6 +198,13 @@ class TrustTokenIssuerStore {
   virtual Status DeleteTrustTokenIssuer(const std::string& issuer) = 0;
 };
 
+// One (issuer, jti) pair to record, kept until expires_at.
+struct JtiRecord {
+  std::string issuer;
+  std::string jti;
+  int64_t expires_at = 0;
+};
+
 // RFC 7523 3 item 7: the set of used (issuer, jti) pairs, kept until the assertion expires.
 class ReplayStore {
  public:
@@ -207,6 +214,19 @@ class ReplayStore {
   // the same pair, on any nodes sharing the store, see exactly one true.
   virtual Result<bool> ConsumeJti(const std::string& issuer, const std::string& jti,
                                   int64_t expires_at) = 0;
+  // ConsumeJti for each record in order, as one transaction where the backend has them (one
+  // commit for many requests: group commit). result[i] is what ConsumeJti(records[i]) would have
+  // returned after records[0..i-1]; a pair repeated within the batch is new once. On error the
+  // batch may be partly recorded: callers treat every record of it as failed.
+  virtual Result<std::vector<bool>> ConsumeJtis(const std::vector<JtiRecord>& records) {
+    std::vector<bool> fresh;
+    fresh.reserve(records.size());
+    for (const JtiRecord& r : records) {
+      TESSERA_ASSIGN_OR_RETURN(bool is_new, ConsumeJti(r.issuer, r.jti, r.expires_at));
+      fresh.push_back(is_new);
+    }
+    return fresh;
+  }
   // True if recorded and not yet purged (for diagnostics; never for the decision itself).
   virtual Result<bool> IsJtiUsed(const std::string& issuer, const std::string& jti) = 0;
   // Deletes up to `limit` pairs whose expires_at < now; returns how many. A purged pair is new

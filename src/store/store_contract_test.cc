@@ -658,6 +658,49 @@ TEST_P(StoreContractTest, ConsumeJtiRaceHasExactlyOneWinner) {
   }
 }
 
+TEST_P(StoreContractTest, ConsumeJtisAnswersEachRecordAsConsumeJtiWouldInOrder) {
+  ASSERT_TRUE(*store_->ConsumeJti("client-a", "used-before", 2000));
+  const std::vector<JtiRecord> batch = {
+      {"client-a", "new-1", 2000}, {"client-a", "used-before", 2000},
+      {"client-b", "new-1", 2000}, {"client-a", "new-1", 3000},  // repeated in the batch
+      {"client-a", "new-2", 2000},
+  };
+  auto fresh = store_->ConsumeJtis(batch);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ(*fresh, (std::vector<bool>{true, false, true, false, true}));
+  // Recorded for good: each is a replay now.
+  for (const JtiRecord& r : batch)
+    EXPECT_FALSE(*store_->ConsumeJti(r.issuer, r.jti, 2000)) << r.jti;
+  auto empty = store_->ConsumeJtis({});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST_P(StoreContractTest, ConsumeJtisRacingBatchesHaveExactlyOneWinnerPerPair) {
+  constexpr int kThreads = 8;
+  constexpr int kPairs = 20;
+  std::atomic<int> wins{0};
+  std::atomic<int> errors{0};
+  RunConcurrently(kThreads, [&](int thread) {
+    // Every thread records every pair, in a different order and in two batches.
+    std::vector<JtiRecord> first, second;
+    for (int i = 0; i < kPairs; ++i) {
+      JtiRecord r{"client-a", "batched-" + std::to_string((i + thread * 3) % kPairs), 5000};
+      (i % 2 == 0 ? first : second).push_back(std::move(r));
+    }
+    for (const auto* batch : {&first, &second}) {
+      auto fresh = store_->ConsumeJtis(*batch);
+      if (!fresh.ok()) {
+        errors++;
+        continue;
+      }
+      for (bool f : *fresh) wins += f ? 1 : 0;
+    }
+  });
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(wins.load(), kPairs);
+}
+
 TEST_P(StoreContractTest, PurgeExpiredJtisRemovesOnlyExpiredPairs) {
   ASSERT_TRUE(*store_->ConsumeJti("c", "expired", 100));
   ASSERT_TRUE(*store_->ConsumeJti("c", "boundary", 200));

@@ -128,8 +128,8 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     " ON CONFLICT (issuer, jti) DO NOTHING",
     "SELECT 1 FROM used_jtis WHERE issuer = ?1 AND jti = ?2",
     // Bounded batches: one purge never holds the write lock for long.
-    "DELETE FROM used_jtis WHERE rowid IN"
-    " (SELECT rowid FROM used_jtis WHERE expires_at < ?1 LIMIT ?2)",
+    "DELETE FROM used_jtis WHERE (issuer, jti) IN"
+    " (SELECT issuer, jti FROM used_jtis WHERE expires_at < ?1 LIMIT ?2)",
     // Revocations.
     "INSERT INTO revocations (jti, expires_at) VALUES (?1, ?2)"
     " ON CONFLICT (jti) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
@@ -991,6 +991,26 @@ Result<bool> SqliteStore::ConsumeJti(const std::string& issuer, const std::strin
   TESSERA_RETURN_IF_ERROR(q.Run());
   // Read under the lease: the next statement on this connection would overwrite the count.
   return q.Changes() == 1;
+}
+
+Result<std::vector<bool>> SqliteStore::ConsumeJtis(const std::vector<JtiRecord>& records) {
+  std::vector<bool> fresh;
+  fresh.reserve(records.size());
+  if (records.empty()) return fresh;
+  WriteLease lease(*this);
+  // One transaction: the pages the inserts touch are written to the WAL once per batch, not
+  // once per insert, and a process crash keeps all of the batch or none of it.
+  TESSERA_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(lease.conn()));
+  for (const JtiRecord& r : records) {
+    Query q(lease.conn(), kJtiInsert);
+    q.Text(1, r.issuer);
+    q.Text(2, r.jti);
+    q.Int(3, r.expires_at);
+    TESSERA_RETURN_IF_ERROR(q.Run());
+    fresh.push_back(q.Changes() == 1);
+  }
+  TESSERA_RETURN_IF_ERROR(tx.Commit());
+  return fresh;
 }
 
 Result<bool> SqliteStore::IsJtiUsed(const std::string& issuer, const std::string& jti) {

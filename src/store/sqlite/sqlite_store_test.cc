@@ -151,6 +151,38 @@ TEST(SqliteStoreTest, MigrationsRunOnceAndReopenIsIdempotent) {
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
 }
 
+TEST(SqliteStoreTest, UsedJtisSurviveTheMoveToAWithoutRowidTable) {
+  const std::string path = FreshPath();
+  {
+    auto store = SqliteStore::Open(path, SqliteOptions{});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+  }
+  {
+    // Back to the schema of version 1, holding two used jtis.
+    RawDb raw(path);
+    raw.Exec(
+        "BEGIN; DROP TABLE used_jtis;"
+        " CREATE TABLE used_jtis (issuer TEXT NOT NULL, jti TEXT NOT NULL,"
+        "   expires_at INTEGER NOT NULL);"
+        " CREATE UNIQUE INDEX used_jtis_issuer_jti ON used_jtis (issuer, jti);"
+        " CREATE INDEX used_jtis_expires_at ON used_jtis (expires_at);"
+        " INSERT INTO used_jtis VALUES ('client-a', 'old', 100), ('client-a', 'live', 5000);"
+        " DELETE FROM schema_version WHERE version > 1; COMMIT;");
+  }
+  auto store = SqliteStore::Open(path, SqliteOptions{});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_FALSE(*(*store)->ConsumeJti("client-a", "old", 100));
+  EXPECT_FALSE(*(*store)->ConsumeJti("client-a", "live", 5000));
+  EXPECT_EQ(*(*store)->PurgeExpiredJtis(200, 10), 1);
+  EXPECT_TRUE(*(*store)->ConsumeJti("client-a", "old", 300));
+  RawDb raw(path);
+  EXPECT_NE(
+      raw.Text("SELECT sql FROM sqlite_schema WHERE name = 'used_jtis'").find("WITHOUT ROWID"),
+      std::string::npos);
+  // The table and its expires_at index: the unique index of version 1 is gone.
+  EXPECT_EQ(raw.Text("SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'used_jtis'"), "2");
+}
+
 TEST(SqliteStoreTest, NewerSchemaIsRefused) {
   const std::string path = FreshPath();
   {
