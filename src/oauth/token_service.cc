@@ -20,7 +20,9 @@ const std::string* FormValue(const ClientRequest& req, const char* name) {
   return it == req.form.end() ? nullptr : &it->second;
 }
 
-bool Has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool Has(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 Reason StoreReason(const Status& s) {
   return s.code() == StatusCode::kUnavailable ? Reason::kStoreUnavailable : Reason::kInternal;
@@ -28,8 +30,8 @@ Reason StoreReason(const Status& s) {
 
 }  // namespace
 
-TokenService::TokenService(store::Store& store, Directory& directory, SigningKeys& keys, AuditLog& audit,
-                           const DomainConfig& config, const Clock& clock)
+TokenService::TokenService(store::Store& store, Directory& directory, SigningKeys& keys,
+                           AuditLog& audit, const DomainConfig& config, const Clock& clock)
     : store_(store),
       directory_(directory),
       keys_(keys),
@@ -38,7 +40,8 @@ TokenService::TokenService(store::Store& store, Directory& directory, SigningKey
       clock_(clock),
       validator_(directory, config, clock) {}
 
-std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(const ClientRequest& req) const {
+std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(
+    const ClientRequest& req) const {
   if (req.bad_authorization) {
     return Reject(Reason::kBadAuthorizationHeader, "Authorization header is not valid HTTP Basic");
   }
@@ -46,38 +49,49 @@ std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(const Cl
   const std::string* form_secret = FormValue(req, "client_secret");
   const std::string* assertion_type = FormValue(req, "client_assertion_type");
   const std::string* assertion = FormValue(req, "client_assertion");
-  const int methods = (req.basic ? 1 : 0) + (form_secret ? 1 : 0) + ((assertion || assertion_type) ? 1 : 0);
+  const int methods =
+      (req.basic ? 1 : 0) + (form_secret ? 1 : 0) + ((assertion || assertion_type) ? 1 : 0);
   // RFC 6749 2.3: "The client MUST NOT use more than one authentication method in each request."
-  if (methods > 1) return Reject(Reason::kMultipleClientAuthentication, "more than one client authentication method");
+  if (methods > 1)
+    return Reject(Reason::kMultipleClientAuthentication,
+                  "more than one client authentication method");
   if (methods == 0) return Reject(Reason::kNoClientAuthentication, "no client authentication");
 
   if (assertion || assertion_type) {
     if (!assertion_type || *assertion_type != kClientAssertionTypeJwt) {
-      return Reject(Reason::kUnknownClientAssertionType, "client_assertion_type must be " + std::string(kClientAssertionTypeJwt));
+      return Reject(Reason::kUnknownClientAssertionType,
+                    "client_assertion_type must be " + std::string(kClientAssertionTypeJwt));
     }
     if (!assertion) return Reject(Reason::kMissingParameter, "client_assertion missing");
     // The unverified iss only picks the app whose certificates may verify it (ATTACKS step 7).
     Result<std::pair<jose::Json, jose::Json>> peek = jose::DecodeUnverified(*assertion);
     std::string unverified_iss;
     if (peek.ok()) {
-      if (auto it = peek->second.find("iss"); it != peek->second.end() && it->is_string()) unverified_iss = *it;
+      if (auto it = peek->second.find("iss"); it != peek->second.end() && it->is_string())
+        unverified_iss = *it;
     }
-    if (unverified_iss.empty()) return Reject(Reason::kAssertionMalformed, "client assertion without iss", true);
-    if (!IsSafeIdentifier(unverified_iss)) return Reject(Reason::kUnknownClient, "client assertion iss is not a client id");
+    if (unverified_iss.empty())
+      return Reject(Reason::kAssertionMalformed, "client assertion without iss", true);
+    if (!IsSafeIdentifier(unverified_iss))
+      return Reject(Reason::kUnknownClient, "client assertion iss is not a client id");
     if (form_id && *form_id != unverified_iss) {
-      return Reject(Reason::kClientIdMismatch, "client_id does not match the client assertion's iss");
+      return Reject(Reason::kClientIdMismatch,
+                    "client_id does not match the client assertion's iss");
     }
     Result<std::shared_ptr<const store::App>> app = directory_.FindClient(unverified_iss);
     if (!app.ok()) {
-      if (app.status().code() == StatusCode::kNotFound) return Reject(Reason::kUnknownClient, "unknown client " + unverified_iss.substr(0, 128));
+      if (app.status().code() == StatusCode::kNotFound)
+        return Reject(Reason::kUnknownClient, "unknown client " + unverified_iss.substr(0, 128));
       return Reject(StoreReason(app.status()), app.status().message());
     }
-    AssertionResult result = validator_.Validate(*assertion, **app, AssertionKind::kClientAuthentication);
+    AssertionResult result =
+        validator_.Validate(*assertion, **app, AssertionKind::kClientAuthentication);
     if (auto* r = std::get_if<Rejection>(&result)) return *r;
-    if (!(*app)->active) return Reject(Reason::kClientInactive, "client " + unverified_iss + " is not active");
+    if (!(*app)->active)
+      return Reject(Reason::kClientInactive, "client " + unverified_iss + " is not active");
     auto& v = std::get<ValidatedAssertion>(result);
     AuthenticatedClient out{*app, std::nullopt};
-    if (!v.jti.empty()) out.assertion_jti = PendingJti{v.issuer, v.jti, v.expires_at};
+    if (!v.jti.empty()) out.assertion_jti = PendingJti{v.issuer, v.jti, v.expires_at, true};
     return out;
   }
 
@@ -85,47 +99,83 @@ std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(const Cl
   const std::string& id = basic ? req.basic->client_id : (form_id ? *form_id : std::string());
   const std::string& secret = basic ? req.basic->client_secret : *form_secret;
   if (id.empty()) return Reject(Reason::kMissingParameter, "client_id missing");
-  if (!IsSafeIdentifier(id)) return Reject(Reason::kUnknownClient, "client id is not a valid identifier");
+  if (!IsSafeIdentifier(id))
+    return Reject(Reason::kUnknownClient, "client id is not a valid identifier");
   // RFC 7521 4.2: a client_id parameter, if present, must identify the same client.
-  if (basic && form_id && *form_id != id) return Reject(Reason::kClientIdMismatch, "client_id does not match the Basic credentials");
+  if (basic && form_id && *form_id != id)
+    return Reject(Reason::kClientIdMismatch, "client_id does not match the Basic credentials");
   Result<std::shared_ptr<const store::App>> app = directory_.FindClient(id);
   if (!app.ok()) {
-    if (app.status().code() == StatusCode::kNotFound) return Reject(Reason::kUnknownClient, "unknown client " + id.substr(0, 128));
+    if (app.status().code() == StatusCode::kNotFound)
+      return Reject(Reason::kUnknownClient, "unknown client " + id.substr(0, 128));
     return Reject(StoreReason(app.status()), app.status().message());
   }
-  if ((*app)->secret_hash.empty()) return Reject(Reason::kClientAssertionNoSecretAuth, "client " + id + " has no secret");
-  if (!VerifySecret(secret, (*app)->secret_hash)) return Reject(Reason::kBadClientSecret, "wrong secret for client " + id);
+  if ((*app)->secret_hash.empty())
+    return Reject(Reason::kClientAssertionNoSecretAuth, "client " + id + " has no secret");
+  if (!VerifySecret(secret, (*app)->secret_hash))
+    return Reject(Reason::kBadClientSecret, "wrong secret for client " + id);
   // Only after the secret matched: an inactive app is not told apart from a wrong secret before.
   if (!(*app)->active) return Reject(Reason::kClientInactive, "client " + id + " is not active");
   return AuthenticatedClient{*app, std::nullopt};
 }
 
-std::variant<AuthenticatedClient, Rejection> TokenService::AuthenticateAndRecord(const ClientRequest& req) const {
+std::variant<AuthenticatedClient, Rejection> TokenService::AuthenticateAndRecord(
+    const ClientRequest& req) const {
   auto auth = Authenticate(req);
   if (auto* client = std::get_if<AuthenticatedClient>(&auth); client && client->assertion_jti) {
-    if (auto r = RecordJti(*client->assertion_jti, true)) return *r;
+    if (auto r = RecordJti(*client->assertion_jti)) return *r;
     client->assertion_jti.reset();
   }
   return auth;
 }
 
-std::optional<Rejection> TokenService::RecordJti(const PendingJti& p, bool client_assertion) const {
-  {
-    // RFC 7523 3 item 7, ATTACKS H1/H2: one atomic insert keyed by (iss, jti), kept until exp
-    // plus the skew; false means it was already there.
-    Result<bool> fresh = store_.ConsumeJti(p.issuer, p.jti, p.expires_at + config_.clock_skew);
-    if (!fresh.ok()) return Reject(StoreReason(fresh.status()), "recording the jti: " + fresh.status().message());
-    if (!*fresh) {
-      return Reject(Reason::kAssertionJtiReplayed,
-                    "assertion jti was already used (jti '" + p.jti.substr(0, 64) + "' of issuer " + p.issuer + ")",
-                    client_assertion);
-    }
-  }
-  return std::nullopt;
+std::optional<Rejection> TokenService::RecordJti(const PendingJti& p) const {
+  const std::vector<PendingJti> one = {p};
+  return RecordJtis({&one}).front();
 }
 
-Outcome TokenService::Finish(const ClientRequest& req, const std::string& client_id, const std::string& subject,
-                             const std::string& grant, Outcome outcome) {
+std::vector<std::optional<Rejection>> TokenService::RecordJtis(
+    const std::vector<const std::vector<PendingJti>*>& requests) const {
+  std::vector<std::optional<Rejection>> out(requests.size());
+  std::vector<size_t> live(requests.size());
+  for (size_t i = 0; i < live.size(); ++i) live[i] = i;
+  for (size_t round = 0; !live.empty(); ++round) {
+    std::vector<store::JtiRecord> records;
+    std::vector<size_t> owners;
+    for (size_t i : live) {
+      if (round >= requests[i]->size()) continue;
+      const PendingJti& p = (*requests[i])[round];
+      // RFC 7523 3 item 7, ATTACKS H1/H2: one atomic insert keyed by (iss, jti), kept until
+      // exp plus the skew; false means it was already there.
+      records.push_back({p.issuer, p.jti, p.expires_at + config_.clock_skew});
+      owners.push_back(i);
+    }
+    if (records.empty()) break;
+    Result<std::vector<bool>> fresh = store_.ConsumeJtis(records);
+    std::vector<size_t> next;
+    for (size_t k = 0; k < owners.size(); ++k) {
+      const size_t i = owners[k];
+      const PendingJti& p = (*requests[i])[round];
+      if (!fresh.ok()) {
+        out[i] =
+            Reject(StoreReason(fresh.status()), "recording the jti: " + fresh.status().message());
+      } else if (!(*fresh)[k]) {
+        out[i] = Reject(Reason::kAssertionJtiReplayed,
+                        "assertion jti was already used (jti '" + p.jti.substr(0, 64) +
+                            "' of issuer " + p.issuer + ")",
+                        p.client_assertion);
+      } else {
+        next.push_back(i);
+      }
+    }
+    live = std::move(next);
+  }
+  return out;
+}
+
+Outcome TokenService::Finish(const ClientRequest& req, const std::string& client_id,
+                             const std::string& subject, const std::string& grant,
+                             Outcome outcome) {
   store::AuditEvent e;
   e.time = clock_.NowSeconds();
   e.ecid = req.ecid;
@@ -134,7 +184,8 @@ Outcome TokenService::Finish(const ClientRequest& req, const std::string& client
   e.grant = grant.substr(0, 128);
   if (outcome.rejection) {
     e.outcome = "rejected";
-    e.reason = std::string(ReasonCode(outcome.rejection->reason)) + ": " + outcome.rejection->detail;
+    e.reason =
+        std::string(ReasonCode(outcome.rejection->reason)) + ": " + outcome.rejection->detail;
   } else {
     e.outcome = "issued";
   }
@@ -142,8 +193,9 @@ Outcome TokenService::Finish(const ClientRequest& req, const std::string& client
   return outcome;
 }
 
-Result<std::string> TokenService::Mint(const store::App& client, const GrantedScopes& scopes, const std::string& subject,
-                                       bool user, const std::string& user_id, const char* gtp, int64_t now) {
+Result<std::string> TokenService::Mint(const store::App& client, const GrantedScopes& scopes,
+                                       const std::string& subject, bool user,
+                                       const std::string& user_id, const char* gtp, int64_t now) {
   jose::Json claims = jose::Json::object();
   claims["iss"] = config_.issuer;
   claims["sub"] = subject;
@@ -168,12 +220,20 @@ Result<std::string> TokenService::Mint(const store::App& client, const GrantedSc
 }
 
 Outcome TokenService::Token(const ClientRequest& req) {
+  std::variant<PreparedToken, Outcome> prepared = Prepare(req);
+  if (auto* done = std::get_if<Outcome>(&prepared)) return std::move(*done);
+  const PreparedToken& p = std::get<PreparedToken>(prepared);
+  return Complete(req, p, RecordJtis({&p.jtis}).front());
+}
+
+std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& req) {
   const bool basic = req.basic.has_value();
   const std::string* grant = FormValue(req, "grant_type");
   const std::string grant_name = grant ? *grant : "";
   auto auth = Authenticate(req);
   if (auto* r = std::get_if<Rejection>(&auth)) {
-    std::string who = req.basic ? req.basic->client_id : (FormValue(req, "client_id") ? *FormValue(req, "client_id") : "");
+    std::string who = req.basic ? req.basic->client_id
+                                : (FormValue(req, "client_id") ? *FormValue(req, "client_id") : "");
     return Finish(req, who, "", grant_name, Outcome::Fail(*r, basic));
   }
   AuthenticatedClient& client = std::get<AuthenticatedClient>(auth);
@@ -184,51 +244,67 @@ Outcome TokenService::Token(const ClientRequest& req) {
   if (!grant) return fail(Reject(Reason::kMissingParameter, "grant_type missing"));
   const bool is_cc = *grant == kGrantClientCredentials;
   const bool is_jwt = *grant == kGrantJwtBearer;
-  if (!is_cc && !is_jwt) return fail(Reject(Reason::kUnsupportedGrantType, "grant_type " + grant->substr(0, 128) + " is not supported"));
+  if (!is_cc && !is_jwt)
+    return fail(Reject(Reason::kUnsupportedGrantType,
+                       "grant_type " + grant->substr(0, 128) + " is not supported"));
   if (!Has(app.allowed_grants, *grant)) {
-    return fail(Reject(Reason::kGrantNotAllowed, "grant " + *grant + " is not among the allowed grants of client " + app.client_id));
+    return fail(
+        Reject(Reason::kGrantNotAllowed,
+               "grant " + *grant + " is not among the allowed grants of client " + app.client_id));
   }
 
-  std::optional<PendingJti> user_jti;
-  std::string subject = app.client_id;
-  std::string user_id;
+  PreparedToken p;
+  p.grant = grant_name;
+  p.user_grant = is_jwt;
+  p.subject = app.client_id;
+  // Last, after every other check: the jti(s), so a request rejected for any other reason never
+  // burns one. The client's own assertion is recorded first.
+  if (client.assertion_jti) p.jtis.push_back(std::move(*client.assertion_jti));
   if (is_jwt) {
     const std::string* assertion = FormValue(req, "assertion");
     if (!assertion) return fail(Reject(Reason::kMissingParameter, "assertion missing"));
     AssertionResult result = validator_.Validate(*assertion, app, AssertionKind::kUserGrant);
     if (auto* r = std::get_if<Rejection>(&result)) return fail(*r);
     auto& v = std::get<ValidatedAssertion>(result);
-    subject = v.user->user_name;
-    user_id = v.user->id;
-    if (!v.jti.empty()) user_jti = PendingJti{v.issuer, v.jti, v.expires_at};
+    p.subject = v.user->user_name;
+    p.user_id = v.user->id;
+    if (!v.jti.empty()) p.jtis.push_back(PendingJti{v.issuer, v.jti, v.expires_at, false});
   }
 
   Result<std::shared_ptr<const std::vector<ResourceView>>> resources = directory_.Resources();
-  if (!resources.ok()) return fail(Reject(StoreReason(resources.status()), resources.status().message()), subject);
+  if (!resources.ok())
+    return fail(Reject(StoreReason(resources.status()), resources.status().message()), p.subject);
   const std::string* scope = FormValue(req, "scope");
-  ScopeResult scopes = ResolveScopes(scope ? std::optional<std::string>(*scope) : std::nullopt, app, **resources, config_);
-  if (auto* r = std::get_if<Rejection>(&scopes)) return fail(*r, subject);
-  GrantedScopes& granted = std::get<GrantedScopes>(scopes);
+  if (scope) p.requested_scope = *scope;
+  ScopeResult scopes = ResolveScopes(p.requested_scope, app, **resources, config_);
+  if (auto* r = std::get_if<Rejection>(&scopes)) return fail(*r, p.subject);
+  p.scopes = std::move(std::get<GrantedScopes>(scopes));
+  p.app = std::move(client.app);
+  return p;
+}
 
-  // Last: record the jti(s), so a request rejected for any other reason never burns one.
-  if (client.assertion_jti) {
-    if (auto r = RecordJti(*client.assertion_jti, true)) return fail(*r, subject);
-  }
-  if (user_jti) {
-    if (auto r = RecordJti(*user_jti, false)) return fail(*r, subject);
-  }
-
+Outcome TokenService::Complete(const ClientRequest& req, const PreparedToken& p,
+                               std::optional<Rejection> jti_rejection) {
+  const bool basic = req.basic.has_value();
+  const store::App& app = *p.app;
+  auto fail = [&](Rejection r) {
+    return Finish(req, app.client_id, p.subject, p.grant, Outcome::Fail(std::move(r), basic));
+  };
+  if (jti_rejection) return fail(std::move(*jti_rejection));
   const int64_t now = clock_.NowSeconds();
-  Result<std::string> token = Mint(app, granted, subject, is_jwt, user_id, is_jwt ? "jwt" : "cc", now);
+  Result<std::string> token =
+      Mint(app, p.scopes, p.subject, p.user_grant, p.user_id, p.user_grant ? "jwt" : "cc", now);
   if (!token.ok()) {
-    return fail(Reject(token.status().code() == StatusCode::kUnavailable ? Reason::kStoreUnavailable : Reason::kInternal,
-                       "minting: " + token.status().message()),
-                subject);
+    return fail(Reject(token.status().code() == StatusCode::kUnavailable ? Reason::kStoreUnavailable
+                                                                         : Reason::kInternal,
+                       "minting: " + token.status().message()));
   }
-  jose::Json body = {{"access_token", *token}, {"token_type", "Bearer"}, {"expires_in", granted.lifetime}};
-  const std::string response_scope = granted.ResponseScope();
-  if (!scope || *scope != response_scope) body["scope"] = response_scope;
-  return Finish(req, app.client_id, subject, grant_name, Outcome::Ok(jose::DumpCompact(body), basic));
+  jose::Json body = {
+      {"access_token", *token}, {"token_type", "Bearer"}, {"expires_in", p.scopes.lifetime}};
+  const std::string response_scope = p.scopes.ResponseScope();
+  if (!p.requested_scope || *p.requested_scope != response_scope) body["scope"] = response_scope;
+  return Finish(req, app.client_id, p.subject, p.grant,
+                Outcome::Ok(jose::DumpCompact(body), basic));
 }
 
 Result<AccessTokenInfo> TokenService::VerifyAccessToken(std::string_view token) {
@@ -238,7 +314,8 @@ Result<AccessTokenInfo> TokenService::VerifyAccessToken(std::string_view token) 
   TESSERA_RETURN_IF_ERROR(jose::Verify(jws, key->public_key));
   const jose::Json& c = jws.claims;
   TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> iss, jose::StringClaim(c, "iss"));
-  if (!iss || *iss != config_.issuer) return Status::InvalidArgument("token not issued by " + config_.issuer);
+  if (!iss || *iss != config_.issuer)
+    return Status::InvalidArgument("token not issued by " + config_.issuer);
   TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> tok_type, jose::StringClaim(c, "tok_type"));
   if (!tok_type || *tok_type != "AT") return Status::InvalidArgument("not an access token");
   jose::TimeRules rules;
@@ -269,17 +346,20 @@ Outcome TokenService::Introspect(const ClientRequest& req) {
   Result<AccessTokenInfo> info = VerifyAccessToken(*token);
   const std::string inactive = R"({"active":false})";
   if (!info.ok()) {
-    if (info.status().code() == StatusCode::kUnavailable) return Outcome::Fail(Reject(Reason::kStoreUnavailable, info.status().message()), basic);
+    if (info.status().code() == StatusCode::kUnavailable)
+      return Outcome::Fail(Reject(Reason::kStoreUnavailable, info.status().message()), basic);
     return Outcome::Ok(inactive, basic);
   }
   // RFC 7662 2.2: a client may learn about its own tokens; the "introspect" operation lets an
   // app (a resource server) introspect any.
-  if (info->client_id != client.app->client_id && !Has(client.app->allowed_operations, "introspect")) {
+  if (info->client_id != client.app->client_id &&
+      !Has(client.app->allowed_operations, "introspect")) {
     return Outcome::Ok(inactive, basic);
   }
   const jose::Json& c = info->claims;
   jose::Json body = {{"active", true}, {"token_type", "Bearer"}};
-  for (const char* k : {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sub_type", "user_id"}) {
+  for (const char* k :
+       {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sub_type", "user_id"}) {
     if (auto it = c.find(k); it != c.end()) body[k] = *it;
   }
   return Outcome::Ok(jose::DumpCompact(body), basic);

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "common/clock.h"
 #include "jose/json.h"
@@ -61,11 +62,24 @@ struct PendingJti {
   std::string issuer;
   std::string jti;
   int64_t expires_at = 0;
+  bool client_assertion = false;  // the client's own assertion, else the user assertion
 };
 
 struct AuthenticatedClient {
   std::shared_ptr<const store::App> app;
   std::optional<PendingJti> assertion_jti;  // from a client assertion
+};
+
+// A token request that passed every check but its jtis: what Complete needs to answer it.
+struct PreparedToken {
+  std::shared_ptr<const store::App> app;
+  std::string grant;
+  std::string subject;
+  std::string user_id;
+  bool user_grant = false;  // jwt-bearer (a user token), else client_credentials
+  GrantedScopes scopes;
+  std::optional<std::string> requested_scope;
+  std::vector<PendingJti> jtis;  // in recording order: the client assertion's first
 };
 
 // The verified claims of an access token this domain minted.
@@ -81,7 +95,15 @@ class TokenService {
   TokenService(store::Store& store, Directory& directory, SigningKeys& keys, AuditLog& audit,
                const DomainConfig& config, const Clock& clock);
 
+  // The token endpoint: Prepare, RecordJtis, Complete.
   Outcome Token(const ClientRequest& request);
+  // The token endpoint in steps, so that the jtis of concurrent requests can be recorded in one
+  // store transaction. Prepare runs every check that comes before the jtis: a rejection is
+  // final (and audited). Complete answers a prepared request once its jtis are recorded (or
+  // have failed: `jti_rejection`, from RecordJtis): it mints the token and audits.
+  std::variant<PreparedToken, Outcome> Prepare(const ClientRequest& request);
+  Outcome Complete(const ClientRequest& request, const PreparedToken& prepared,
+                   std::optional<Rejection> jti_rejection);
   Outcome Introspect(const ClientRequest& request);
   Outcome Revoke(const ClientRequest& request);
 
@@ -90,9 +112,17 @@ class TokenService {
   std::variant<AuthenticatedClient, Rejection> Authenticate(const ClientRequest& request) const;
   // Authenticate, then record a client assertion's jti at once: for endpoints that have nothing
   // else to check before acting (introspection, revocation, trust tokens).
-  std::variant<AuthenticatedClient, Rejection> AuthenticateAndRecord(const ClientRequest& request) const;
+  std::variant<AuthenticatedClient, Rejection> AuthenticateAndRecord(
+      const ClientRequest& request) const;
   // Records a pending jti with one atomic insert; a replay is kAssertionJtiReplayed.
-  std::optional<Rejection> RecordJti(const PendingJti& jti, bool client_assertion) const;
+  std::optional<Rejection> RecordJti(const PendingJti& jti) const;
+  // Records the jtis of many requests: each request's in order, stopping at its first failure.
+  // result[i] is nullopt when all of requests[i] were recorded, else why not (a replay, or the
+  // store failing). One store transaction per round: the first jti of every request, then the
+  // second of those that have one. The answer for each request is what recording its jtis
+  // alone, in the order of `requests`, would have given.
+  std::vector<std::optional<Rejection>> RecordJtis(
+      const std::vector<const std::vector<PendingJti>*>& requests) const;
 
   // Signature by a published key, iss, exp, tok_type "AT", not revoked. kNotFound-free: any
   // failure is an error Status saying why.
@@ -101,10 +131,11 @@ class TokenService {
   const AssertionValidator& validator() const { return validator_; }
 
  private:
-  Outcome Finish(const ClientRequest& request, const std::string& client_id, const std::string& subject,
-                 const std::string& grant, Outcome outcome);
-  Result<std::string> Mint(const store::App& client, const GrantedScopes& scopes, const std::string& subject,
-                           bool user, const std::string& user_id, const char* gtp, int64_t now);
+  Outcome Finish(const ClientRequest& request, const std::string& client_id,
+                 const std::string& subject, const std::string& grant, Outcome outcome);
+  Result<std::string> Mint(const store::App& client, const GrantedScopes& scopes,
+                           const std::string& subject, bool user, const std::string& user_id,
+                           const char* gtp, int64_t now);
 
   store::Store& store_;
   Directory& directory_;
