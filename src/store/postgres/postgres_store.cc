@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include "store/postgres/migrations.h"
@@ -1235,6 +1236,42 @@ Result<bool> PostgresStore::ConsumeJti(const std::string& issuer, const std::str
     Result<Rows> rows = c.Run(kJtiInsert, p);
     TESSERA_RETURN_IF_ERROR(rows.status());
     return rows->Changes() == 1;
+  });
+}
+
+Result<std::vector<bool>> PostgresStore::ConsumeJtis(const std::vector<JtiRecord>& records) {
+  if (records.empty()) return std::vector<bool>{};
+  // One transaction, one commit (one WAL flush on the server) for the batch. Retry::kWrite for
+  // the reason ConsumeJti gives.
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) -> Result<std::vector<bool>> {
+    TESSERA_RETURN_IF_ERROR(c.Run(kBegin, Params()).status());
+    auto body = [&]() -> Result<std::vector<bool>> {
+      // Inserted in key order, so that two batches holding the same pairs (two nodes, a replay
+      // sent to both) wait for each other instead of deadlocking on each other's rows. The sort
+      // is stable: of a pair repeated in the batch, the first one is the new one.
+      std::vector<size_t> order(records.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return std::tie(records[a].issuer, records[a].jti) <
+               std::tie(records[b].issuer, records[b].jti);
+      });
+      std::vector<bool> fresh(records.size(), false);
+      for (size_t i : order) {
+        const JtiRecord& r = records[i];
+        Params p;
+        p.Text(r.issuer);
+        p.Text(r.jti);
+        p.Int(r.expires_at);
+        Result<Rows> rows = c.Run(kJtiInsert, p);
+        TESSERA_RETURN_IF_ERROR(rows.status());
+        fresh[i] = rows->Changes() == 1;
+      }
+      TESSERA_RETURN_IF_ERROR(c.Run(kCommit, Params()).status());
+      return fresh;
+    };
+    Result<std::vector<bool>> out = body();
+    if (!out.ok() && !c.broken() && !c.Idle()) (void)c.Run(kRollback, Params());
+    return out;
   });
 }
 

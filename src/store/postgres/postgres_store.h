@@ -132,6 +132,7 @@ class PostgresStore final : public Store {
 
   Result<bool> ConsumeJti(const std::string& issuer, const std::string& jti,
                           int64_t expires_at) override;
+  Result<std::vector<bool>> ConsumeJtis(const std::vector<JtiRecord>& records) override;
   Result<bool> IsJtiUsed(const std::string& issuer, const std::string& jti) override;
   Result<int> PurgeExpiredJtis(int64_t now, int limit) override;
 
