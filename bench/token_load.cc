@@ -8,7 +8,10 @@
 // most once; when they run out the run ends early and says so.
 //
 // Output: one line of key=value pairs (requests, ok, errors, seconds, rps, p50_ms, p90_ms,
-// p99_ms, max_ms, exhausted), for bench/token_endpoint.sh to read.
+// p99_ms, max_ms, exhausted), for bench/token_endpoint.sh to read. With `--report-every S`, it
+// first prints one line per S seconds of the run, as it goes (interval, t, then the same keys
+// for the requests completed in that interval), for bench/soak: the assertions are signed once
+// for the whole run, so the load is steady from the first interval to the last.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -97,12 +101,31 @@ int RoundTrip(int fd, const std::string& request, std::string& buf) {
   return std::atoi(buf.c_str() + 9);
 }
 
+// Latency percentiles of one set of samples (ms), sorted in place.
+struct Summary {
+  double p50 = 0, p90 = 0, p99 = 0, max = 0;
+};
+
+Summary Summarize(std::vector<double>& latencies) {
+  Summary s;
+  if (latencies.empty()) return s;
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) {
+    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * static_cast<double>(latencies.size())))];
+  };
+  s.p50 = pct(0.50);
+  s.p90 = pct(0.90);
+  s.p99 = pct(0.99);
+  s.max = latencies.back();
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string key_file, kid, client_id, client_secret, sub, scope, aud = "https://identity.oraclecloud.com/";
   int port = 0, count = 10000, connections = 8, sign_threads = 2;
-  double duration = 10, rate = 0;
+  double duration = 10, rate = 0, report_every = 0;
   CLI::App app("Token-endpoint load generator (loopback only)", "token_load");
   app.add_option("--port", port, "Server port on 127.0.0.1")->required();
   app.add_option("--key", key_file, "Private key (PEM) of the client certificate")->required();
@@ -114,9 +137,11 @@ int main(int argc, char** argv) {
   app.add_option("--aud", aud, "Assertion audience");
   app.add_option("--count", count, "Assertions to pre-sign")->check(CLI::Range(1, 5000000));
   app.add_option("--connections", connections, "Keep-alive connections")->check(CLI::Range(1, 512));
-  app.add_option("--duration", duration, "Seconds")->check(CLI::Range(0.5, 600.0));
+  app.add_option("--duration", duration, "Seconds")->check(CLI::Range(0.5, 86400.0));
   app.add_option("--rate", rate, "Requests per second in total (0 = as fast as answered)");
   app.add_option("--sign-threads", sign_threads, "Threads pre-signing assertions")->check(CLI::Range(1, 16));
+  app.add_option("--report-every", report_every, "Also print the figures of every interval of this many seconds (0 = off)")
+      ->check(CLI::Range(0.0, 3600.0));
   CLI11_PARSE(app, argc, argv);
 
   std::FILE* f = std::fopen(key_file.c_str(), "rb");
@@ -165,6 +190,38 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration<double>(duration);
   const double per_conn_interval = rate > 0 ? connections / rate : 0;  // seconds between sends
+
+  // Per-interval figures (--report-every): requests completed since the last report.
+  std::mutex interval_mu;
+  std::condition_variable interval_cv;
+  bool run_done = false;
+  std::vector<double> interval_latencies;
+  long interval_ok = 0, interval_errors = 0;
+  int interval_index = 0;
+  auto interval_start = start;
+  auto report_interval = [&](Clock::time_point end) {  // called with interval_mu held
+    const double secs = std::chrono::duration<double>(end - interval_start).count();
+    const Summary s = Summarize(interval_latencies);
+    std::printf("interval=%d t=%.2f requests=%zu ok=%ld errors=%ld seconds=%.2f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+                ++interval_index, std::chrono::duration<double>(end - start).count(), interval_latencies.size(), interval_ok,
+                interval_errors, secs, secs > 0 ? static_cast<double>(interval_ok) / secs : 0.0, s.p50, s.p90, s.p99, s.max);
+    std::fflush(stdout);
+    interval_latencies.clear();
+    interval_ok = interval_errors = 0;
+    interval_start = end;
+  };
+  std::thread reporter;
+  if (report_every > 0) {
+    reporter = std::thread([&] {
+      std::unique_lock lock(interval_mu);
+      for (int k = 1;; ++k) {
+        const auto tick = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(report_every * k));
+        if (tick >= deadline) break;  // the last interval ends with the run, and is reported after it
+        if (interval_cv.wait_until(lock, tick, [&] { return run_done; })) break;
+        report_interval(tick);
+      }
+    });
+  }
   std::vector<std::thread> workers;
   for (int c = 0; c < connections; ++c) {
     workers.emplace_back([&, c] {
@@ -196,7 +253,13 @@ int main(int argc, char** argv) {
           ::close(fd);
           fd = Connect(static_cast<uint16_t>(port));
         }
-        mine.push_back(std::chrono::duration<double, std::milli>(done - sent).count());
+        const double ms = std::chrono::duration<double, std::milli>(done - sent).count();
+        mine.push_back(ms);
+        if (report_every > 0) {
+          std::lock_guard lock(interval_mu);
+          interval_latencies.push_back(ms);
+          ++(status == 200 ? interval_ok : interval_errors);
+        }
         if (rate > 0) scheduled += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(per_conn_interval));
       }
       if (fd >= 0) ::close(fd);
@@ -205,14 +268,21 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& w : workers) w.join();
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double p) {
-    if (latencies.empty()) return 0.0;
-    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * static_cast<double>(latencies.size())))];
-  };
+  const auto end = Clock::now();
+  if (reporter.joinable()) {
+    {
+      std::lock_guard lock(interval_mu);
+      run_done = true;
+    }
+    interval_cv.notify_all();
+    reporter.join();
+    std::lock_guard lock(interval_mu);
+    report_interval(end);
+  }
+  const double seconds = std::chrono::duration<double>(end - start).count();
+  const Summary s = Summarize(latencies);
   std::printf("requests=%zu ok=%ld errors=%ld seconds=%.2f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f exhausted=%d\n",
-              latencies.size(), ok.load(), errors.load(), seconds, static_cast<double>(ok.load()) / seconds, pct(0.50), pct(0.90),
-              pct(0.99), latencies.empty() ? 0.0 : latencies.back(), exhausted ? 1 : 0);
+              latencies.size(), ok.load(), errors.load(), seconds, static_cast<double>(ok.load()) / seconds, s.p50, s.p90, s.p99,
+              s.max, exhausted ? 1 : 0);
   return errors.load() > 0 ? 3 : 0;
 }
