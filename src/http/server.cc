@@ -1,6 +1,9 @@
 #include "http/server.h"
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -115,6 +118,57 @@ std::string OpenSslErrors() {
   return out.empty() ? "unknown OpenSSL error" : out;
 }
 
+// A TLS server context from PEM files, with every TLS setting of the server. The one place
+// that builds it, for Start and for ReloadTls alike, so a reload can never weaken the
+// protocol versions or ciphers. Reads the files once; the key never leaves OpenSSL.
+Result<std::shared_ptr<ssl::context>> MakeTlsContext(const std::string& cert_file,
+                                                     const std::string& key_file) {
+  auto tls = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* ctx = tls->native_handle();
+  ERR_clear_error();
+  // TLS 1.0 and 1.1 are deprecated (RFC 8996); compression invites CRIME; renegotiation is
+  // a DoS lever and unneeded.
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
+    return Status::Internal("TLS cipher list: " + OpenSslErrors());
+  }
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
+    return Status::InvalidArgument("TLS certificate " + cert_file + ": " + OpenSslErrors());
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL compares the key with the certificate already here; say so in plain words, as
+    // a key left over from the previous pair is the likely mistake of a reload.
+    const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    return Status::InvalidArgument(
+        "TLS key " + key_file +
+        (mismatch ? " does not match the certificate " + cert_file : std::string()) + ": " +
+        OpenSslErrors());
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return Status::InvalidArgument("TLS key " + key_file + " does not match the certificate " +
+                                   cert_file + ": " + OpenSslErrors());
+  }
+  return tls;
+}
+
+// The subject of a context's leaf certificate, RFC 2253 style, for the log.
+std::string CertificateSubject(ssl::context& tls) {
+  X509* cert = SSL_CTX_get0_certificate(tls.native_handle());
+  if (cert == nullptr) return "(none)";
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio == nullptr) return "(unknown)";
+  std::string out = "(unknown)";
+  if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    out.assign(data, n > 0 ? static_cast<std::size_t>(n) : 0);
+  }
+  BIO_free(bio);
+  return out;
+}
+
 }  // namespace
 
 class Server::Impl {
@@ -137,12 +191,17 @@ class Server::Impl {
   Status Start();
   void Stop();
   void Wait();
+  Status ReloadTls();
   uint16_t port() const { return port_.load(); }
 
  private:
   net::awaitable<void> Listen();
+  void AwaitSignal();
+  // `tls` is the context the connection was accepted under (null for plain HTTP); the session
+  // holds it for its whole life, whatever ReloadTls installs meanwhile.
   template <class Stream>
-  net::awaitable<void> Session(Stream stream, std::shared_ptr<ConnectionState> state);
+  net::awaitable<void> Session(beast::tcp_stream tcp, std::shared_ptr<ssl::context> tls,
+                               std::shared_ptr<ConnectionState> state);
   template <class Stream>
   net::awaitable<bool> Serve(Stream& stream, ConnectionState& state, beast::flat_buffer& buffer,
                              const std::string& remote, bool first);
@@ -163,7 +222,11 @@ class Server::Impl {
   net::io_context ioc_;
   net::strand<net::io_context::executor_type> acceptor_strand_;
   tcp::acceptor acceptor_;
-  std::optional<ssl::context> tls_;
+  // The context new TLS connections are accepted under; null for plain HTTP. Replaced whole
+  // by ReloadTls, never modified in place: other threads may be making SSL objects from it,
+  // and OpenSSL does not make changing a context's certificate safe against that.
+  std::mutex tls_mutex_;
+  std::shared_ptr<ssl::context> tls_;  // guarded by tls_mutex_
   std::optional<net::signal_set> signals_;
   net::executor_work_guard<net::io_context::executor_type> guard_;
 
@@ -188,28 +251,12 @@ Status Server::Impl::Start() {
   if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
     return Status::InvalidArgument("TLS needs both a certificate file and a key file");
   }
-  if (!options_.tls_cert_file.empty()) {
-    tls_.emplace(ssl::context::tls_server);
-    SSL_CTX* ctx = tls_->native_handle();
-    ERR_clear_error();
-    // TLS 1.0 and 1.1 are deprecated (RFC 8996); compression invites CRIME; renegotiation is
-    // a DoS lever and unneeded.
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(
-        ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
-      return Status::Internal("TLS cipher list: " + OpenSslErrors());
-    }
-    if (SSL_CTX_use_certificate_chain_file(ctx, options_.tls_cert_file.c_str()) != 1) {
-      return Status::InvalidArgument("TLS certificate " + options_.tls_cert_file + ": " +
-                                     OpenSslErrors());
-    }
-    if (SSL_CTX_use_PrivateKey_file(ctx, options_.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-      return Status::InvalidArgument("TLS key " + options_.tls_key_file + ": " + OpenSslErrors());
-    }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-      return Status::InvalidArgument("TLS key does not match the certificate: " + OpenSslErrors());
-    }
+  const bool tls = !options_.tls_cert_file.empty();
+  if (tls) {
+    TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> context,
+                             MakeTlsContext(options_.tls_cert_file, options_.tls_key_file));
+    std::lock_guard lock(tls_mutex_);
+    tls_ = std::move(context);
   }
 
   beast::error_code ec;
@@ -228,12 +275,9 @@ Status Server::Impl::Start() {
   port_ = acceptor_.local_endpoint().port();
 
   if (options_.stop_on_signals) {
-    signals_.emplace(acceptor_strand_, SIGINT, SIGTERM);
-    signals_->async_wait([this](const beast::error_code& error, int signal) {
-      if (error) return;
-      spdlog::info("http: signal {} received, stopping", signal);
-      Stop();
-    });
+    // SIGHUP is caught even without TLS: its default action would kill the server.
+    signals_.emplace(acceptor_strand_, SIGINT, SIGTERM, SIGHUP);
+    AwaitSignal();
   }
 
   net::co_spawn(acceptor_strand_, Listen(), [](std::exception_ptr e) {
@@ -264,7 +308,52 @@ Status Server::Impl::Start() {
     });
   }
   spdlog::info("http: listening on {}:{} ({}, {} threads)", options_.host, port_.load(),
-               tls_ ? "https" : "http", n);
+               tls ? "https" : "http", n);
+  return Status::Ok();
+}
+
+// On the acceptor strand, like Stop's cancel of signals_: a wait is re-armed only while not
+// stopping, so a SIGHUP completing just before Stop cannot leave a wait that keeps the
+// io_context (and so Wait) running.
+void Server::Impl::AwaitSignal() {
+  signals_->async_wait([this](const beast::error_code& error, int signal) {
+    if (error) return;
+    if (signal != SIGHUP) {
+      spdlog::info("http: signal {} received, stopping", signal);
+      Stop();
+      return;
+    }
+    if (options_.tls_cert_file.empty()) {
+      spdlog::info("http: SIGHUP received; no TLS certificate configured, nothing to reload");
+    } else if (Status s = ReloadTls(); !s.ok()) {
+      spdlog::error(
+          "http: SIGHUP received; TLS reload failed, still serving the previous "
+          "certificate: {}",
+          s.message());
+    }
+    if (!stopping_.load()) AwaitSignal();
+  });
+}
+
+Status Server::Impl::ReloadTls() {
+  if (options_.tls_cert_file.empty()) {
+    return Status::FailedPrecondition("no TLS certificate configured, nothing to reload");
+  }
+  {
+    std::lock_guard lock(tls_mutex_);
+    if (tls_ == nullptr) return Status::FailedPrecondition("server not started");
+  }
+  // Built aside and swapped in whole: handshakes in progress on other threads keep reading
+  // the old context, and a pair that fails to load never becomes visible.
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> fresh,
+                           MakeTlsContext(options_.tls_cert_file, options_.tls_key_file));
+  const std::string subject = CertificateSubject(*fresh);
+  {
+    std::lock_guard lock(tls_mutex_);
+    tls_ = std::move(fresh);
+  }
+  spdlog::info("http: TLS certificate reloaded from {} (subject {})", options_.tls_cert_file,
+               subject);
   return Status::Ok();
 }
 
@@ -344,18 +433,37 @@ net::awaitable<void> Server::Impl::Listen() {
     };
     ++active_connections_;
     beast::tcp_stream stream(std::move(socket));
-    if (tls_) {
-      net::co_spawn(state->executor,
-                    Session(beast::ssl_stream<beast::tcp_stream>(std::move(stream), *tls_), state),
-                    on_done);
+    std::shared_ptr<ssl::context> tls;
+    {
+      std::lock_guard lock(tls_mutex_);
+      tls = tls_;
+    }
+    if (tls) {
+      net::co_spawn(
+          state->executor,
+          Session<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), std::move(tls), state),
+          on_done);
     } else {
-      net::co_spawn(state->executor, Session(std::move(stream), state), on_done);
+      net::co_spawn(state->executor, Session<beast::tcp_stream>(std::move(stream), nullptr, state),
+                    on_done);
     }
   }
 }
 
 template <class Stream>
-net::awaitable<void> Server::Impl::Session(Stream stream, std::shared_ptr<ConnectionState> state) {
+net::awaitable<void> Server::Impl::Session(beast::tcp_stream tcp, std::shared_ptr<ssl::context> tls,
+                                           std::shared_ptr<ConnectionState> state) {
+  // A local of the coroutine, so it is destroyed before the parameter `tls`: the SSL object
+  // never outlives the context it was made from (OpenSSL's reference count would keep the
+  // SSL_CTX alive anyway; this keeps the ssl::context itself alive too).
+  Stream stream = [&]() -> Stream {
+    if constexpr (kIsTls<Stream>) {
+      return Stream(std::move(tcp), *tls);
+    } else {
+      (void)tls;
+      return std::move(tcp);
+    }
+  }();
   uint64_t id;
   {
     std::lock_guard lock(connections_mutex_);
@@ -621,6 +729,7 @@ Server::~Server() {
 }
 
 Status Server::Start() { return impl_->Start(); }
+Status Server::ReloadTls() { return impl_->ReloadTls(); }
 uint16_t Server::port() const { return impl_->port(); }
 void Server::Stop() { impl_->Stop(); }
 void Server::Wait() { impl_->Wait(); }

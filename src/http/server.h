@@ -26,9 +26,14 @@
 //   if (Status s = server.Start(); !s.ok()) return Fail(s);
 //   server.Wait();   // until SIGTERM/SIGINT or Stop()
 //
-// Thread safety: Start, Stop and Wait may be called from any thread; Stop may be called from
-// a handler or several times. Wait must be called by one thread at a time and not from a
-// handler (it joins the server's threads).
+// TLS reload: ReloadTls (called by the SIGHUP handler when stop_on_signals is set) re-reads
+// the certificate chain and key files named in ServerOptions. New handshakes use the new pair;
+// connections already established keep the certificate they were accepted with. A pair that
+// fails to load changes nothing.
+//
+// Thread safety: Start, Stop, Wait and ReloadTls may be called from any thread; Stop and
+// ReloadTls may be called from a handler or several times. Wait must be called by one thread at a
+// time and not from a handler (it joins the server's threads).
 #ifndef TESSERA_HTTP_SERVER_H_
 #define TESSERA_HTTP_SERVER_H_
 
@@ -60,8 +65,10 @@ struct ServerOptions {
   // Open connections one peer address may hold; more are accepted and closed at once, so one
   // client cannot take every slot. 0 = no per-client cap.
   std::size_t max_connections_per_client = 0;
-  bool stop_on_signals = false;              // Start installs SIGINT/SIGTERM -> Stop()
-  bool access_log = true;                    // one info line per request via spdlog
+  // Start installs SIGINT/SIGTERM -> Stop() and SIGHUP -> ReloadTls() (its outcome logged;
+  // without TLS, a line saying there is nothing to reload). SIGHUP never stops the server.
+  bool stop_on_signals = false;
+  bool access_log = true;  // one info line per request via spdlog
 };
 
 class Server {
@@ -78,6 +85,16 @@ class Server {
   // the OpenSSL reason), kUnavailable when the address cannot be bound (in use, no
   // permission), kFailedPrecondition when called twice.
   Status Start();
+
+  // Re-reads tls_cert_file (the chain) and tls_key_file and, if both load and the key matches
+  // the certificate, makes them the certificate of every TLS handshake from now on; the TLS
+  // settings (versions, ciphers, options) are those of Start. Connections already established
+  // are untouched. On failure the certificate in use stays and the error is returned:
+  // kInvalidArgument for unreadable or mismatched files (with the OpenSSL reason, never key
+  // material), kFailedPrecondition when the server serves plain HTTP or has not started.
+  // Logs one info line naming the file and the certificate subject on success; the caller
+  // reports a failure.
+  Status ReloadTls();
 
   // The bound port (useful with port 0); 0 before Start.
   uint16_t port() const;

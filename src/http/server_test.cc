@@ -491,18 +491,22 @@ TEST(ServerStartTest, ReportsBindFailureAndBadTlsFiles) {
   EXPECT_EQ(first.Start().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST(ServerStartTest, ReloadTlsWithoutTlsIsAPreconditionFailure) {
+  Server plain({.host = "127.0.0.1", .port = 0, .threads = 1}, TestRouter());
+  ASSERT_TRUE(plain.Start().ok());
+  EXPECT_EQ(plain.ReloadTls().code(), StatusCode::kFailedPrecondition);
+  Client c(plain.port());
+  ASSERT_TRUE(c.Send(Get("/users/1")));
+  EXPECT_EQ(c.Read().status, 200);
+}
+
 // HTTPS, checked with the openssl command-line client.
 class TlsServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("tessera-tls-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    std::string cmd =
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
-        " -keyout " +
-        (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() +
-        " -days 1 -subj /CN=localhost >/dev/null 2>&1";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl CLI needed";
+    ASSERT_TRUE(MakePair("localhost", dir_ / "cert.pem", dir_ / "key.pem")) << "openssl CLI needed";
     server_ = std::make_unique<Server>(ServerOptions{.host = "127.0.0.1",
                                                      .port = 0,
                                                      .threads = 2,
@@ -517,6 +521,23 @@ class TlsServerTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     std::filesystem::remove_all(dir_);
+  }
+
+  // A self-signed P-256 certificate for CN=`cn` and its key, written to `cert` and `key`.
+  static bool MakePair(const std::string& cn, const std::filesystem::path& cert,
+                       const std::filesystem::path& key) {
+    std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+        " -keyout " +
+        key.string() + " -out " + cert.string() + " -days 1 -subj /CN=" + cn + " >/dev/null 2>&1";
+    return std::system(cmd.c_str()) == 0;
+  }
+
+  static void WriteFile(const std::filesystem::path& path, const std::string& text) {
+    FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
   }
 
   // Runs s_client with `flags`, sending one GET; returns everything it printed.
@@ -568,6 +589,44 @@ TEST_F(TlsServerTest, PlainHttpOnTlsPortGetsNoAnswer) {
   Client c(server_->port());
   ASSERT_TRUE(c.Send(Get("/users/1")));
   EXPECT_EQ(c.Read().status, 0);
+}
+
+TEST_F(TlsServerTest, ReloadTlsServesTheNewCertificate) {
+  std::string before = SClient("-tls1_3");
+  EXPECT_NE(before.find("CN = localhost"), std::string::npos) << before;
+  ASSERT_TRUE(MakePair("reloaded", dir_ / "cert.pem", dir_ / "key.pem"));
+  Status s = server_->ReloadTls();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::string v13 = SClient("-tls1_3");
+  EXPECT_NE(v13.find("CN = reloaded"), std::string::npos) << v13;
+  EXPECT_NE(v13.find("HTTP/1.1 200 OK"), std::string::npos) << v13;
+  // The reloaded context keeps the TLS settings of the first one.
+  std::string v12 = SClient("-tls1_2");
+  EXPECT_NE(v12.find("HTTP/1.1 200 OK"), std::string::npos) << v12;
+  std::string v11 = SClient("-tls1_1 -cipher DEFAULT@SECLEVEL=0");
+  EXPECT_NE(v11.find("alert protocol version"), std::string::npos) << v11;
+  std::string cbc = SClient("-tls1_2 -cipher AES128-SHA@SECLEVEL=0");
+  EXPECT_EQ(cbc.find("HTTP/1.1 200"), std::string::npos) << cbc;
+}
+
+TEST_F(TlsServerTest, FailedReloadKeepsTheCertificateInUse) {
+  // A key that does not match the certificate.
+  ASSERT_TRUE(MakePair("other", dir_ / "other-cert.pem", dir_ / "key.pem"));
+  Status mismatch = server_->ReloadTls();
+  EXPECT_EQ(mismatch.code(), StatusCode::kInvalidArgument) << mismatch.ToString();
+  EXPECT_NE(mismatch.message().find("does not match"), std::string::npos) << mismatch.ToString();
+  // Not PEM at all; the message names the file, never its contents.
+  WriteFile(dir_ / "key.pem", "not a key 0123456789\n");
+  Status garbage = server_->ReloadTls();
+  EXPECT_EQ(garbage.code(), StatusCode::kInvalidArgument) << garbage.ToString();
+  EXPECT_EQ(garbage.message().find("0123456789"), std::string::npos) << garbage.ToString();
+  // A missing certificate file.
+  std::filesystem::remove(dir_ / "cert.pem");
+  EXPECT_EQ(server_->ReloadTls().code(), StatusCode::kInvalidArgument);
+
+  std::string out = SClient("-tls1_3");
+  EXPECT_NE(out.find("CN = localhost"), std::string::npos) << out;
+  EXPECT_NE(out.find("HTTP/1.1 200 OK"), std::string::npos) << out;
 }
 
 }  // namespace
