@@ -5,7 +5,7 @@ FUZZ_DIR    ?= build-fuzz
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: setup configure build run test test-unit test-asan fuzz fuzz-smoke bench clean format
+.PHONY: setup configure build run test test-unit test-asan fuzz fuzz-smoke bench soak clean format
 
 setup:
 	scripts/setup
@@ -47,6 +47,14 @@ fuzz-smoke: fuzz-build
 
 bench: setup build
 	bench/run $(BUILD_DIR)
+
+# The soak test: bench/soak at half of the peak for SOAK_SECONDS, with the server's RSS and p99
+# every SOAK_INTERVAL seconds (default 5); fails on RSS growth of 5% or more after warm-up, or
+# on any error. CTest runs a 30 s smoke of it (hardening_soak_smoke).
+SOAK_SECONDS ?= 300
+soak: setup configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target tessera token_load
+	SOAK_SECONDS=$(SOAK_SECONDS) bench/soak $(BUILD_DIR)
 
 format:
 	find src include tests bench examples -name '*.h' -o -name '*.cc' 2>/dev/null | xargs clang-format -i
