@@ -40,6 +40,12 @@ Response& Response::AddHeader(std::string name, std::string value) {
   return *this;
 }
 
+Response Response::Later(std::function<void(Resume)> start) {
+  Response r;
+  r.later = std::move(start);
+  return r;
+}
+
 std::string JsonQuote(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);

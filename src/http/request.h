@@ -43,6 +43,11 @@ struct Request {
   // (RFC 3986: %XX only; '+' stays '+').
   std::map<std::string, std::string> params;
   bool tls = false;  // true when the request arrived over HTTPS
+  // Runs `work` on the server's threads after the work already queued there: a handler uses it
+  // to gather what concurrent requests have to write and write it once (see Response::Later).
+  // Set by the server; empty where there is no server (a handler called directly), in which
+  // case the handler does the work at once.
+  std::function<void(std::function<void()>)> defer;
 
   // The first value of header `lower_name` (which must be lower-case), or nullopt if absent.
   // The view points into `headers` and is valid while `headers` is unchanged.
@@ -67,6 +72,16 @@ struct Response {
 
   // Appends header `name: value` and returns *this, for chaining.
   Response& AddHeader(std::string name, std::string value);
+
+  // An answer given later, without holding the server's thread meanwhile (e.g. waiting for a
+  // batched store write). The server calls `start` once with a Resume; the handler calls that
+  // Resume exactly once, from any thread, with a Finish; the server runs the Finish on the
+  // request's own thread and sends the Response it returns (a Finish that throws is a 500).
+  using Finish = std::function<Response()>;
+  using Resume = std::function<void(Finish)>;
+  static Response Later(std::function<void(Resume)> start);
+  // Set only by Later; every other member is then ignored.
+  std::function<void(Resume)> later;
 };
 
 // Handles one request. Runs synchronously on one of the server's threads and may block (a

@@ -208,6 +208,11 @@ class Server::Impl {
   template <class Stream>
   net::awaitable<void> Close(Stream& stream, bool drain);
 
+  // The answer of a handler that answers later (Response::Later): waits for its Resume,
+  // without holding this thread, then runs the Finish here. A throw is a 500.
+  net::awaitable<Response> AwaitLater(std::function<void(Response::Resume)> start,
+                                      const std::string& ecid, std::string_view route);
+
   // Sends `response` for a request with id `ecid`; false when the write failed.
   template <class Stream>
   net::awaitable<bool> Send(Stream& stream, const Response& response, const std::string& ecid,
@@ -535,6 +540,32 @@ net::awaitable<void> Server::Impl::Close(Stream& stream, bool drain) {
   lowest.close();
 }
 
+net::awaitable<Response> Server::Impl::AwaitLater(std::function<void(Response::Resume)> start,
+                                                  const std::string& ecid, std::string_view route) {
+  try {
+    Response::Finish finish =
+        co_await net::async_initiate<decltype(net::use_awaitable), void(Response::Finish)>(
+            [&start](auto handler) {
+              // A Resume is a copyable std::function; the completion handler is move-only.
+              auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+              start([shared](Response::Finish f) {
+                // Back to this connection's strand, whichever thread resumes.
+                const auto executor = net::get_associated_executor(*shared);
+                net::post(executor, [shared, f = std::move(f)]() mutable {
+                  std::move (*shared)(std::move(f));
+                });
+              });
+            },
+            net::use_awaitable);
+    co_return finish();
+  } catch (const std::exception& ex) {
+    spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, ex.what());
+  } catch (...) {
+    spdlog::error("http: ecid={} route={} handler threw a non-exception", ecid, route);
+  }
+  co_return Response::Json(500, ErrorBody("server_error", "", ecid));
+}
+
 template <class Stream>
 net::awaitable<bool> Server::Impl::Send(Stream& stream, const Response& response,
                                         const std::string& ecid, unsigned version,
@@ -698,6 +729,10 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   request.ecid = ecid;
   request.tls = kIsTls<Stream>;
 
+  // Work a handler defers runs after what this thread already has queued: the requests read
+  // meanwhile are handled first (and can join, for instance, one batched store write).
+  request.defer = [this](std::function<void()> work) { net::post(ioc_, std::move(work)); };
+
   Response response;
   try {
     response = router_.Invoke(std::move(match), request);
@@ -708,6 +743,8 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
     spdlog::error("http: ecid={} route={} handler threw a non-exception", ecid, route);
     response = Response::Json(500, ErrorBody("server_error", "", ecid));
   }
+
+  if (response.later) response = co_await AwaitLater(std::move(response.later), ecid, route);
 
   const bool again = keep_alive && !stopping_.load();
   bool written = co_await Send(stream, response, ecid, version, again);

@@ -146,6 +146,10 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   http::Metrics metrics;
   http::Router router;
   http::ApiServices services{tokens, admin, keys, *store, metrics, domain, &trust, &checks};
+  // Token requests arriving together share one jti commit. It outlives the server (declared
+  // before it), whose threads run its flushes.
+  http::JtiBatcher jti_batcher(tokens);
+  services.jti_batcher = &jti_batcher;
   std::unique_ptr<RateLimiter> token_limiter;
   if (c.token_rate_limit > 0) {
     token_limiter = std::make_unique<RateLimiter>(clock, static_cast<double>(c.token_rate_limit),

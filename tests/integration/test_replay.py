@@ -92,6 +92,40 @@ class ReplayTest(it.ServerTest):
             th.join(60)
         self.assertEqual(sorted(r.status for r in results), [200] + [401] * 9, results)
 
+    def test_concurrent_distinct_assertions_all_succeed_and_stay_used(self):
+        # Concurrent requests share one jti commit (the token endpoint batches them): each must
+        # get its own answer, and every jti must be recorded.
+        t = self.tenant()
+        assertions = [t.assertion(jti=it.unique("batched")) for _ in range(40)]
+        results = {}
+        send_all(t, assertions + assertions[:10], 10, results)
+        self.assertEqual(len(results), 50, results)
+        ok = [i for i, r in results.items() if r.status == 200]
+        self.assertEqual(len(ok), 40, results)
+        for i, r in results.items():
+            if r.status != 200:
+                self.assertInvalidGrant(r, REPLAYED)
+        for a in assertions[:5]:
+            self.assertInvalidGrant(t.grant(a, t.fqs), REPLAYED)
+
+    def test_a_refused_client_assertion_burns_no_user_jti(self):
+        # Client assertion first, user assertion second: a replayed client assertion stops the
+        # request before the user assertion's jti is recorded.
+        t = self.tenant()
+
+        def client_assertion():
+            return [("client_assertion_type", it.CLIENT_ASSERTION_TYPE),
+                    ("client_assertion", it.run([it.TESSERA, "assert", "--client-id", t.client_id,
+                                                 "--client-assertion", "--key", t.keys["key"],
+                                                 "--kid", t.alias]).strip())]
+        used = client_assertion()
+        self.assertTokenOk(self.server.token([("grant_type", "client_credentials")] + used))
+        user = t.cli_assertion()
+        grant = [("grant_type", it.JWT_BEARER), ("assertion", user), ("scope", t.fqs)]
+        self.assertClientAuthFailed(self.server.token(grant + used), basic_used=False)
+        self.assertTokenOk(self.server.token(grant + client_assertion()))
+        self.assertInvalidGrant(self.server.token(grant + client_assertion()), REPLAYED)
+
     def test_client_assertion_is_single_use_across_endpoints(self):
         t = self.tenant()
 

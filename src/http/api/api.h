@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "common/rate_limiter.h"
+#include "http/api/jti_batcher.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "oauth/admin_service.h"
@@ -34,6 +35,8 @@ struct ApiServices {
   oauth::TrustTokenService* trust = nullptr;       // trust-token routes when set
   oauth::AssertionCheckService* checks = nullptr;  // /admin/v1/AssertionChecks when set
   RateLimiter* token_limiter = nullptr;            // per-client-id limit on /oauth2/v1/token
+  // Token requests record their jtis through it (group commit) when set; else one by one.
+  JtiBatcher* jti_batcher = nullptr;
 };
 
 // Adds every route. `services` must outlive the router.

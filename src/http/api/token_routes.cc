@@ -51,7 +51,7 @@ std::optional<oauth::ClientRequest> ReadClientRequest(Request& req, Response* er
   return out;
 }
 
-Response Render(const oauth::Outcome& outcome, const Request& req, Metrics& metrics, const char* endpoint) {
+Response Render(const oauth::Outcome& outcome, std::string_view ecid, Metrics& metrics, const char* endpoint) {
   if (outcome.body) {
     metrics.Increment("tessera_oauth_requests_total", {{"endpoint", endpoint}, {"outcome", "ok"}, {"reason", ""}});
     Response r = Response::Json(200, *outcome.body);
@@ -64,31 +64,83 @@ Response Render(const oauth::Outcome& outcome, const Request& req, Metrics& metr
   metrics.Increment("tessera_oauth_requests_total",
                     {{"endpoint", endpoint}, {"outcome", "rejected"}, {"reason", std::string(code)}});
   // The full reason goes to the log with the ecid; the wire gets what ToWireError allows.
-  spdlog::info("ecid={} endpoint={} rejected reason={} client_assertion={} detail={}", req.ecid, endpoint, code,
+  spdlog::info("ecid={} endpoint={} rejected reason={} client_assertion={} detail={}", ecid, endpoint, code,
                rej.client_assertion, rej.detail);
   const oauth::WireError wire = oauth::ToWireError(rej);
-  Response r = OAuthError(wire.http_status, wire.error, wire.description, req.ecid);
+  Response r = OAuthError(wire.http_status, wire.error, wire.description, ecid);
   if (wire.http_status == 401 && outcome.used_basic) r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
   if (wire.http_status == 503) r.AddHeader("Retry-After", "5");
   return r;
 }
 
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// Render, plus the endpoint's latency.
+Response RenderTimed(const oauth::Outcome& outcome, std::string_view ecid, Metrics& metrics, const char* endpoint,
+                     SteadyTime start) {
+  Response r = Render(outcome, ecid, metrics, endpoint);
+  metrics.Observe("tessera_oauth_duration_seconds", {{"endpoint", endpoint}},
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return r;
+}
+
+// The domain request, or nullopt with the 400 in *error (counted as malformed).
+std::optional<oauth::ClientRequest> ReadCounted(ApiServices& s, Request& req, const char* endpoint, Response* error) {
+  std::optional<oauth::ClientRequest> cr = ReadClientRequest(req, error);
+  if (!cr) {
+    s.metrics.Increment("tessera_oauth_requests_total",
+                        {{"endpoint", endpoint}, {"outcome", "rejected"}, {"reason", "malformed_request"}});
+  }
+  return cr;
+}
+
 template <typename Fn>
 Handler ClientEndpoint(ApiServices& s, const char* endpoint, Fn call) {
   return [&s, endpoint, call](Request& req) {
-    const auto start = std::chrono::steady_clock::now();
+    const SteadyTime start = std::chrono::steady_clock::now();
     Response error;
-    std::optional<oauth::ClientRequest> cr = ReadClientRequest(req, &error);
-    if (!cr) {
-      s.metrics.Increment("tessera_oauth_requests_total",
-                          {{"endpoint", endpoint}, {"outcome", "rejected"}, {"reason", "malformed_request"}});
-      return error;
-    }
-    Response r = Render(call(*cr), req, s.metrics, endpoint);
-    s.metrics.Observe("tessera_oauth_duration_seconds", {{"endpoint", endpoint}},
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    return r;
+    std::optional<oauth::ClientRequest> cr = ReadCounted(s, req, endpoint, &error);
+    if (!cr) return error;
+    return RenderTimed(call(*cr), req.ecid, s.metrics, endpoint, start);
   };
+}
+
+// A token request between TokenService::Prepare and Complete, kept alive while its jtis wait
+// for the batcher.
+struct PendingToken {
+  oauth::ClientRequest request;
+  oauth::PreparedToken prepared;
+  SteadyTime start;
+};
+
+// POST /oauth2/v1/token: Prepare, then the jtis (through the batcher when there is one, so
+// that concurrent requests share one store commit), then Complete on the request's thread.
+Response TokenEndpoint(ApiServices& s, Request& req) {
+  constexpr const char* kEndpoint = "token";
+  const SteadyTime start = std::chrono::steady_clock::now();
+  Response error;
+  std::optional<oauth::ClientRequest> cr = ReadCounted(s, req, kEndpoint, &error);
+  if (!cr) return error;
+  std::variant<oauth::PreparedToken, oauth::Outcome> prepared = s.tokens.Prepare(*cr);
+  if (auto* done = std::get_if<oauth::Outcome>(&prepared)) {
+    return RenderTimed(*done, req.ecid, s.metrics, kEndpoint, start);
+  }
+  auto pending = std::make_shared<PendingToken>(
+      PendingToken{std::move(*cr), std::move(std::get<oauth::PreparedToken>(prepared)), start});
+  auto complete = [&s, pending](std::optional<oauth::Rejection> jti_rejection) {
+    return RenderTimed(s.tokens.Complete(pending->request, pending->prepared, std::move(jti_rejection)),
+                       pending->request.ecid, s.metrics, kEndpoint, pending->start);
+  };
+  if (pending->prepared.jtis.empty()) return complete(std::nullopt);
+  if (s.jti_batcher == nullptr) return complete(s.tokens.RecordJtis({&pending->prepared.jtis}).front());
+  return Response::Later([&s, pending, complete, defer = std::move(req.defer)](Response::Resume resume) {
+    s.jti_batcher->Submit(
+        &pending->prepared.jtis,
+        [complete, resume = std::move(resume)](std::optional<oauth::Rejection> jti_rejection) {
+          resume([complete, r = std::move(jti_rejection)]() mutable { return complete(std::move(r)); });
+        },
+        defer);
+  });
 }
 
 Json Discovery(const oauth::DomainConfig& c) {
@@ -122,9 +174,7 @@ Response OAuthError(int status, std::string_view error, std::string_view descrip
 void RegisterApiRoutes(Router& router, ApiServices& s) {
   s.metrics.Describe("tessera_oauth_requests_total", "Token, introspection and revocation requests by outcome and precise reason.");
   s.metrics.Describe("tessera_oauth_duration_seconds", "Time spent answering OAuth endpoint requests.");
-  router.Add("POST", "/oauth2/v1/token", [&s, token = ClientEndpoint(s, "token", [&s](const oauth::ClientRequest& r) {
-                                             return s.tokens.Token(r);
-                                           })](Request& req) {
+  router.Add("POST", "/oauth2/v1/token", [&s](Request& req) {
     if (s.token_limiter != nullptr) {
       // Keyed by the client id the request claims (Basic, else the client_id parameter): the
       // limit protects the server before any authentication work is spent on a flood.
@@ -143,7 +193,7 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
         return r;
       }
     }
-    return token(req);
+    return TokenEndpoint(s, req);
   });
   router.Add("POST", "/oauth2/v1/introspect",
              ClientEndpoint(s, "introspect", [&s](const oauth::ClientRequest& r) { return s.tokens.Introspect(r); }));
