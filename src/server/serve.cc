@@ -148,7 +148,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   http::ApiServices services{tokens, admin, keys, *store, metrics, domain, &trust, &checks};
   // Token requests arriving together share one jti commit. It outlives the server (declared
   // before it), whose threads run its flushes.
-  http::JtiBatcher jti_batcher(tokens);
+  http::JtiBatcher jti_batcher(tokens, &metrics);
   services.jti_batcher = &jti_batcher;
   std::unique_ptr<RateLimiter> token_limiter;
   if (c.token_rate_limit > 0) {

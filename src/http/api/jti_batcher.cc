@@ -4,8 +4,15 @@
 
 namespace tessera::http {
 
-JtiBatcher::JtiBatcher(const oauth::TokenService& tokens, std::size_t max_batch)
-    : tokens_(tokens), max_batch_(max_batch > 0 ? max_batch : 1) {}
+JtiBatcher::JtiBatcher(const oauth::TokenService& tokens, Metrics* metrics, std::size_t max_batch)
+    : tokens_(tokens), metrics_(metrics), max_batch_(max_batch > 0 ? max_batch : 1) {
+  if (metrics_ != nullptr) {
+    metrics_->Describe("tessera_jti_flushes_total",
+                       "Store transactions recording the jtis of token requests.");
+    metrics_->Describe("tessera_jti_flushed_requests_total",
+                       "Token requests whose jtis those transactions recorded.");
+  }
+}
 
 void JtiBatcher::Submit(const std::vector<oauth::PendingJti>* jtis, Done done, const Defer& defer) {
   bool schedule = false;
@@ -40,26 +47,19 @@ void JtiBatcher::Flush(const Defer& defer) {
     }
     // Submits from now on schedule a new flush, unless the rest of the queue already has one.
     flush_pending_ = more;
-    requests_ += batch.size();
-    ++flushes_;
   }
   if (more && defer) defer([this, defer] { Flush(defer); });
+  if (metrics_ != nullptr) {
+    metrics_->Increment("tessera_jti_flushes_total");
+    metrics_->Increment("tessera_jti_flushed_requests_total", {},
+                        static_cast<double>(batch.size()));
+  }
   std::vector<const std::vector<oauth::PendingJti>*> jtis;
   jtis.reserve(batch.size());
   for (const Entry& e : batch) jtis.push_back(e.jtis);
   std::vector<std::optional<oauth::Rejection>> results = tokens_.RecordJtis(jtis);
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
   if (more && !defer) Flush(defer);
-}
-
-std::size_t JtiBatcher::requests() const {
-  std::lock_guard lock(mu_);
-  return requests_;
-}
-
-std::size_t JtiBatcher::flushes() const {
-  std::lock_guard lock(mu_);
-  return flushes_;
 }
 
 }  // namespace tessera::http

@@ -22,6 +22,7 @@
 #include <optional>
 #include <vector>
 
+#include "http/metrics.h"
 #include "oauth/token_service.h"
 
 namespace tessera::http {
@@ -31,8 +32,11 @@ class JtiBatcher {
   using Done = std::function<void(std::optional<oauth::Rejection>)>;
   using Defer = std::function<void(std::function<void()>)>;
 
-  // `max_batch`: the most requests one flush records; more wait for the next flush.
-  explicit JtiBatcher(const oauth::TokenService& tokens, std::size_t max_batch = 512);
+  // `max_batch`: the most requests one flush records; more wait for the next flush. `metrics`,
+  // when given, counts flushes and the requests they carried (their ratio is the batch size)
+  // and must outlive the batcher.
+  explicit JtiBatcher(const oauth::TokenService& tokens, Metrics* metrics = nullptr,
+                      std::size_t max_batch = 512);
   JtiBatcher(const JtiBatcher&) = delete;
   JtiBatcher& operator=(const JtiBatcher&) = delete;
 
@@ -40,10 +44,6 @@ class JtiBatcher {
   // `defer` unless one is already pending. An empty `defer` flushes at once, on this thread.
   // `done` gets nullopt when every jti was recorded, else the rejection (replay, store error).
   void Submit(const std::vector<oauth::PendingJti>* jtis, Done done, const Defer& defer);
-
-  // Requests recorded and flushes run so far (for tests and metrics).
-  std::size_t requests() const;
-  std::size_t flushes() const;
 
  private:
   struct Entry {
@@ -53,12 +53,11 @@ class JtiBatcher {
   void Flush(const Defer& defer);
 
   const oauth::TokenService& tokens_;
+  Metrics* const metrics_;
   const std::size_t max_batch_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::vector<Entry> queue_;
   bool flush_pending_ = false;
-  std::size_t requests_ = 0;
-  std::size_t flushes_ = 0;
 };
 
 }  // namespace tessera::http
