@@ -12,6 +12,8 @@
 # It also prints the start-to-ready time, the idle RSS, and, measured in the same run with
 # `openssl speed rsa2048`, the crypto bound 1 / (RSA-2048 sign + verify) and the ratio to it
 # (the RS256 path does one RSA verify of the assertion and one RSA sign of the token).
+# cpu_us: the server's CPU time (user + system, every thread) per token in the peak phase: less
+# sensitive than req/s to other work on a shared machine. batch: tokens per jti commit there.
 # Environment: BENCH_SECONDS (per load phase, default 8), TESSERA_BENCH_DATABASE (a
 # postgresql:// URL to run against instead of SQLite; the tables must be empty).
 set -euo pipefail
@@ -46,18 +48,27 @@ bound=$(python3 -c "print(round(1/(1/$sign_per_s + 1/$verify_per_s)))")
 printf '\nToken endpoint, jwt-bearer grant, 1 server thread on core %s, load on core %s, %ss per phase\n' \
   "$server_cpu" "$load_cpu" "$seconds"
 printf 'openssl speed rsa2048: %s sign/s, %s verify/s -> crypto bound %s req/s\n\n' "$sign_per_s" "$verify_per_s" "$bound"
-printf '%-6s %9s %9s %9s %9s %11s %11s %10s %10s %8s\n' alg peak_rps vs_bound p99_peak rate80 p50_at_80 p99_at_80 ready_ms idle_rss errors
+printf '%-6s %9s %9s %7s %6s %9s %9s %11s %11s %10s %10s %8s\n' alg peak_rps vs_bound cpu_us batch p99_peak rate80 \
+  p50_at_80 p99_at_80 ready_ms idle_rss errors
+ticks_per_s=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+counter() { curl -sf "$base/metrics" | awk -v name="$1" '$1 == name {print $2}'; }
 for alg in ${BENCH_ALGS:-RS256 ES256}; do
   start_server "$alg"
   setup_domain
   if [ "$alg" = RS256 ]; then want=$(( bound * seconds * 3 / 2 + 1000 )); else want=$(( 40000 * seconds )); fi
+  cpu0=$(cpu_ticks)
   peak=$(run_load "$want" 0 8 || true)
+  cpu1=$(cpu_ticks)
   peak_rps=$(field "$peak" rps)
+  cpu_us=$(python3 -c "print(round(($cpu1 - $cpu0) * 1e6 / $ticks_per_s / max(1, $(field "$peak" ok))))")
+  batch=$(python3 -c "print(f'{$(counter tessera_jti_flushed_requests_total) / max(1, $(counter tessera_jti_flushes_total)):.1f}')")
   rate80=$(( ${peak_rps%.*} * 8 / 10 ))
   at80=$(run_load $(( rate80 * seconds + 1000 )) "$rate80" 16 || true)
   errors=$(( $(field "$peak" errors) + $(field "$at80" errors) ))
   ratio=$(python3 -c "print(f'{$peak_rps/$bound:.2f}')")
-  printf '%-6s %9s %9s %9s %9s %11s %11s %10s %8sMB %8s\n' "$alg" "$peak_rps" "$ratio" "$(field "$peak" p99_ms)ms" \
+  printf '%-6s %9s %9s %7s %6s %9s %9s %11s %11s %10s %8sMB %8s\n' "$alg" "$peak_rps" "$ratio" "$cpu_us" "$batch" \
+    "$(field "$peak" p99_ms)ms" \
     "$rate80" "$(field "$at80" p50_ms)ms" "$(field "$at80" p99_ms)ms" "${ready_ms}/${reported_ms}" \
     "$(( rss_kb / 1024 ))" "$errors"
   [ "$(field "$peak" exhausted)" = 1 ] && echo "  (peak run used every pre-signed assertion; raise the count)"
