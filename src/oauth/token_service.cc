@@ -219,13 +219,6 @@ Result<std::string> TokenService::Mint(const store::App& client, const GrantedSc
   return keys_.Sign(claims);
 }
 
-Outcome TokenService::Token(const ClientRequest& req) {
-  std::variant<PreparedToken, Outcome> prepared = Prepare(req);
-  if (auto* done = std::get_if<Outcome>(&prepared)) return std::move(*done);
-  const PreparedToken& p = std::get<PreparedToken>(prepared);
-  return Complete(req, p, RecordJtis({&p.jtis}).front());
-}
-
 std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& req) {
   const bool basic = req.basic.has_value();
   const std::string* grant = FormValue(req, "grant_type");

@@ -95,12 +95,10 @@ class TokenService {
   TokenService(store::Store& store, Directory& directory, SigningKeys& keys, AuditLog& audit,
                const DomainConfig& config, const Clock& clock);
 
-  // The token endpoint: Prepare, RecordJtis, Complete.
-  Outcome Token(const ClientRequest& request);
-  // The token endpoint in steps, so that the jtis of concurrent requests can be recorded in one
-  // store transaction. Prepare runs every check that comes before the jtis: a rejection is
-  // final (and audited). Complete answers a prepared request once its jtis are recorded (or
-  // have failed: `jti_rejection`, from RecordJtis): it mints the token and audits.
+  // The token endpoint, in steps (Prepare, RecordJtis, Complete), so that the jtis of concurrent
+  // requests can be recorded in one store transaction. Prepare runs every check that comes before
+  // the jtis: a rejection is final (and audited). Complete answers a prepared request once its jtis
+  // are recorded (or have failed: `jti_rejection`, from RecordJtis): it mints the token and audits.
   std::variant<PreparedToken, Outcome> Prepare(const ClientRequest& request);
   Outcome Complete(const ClientRequest& request, const PreparedToken& prepared,
                    std::optional<Rejection> jti_rejection);
