@@ -74,7 +74,9 @@ void CheckMatch(std::string_view method, std::string_view path) {
 
 void CheckRequest(std::string_view bytes) {
   bhttp::request_parser<bhttp::string_body> parser;
-  parser.eager(true);
+  // The header alone first, as async_read_header does: an eager parser would go on to size the
+  // body from Content-Length before the limit below is set.
+  parser.eager(false);
   parser.header_limit(static_cast<std::uint32_t>(kMaxHeaderBytes));
   parser.body_limit(boost::none);
   boost::beast::error_code ec;
@@ -89,7 +91,10 @@ void CheckRequest(std::string_view bytes) {
   const std::string path = target.substr(0, qmark);
   CheckMatch(method, path);
 
+  // The server answers 413 to a declared length over the limit before reading the body.
+  if (const auto length = parser.content_length(); length && *length > kBodyLimit) return;
   if (!parser.is_done()) {
+    parser.eager(true);
     parser.body_limit(kBodyLimit);
     const std::string_view rest = bytes.substr(used);
     parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
