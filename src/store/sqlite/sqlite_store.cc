@@ -14,6 +14,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/background_thread.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_error.h"
 
@@ -700,7 +701,68 @@ class SqliteStore::ReadLease {
 };
 
 SqliteStore::SqliteStore() = default;
-SqliteStore::~SqliteStore() = default;
+
+SqliteStore::~SqliteStore() {
+  if (checkpoint_thread_.joinable()) {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    checkpoint_thread_.join();
+  }
+}
+
+int SqliteStore::OnWalCommit(void* store, sqlite3* /*db*/, const char* /*name*/, int frames) {
+  auto* self = static_cast<SqliteStore*>(store);
+  const int copied = self->checkpointed_frames_.load(std::memory_order_relaxed);
+  // A log shorter than what was copied has started over from its beginning.
+  const int uncopied = frames >= copied ? frames - copied : frames;
+  if (uncopied >= self->checkpoint_pages_) {
+    bool wake = false;
+    {
+      std::lock_guard lock(self->checkpoint_mu_);
+      wake = !self->checkpoint_due_;
+      self->checkpoint_due_ = true;
+    }
+    if (wake) self->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::RunCheckpointer() {
+  LowerCurrentThreadPriority();
+  std::unique_lock lock(checkpoint_mu_);
+  for (;;) {
+    checkpoint_cv_.wait(lock, [this] { return checkpoint_due_ || checkpoint_stop_; });
+    if (checkpoint_stop_) return;
+    lock.unlock();
+    Checkpoint();
+    lock.lock();
+    // Commits made while it ran asked for this same checkpoint; a log still too long after it
+    // asks again at the next commit.
+    checkpoint_due_ = false;
+  }
+}
+
+void SqliteStore::Checkpoint() {
+  sqlite3* db = checkpointer_->db();
+  int log_frames = 0;
+  int copied = 0;
+  // PASSIVE: copies what no reader still needs and never waits for the writer; the copying and
+  // both fsyncs happen here, while writes go on.
+  int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+  if (rc == SQLITE_OK && log_frames >= kLogLimitFactor * checkpoint_pages_) {
+    // A write starts the log over from its beginning only if every frame was in the database
+    // when it began, which under steady writes never happens by itself: a write is always
+    // under way. Past the limit, hold writes off and copy what they added during the pass above
+    // (often nothing); the next write then starts the log over.
+    WriteLease lease(*this);
+    rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+  }
+  // SQLITE_BUSY: another process is checkpointing. On any failure the next commit asks again.
+  checkpointed_frames_.store(rc == SQLITE_OK ? copied : 0, std::memory_order_relaxed);
+}
 
 int SqliteStore::LatestSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
@@ -709,6 +771,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   if (path.empty()) return Status::InvalidArgument("SQLite database path is empty");
   if (options.read_connections < 1) {
     return Status::InvalidArgument("SqliteOptions.read_connections must be at least 1");
+  }
+  if (options.checkpoint_pages < 1 || options.checkpoint_pages > INT_MAX / kLogLimitFactor) {
+    return Status::InvalidArgument("SqliteOptions.checkpoint_pages is out of range");
   }
   if (options.busy_timeout.count() < 0 || options.busy_timeout.count() > INT_MAX) {
     return Status::InvalidArgument("SqliteOptions.busy_timeout is out of range");
@@ -730,6 +795,13 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   TESSERA_ASSIGN_OR_RETURN(store->writer_, Connection::Open(path, options, /*writer=*/true));
   TESSERA_RETURN_IF_ERROR(Migrate(*store->writer_));
   TESSERA_RETURN_IF_ERROR(store->writer_->PrepareAll());
+  // A connection of its own that may write (a checkpoint writes the database file) and syncs as
+  // the writer does. Installing the hook also turns off SQLite's automatic checkpoint, which
+  // would run inside the writer's commit.
+  TESSERA_ASSIGN_OR_RETURN(store->checkpointer_, Connection::Open(path, options, /*writer=*/true));
+  store->checkpoint_pages_ = options.checkpoint_pages;
+  sqlite3_wal_hook(store->writer_->db(), &SqliteStore::OnWalCommit, store.get());
+  store->checkpoint_thread_ = std::thread([s = store.get()] { s->RunCheckpointer(); });
   for (int i = 0; i < options.read_connections; ++i) {
     TESSERA_ASSIGN_OR_RETURN(auto reader, Connection::Open(path, options, /*writer=*/false));
     TESSERA_RETURN_IF_ERROR(reader->PrepareAll());

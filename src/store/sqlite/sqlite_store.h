@@ -23,20 +23,32 @@
 // with busy_timeout. Reads use a small pool of read-only connections and run in parallel with
 // the writer (WAL). Each connection prepares its statements once, at Open.
 //
+// Checkpoints: a thread of the store's own, on a connection of its own, copies the write-ahead
+// log into the database file each time checkpoint_pages more pages are in it, so that no
+// caller's write waits for a checkpoint's copies and fsyncs. Under steady writes the log cannot
+// start over by itself (frames keep arriving during each copy); once it holds
+// kLogLimitFactor * checkpoint_pages pages the checkpointer copies the last frames with writes
+// held off, and the next write starts the log over. A failed checkpoint is retried after the
+// next commit.
+//
 // Lifetime: destroy the store only when no call is running on it.
 #ifndef TESSERA_STORE_SQLITE_SQLITE_STORE_H_
 #define TESSERA_STORE_SQLITE_SQLITE_STORE_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/store.h"
 #include "tessera/status.h"
+
+struct sqlite3;
 
 namespace tessera::store {
 
@@ -50,6 +62,9 @@ struct SqliteOptions {
   std::chrono::milliseconds busy_timeout{5000};
   // Read-only connections in the pool (at least 1). Reads beyond this many wait for one.
   int read_connections = 4;
+  // Pages added to the write-ahead log after which the background checkpointer copies it into
+  // the database file (at least 1); the log is kept near 10 times this (see the file comment).
+  int checkpoint_pages = 1000;
 };
 
 class SqliteStore final : public Store {
@@ -127,8 +142,25 @@ class SqliteStore final : public Store {
 
   SqliteStore();
 
+  // Called by SQLite after each commit of the writer with the log's size in frames.
+  static int OnWalCommit(void* store, sqlite3* db, const char* name, int frames);
+  void RunCheckpointer();
+  void Checkpoint();
+
   std::mutex write_mu_;
   std::unique_ptr<Connection> writer_;  // used only while write_mu_ is held
+
+  // The log's size limit, in multiples of checkpoint_pages (see the file comment).
+  static constexpr int kLogLimitFactor = 10;
+
+  int checkpoint_pages_ = 1000;
+  std::atomic<int> checkpointed_frames_{0};   // frames copied by the last checkpoint
+  std::unique_ptr<Connection> checkpointer_;  // used only by checkpoint_thread_
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_due_ = false;   // guarded by checkpoint_mu_
+  bool checkpoint_stop_ = false;  // guarded by checkpoint_mu_
+  std::thread checkpoint_thread_;
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -327,11 +329,60 @@ TEST(SqliteStoreTest, FullSynchronousStoresAndReads) {
   EXPECT_TRUE((*store)->GetUser("user-1").ok());
 }
 
+// The checkpoint sequence number in the write-ahead log's header (big-endian, bytes 12-15):
+// it grows each time the log starts over from its beginning.
+uint32_t WalCheckpointSequence(const std::string& db_path) {
+  std::ifstream wal(db_path + "-wal", std::ios::binary);
+  unsigned char header[16] = {};
+  wal.read(reinterpret_cast<char*>(header), sizeof(header));
+  if (wal.gcount() != sizeof(header)) return 0;
+  return (uint32_t{header[12]} << 24) | (uint32_t{header[13]} << 16) | (uint32_t{header[14]} << 8) |
+         uint32_t{header[15]};
+}
+
+// Under a stream of commits the background checkpointer copies the log into the database and
+// the log starts over, so it stays bounded; no row is lost on the way.
+TEST(SqliteStoreTest, TheLogIsCheckpointedAndStartsOverUnderSteadyWrites) {
+  const std::string path = FreshPath();
+  SqliteOptions options;
+  options.checkpoint_pages = 4;  // log limit: 40 pages
+  auto store = SqliteStore::Open(path, options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  int written = 0;
+  auto write = [&] {
+    auto fresh = (*store)->ConsumeJti("client-a", "jti-" + std::to_string(written), 4000000000);
+    ASSERT_TRUE(fresh.ok() && *fresh) << written;
+    ++written;
+  };
+  for (int i = 0; i < 100; ++i) write();
+  const uint32_t first = WalCheckpointSequence(path);
+  // The checkpointer runs on its own thread: give it time, writing all along.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (WalCheckpointSequence(path) == first && std::chrono::steady_clock::now() < deadline) {
+    write();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_NE(WalCheckpointSequence(path), first) << "the log never started over";
+  store->reset();
+
+  auto reopened = SqliteStore::Open(path, options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  for (int i : {0, 50, 99, written - 1}) {
+    auto used = (*reopened)->IsJtiUsed("client-a", "jti-" + std::to_string(i));
+    ASSERT_TRUE(used.ok());
+    EXPECT_TRUE(*used) << i;
+  }
+}
+
 TEST(SqliteStoreTest, BadArgumentsAreRefused) {
   EXPECT_EQ(SqliteStore::Open("", SqliteOptions{}).status().code(), StatusCode::kInvalidArgument);
   SqliteOptions no_readers;
   no_readers.read_connections = 0;
   EXPECT_EQ(SqliteStore::Open(FreshPath(), no_readers).status().code(),
+            StatusCode::kInvalidArgument);
+  SqliteOptions no_checkpoints;
+  no_checkpoints.checkpoint_pages = 0;
+  EXPECT_EQ(SqliteStore::Open(FreshPath(), no_checkpoints).status().code(),
             StatusCode::kInvalidArgument);
   SqliteOptions negative_timeout;
   negative_timeout.busy_timeout = std::chrono::milliseconds(-1);
