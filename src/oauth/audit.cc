@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/background_thread.h"
+
 namespace tessera::oauth {
 namespace {
 constexpr std::size_t kMaxBatch = 256;
@@ -51,6 +53,7 @@ void AuditLog::Flush() {
 }
 
 void AuditLog::Run() {
+  LowerCurrentThreadPriority();
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/background_thread.h"
 #include "common/clock.h"
 #include "http/api/api.h"
 #include "http/server.h"
@@ -76,6 +77,7 @@ class Purger {
 
  private:
   void Run() {
+    LowerCurrentThreadPriority();
     std::unique_lock lock(mu_);
     while (!cv_.wait_for(lock, kPurgeInterval, [this] { return stop_; })) {
       lock.unlock();
