@@ -3,8 +3,6 @@
 #include <cstdio>
 #include <vector>
 
-#include "common/background_thread.h"
-
 namespace tessera::oauth {
 namespace {
 constexpr std::size_t kMaxBatch = 256;
@@ -53,7 +51,6 @@ void AuditLog::Flush() {
 }
 
 void AuditLog::Run() {
-  LowerCurrentThreadPriority();
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });

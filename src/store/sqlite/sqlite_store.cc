@@ -14,7 +14,6 @@
 #include <string_view>
 #include <utility>
 
-#include "common/background_thread.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_error.h"
 
@@ -731,7 +730,6 @@ int SqliteStore::OnWalCommit(void* store, sqlite3* /*db*/, const char* /*name*/,
 }
 
 void SqliteStore::RunCheckpointer() {
-  LowerCurrentThreadPriority();
   std::unique_lock lock(checkpoint_mu_);
   for (;;) {
     checkpoint_cv_.wait(lock, [this] { return checkpoint_due_ || checkpoint_stop_; });
@@ -755,10 +753,18 @@ void SqliteStore::Checkpoint() {
   if (rc == SQLITE_OK && log_frames >= kLogLimitFactor * checkpoint_pages_) {
     // A write starts the log over from its beginning only if every frame was in the database
     // when it began, which under steady writes never happens by itself: a write is always
-    // under way. Past the limit, hold writes off and copy what they added during the pass above
-    // (often nothing); the next write then starts the log over.
-    WriteLease lease(*this);
-    rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+    // under way. Past the limit, more passes without the lock copy what the writes added
+    // meanwhile, each shorter than the last, until little is added; then one pass with writes
+    // held off copies the rest (a short stall) and the next write starts the log over.
+    for (int pass = 0; pass < kMaxCatchUpPasses && rc == SQLITE_OK; ++pass) {
+      const int before = log_frames;
+      rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+      if (log_frames - before <= kFewFrames) break;
+    }
+    if (rc == SQLITE_OK) {
+      WriteLease lease(*this);
+      rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+    }
   }
   // SQLITE_BUSY: another process is checkpointing. On any failure the next commit asks again.
   checkpointed_frames_.store(rc == SQLITE_OK ? copied : 0, std::memory_order_relaxed);

@@ -27,9 +27,9 @@
 // log into the database file each time checkpoint_pages more pages are in it, so that no
 // caller's write waits for a checkpoint's copies and fsyncs. Under steady writes the log cannot
 // start over by itself (frames keep arriving during each copy); once it holds
-// kLogLimitFactor * checkpoint_pages pages the checkpointer copies the last frames with writes
-// held off, and the next write starts the log over. A failed checkpoint is retried after the
-// next commit.
+// kLogLimitFactor * checkpoint_pages pages the checkpointer catches up without the lock, then
+// copies the last few frames with writes held off, and the next write starts the log over. A
+// failed checkpoint is retried after the next commit.
 //
 // Lifetime: destroy the store only when no call is running on it.
 #ifndef TESSERA_STORE_SQLITE_SQLITE_STORE_H_
@@ -152,6 +152,10 @@ class SqliteStore final : public Store {
 
   // The log's size limit, in multiples of checkpoint_pages (see the file comment).
   static constexpr int kLogLimitFactor = 10;
+  // Past the limit: passes without the lock while they still find more than kFewFrames new
+  // frames (at most kMaxCatchUpPasses), before the one with writes held off.
+  static constexpr int kMaxCatchUpPasses = 8;
+  static constexpr int kFewFrames = 64;
 
   int checkpoint_pages_ = 1000;
   std::atomic<int> checkpointed_frames_{0};   // frames copied by the last checkpoint
