@@ -1,4 +1,4 @@
-// Scheduling of housekeeping threads (audit writer, checkpointer, purger).
+// Scheduling of housekeeping threads that have no queue to fall behind on (the expiry purger).
 #ifndef TESSERA_COMMON_BACKGROUND_THREAD_H_
 #define TESSERA_COMMON_BACKGROUND_THREAD_H_
 
