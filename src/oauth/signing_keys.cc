@@ -111,7 +111,14 @@ Status SigningKeys::EnsureActiveKey() {
   if (snap->active) return Status::Ok();
   TESSERA_ASSIGN_OR_RETURN(store::SigningKeyRecord rec, NewKeyRecord());
   TESSERA_RETURN_IF_ERROR(store_.AddSigningKey(rec));
-  TESSERA_RETURN_IF_ERROR(store_.RetireOtherKeys(rec.kid, rec.created_at, rec.created_at + options_.max_token_lifetime));
+  Status retired = store_.RetireOtherKeys(rec.kid, rec.created_at, rec.created_at + options_.max_token_lifetime);
+  if (retired.code() == StatusCode::kFailedPrecondition) {
+    // Nodes starting together on one shared store each made a key; the one that retired the
+    // others (ours among them) won, and its key is the domain's: use it.
+    TESSERA_ASSIGN_OR_RETURN(snap, Current(true));
+    if (snap->active) return Status::Ok();
+  }
+  TESSERA_RETURN_IF_ERROR(retired);
   return Current(true).status();
 }
 
