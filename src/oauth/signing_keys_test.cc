@@ -1,0 +1,109 @@
+#include "oauth/signing_keys.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <functional>
+#include <latch>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace tessera::oauth {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One node's view of a store shared by several: the real store, with a step of this node's run
+// before and after each call, to put two nodes' calls in a chosen order.
+class SteppedStore final : public store::SigningKeyStore {
+ public:
+  struct Steps {
+    std::function<void()> after_list, before_add, after_add, before_retire, after_retire;
+  };
+  SteppedStore(store::SigningKeyStore& real, Steps steps) : real_(real), steps_(std::move(steps)) {}
+
+  Status AddSigningKey(const store::SigningKeyRecord& key) override {
+    Run(steps_.before_add);
+    Status s = real_.AddSigningKey(key);
+    Run(steps_.after_add);
+    return s;
+  }
+  Result<std::vector<store::SigningKeyRecord>> ListSigningKeys() override {
+    auto keys = real_.ListSigningKeys();
+    Run(steps_.after_list);
+    return keys;
+  }
+  Status RetireOtherKeys(const std::string& active_kid, int64_t now,
+                         int64_t publish_until) override {
+    Run(steps_.before_retire);
+    Status s = real_.RetireOtherKeys(active_kid, now, publish_until);
+    Run(steps_.after_retire);
+    return s;
+  }
+
+ private:
+  // Each step runs once: the first call of its kind is the one being ordered.
+  static void Run(std::function<void()>& step) {
+    if (step) std::exchange(step, nullptr)();
+  }
+  store::SigningKeyStore& real_;
+  Steps steps_;
+};
+
+// Two nodes starting together on one store both find no key and each make one; the first to
+// retire the others retires the second's key. The second must start anyway, with the first's
+// key, so that both sign with the same one.
+TEST(SigningKeysTest, NodesStartingTogetherAgreeOnOneActiveKey) {
+  char pattern[] = "/tmp/tessera-keys-test.XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const fs::path dir = pattern;
+  {
+    auto db = store::SqliteStore::Open((dir / "tessera.db").string(), store::SqliteOptions{});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    FixedClock clock(1700000000);
+    SigningKeyOptions options;
+    options.alg = jose::Algorithm::kES256;
+
+    // a: list, add, retire.  b: list, add (after a's), retire (after a's).
+    std::latch b_listed(1), a_added(1), b_added(1), a_retired(1);
+    SteppedStore::Steps a_steps;
+    a_steps.before_add = [&] { b_listed.wait(); };
+    a_steps.after_add = [&] { a_added.count_down(); };
+    a_steps.before_retire = [&] { b_added.wait(); };
+    a_steps.after_retire = [&] { a_retired.count_down(); };
+    SteppedStore::Steps b_steps;
+    b_steps.after_list = [&] { b_listed.count_down(); };
+    b_steps.before_add = [&] { a_added.wait(); };
+    b_steps.after_add = [&] { b_added.count_down(); };
+    b_steps.before_retire = [&] { a_retired.wait(); };
+    SteppedStore a_view(**db, std::move(a_steps));
+    SteppedStore b_view(**db, std::move(b_steps));
+    SigningKeys a(a_view, clock, options);
+    SigningKeys b(b_view, clock, options);
+    Status a_started, b_started;
+    std::thread node_a([&] { a_started = a.EnsureActiveKey(); });
+    std::thread node_b([&] { b_started = b.EnsureActiveKey(); });
+    node_a.join();
+    node_b.join();
+
+    ASSERT_TRUE(a_started.ok()) << a_started.ToString();
+    ASSERT_TRUE(b_started.ok()) << b_started.ToString();
+    auto a_key = a.Active();
+    auto b_key = b.Active();
+    ASSERT_TRUE(a_key.ok() && b_key.ok());
+    EXPECT_EQ((*b_key)->kid, (*a_key)->kid);
+    auto keys = (*db)->ListSigningKeys();
+    ASSERT_TRUE(keys.ok());
+    EXPECT_EQ(keys->size(), 2u);  // b's key is retired, not lost
+  }
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tessera::oauth
