@@ -744,26 +744,29 @@ void SqliteStore::RunCheckpointer() {
 }
 
 void SqliteStore::Checkpoint() {
-  sqlite3* db = checkpointer_->db();
   int log_frames = 0;
   int copied = 0;
   // PASSIVE: copies what no reader still needs and never waits for the writer; the copying and
   // both fsyncs happen here, while writes go on.
-  int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+  auto pass = [&] {
+    return sqlite3_wal_checkpoint_v2(checkpointer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                     &log_frames, &copied);
+  };
+  int rc = pass();
   if (rc == SQLITE_OK && log_frames >= kLogLimitFactor * checkpoint_pages_) {
     // A write starts the log over from its beginning only if every frame was in the database
     // when it began, which under steady writes never happens by itself: a write is always
     // under way. Past the limit, more passes without the lock copy what the writes added
     // meanwhile, each shorter than the last, until little is added; then one pass with writes
     // held off copies the rest (a short stall) and the next write starts the log over.
-    for (int pass = 0; pass < kMaxCatchUpPasses && rc == SQLITE_OK; ++pass) {
+    for (int i = 0; i < kMaxCatchUpPasses && rc == SQLITE_OK; ++i) {
       const int before = log_frames;
-      rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+      rc = pass();
       if (log_frames - before <= kFewFrames) break;
     }
     if (rc == SQLITE_OK) {
       WriteLease lease(*this);
-      rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+      rc = pass();
     }
   }
   // SQLITE_BUSY: another process is checkpointing. On any failure the next commit asks again.
