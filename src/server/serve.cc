@@ -148,8 +148,8 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   http::Metrics metrics;
   http::Router router;
   http::ApiServices services{tokens, admin, keys, *store, metrics, domain, &trust, &checks};
-  // Token requests arriving together share one jti commit. It outlives the server (declared
-  // before it), whose threads run its flushes.
+  // Token requests arriving together share one jti commit, made on the batcher's own thread.
+  // It outlives the server (declared before it): requests in flight wait on it until the end.
   http::JtiBatcher jti_batcher(tokens, &metrics);
   services.jti_batcher = &jti_batcher;
   std::unique_ptr<RateLimiter> token_limiter;

@@ -12,30 +12,69 @@ JtiBatcher::JtiBatcher(const oauth::TokenService& tokens, Metrics* metrics, std:
     metrics_->Describe("tessera_jti_flushed_requests_total",
                        "Token requests whose jtis those transactions recorded.");
   }
+  writer_ = std::thread([this] { Run(); });
 }
 
-void JtiBatcher::Submit(const std::vector<oauth::PendingJti>* jtis, Done done, const Defer& defer) {
-  bool schedule = false;
+JtiBatcher::~JtiBatcher() { Stop(); }
+
+void JtiBatcher::Stop() {
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(Entry{jtis, std::move(done)});
-    if (!flush_pending_) flush_pending_ = schedule = true;
+    if (stop_) return;
+    stop_ = true;
+    awake_ = true;
   }
-  if (!schedule) return;
+  cv_.notify_one();
+  writer_.join();
+}
+
+void JtiBatcher::Submit(const std::vector<oauth::PendingJti>* jtis, Done done,
+                        const Defer& defer) {
+  bool queued = false;
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    if (!stop_) {
+      queue_.push_back(Entry{jtis, std::move(done)});
+      queued = true;
+      if (!busy_) busy_ = wake = true;
+    }
+  }
+  if (!queued) {  // the writer is gone
+    std::vector<Entry> alone;
+    alone.push_back(Entry{jtis, std::move(done)});
+    Record(std::move(alone));
+    return;
+  }
+  if (!wake) return;
   if (defer) {
-    // Deferred, not run now: the requests the server has already read are handled first and
-    // join this batch.
-    defer([this, defer] { Flush(defer); });
+    // Deferred, not now: the requests the server has already read are handled first and join
+    // this batch.
+    defer([this] { Wake(); });
   } else {
-    Flush(defer);
+    Wake();
   }
 }
 
-void JtiBatcher::Flush(const Defer& defer) {
-  std::vector<Entry> batch;
-  bool more = false;
+void JtiBatcher::Wake() {
   {
     std::lock_guard lock(mu_);
+    awake_ = true;
+  }
+  cv_.notify_one();
+}
+
+void JtiBatcher::Run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return awake_; });
+    if (queue_.empty()) {
+      // Submits from now on wake the writer again.
+      awake_ = busy_ = false;
+      if (stop_) return;
+      continue;
+    }
+    std::vector<Entry> batch;
     if (queue_.size() <= max_batch_) {
       batch.swap(queue_);
     } else {
@@ -43,12 +82,15 @@ void JtiBatcher::Flush(const Defer& defer) {
           std::make_move_iterator(queue_.begin()),
           std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(max_batch_)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(max_batch_));
-      more = true;
     }
-    // Submits from now on schedule a new flush, unless the rest of the queue already has one.
-    flush_pending_ = more;
+    lock.unlock();
+    Record(std::move(batch));
+    lock.lock();
+    // Still awake: what was queued during the commit is the next batch, at once.
   }
-  if (more && defer) defer([this, defer] { Flush(defer); });
+}
+
+void JtiBatcher::Record(std::vector<Entry> batch) {
   if (metrics_ != nullptr) {
     metrics_->Increment("tessera_jti_flushes_total");
     metrics_->Increment("tessera_jti_flushed_requests_total", {},
@@ -59,7 +101,6 @@ void JtiBatcher::Flush(const Defer& defer) {
   for (const Entry& e : batch) jtis.push_back(e.jtis);
   std::vector<std::optional<oauth::Rejection>> results = tokens_.RecordJtis(jtis);
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
-  if (more && !defer) Flush(defer);
 }
 
 }  // namespace tessera::http
