@@ -28,8 +28,7 @@ void JtiBatcher::Stop() {
   writer_.join();
 }
 
-void JtiBatcher::Submit(const std::vector<oauth::PendingJti>* jtis, Done done,
-                        const Defer& defer) {
+void JtiBatcher::Submit(const std::vector<oauth::PendingJti>* jtis, Done done, const Defer& defer) {
   bool queued = false;
   bool wake = false;
   {
