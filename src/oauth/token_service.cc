@@ -329,6 +329,34 @@ Result<AccessTokenInfo> TokenService::VerifyAccessToken(std::string_view token) 
   return info;
 }
 
+Status TokenService::CheckPrincipalsLive(const jose::Json& claims) {
+  // A claim that is absent or not an identifier names nobody: the same answer as a deleted one.
+  auto named = [&](const char* name) -> std::string {
+    Result<std::optional<std::string>> v = jose::StringClaim(claims, name);
+    return v.ok() && v->has_value() && IsSafeIdentifier(**v) ? **v : std::string();
+  };
+  auto gone = [](const Status& s, std::string why) {
+    return s.code() == StatusCode::kNotFound ? Status::FailedPrecondition(std::move(why)) : s;
+  };
+  const std::string client_id = named("client_id");
+  if (client_id.empty()) return Status::FailedPrecondition("the token names no client");
+  Result<std::shared_ptr<const store::App>> app = directory_.FindClient(client_id);
+  if (!app.ok()) return gone(app.status(), "client " + client_id + " no longer exists");
+  if (!(*app)->active) return Status::FailedPrecondition("client " + client_id + " is not active");
+  if (claims.find("user_id") == claims.end()) return Status::Ok();
+  const std::string user_id = named("user_id");
+  const std::string user_name = named("sub");
+  if (user_id.empty() || user_name.empty())
+    return Status::FailedPrecondition("the token names no user");
+  Result<std::shared_ptr<const store::User>> user = directory_.FindUser(user_name);
+  if (!user.ok() || (*user)->id != user_id) {
+    return gone(user.ok() ? Status::NotFound("") : user.status(),
+                "user '" + user_name + "' no longer exists");
+  }
+  if (!(*user)->active) return Status::FailedPrecondition("user '" + user_name + "' is not active");
+  return Status::Ok();
+}
+
 Outcome TokenService::Introspect(const ClientRequest& req) {
   const bool basic = req.basic.has_value();
   auto auth = AuthenticateAndRecord(req);
@@ -337,10 +365,13 @@ Outcome TokenService::Introspect(const ClientRequest& req) {
   const std::string* token = FormValue(req, "token");
   if (!token) return Outcome::Fail(Reject(Reason::kMissingParameter, "token missing"), basic);
   Result<AccessTokenInfo> info = VerifyAccessToken(*token);
+  // RFC 7662 2.2: "active" also says the token is still in force: not once its user or client
+  // has been deactivated or deleted.
+  const Status live = info.ok() ? CheckPrincipalsLive(info->claims) : info.status();
   const std::string inactive = R"({"active":false})";
-  if (!info.ok()) {
-    if (info.status().code() == StatusCode::kUnavailable)
-      return Outcome::Fail(Reject(Reason::kStoreUnavailable, info.status().message()), basic);
+  if (!live.ok()) {
+    if (live.code() == StatusCode::kUnavailable)
+      return Outcome::Fail(Reject(Reason::kStoreUnavailable, live.message()), basic);
     return Outcome::Ok(inactive, basic);
   }
   // RFC 7662 2.2: a client may learn about its own tokens; the "introspect" operation lets an

@@ -126,6 +126,13 @@ class TokenService {
   // failure is an error Status saying why.
   Result<AccessTokenInfo> VerifyAccessToken(std::string_view token);
 
+  // Whether the principals a token minted here speaks for are still live: the app named by
+  // "client_id" exists and is active and, when the token carries "user_id", the user named by
+  // "sub" exists with that id and is active (a user deleted and created again under the same
+  // name does not inherit the old tokens). Changes are seen within the directory's cache bound.
+  // kFailedPrecondition saying why when not; the store's kUnavailable passes through.
+  Status CheckPrincipalsLive(const jose::Json& claims);
+
   const AssertionValidator& validator() const { return validator_; }
 
  private:

@@ -136,6 +136,12 @@ Result<Json> TrustTokenService::Validate(std::string_view token) {
   const bool has_prn = prn.ok() && prn->has_value() && !(*prn)->empty();
   const bool has_sub = sub.ok() && sub->has_value() && !(*sub)->empty();
   if (!has_prn && !has_sub) return Invalid("token names no principal (prn or sub)");
+  if (issuer == config_.issuer) {
+    // Minted for a user of this domain by one of its apps: in force only while both are.
+    if (Status s = tokens_.CheckPrincipalsLive(jws.claims); !s.ok()) {
+      return s.code() == StatusCode::kUnavailable ? s : Invalid(s.message());
+    }
+  }
   return jws.claims;
 }
 

@@ -10,7 +10,8 @@
 // key decides the algorithm (RFC 8725 3.1): a shared-secret issuer verifies only HS256, a
 // certificate issuer only RS256, so an HS256 token keyed with an RS256 issuer's public key is
 // refused; "exp" present and not passed, "iat" present and not in the future (with the skew),
-// "prn" or "sub" present. Tessera-minted tokens must carry tok_type "TT".
+// "prn" or "sub" present. Tessera-minted tokens must carry tok_type "TT", and their user and
+// minting app must still exist and be active (TokenService::CheckPrincipalsLive).
 //
 // Thread safety: all methods may be called concurrently.
 #ifndef TESSERA_OAUTH_TRUST_TOKENS_H_

@@ -53,6 +53,35 @@ class EndpointsTest(it.ServerTest):
         other = self.admin.create_client(grants=["client_credentials"])
         self.assertEqual(self.introspect(self.user_token(), (other["name"], other["clientSecret"])), {"active": False})
 
+    def set_user_active(self, user, active):
+        self.admin.ok("PATCH", "/admin/v1/Users/" + user["id"],
+                      {"Operations": [{"op": "replace", "path": "active", "value": active}]})
+
+    def test_introspect_follows_the_user_and_the_client(self):
+        # RFC 7662 2.2: a token whose user or client is deactivated or deleted is not active.
+        t = it.Tenant(self.server, self.admin, self.work)
+        token = self.assertTokenOk(t.grant(t.assertion(), t.fqs))["access_token"]
+        self.assertIs(self.introspect(token, self.rs_auth)["active"], True)
+        self.set_user_active(t.user, False)
+        self.assertEqual(self.introspect(token, self.rs_auth), {"active": False})
+        self.assertEqual(self.introspect(token, t.auth), {"active": False})
+        self.set_user_active(t.user, True)  # not revoked: active again with its user
+        self.assertIs(self.introspect(token, self.rs_auth)["active"], True)
+        self.admin.activate(t.app["id"], False)
+        self.assertEqual(self.introspect(token, self.rs_auth), {"active": False})
+        self.admin.activate(t.app["id"], True)
+        self.assertIs(self.introspect(token, self.rs_auth)["active"], True)
+        # A user deleted and created again under the same name does not inherit the old tokens.
+        self.assertEqual(self.admin.call("DELETE", "/admin/v1/Users/" + t.user["id"]).status, 204)
+        self.assertEqual(self.introspect(token, self.rs_auth), {"active": False})
+        self.admin.create_user(t.user_name)
+        self.assertEqual(self.introspect(token, self.rs_auth), {"active": False})
+        # The client's own client_credentials token follows the client alone.
+        cc = self.assertTokenOk(self.server.token([("grant_type", "client_credentials")], auth=t.auth))
+        self.assertIs(self.introspect(cc["access_token"], self.rs_auth)["active"], True)
+        self.admin.activate(t.app["id"], False)
+        self.assertEqual(self.introspect(cc["access_token"], self.rs_auth), {"active": False})
+
     def test_introspect_requires_client_authentication(self):
         r = self.server.post_form("/oauth2/v1/introspect", [("token", self.user_token())])
         self.assertOAuthError(r, 401, "invalid_client", it.AUTH_FAILED)

@@ -266,6 +266,30 @@ class TrustTokenTest(it.ServerTest):
         self.refused(it.make_jwt(dict(header, alg="HS256"), c, hmac_key=secret.encode()), "pinned to RS256")
         self.refused(it.make_jwt(dict(header, kid="no-such-kid"), c, hmac_key=b"x" * 40), "unknown signing key")
 
+    def test_minted_token_follows_its_user_and_app(self):
+        app = self.admin.create_client(grants=("client_credentials",), allowedOperations=["trustToken"])
+        user = self.admin.create_user()
+        r = self.server.post_form("/oauth2/v1/trusttoken", [("sub", user["userName"])],
+                                  auth=(app["name"], app["clientSecret"]))
+        self.assertEqual(r.status, 200, r)
+        token = r.json()["access_token"]
+        self.accepted(token)
+        patch = lambda active: self.admin.ok("PATCH", "/admin/v1/Users/" + user["id"], {
+            "Operations": [{"op": "replace", "path": "active", "value": active}]})
+        patch(False)
+        self.refused(token, "user '%s' is not active" % user["userName"])
+        patch(True)
+        self.accepted(token)
+        self.admin.activate(app["id"], False)
+        self.refused(token, "client %s is not active" % app["name"])
+        self.admin.activate(app["id"], True)
+        self.accepted(token)
+        # Deleted, then created again under the same name: a new user, whom the token does not name.
+        self.assertEqual(self.admin.call("DELETE", "/admin/v1/Users/" + user["id"]).status, 204)
+        self.refused(token, "no longer exists")
+        self.admin.create_user(user["userName"])
+        self.refused(token, "no longer exists")
+
     def test_mint_refused_for_inactive_app(self):
         app = self.admin.create_client(grants=("client_credentials",), allowedOperations=["trustToken"])
         self.admin.activate(app["id"], False)
