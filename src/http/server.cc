@@ -83,6 +83,23 @@ bool IsParseError(const beast::error_code& ec) {
 
 bool IEquals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
 
+// RFC 9112 3.2.2: "A server MUST accept the absolute-form in requests". Dropping the scheme and
+// authority leaves the origin form that routes are written in: "http://h:8080/a?b" is "/a?b",
+// and "http://h?b", whose path is empty, is "/?b" (RFC 9112 3.2.1).
+std::string OriginForm(std::string target) {
+  std::size_t authority = 0;
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() >= scheme.size() &&
+        IEquals(std::string_view(target).substr(0, scheme.size()), scheme)) {
+      authority = scheme.size();
+    }
+  }
+  if (authority == 0) return target;
+  const std::size_t end = target.find_first_of("/?", authority);
+  if (end == std::string::npos) return "/";
+  return target[end] == '/' ? target.substr(end) : "/" + target.substr(end);
+}
+
 // The method as a metrics label: a bounded set, whatever clients send.
 std::string_view MethodLabel(std::string_view method) {
   for (std::string_view m : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
@@ -666,7 +683,7 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
 
   const auto& header = parser.get();
   std::string method(header.method_string());
-  std::string target(header.target());
+  std::string target = OriginForm(std::string(header.target()));
 
   // RFC 9112 6.1: a request whose Transfer-Encoding does not end in chunked cannot be
   // framed. Beast frames it as bodiless, which would let the body pass for a second request.

@@ -229,6 +229,19 @@ TEST_F(ServerTest, ConnectionCloseIsHonoured) {
   EXPECT_TRUE(c.WaitForClose());
 }
 
+TEST_F(ServerTest, AbsoluteFormTargetsAreServed) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send(Get("http://localhost:8080/users/7")));
+  EXPECT_EQ(c.Read().body, "7");
+  ASSERT_TRUE(c.Send(Get("HTTPS://example.com/hello?x=1", "X-Name: abs\r\n")));
+  EXPECT_EQ(c.Read().body, "hello x=1 abs 127.0.0.1");
+  ASSERT_TRUE(c.Send(Get("http://localhost?x=1")));  // empty path: "/", which no route has
+  EXPECT_EQ(c.Read().status, 404);
+  ASSERT_TRUE(c.Send(Get("ftp://localhost/hello")));
+  EXPECT_EQ(c.Read().status, 404);
+}
+
 TEST_F(ServerTest, UnknownPathIs404AndWrongMethodIs405) {
   StartServer();
   Client c(server_->port());
