@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/assertion_options.h"
 #include "cli/commands.h"
 #include "cli/material.h"
 #include "common/random.h"
@@ -17,22 +18,11 @@
 namespace tessera::cli {
 namespace {
 
-constexpr char kDefaultAudience[] = "https://identity.oraclecloud.com/";
-
 struct AssertOptions {
   std::string client_id;
   std::optional<std::string> sub;
-  std::optional<std::string> key_file;
-  std::string key_password;
-  std::optional<std::string> p12_file;
-  std::optional<std::string> p12_password;
-  std::optional<std::string> kid;
-  bool x5t = false;
+  AssertionKeyOptions key;
   bool x5t_s256 = false;
-  std::optional<std::string> cert_file;
-  std::string aud = kDefaultAudience;
-  int64_t ttl = 300;
-  std::string alg;
   std::optional<std::string> scope;
   bool client_assertion = false;
 };
@@ -43,7 +33,7 @@ struct Signer {
   std::optional<jose::Certificate> cert;
 };
 
-Result<Signer> LoadSigner(const AssertOptions& o) {
+Result<Signer> LoadSigner(const AssertionKeyOptions& o) {
   if (o.key_file.has_value() == o.p12_file.has_value()) {
     return Status::InvalidArgument("give exactly one of --key FILE or --p12 FILE");
   }
@@ -92,18 +82,18 @@ Status RunAssert(const AssertOptions& o, CommandContext& ctx) {
   if (o.client_id.empty() || sub.empty()) {
     return Status::InvalidArgument("--client-id and --sub must not be empty");
   }
-  if (o.ttl <= 0) return Status::InvalidArgument("--ttl must be a positive number of seconds");
-  if (o.x5t_s256 && o.x5t) {
+  if (o.key.ttl <= 0) return Status::InvalidArgument("--ttl must be a positive number of seconds");
+  if (o.x5t_s256 && o.key.x5t) {
     return Status::InvalidArgument("give --x5t or --x5t-s256, not both");
   }
 
-  TESSERA_ASSIGN_OR_RETURN(Signer signer, LoadSigner(o));
-  TESSERA_ASSIGN_OR_RETURN(PinnedKey pinned, PinAlgorithm(signer.key, o.alg));
+  TESSERA_ASSIGN_OR_RETURN(Signer signer, LoadSigner(o.key));
+  TESSERA_ASSIGN_OR_RETURN(PinnedKey pinned, PinAlgorithm(signer.key, o.key.alg));
 
   // The server finds the certificate by x5t, x5t#S256 or kid (contract section 2, rule 3).
-  bool want_x5t = o.x5t;
+  bool want_x5t = o.key.x5t;
   const bool want_x5t_s256 = o.x5t_s256;
-  if (!o.kid && !want_x5t && !want_x5t_s256) {
+  if (!o.key.kid && !want_x5t && !want_x5t_s256) {
     if (!signer.cert) {
       return Status::InvalidArgument(
           "name the key for the server: give --kid ALIAS (the certificate alias), or --x5t "
@@ -117,7 +107,7 @@ Status RunAssert(const AssertOptions& o, CommandContext& ctx) {
   }
 
   jose::Json header = {{"typ", "JWT"}};
-  if (o.kid) header["kid"] = *o.kid;
+  if (o.key.kid) header["kid"] = *o.key.kid;
   if (want_x5t) header["x5t"] = signer.cert->x5t;
   if (want_x5t_s256) header["x5t#S256"] = signer.cert->x5t_s256;
 
@@ -129,8 +119,8 @@ Status RunAssert(const AssertOptions& o, CommandContext& ctx) {
              << "; a server will not accept it now\n";
   }
   jose::Json claims = {
-      {"iss", o.client_id}, {"sub", sub},         {"aud", o.aud},
-      {"iat", now},         {"exp", now + o.ttl}, {"jti", RandomUuid()},
+      {"iss", o.client_id},     {"sub", sub},          {"aud", o.key.aud}, {"iat", now},
+      {"exp", now + o.key.ttl}, {"jti", RandomUuid()},
   };
   if (o.scope) claims["scope"] = *o.scope;
 
@@ -152,27 +142,8 @@ void RegisterAssertCommand(CLI::App& app, CommandContext& ctx) {
   a->add_option("--sub", o->sub, "The user name: the sub claim of a user assertion");
   a->add_flag("--client-assertion", o->client_assertion,
               "Sign a client assertion for private_key_jwt: iss = sub = client id");
-  a->add_option("--key", o->key_file,
-                "Private key file: PEM (PKCS#8, PKCS#1, SEC1, also the output of openssl pkcs12 "
-                "-nocerts) or DER");
-  a->add_option("--key-password", o->key_password,
-                "Password of an ENCRYPTED PRIVATE KEY (or set TESSERA_KEY_PASSWORD)")
-      ->envname("TESSERA_KEY_PASSWORD");
-  a->add_option("--p12", o->p12_file, "PKCS#12 file holding the private key (and certificate)");
-  a->add_option("--p12-password", o->p12_password,
-                "Password of the PKCS#12 file (or set TESSERA_P12_PASSWORD)")
-      ->envname("TESSERA_P12_PASSWORD");
-  a->add_option("--kid", o->kid, "Header kid: the certificate alias registered with the server");
-  a->add_flag("--x5t", o->x5t,
-              "Header x5t: the SHA-1 thumbprint of the certificate (--cert, or the one in --p12); "
-              "the default when a certificate is given and --kid is not");
+  AddAssertionKeyOptions(a, &o->key);
   a->add_flag("--x5t-s256", o->x5t_s256, "Header x5t#S256: the SHA-256 thumbprint instead");
-  a->add_option("--cert", o->cert_file, "The signing key's certificate (PEM, DER or PKCS#12)");
-  a->add_option("--aud", o->aud, "The aud claim")->capture_default_str();
-  a->add_option("--ttl", o->ttl, "Seconds until exp")->capture_default_str();
-  a->add_option("--alg", o->alg,
-                "Signature algorithm: RS256 or PS256 for RSA (default RS256), ES256/ES384/ES512 "
-                "by curve, EdDSA for Ed25519");
   a->add_option("--scope", o->scope, "A scope claim (space-separated values)");
   a->callback([&ctx, o] { ctx.action = [&ctx, o] { return RunAssert(*o, ctx); }; });
 }

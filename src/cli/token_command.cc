@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/assertion_options.h"
 #include "cli/commands.h"
 #include "tessera/client.h"
 
@@ -23,17 +24,8 @@ struct TokenOptions {
   std::string client_key_password;
   std::optional<std::string> client_kid;
   std::optional<std::string> sub;
-  std::optional<std::string> key_file;
-  std::string key_password;
-  std::optional<std::string> p12_file;
-  std::optional<std::string> p12_password;
-  std::optional<std::string> kid;
-  bool x5t = false;
-  std::optional<std::string> cert_file;
+  AssertionKeyOptions key;  // the user assertion's; --aud, --ttl and --alg the client's too
   std::string scope;
-  std::string aud = std::string(client::kDefaultAudience);
-  int64_t ttl = 300;
-  std::string alg;
   int attempts = 3;
 };
 
@@ -47,31 +39,31 @@ class ContextClock final : public client::Clock {
   const tessera::Clock* clock_;
 };
 
-Result<client::AssertionSigner> UserSigner(const TokenOptions& o, const client::Clock* clock) {
+Result<client::AssertionSigner> UserSigner(const AssertionKeyOptions& o,
+                                           const client::Clock* clock) {
   if (o.key_file.has_value() == o.p12_file.has_value()) {
     return Status::InvalidArgument("--sub needs exactly one of --key FILE or --p12 FILE");
   }
   client::SignerOptions so;
   so.kid = o.kid.value_or("");
-  so.use_x5t = o.x5t;
   so.alg = o.alg;
   so.audience = o.aud;
   so.ttl_seconds = o.ttl;
   so.clock = clock;
+  // Like `tessera assert`: with neither --kid nor --x5t, a certificate at hand (--cert, or the
+  // one in the PKCS#12 file) names the key by its thumbprint.
+  so.use_x5t = o.x5t || (!o.kid && (o.p12_file || o.cert_file));
   if (o.p12_file) {
     if (!o.p12_password) {
       return Status::InvalidArgument("--p12 needs --p12-password (or TESSERA_P12_PASSWORD)");
     }
-    // Like `tessera assert`: with neither --kid nor --x5t, the certificate in the file names
-    // the key by its thumbprint.
-    if (!o.kid && !o.x5t) so.use_x5t = true;
     return client::AssertionSigner::FromPkcs12File(*o.p12_file, *o.p12_password, so);
   }
-  if (!o.kid && !o.x5t) {
+  if (!o.kid && !so.use_x5t) {
     return Status::InvalidArgument(
         "name the user assertion key for the server: --kid ALIAS, or --x5t with --cert FILE");
   }
-  if (o.x5t && !o.cert_file) return Status::InvalidArgument("--x5t needs --cert FILE");
+  if (so.use_x5t && !o.cert_file) return Status::InvalidArgument("--x5t needs --cert FILE");
   return client::AssertionSigner::FromPemFile(*o.key_file, so, o.key_password,
                                               o.cert_file.value_or(""));
 }
@@ -80,7 +72,7 @@ Status RunToken(const TokenOptions& o, CommandContext& ctx) {
   if (o.client_secret.has_value() == o.client_key.has_value()) {
     return Status::InvalidArgument("give exactly one of --client-secret S or --client-key FILE");
   }
-  if (!o.sub && (o.key_file || o.p12_file || o.kid || o.x5t || o.cert_file)) {
+  if (!o.sub && (o.key.key_file || o.key.p12_file || o.key.kid || o.key.x5t || o.key.cert_file)) {
     return Status::InvalidArgument(
         "--key, --p12, --kid, --x5t and --cert sign a user assertion: "
         "give --sub USER too");
@@ -104,9 +96,9 @@ Status RunToken(const TokenOptions& o, CommandContext& ctx) {
     }
     client::SignerOptions so;
     so.kid = *o.client_kid;
-    so.alg = o.alg;
-    so.audience = o.aud;
-    so.ttl_seconds = o.ttl;
+    so.alg = o.key.alg;
+    so.audience = o.key.aud;
+    so.ttl_seconds = o.key.ttl;
     so.clock = &clock;
     Result<client::AssertionSigner> signer =
         client::AssertionSigner::FromPemFile(*o.client_key, so, o.client_key_password);
@@ -114,7 +106,7 @@ Status RunToken(const TokenOptions& o, CommandContext& ctx) {
     options.client_signer = std::move(signer).value();
   }
   if (o.sub) {
-    Result<client::AssertionSigner> signer = UserSigner(o, &clock);
+    Result<client::AssertionSigner> signer = UserSigner(o.key, &clock);
     if (!signer.ok()) return signer.status().WithContext("user assertion key");
     options.user_signer = std::move(signer).value();
   }
@@ -149,23 +141,8 @@ void RegisterTokenCommand(CLI::App& app, CommandContext& ctx) {
   t->add_option("--client-kid", o->client_kid,
                 "kid of the client assertion: the alias of the client's certificate");
   t->add_option("--sub", o->sub, "User name: ask for a user token with a signed user assertion");
-  t->add_option("--key", o->key_file, "Private key file (PEM or DER) signing the user assertion");
-  t->add_option("--key-password", o->key_password,
-                "Password of an ENCRYPTED PRIVATE KEY (or set TESSERA_KEY_PASSWORD)")
-      ->envname("TESSERA_KEY_PASSWORD");
-  t->add_option("--p12", o->p12_file, "PKCS#12 file holding the user assertion key");
-  t->add_option("--p12-password", o->p12_password,
-                "Password of the PKCS#12 file (or set TESSERA_P12_PASSWORD)")
-      ->envname("TESSERA_P12_PASSWORD");
-  t->add_option("--kid", o->kid, "User assertion header kid: the certificate alias");
-  t->add_flag("--x5t", o->x5t,
-              "User assertion header x5t: the certificate's SHA-1 thumbprint (--cert, or the one "
-              "in --p12)");
-  t->add_option("--cert", o->cert_file, "Certificate of the user assertion key (for --x5t)");
+  AddAssertionKeyOptions(t, &o->key);
   t->add_option("--scope", o->scope, "Requested scope (space-separated values)");
-  t->add_option("--aud", o->aud, "aud of the assertions")->capture_default_str();
-  t->add_option("--ttl", o->ttl, "Seconds until the assertions expire")->capture_default_str();
-  t->add_option("--alg", o->alg, "Assertion signature algorithm (default: the key's, RS256)");
   t->add_option("--attempts", o->attempts,
                 "Requests at most, retrying network errors and 5xx with backoff")
       ->capture_default_str();

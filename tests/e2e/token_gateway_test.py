@@ -171,6 +171,11 @@ def main():
         user = token(tessera, user_args)
         claims = b64url_json(user.split(".")[1])
         check(claims["sub"] == "demo.user" and claims["aud"] == audience, "user token claims")
+        # With a certificate and no --kid, the certificate's thumbprint names the key (as in
+        # `tessera assert`).
+        cert = os.path.join(os.path.dirname(key), "demo.cert.pem")
+        by_x5t = token(tessera, user_args[:user_args.index("--kid")] + ["--cert", cert, "--scope", scope_fqs])
+        check(b64url_json(by_x5t.split(".")[1])["sub"] == "demo.user", "user token by x5t")
         bad = run_tessera(tessera, ["token", "--url", base, "--client-id", cid,
                                     "--client-secret", "wrong-secret"])
         check(bad.returncode != 0, "a wrong secret must fail")
