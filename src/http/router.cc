@@ -41,8 +41,12 @@ void Router::Add(std::string method, std::string pattern, Handler handler, Route
   Route route;
   for (std::string_view seg : SplitPath(pattern)) {
     Segment s;
+    if (route.rest) throw std::invalid_argument("'{*...}' must be the last segment: " + pattern);
     if (seg.size() >= 2 && seg.front() == '{' && seg.back() == '}') {
-      s.text = std::string(seg.substr(1, seg.size() - 2));
+      std::string_view name = seg.substr(1, seg.size() - 2);
+      s.is_rest = route.rest = !name.empty() && name.front() == '*';
+      if (s.is_rest) name.remove_prefix(1);
+      s.text = std::string(name);
       s.is_param = true;
       if (s.text.empty() || s.text.find_first_of("{}") != std::string::npos) {
         throw std::invalid_argument("bad placeholder in route pattern: " + pattern);
@@ -74,6 +78,16 @@ void Router::Add(std::string method, std::string pattern, Handler handler, Route
   routes_.push_back(std::move(route));
 }
 
+bool Router::MoreSpecific(const Route& a, const Route& b) {
+  if (a.rest != b.rest) return !a.rest;
+  // The first segment where the two differ is literal in the more specific one.
+  const std::size_t n = std::min(a.segments.size(), b.segments.size());
+  for (std::size_t k = 0; k < n; ++k) {
+    if (a.segments[k].is_param != b.segments[k].is_param) return !a.segments[k].is_param;
+  }
+  return a.segments.size() > b.segments.size();  // two "{*rest}": the longer prefix
+}
+
 Router::Match Router::Find(std::string_view method, std::string_view path) const {
   Match match;
   std::set<std::string> allowed;  // methods of routes whose pattern fits the path
@@ -93,10 +107,12 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
     std::vector<std::string_view> values;
     for (std::size_t i : patterned_) {
       const Route& r = routes_[i];
-      if (r.segments.size() != segs.size()) continue;
+      // The segments matched one by one; a "{*rest}" takes at least one more.
+      const std::size_t fixed = r.rest ? r.segments.size() - 1 : r.segments.size();
+      if (r.rest ? segs.size() <= fixed : segs.size() != fixed) continue;
       values.clear();
       bool fits = true;
-      for (std::size_t k = 0; k < segs.size() && fits; ++k) {
+      for (std::size_t k = 0; k < fixed && fits; ++k) {
         if (r.segments[k].is_param) {
           fits = !segs[k].empty();
           values.push_back(segs[k]);
@@ -105,19 +121,11 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
         }
       }
       if (!fits) continue;
+      if (r.rest)
+        values.push_back(path.substr(static_cast<std::size_t>(segs[fixed].data() - path.data())));
       allowed.insert(r.method);
       if (r.method != method) continue;
-      // More specific: the first segment where the two differ is literal in the winner.
-      bool better = best == nullptr;
-      if (!better) {
-        for (std::size_t k = 0; k < segs.size(); ++k) {
-          if (r.segments[k].is_param != best->segments[k].is_param) {
-            better = !r.segments[k].is_param;
-            break;
-          }
-        }
-      }
-      if (better) {
+      if (best == nullptr || MoreSpecific(r, *best)) {
         best = &r;
         best_values = values;
       }
@@ -128,6 +136,10 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
     std::size_t v = 0;
     for (const Segment& s : best->segments) {
       if (!s.is_param) continue;
+      if (s.is_rest) {
+        match.params[s.text] = std::string(best_values[v++]);
+        continue;
+      }
       Result<std::string> decoded = PercentDecode(best_values[v++], /*plus_is_space=*/false);
       // A path parameter with a bad escape names nothing that can exist.
       if (!decoded.ok()) return Match{};

@@ -5,6 +5,10 @@
 // the raw (not percent-decoded) path; captured values are percent-decoded into
 // Request::params. A literal segment beats a placeholder at the same position, so
 // "/admin/v1/Users/me" wins over "/admin/v1/Users/{id}" whatever the order of Add calls.
+// A last segment "{*name}" captures the rest of the path: one or more segments, which may be
+// empty ("/files/{*rest}" takes "/files/", "/files/a//b/" but not "/files"); its value is kept
+// raw, since decoding would make an encoded '/' a separator. A route without it beats one with
+// it, and of two with it the one with more segments before it wins.
 //
 // Example:
 //   Router router;
@@ -50,7 +54,8 @@ class Router {
 
   // Adds a route. `method` is matched exactly ("GET"); `pattern` must start with '/'.
   // Throws std::invalid_argument for an empty method, a malformed pattern (not starting with
-  // '/', or a segment mixing '{' with other text) or a (method, pattern) pair added before:
+  // '/', a segment mixing '{' with other text, "{*name}" before the last segment) or a
+  // (method, pattern) pair added before:
   // routes are wired once at start-up, where failing loudly is right.
   void Add(std::string method, std::string pattern, Handler handler, RouteOptions options = {});
 
@@ -70,6 +75,7 @@ class Router {
   struct Segment {
     std::string text;  // literal text, or the parameter name
     bool is_param = false;
+    bool is_rest = false;  // "{*name}": the rest of the path (also is_param)
   };
   struct Route {
     std::string method;
@@ -78,7 +84,10 @@ class Router {
     Handler handler;
     RouteOptions options;
     bool has_params = false;
+    bool rest = false;  // the last segment is "{*name}"
   };
+  // Whether `a` is more specific than `b`, two routes that both fit one path.
+  static bool MoreSpecific(const Route& a, const Route& b);
 
   std::vector<Route> routes_;
   // Routes without placeholders, by exact path (indexes into routes_): one hash lookup for the

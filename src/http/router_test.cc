@@ -79,6 +79,38 @@ TEST(RouterTest, LiteralBeatsPlaceholderWhateverTheOrder) {
   EXPECT_EQ(Call(router, "GET", "/a/b/c").body, "exact");
 }
 
+TEST(RouterTest, RestTakesTheRawRemainderOfThePath) {
+  Router router;
+  router.Add("GET", "/files/{*rest}", Named("files"));
+  EXPECT_EQ(Call(router, "GET", "/files/a").body, "files rest=a");
+  EXPECT_EQ(Call(router, "GET", "/files/").body, "files rest=");
+  EXPECT_EQ(Call(router, "GET", "/files/a//b%2Fc/").body, "files rest=a//b%2Fc/");
+  EXPECT_EQ(Call(router, "GET", "/files").status, 404);
+  EXPECT_EQ(Call(router, "GET", "/filesx/a").status, 404);
+  EXPECT_EQ(Call(router, "POST", "/files/a").status, 405);
+  std::string deep = "/files";
+  for (int i = 0; i < 100; ++i) deep += "/s";
+  EXPECT_EQ(Call(router, "GET", deep).status, 200);
+
+  Router all;
+  all.Add("GET", "/{*path}", Named("any"));
+  EXPECT_EQ(Call(all, "GET", "/").body, "any path=");
+  EXPECT_EQ(Call(all, "GET", "/a/b/").body, "any path=a/b/");
+}
+
+TEST(RouterTest, RestIsTheLeastSpecific) {
+  Router router;
+  router.Add("GET", "/{*path}", Named("any"));
+  router.Add("GET", "/a/{*path}", Named("under-a"));
+  router.Add("GET", "/a/{x}", Named("one"));
+  router.Add("GET", "/a/b", Named("exact"));
+  EXPECT_EQ(Call(router, "GET", "/a/b").body, "exact");
+  EXPECT_EQ(Call(router, "GET", "/a/c").body, "one x=c");
+  EXPECT_EQ(Call(router, "GET", "/a/c/d").body, "under-a path=c/d");
+  EXPECT_EQ(Call(router, "GET", "/a/").body, "under-a path=");
+  EXPECT_EQ(Call(router, "GET", "/b/c").body, "any path=b/c");
+}
+
 TEST(RouterTest, NotFoundIsJson) {
   Router router;
   router.Add("GET", "/health", Named("h"));
@@ -125,6 +157,8 @@ TEST(RouterTest, BadPatternsAndDuplicatesThrow) {
   EXPECT_THROW(router.Add("GET", "no-slash", Named("x")), std::invalid_argument);
   EXPECT_THROW(router.Add("GET", "/a/x{id}", Named("x")), std::invalid_argument);
   EXPECT_THROW(router.Add("GET", "/a/{}", Named("x")), std::invalid_argument);
+  EXPECT_THROW(router.Add("GET", "/a/{*}", Named("x")), std::invalid_argument);
+  EXPECT_THROW(router.Add("GET", "/a/{*rest}/b", Named("x")), std::invalid_argument);
   EXPECT_THROW(router.Add("", "/b", Named("x")), std::invalid_argument);
   EXPECT_THROW(router.Add("GET", "/b", Handler()), std::invalid_argument);
   EXPECT_NO_THROW(router.Add("POST", "/a/{id}", Named("post")));

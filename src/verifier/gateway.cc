@@ -11,7 +11,6 @@
 namespace tessera::gateway {
 namespace {
 
-constexpr int kMaxSegments = 32;
 constexpr std::size_t kMaxUpstreamBody = 16 * 1024 * 1024;
 
 std::string Lower(std::string_view s) {
@@ -127,8 +126,8 @@ class Proxy {
     // One handle per worker thread, reset between requests: curl_easy_reset keeps the handle's
     // connection cache, so requests reuse keep-alive connections to the upstream instead of
     // paying a TCP handshake each.
-    static thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
-                                                                                 &curl_easy_cleanup);
+    static thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(
+        curl_easy_init(), &curl_easy_cleanup);
     if (!curl) return http::Response::Json(500, R"({"error":"server_error"})");
     CURL* c = curl.get();
     curl_easy_reset(c);
@@ -238,12 +237,7 @@ Status AddGatewayRoutes(http::Router& router, const verifier::Verifier& verifier
   http::Handler handler = [proxy](http::Request& req) { return proxy->Handle(req); };
   const http::RouteOptions route{.max_body_bytes = options.max_body_bytes};
   for (const char* method : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
-    router.Add(method, "/", handler, route);
-    std::string pattern;
-    for (int i = 1; i <= kMaxSegments; ++i) {
-      pattern += "/{s" + std::to_string(i) + "}";
-      router.Add(method, pattern, handler, route);
-    }
+    router.Add(method, "/{*path}", handler, route);
   }
   return Status::Ok();
 }

@@ -20,10 +20,9 @@
 //     upstream is 502, a timeout 504.
 // The detail of a refusal (claim values from the token) goes to the log, never to the client.
 //
-// Routing: the HTTP server matches whole segments; the gateway registers "/" and "/{s1}" ...
-// "/{s1}/.../{s32}" for GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS, so a path of at most 32
-// non-empty segments is proxied and any other (an empty segment such as "/a//b" or "/a/") is
-// answered 404 by the router.
+// Routing: the gateway registers "/{*path}" for GET, HEAD, POST, PUT, PATCH, DELETE and
+// OPTIONS, so every path of those methods, empty segments and all, goes to the upstream as it
+// came; routes added to the same router without "{*...}" (such as "/health") win over it.
 #ifndef TESSERA_VERIFIER_GATEWAY_H_
 #define TESSERA_VERIFIER_GATEWAY_H_
 

@@ -116,6 +116,7 @@ class GatewayTest : public ::testing::Test {
     for (const char* m : {"GET", "POST", "PUT", "HEAD"}) {
       upstream_router.Add(m, "/base/a/b", record);
     }
+    upstream_router.Add("GET", "/base/{*rest}", record);
     upstream_ = Serve(std::move(upstream_router));
 
     verifier::VerifierOptions vo;
@@ -175,6 +176,19 @@ TEST_F(GatewayTest, ForwardsWithIdentityAndWithoutForgedOrHopByHopHeaders) {
   EXPECT_EQ(r.Header("content-type"), "application/json");
   EXPECT_EQ(r.Header("x-forwarded-for"), "127.0.0.1");
   EXPECT_TRUE(r.Header("authorization").has_value());  // kept, documented
+}
+
+TEST_F(GatewayTest, AnyPathIsForwardedAsItCame) {
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "/s" + std::to_string(i);
+  for (const std::string& path : {std::string("/a/"), std::string("/a//b%2Fc/"), deep}) {
+    Answer a = Send(url(path), "GET", {"Authorization: Bearer " + Token("read")});
+    EXPECT_EQ(a.status, 299) << path;
+    std::lock_guard lock(mu_);
+    ASSERT_TRUE(seen_.has_value());
+    EXPECT_EQ(seen_->path, "/base" + path);
+    seen_.reset();
+  }
 }
 
 TEST_F(GatewayTest, RefusalsFollowRfc6750) {
