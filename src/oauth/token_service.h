@@ -102,7 +102,10 @@ class TokenService {
   std::variant<PreparedToken, Outcome> Prepare(const ClientRequest& request);
   Outcome Complete(const ClientRequest& request, const PreparedToken& prepared,
                    std::optional<Rejection> jti_rejection);
+  // RFC 7662: {"active":true,...} for a valid, unrevoked token of this domain whose client and
+  // user are live (CheckPrincipalsLive), else {"active":false}.
   Outcome Introspect(const ClientRequest& request);
+  // RFC 7009: records the token's jti as revoked until its exp.
   Outcome Revoke(const ClientRequest& request);
 
   // Client authentication alone (for endpoints built on top: trust tokens, assertion checks).
