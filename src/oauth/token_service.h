@@ -105,7 +105,8 @@ class TokenService {
   // RFC 7662: {"active":true,...} for a valid, unrevoked token of this domain whose client and
   // user are live (CheckPrincipalsLive), else {"active":false}.
   Outcome Introspect(const ClientRequest& request);
-  // RFC 7009: records the token's jti as revoked until its exp.
+  // RFC 7009: the token's own client, or an administrator, revokes it (its jti is recorded until
+  // its exp); any other token or caller is answered 200 as well (RFC 7009 2.2).
   Outcome Revoke(const ClientRequest& request);
 
   // Client authentication alone (for endpoints built on top: trust tokens, assertion checks).
