@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include "tessera/client.h"
+
 namespace tessera::cli {
 
 struct AssertionKeyOptions {
@@ -23,8 +25,8 @@ struct AssertionKeyOptions {
   std::optional<std::string> kid;           // --kid: header kid, the certificate alias
   bool x5t = false;                         // --x5t: header x5t from the certificate
   std::optional<std::string> cert_file;     // --cert: the signing key's certificate
-  std::string aud = "https://identity.oraclecloud.com/";  // --aud: the aud claim
-  int64_t ttl = 300;                                      // --ttl: seconds until exp
+  std::string aud = std::string(client::kDefaultAudience);  // --aud: the aud claim
+  int64_t ttl = 300;                                        // --ttl: seconds until exp
   std::string alg;  // --alg: empty for the key's default (RS256 for RSA)
 };
 

@@ -126,8 +126,8 @@ class Proxy {
     // One handle per worker thread, reset between requests: curl_easy_reset keeps the handle's
     // connection cache, so requests reuse keep-alive connections to the upstream instead of
     // paying a TCP handshake each.
-    static thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(
-        curl_easy_init(), &curl_easy_cleanup);
+    static thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
+                                                                                 &curl_easy_cleanup);
     if (!curl) return http::Response::Json(500, R"({"error":"server_error"})");
     CURL* c = curl.get();
     curl_easy_reset(c);
