@@ -22,6 +22,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <exception>
@@ -106,6 +107,84 @@ std::string_view MethodLabel(std::string_view method) {
     if (method == m) return m;
   }
   return "OTHER";
+}
+
+// RFC 9112 3.2: Host is uri-host [":" port]; the characters of RFC 3986's reg-name, IP-literal
+// and port (empty is allowed: a target without authority).
+bool ValidHost(std::string_view host) {
+  return std::all_of(host.begin(), host.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::string_view("-._~%!$&'()*+,;=:[]").find(static_cast<char>(c)) !=
+                                  std::string_view::npos;
+  });
+}
+
+struct FramingProblem {
+  int status;
+  std::string_view description;
+};
+
+// The header's framing and Host checks, before any of the body is read. Every problem closes
+// the connection: once the framing is in doubt, so is where the next request would begin.
+//   - Host (RFC 9112 3.2): "A server MUST respond with a 400 (Bad Request) status code to any
+//     HTTP/1.1 request message that lacks a Host header field and to any request message that
+//     contains more than one Host header field line or a Host header field with an invalid
+//     field value."
+//   - Transfer-Encoding in HTTP/1.0 (RFC 9112 6.1): the message is treated "as if the framing
+//     is faulty, even if a Content-Length is present": 400.
+//   - Transfer-Encoding with Content-Length (RFC 9112 6.1 and 6.3): the classic smuggling
+//     ambiguity; a server MAY reject it, and does: 400.
+//   - chunked not the final coding, or applied twice (RFC 9112 6.1 and 7): the body length
+//     cannot be determined: 400 ("MUST respond with the 400 (Bad Request) status code and then
+//     close the connection").
+//   - chunked preceded by another coding ("gzip, chunked"): framed reliably, but a coding this
+//     server does not implement: 501 ("SHOULD respond with the 501 (Not Implemented) status
+//     code"), so a client can tell "send it without gzip" from "malformed".
+std::optional<FramingProblem> CheckFraming(const bhttp::request_header<>& header) {
+  const std::size_t hosts = header.count(bhttp::field::host);
+  if (hosts > 1) return FramingProblem{400, "more than one Host header field"};
+  if (hosts == 0 && header.version() >= 11) {
+    return FramingProblem{400, "HTTP/1.1 request without a Host header field"};
+  }
+  if (hosts == 1 && !ValidHost(header[bhttp::field::host])) {
+    return FramingProblem{400, "invalid Host header field"};
+  }
+  auto [first, last] = header.equal_range(bhttp::field::transfer_encoding);
+  if (first == last) return std::nullopt;
+  if (header.version() < 11) {
+    return FramingProblem{400, "Transfer-Encoding in an HTTP/1.0 request"};
+  }
+  if (header.count(bhttp::field::content_length) != 0) {
+    return FramingProblem{400, "Content-Length together with Transfer-Encoding"};
+  }
+  std::vector<std::string_view> codings;
+  for (auto it = first; it != last; ++it) {
+    std::string_view rest = it->value();
+    while (true) {
+      const std::size_t comma = rest.find(',');
+      std::string_view coding = rest.substr(0, std::min(comma, rest.find(';')));
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
+        coding.remove_prefix(1);
+      }
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
+        coding.remove_suffix(1);
+      }
+      if (!coding.empty()) codings.push_back(coding);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  if (codings.empty() || !IEquals(codings.back(), "chunked")) {
+    return FramingProblem{400, "unsupported transfer-encoding: chunked is not the final coding"};
+  }
+  for (std::size_t i = 0; i + 1 < codings.size(); ++i) {
+    if (IEquals(codings[i], "chunked")) {
+      return FramingProblem{400, "unsupported transfer-encoding: chunked applied twice"};
+    }
+  }
+  if (codings.size() > 1) {
+    return FramingProblem{501, "unsupported transfer-encoding: only chunked is implemented"};
+  }
+  return std::nullopt;
 }
 
 bool SafeHeaderText(std::string_view s) {
@@ -685,10 +764,10 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   std::string method(header.method_string());
   std::string target = OriginForm(std::string(header.target()));
 
-  // RFC 9112 6.1: a request whose Transfer-Encoding does not end in chunked cannot be
-  // framed. Beast frames it as bodiless, which would let the body pass for a second request.
-  if (header.count(bhttp::field::transfer_encoding) != 0 && !parser.chunked()) {
-    co_return co_await fail(400, "invalid_request", "unsupported transfer-encoding", method, "-");
+  // Beast frames a request whose Transfer-Encoding does not end in chunked as bodiless, which
+  // would let the body pass for a second request; the rest it accepts too leniently as well.
+  if (std::optional<FramingProblem> problem = CheckFraming(header)) {
+    co_return co_await fail(problem->status, "invalid_request", problem->description, method, "-");
   }
 
   std::size_t qmark = target.find('?');

@@ -6,8 +6,12 @@
 // looked up and its RouteOptions::max_body_bytes (capped by ServerOptions::max_body_bytes)
 // bounds the body before any of it is read: a declared Content-Length over the limit is
 // answered 413 at once, a chunked body is cut off at the limit with 413. Malformed requests
-// (bad request line, conflicting Content-Length, Transfer-Encoding other than "chunked", bad
-// chunking) are answered 400. 413, 431 and 400 close the connection. Every read, write and the
+// (bad request line, conflicting Content-Length, bad chunking) are answered 400, and so is
+// framing RFC 9112 forbids or leaves ambiguous: an HTTP/1.1 request without Host, any request
+// with two Host fields or an invalid one (3.2), Transfer-Encoding in HTTP/1.0, with
+// Content-Length, or not ending in a single "chunked" (6.1, 6.3); "chunked" after another
+// coding ("gzip, chunked") is 501, as no other coding is implemented. 413, 431, 400 and 501
+// close the connection. Every read, write and the
 // TLS handshake have a deadline (read_timeout; idle_timeout while waiting between keep-alive
 // requests); a missed deadline closes the connection without an answer, so a slow client holds
 // a coroutine's memory, never a thread.

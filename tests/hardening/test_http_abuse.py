@@ -6,6 +6,7 @@ socket is closed, the server stopped and its directory removed even on failure.
 """
 
 import os
+import re
 import socket
 import sys
 import time
@@ -292,6 +293,40 @@ class HttpAbuseTest(it.ServerTest):
         status, answer, closed = self.raw(token + b"Transfer-Encoding: chunked\r\n\r\n"
                                           b"ffffffffffffffffffff\r\n")
         self.assertIn(status, (400, 413), answer[:300])
+        self.assertServes()
+
+    def test_rfc9112_framing_and_host_rules(self):
+        """RFC 9112 3.2 and 6.1: no Host in HTTP/1.1, two Hosts, Transfer-Encoding in HTTP/1.0 or
+        with another coding are answered (400, or 501 for a coding before chunked) and closed,
+        and what follows on the connection is never taken as a request."""
+        smuggled = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+        token = (b"POST /oauth2/v1/token HTTP/1.1\r\nHost: x\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\n")
+        cases = {
+            "no host": (b"GET /health HTTP/1.1\r\n\r\n", 400),
+            "two hosts": (b"GET /health HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+            "two equal hosts": (b"GET /health HTTP/1.1\r\nHost: x\r\nHost: x\r\n\r\n", 400),
+            "invalid host": (b"GET /health HTTP/1.1\r\nHost: x y@z\r\n\r\n", 400),
+            "te in http/1.0": (b"POST /oauth2/v1/token HTTP/1.0\r\nHost: x\r\n"
+                               b"Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               b"0\r\n\r\n" + smuggled, 400),
+            "gzip, chunked": (token + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n" +
+                              smuggled, 501),
+            "chunked, gzip": (token + b"Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n" +
+                              smuggled, 400),
+            "te then cl": (token + b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+                           b"0\r\n\r\n" + smuggled, 400),
+        }
+        for name, (data, expected) in cases.items():
+            with self.subTest(case=name):
+                status, answer, closed = self.raw(data, timeout=5)
+                self.assertEqual(status, expected, answer[:300])
+                self.assertEqual(len(re.findall(rb"(?:^|\r\n)HTTP/1\.[01] \d{3} ", answer)), 1,
+                                 answer[:600])
+                self.assertTrue(closed, "connection left open")
+        # HTTP/1.0 may leave Host out.
+        status, answer, _ = self.raw(b"GET /health HTTP/1.0\r\n\r\n", timeout=5)
+        self.assertEqual(status, 200, answer[:300])
         self.assertServes()
 
     def test_pipelined_requests_are_answered_in_order(self):
