@@ -44,7 +44,11 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
   text_flag("--token-rate-limit", "token_rate_limit",
             "Token requests per second per client id, answered 429 beyond it (default 0: off)");
   text_flag("--max-connections-per-client", "max_connections_per_client",
-            "Open connections per client address (default 0: no cap)");
+            "Open connections per client address, IPv6 per /64 (default 256; 0: no cap)");
+  text_flag("--max-connections", "max_connections",
+            "Open connections; past it the longest-idle one is closed to admit a new one (default 10000)");
+  text_flag("--idle-timeout", "idle_timeout",
+            "Seconds a connection may wait before sending a request's first byte (default 10)");
   cmd->add_option("--audience", f->audiences, "An accepted assertion audience besides the defaults (repeatable)");
   cmd->add_flag("--demo", f->demo, "Create demo objects and print the commands that obtain a token");
   cmd->add_flag("--sqlite-full-sync", f->full_sync, "fsync every SQLite commit (survives power loss)");

@@ -65,14 +65,38 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
-// Per connection, what Stop needs: whether it waits for a request (then cancelling its read
-// ends it cleanly) and how to cancel. Both are touched only on the connection's strand.
+// idle_since while the connection is busy (reading or answering a request).
+constexpr int64_t kBusy = 0;
+// idle_since once the listener has chosen the connection to make room for a new one.
+constexpr int64_t kEvicted = -1;
+
+// Per connection, what Stop and the listener need: since when it waits for a request (then
+// cancelling its read ends it cleanly) and how to cancel. `cancel` is touched only on the
+// connection's strand.
 struct ConnectionState {
   net::any_io_executor executor;
-  bool idle = false;
+  // Steady-clock ticks since the connection started waiting for a request's first byte (> 0),
+  // kBusy, or kEvicted. The session sets it; the listener, at the connection cap, claims the
+  // longest-waiting connection by compare-and-swap to kEvicted: whichever of the two swaps first
+  // decides, so a connection that has begun a request is never evicted.
+  std::atomic<int64_t> idle_since{kBusy};
   std::function<void()> cancel;
-  std::string peer;  // the address counted against max_connections_per_client ("" = none)
+  std::string peer;  // the key counted against max_connections_per_client ("" = none)
 };
+
+// The key a peer's connections are counted under for max_connections_per_client: the IPv4
+// address (IPv4-mapped IPv6 ones included), or the /64 prefix of an IPv6 address, since one
+// IPv6 host is commonly given a whole /64 and could otherwise take a fresh address per connection.
+std::string ClientKey(const net::ip::address& address) {
+  if (address.is_v6()) {
+    const net::ip::address_v6 v6 = address.to_v6();
+    if (v6.is_v4_mapped()) return net::ip::make_address_v4(net::ip::v4_mapped, v6).to_string();
+    net::ip::address_v6::bytes_type bytes = v6.to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return net::ip::address_v6(bytes).to_string() + "/64";
+  }
+  return address.to_string();
+}
 
 template <class Stream>
 constexpr bool kIsTls = !std::is_same_v<Stream, beast::tcp_stream>;
@@ -300,9 +324,20 @@ class Server::Impl {
                                std::shared_ptr<ConnectionState> state);
   template <class Stream>
   net::awaitable<bool> Serve(Stream& stream, ConnectionState& state, beast::flat_buffer& buffer,
-                             const std::string& remote, bool first);
+                             const std::string& remote);
   template <class Stream>
   net::awaitable<void> Close(Stream& stream, bool drain);
+  // Waits under idle_timeout for the first bytes of a request (or of a TLS handshake) and
+  // appends them to `buffer`; meanwhile Stop may cancel the wait and EvictOldestIdle claim the
+  // connection. False when the connection is to end without an answer.
+  template <class ReadStream>
+  net::awaitable<bool> AwaitFirstBytes(ReadStream& stream, ConnectionState& state,
+                                       beast::flat_buffer& buffer);
+  // Claims the connection that has waited longest for a request and cancels its wait. False
+  // when no connection is waiting.
+  bool EvictOldestIdle();
+  // Gives back the connection's place under max_connections_per_client, if it holds one.
+  void ReleaseClientSlot(const ConnectionState& state);
 
   // The answer of a handler that answers later (Response::Later): waits for its Resume,
   // without holding this thread, then runs the Finish here. A throw is a 500.
@@ -468,11 +503,11 @@ void Server::Impl::Stop() {
   {
     std::lock_guard lock(connections_mutex_);
     for (auto& [id, state] : connections_) {
-      // On the connection's strand, so `idle` is read in order with the session's own steps:
-      // either the session is waiting (cancel it) or it will see stopping_ before waiting.
+      // On the connection's strand, so `idle_since` is read in order with the session's own
+      // steps: either the session is waiting (cancel it) or it will see stopping_ before waiting.
       // Captured by copy under its own name: clang before 16 cannot capture a structured binding.
       net::post(state->executor, [state = state] {
-        if (state->idle && state->cancel) state->cancel();
+        if (state->idle_since.load() > 0 && state->cancel) state->cancel();
       });
     }
   }
@@ -501,15 +536,12 @@ net::awaitable<void> Server::Impl::Listen() {
       co_await backoff.async_wait(kTuple);
       continue;
     }
-    if (active_connections_.load() >= options_.max_connections) {
-      beast::error_code ignored;
-      accepted.close(ignored);
-      continue;
-    }
     auto state = std::make_shared<ConnectionState>();
+    // The per-client cap first: a client over its cap must not make the global cap evict
+    // another client's connection for a connection that is then refused anyway.
     if (options_.max_connections_per_client > 0) {
       beast::error_code peer_ec;
-      const std::string peer = accepted.remote_endpoint(peer_ec).address().to_string();
+      const std::string peer = ClientKey(accepted.remote_endpoint(peer_ec).address());
       std::lock_guard lock(connections_mutex_);
       std::size_t& open = per_client_[peer];
       if (peer_ec || open >= options_.max_connections_per_client) {
@@ -520,6 +552,16 @@ net::awaitable<void> Server::Impl::Listen() {
       }
       ++open;
       state->peer = peer;
+    }
+    // At the global cap, a connection waiting for a request makes room: silent connections
+    // cannot lock out clients that have a request to send. The evicted one may still be
+    // closing while the new one starts, so the count may pass the cap by the evictions under
+    // way, each a connection that is ending.
+    if (active_connections_.load() >= options_.max_connections && !EvictOldestIdle()) {
+      ReleaseClientSlot(*state);
+      beast::error_code ignored;
+      accepted.close(ignored);
+      continue;
     }
     tcp::socket socket(std::move(accepted));
     socket.set_option(tcp::no_delay(true), ec);
@@ -582,9 +624,15 @@ net::awaitable<void> Server::Impl::Session(beast::tcp_stream tcp, std::shared_pt
   if (ec) run = false;
 
   if constexpr (kIsTls<Stream>) {
+    // The ClientHello's first bytes come under idle_timeout like a request's, and the
+    // connection is evictable meanwhile; the rest of the handshake has read_timeout.
+    beast::flat_buffer hello;
+    if (run) run = co_await AwaitFirstBytes(lowest, *state, hello);
     if (run) {
       lowest.expires_after(options_.read_timeout);
-      auto [hs_ec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
+      auto [hs_ec, used] =
+          co_await stream.async_handshake(ssl::stream_base::server, hello.data(), kTuple);
+      (void)used;
       if (hs_ec) {
         spdlog::debug("http: TLS handshake with {} failed: {}", remote, hs_ec.message());
         run = false;
@@ -594,21 +642,66 @@ net::awaitable<void> Server::Impl::Session(beast::tcp_stream tcp, std::shared_pt
 
   if (run) {
     beast::flat_buffer buffer;
-    bool first = true;
-    while (co_await Serve(stream, *state, buffer, remote, first)) first = false;
+    while (co_await Serve(stream, *state, buffer, remote)) {
+    }
   }
 
   state->cancel = nullptr;
   {
     std::lock_guard lock(connections_mutex_);
     connections_.erase(id);
-    if (!state->peer.empty()) {
-      auto it = per_client_.find(state->peer);
-      if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
-    }
   }
+  ReleaseClientSlot(*state);
   lowest.close();
   --active_connections_;
+}
+
+template <class ReadStream>
+net::awaitable<bool> Server::Impl::AwaitFirstBytes(ReadStream& stream, ConnectionState& state,
+                                                   beast::flat_buffer& buffer) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  // Never kBusy nor kEvicted, whatever the clock's epoch.
+  state.idle_since.store(std::max<int64_t>(1, Clock::now().time_since_epoch().count()));
+  lowest.expires_after(options_.idle_timeout);
+  auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+  // Bytes that arrive after the listener claimed the connection are not served: the listener
+  // has already counted the connection as gone.
+  const bool evicted = state.idle_since.exchange(kBusy) == kEvicted;
+  if (ec || evicted) co_return false;  // closed, timed out, cancelled: nothing to answer
+  buffer.commit(n);
+  co_return true;
+}
+
+bool Server::Impl::EvictOldestIdle() {
+  std::lock_guard lock(connections_mutex_);
+  // A candidate that begins a request meanwhile wins the swap; then the next oldest is tried.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::shared_ptr<ConnectionState> oldest;
+    int64_t since = 0;
+    for (const auto& [id, state] : connections_) {
+      const int64_t t = state->idle_since.load();
+      if (t > 0 && (oldest == nullptr || t < since)) {
+        oldest = state;
+        since = t;
+      }
+    }
+    if (oldest == nullptr) return false;
+    if (oldest->idle_since.compare_exchange_strong(since, kEvicted)) {
+      const net::any_io_executor executor = oldest->executor;
+      net::post(executor, [state = std::move(oldest)] {
+        if (state->cancel) state->cancel();
+      });
+      return true;
+    }
+  }
+  return false;
+}
+
+void Server::Impl::ReleaseClientSlot(const ConnectionState& state) {
+  if (state.peer.empty()) return;
+  std::lock_guard lock(connections_mutex_);
+  auto it = per_client_.find(state.peer);
+  if (it != per_client_.end() && --it->second == 0) per_client_.erase(it);
 }
 
 template <class Stream>
@@ -715,21 +808,14 @@ void Server::Impl::Record(std::string_view ecid, std::string_view method, std::s
 // Reads and answers one request. Returns whether the connection should carry another.
 template <class Stream>
 net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
-                                         beast::flat_buffer& buffer, const std::string& remote,
-                                         bool first) {
+                                         beast::flat_buffer& buffer, const std::string& remote) {
   auto& lowest = beast::get_lowest_layer(stream);
   if (stopping_.load()) co_return false;
 
-  // Wait for the first byte separately, under the idle deadline: this is the only wait that
-  // Stop may cut short, and afterwards the whole header must arrive within read_timeout.
-  if (buffer.size() == 0) {
-    state.idle = true;
-    lowest.expires_after(first ? options_.read_timeout : options_.idle_timeout);
-    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-    state.idle = false;
-    if (ec) co_return false;  // closed, timed out, or cancelled by Stop: nothing to answer
-    buffer.commit(n);
-  }
+  // Wait for the first byte separately, under idle_timeout (for the first request as for the
+  // next ones): a silent connection is dropped soon, and afterwards the whole header must
+  // arrive within read_timeout.
+  if (buffer.size() == 0 && !co_await AwaitFirstBytes(stream, state, buffer)) co_return false;
 
   const std::string ecid = RandomToken(kEcidBytes);
   auto fail = [&](int status, std::string_view error, std::string_view description,

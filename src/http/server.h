@@ -11,10 +11,14 @@
 // with two Host fields or an invalid one (3.2), Transfer-Encoding in HTTP/1.0, with
 // Content-Length, or not ending in a single "chunked" (6.1, 6.3); "chunked" after another
 // coding ("gzip, chunked") is 501, as no other coding is implemented. 413, 431, 400 and 501
-// close the connection. Every read, write and the
-// TLS handshake have a deadline (read_timeout; idle_timeout while waiting between keep-alive
-// requests); a missed deadline closes the connection without an answer, so a slow client holds
-// a coroutine's memory, never a thread.
+// close the connection.
+// Deadlines: the first byte of each request (of the first one, of the TLS handshake, and of
+// each next keep-alive request) must come within idle_timeout; from there the header, the
+// body, the TLS handshake and each write have read_timeout. A missed deadline closes the
+// connection without an answer, so a slow client holds a coroutine's memory, never a thread.
+// Connection caps: max_connections_per_client per peer address (IPv6: per /64) turns away
+// more at once; at max_connections, the connection that has waited longest for a request is
+// closed to admit the new one, and only when none is waiting is the new one turned away.
 //
 // Every response carries "X-Tessera-Ecid: <request id>" (Request::ecid). A handler exception
 // becomes 500 {"error":"server_error","ecid":"..."} and is logged. Each request is logged on
@@ -64,11 +68,16 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 * 1024;  // request line + fields; 431 past it
   std::size_t max_body_bytes = 1024 * 1024;  // absolute cap over every route's limit; 413
   std::chrono::seconds read_timeout{30};     // for each request's header, body, TLS handshake
-  std::chrono::seconds idle_timeout{60};     // waiting for the next keep-alive request
-  std::size_t max_connections = 10000;       // more are accepted and closed at once
-  // Open connections one peer address may hold; more are accepted and closed at once, so one
-  // client cannot take every slot. 0 = no per-client cap.
-  std::size_t max_connections_per_client = 0;
+  // For the first byte of a request: after connecting (before the TLS handshake, with TLS)
+  // and between keep-alive requests. Short, as holding a silent connection costs a client
+  // nothing.
+  std::chrono::seconds idle_timeout{10};
+  // Open connections; past it the longest-idle connection is closed to make room, or, when
+  // every connection is busy with a request, the new one is accepted and closed at once.
+  std::size_t max_connections = 10000;
+  // Open connections one peer address (IPv6: one /64 prefix) may hold; more are accepted and
+  // closed at once, so one client cannot take every slot. 0 = no per-client cap.
+  std::size_t max_connections_per_client = 256;
   // Start installs SIGINT/SIGTERM -> Stop() and SIGHUP -> ReloadTls() (its outcome logged;
   // without TLS, a line saying there is nothing to reload). SIGHUP never stops the server.
   bool stop_on_signals = false;

@@ -477,6 +477,29 @@ TEST_F(ServerTest, SlowlorisCannotExtendTheHeaderDeadline) {
   EXPECT_LT(SteadyClock::now() - start, 3s);
 }
 
+// The first byte of a request has idle_timeout, shorter than read_timeout: for a connection
+// that never sends anything, and between keep-alive requests.
+TEST_F(ServerTest, IdleTimeoutClosesSilentConnections) {
+  StartServer({.read_timeout = 10s, .idle_timeout = 1s});
+  auto start = SteadyClock::now();
+  Client silent(server_->port());
+  Client kept(server_->port());
+  ASSERT_TRUE(kept.Send(Get("/users/1")));
+  ASSERT_EQ(kept.Read().status, 200);
+  EXPECT_TRUE(silent.WaitForClose());
+  EXPECT_TRUE(kept.WaitForClose());
+  auto elapsed = SteadyClock::now() - start;
+  EXPECT_GE(elapsed, 900ms);
+  EXPECT_LT(elapsed, 3s);
+}
+
+TEST_F(ServerTest, DefaultsCapConnectionsPerClientAndFirstByteWait) {
+  const ServerOptions defaults;
+  EXPECT_EQ(defaults.max_connections_per_client, 256u);
+  EXPECT_EQ(defaults.idle_timeout, 10s);
+  EXPECT_LT(defaults.idle_timeout, defaults.read_timeout);
+}
+
 TEST_F(ServerTest, HandlerExceptionIs500AndServerLives) {
   StartServer();
   Client c(server_->port());
@@ -531,15 +554,43 @@ TEST_F(ServerTest, StopLetsInFlightRequestFinish) {
   server_->Wait();
 }
 
+// At the cap with every connection busy with a request, a new connection is turned away.
 TEST_F(ServerTest, ConnectionLimitIsEnforced) {
   StartServer({.max_connections = 1});
   Client first(server_->port());
-  ASSERT_TRUE(first.Send(Get("/users/1")));
-  ASSERT_EQ(first.Read().status, 200);
+  ASSERT_TRUE(first.Send(Get("/slow")));
+  std::this_thread::sleep_for(100ms);
   Client second(server_->port());
   EXPECT_TRUE(second.WaitForClose());
+  EXPECT_EQ(first.Read().body, "slow done");
   ASSERT_TRUE(first.Send(Get("/users/2")));
   EXPECT_EQ(first.Read().body, "2");
+}
+
+// At the cap, the connection that has waited longest for a request is closed to admit the new
+// one: silent connections cannot lock out clients with a request to send.
+TEST_F(ServerTest, ConnectionLimitEvictsTheLongestIdleConnection) {
+  StartServer({.max_connections = 2});
+  Client oldest(server_->port());  // connected, never sends
+  ASSERT_TRUE(oldest.connected());
+  std::this_thread::sleep_for(50ms);
+  Client kept(server_->port());  // served, then idle on keep-alive: idle for a shorter time
+  ASSERT_TRUE(kept.Send(Get("/users/1")));
+  ASSERT_EQ(kept.Read().status, 200);
+  // The server turns to waiting for the next request just after its answer is written.
+  std::this_thread::sleep_for(50ms);
+  Client fresh(server_->port());
+  ASSERT_TRUE(fresh.Send(Get("/users/3")));
+  EXPECT_EQ(fresh.Read().body, "3");
+  EXPECT_TRUE(oldest.WaitForClose());
+  std::this_thread::sleep_for(50ms);
+  // Now `kept` is the longest idle: the next newcomer takes its place, `fresh` stays.
+  Client next(server_->port());
+  ASSERT_TRUE(next.Send(Get("/users/4")));
+  EXPECT_EQ(next.Read().body, "4");
+  EXPECT_TRUE(kept.WaitForClose());
+  ASSERT_TRUE(fresh.Send(Get("/users/5")));
+  EXPECT_EQ(fresh.Read().body, "5");
 }
 
 TEST_F(ServerTest, PerClientConnectionCapIsEnforcedAndReleased) {
@@ -603,6 +654,7 @@ class TlsServerTest : public ::testing::Test {
                                                      .tls_cert_file = (dir_ / "cert.pem").string(),
                                                      .tls_key_file = (dir_ / "key.pem").string(),
                                                      .read_timeout = 5s,
+                                                     .idle_timeout = 1s,
                                                      .access_log = false},
                                        TestRouter());
     Status s = server_->Start();
@@ -679,6 +731,16 @@ TEST_F(TlsServerTest, PlainHttpOnTlsPortGetsNoAnswer) {
   Client c(server_->port());
   ASSERT_TRUE(c.Send(Get("/users/1")));
   EXPECT_EQ(c.Read().status, 0);
+}
+
+// A connection that never starts its TLS handshake is closed at idle_timeout (1 s here), not
+// at read_timeout (5 s).
+TEST_F(TlsServerTest, SilentConnectionIsClosedAtIdleTimeout) {
+  auto start = SteadyClock::now();
+  Client c(server_->port());
+  ASSERT_TRUE(c.connected());
+  EXPECT_TRUE(c.WaitForClose());
+  EXPECT_LT(SteadyClock::now() - start, 3s);
 }
 
 TEST_F(TlsServerTest, ReloadTlsServesTheNewCertificate) {

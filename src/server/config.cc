@@ -44,7 +44,8 @@ std::vector<std::string> SplitList(const std::string& v) {
 std::vector<std::string> SettingNames() {
   return {"listen", "threads", "data_dir", "database", "issuer", "tls_cert", "tls_key", "demo", "signing_alg",
           "clock_skew", "max_assertion_lifetime", "audiences", "cache_ttl", "sqlite_full_sync", "log_level",
-          "token_rate_limit", "max_connections_per_client"};
+          "token_rate_limit", "max_connections_per_client",
+          "max_connections", "idle_timeout"};
 }
 
 Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v) {
@@ -98,6 +99,10 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
     TESSERA_ASSIGN_OR_RETURN(c.token_rate_limit, ParseInt(name, v, 0, 1000000));
   } else if (name == "max_connections_per_client") {
     TESSERA_ASSIGN_OR_RETURN(c.max_connections_per_client, ParseInt(name, v, 0, 1000000));
+  } else if (name == "max_connections") {
+    TESSERA_ASSIGN_OR_RETURN(c.max_connections, ParseInt(name, v, 1, 1000000));
+  } else if (name == "idle_timeout") {
+    TESSERA_ASSIGN_OR_RETURN(c.idle_timeout, ParseInt(name, v, 1, 3600));
   } else {
     return Status::InvalidArgument("unknown setting '" + name + "'");
   }

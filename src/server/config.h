@@ -33,8 +33,10 @@ struct ServeConfig {
   int64_t cache_ttl = 5;               // seconds a node may serve stale apps/users/keys
   bool sqlite_full_sync = false;       // fsync every commit (power-loss durability)
   std::string log_level = "info";
-  int64_t token_rate_limit = 0;            // token requests per second per client id; 0 = off
-  int64_t max_connections_per_client = 0;  // open connections per peer address; 0 = off
+  int64_t token_rate_limit = 0;              // token requests per second per client id; 0 = off
+  int64_t max_connections_per_client = 256;  // open connections per peer address; 0 = off
+  int64_t max_connections = 10000;  // open connections; the longest-idle one makes room past it
+  int64_t idle_timeout = 10;        // seconds for the first byte of each request
 
   // Host and port of `listen` ("[::1]:8080" and "127.0.0.1:8080" forms).
   Result<std::pair<std::string, uint16_t>> ListenAddress() const;

@@ -168,6 +168,8 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   options.tls_key_file = c.tls_key;
   options.stop_on_signals = true;
   options.max_connections_per_client = static_cast<std::size_t>(c.max_connections_per_client);
+  options.max_connections = static_cast<std::size_t>(c.max_connections);
+  options.idle_timeout = std::chrono::seconds(c.idle_timeout);
   http::Server server(options, std::move(router), &metrics);
   TESSERA_RETURN_IF_ERROR(server.Start());
   Purger purger(*store, clock);
