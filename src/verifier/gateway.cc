@@ -7,6 +7,8 @@
 #include <cctype>
 #include <mutex>
 #include <set>
+#include <string_view>
+#include <vector>
 
 namespace tessera::gateway {
 namespace {
@@ -18,6 +20,24 @@ std::string Lower(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
+}
+
+// A field name as the gateway compares it: lower case, '_' as '-'. CGI and WSGI servers (and
+// the frameworks on them) turn both "X-Tessera-Subject" and "X_Tessera_Subject" into
+// HTTP_X_TESSERA_SUBJECT, so a name is dropped if either spelling is one the gateway owns.
+std::string Canonical(std::string_view name) {
+  std::string out = Lower(name);
+  std::replace(out.begin(), out.end(), '_', '-');
+  return out;
+}
+
+// Fields the gateway sets itself or that carry a claim about who the client is or where the
+// request came from, which only the gateway may make: the identity headers (every
+// X-Tessera-*), and the forwarding ones (RFC 7239 Forwarded, every X-Forwarded-*, X-Real-IP).
+bool IsGatewayOwned(const std::string& canonical_name) {
+  return canonical_name.rfind("x-tessera-", 0) == 0 ||
+         canonical_name.rfind("x-forwarded-", 0) == 0 || canonical_name == "forwarded" ||
+         canonical_name == "x-real-ip";
 }
 
 bool IsHopByHop(const std::string& lower_name) {
@@ -108,6 +128,15 @@ class Proxy {
   }
 
   http::Response Handle(http::Request& req) const {
+    // Before the token: a path that would leave the upstream's base is malformed whoever sends
+    // it, and refusing it first keeps it out of every later step.
+    Result<std::string> path = UpstreamPath(req.path);
+    if (!path.ok()) {
+      spdlog::info("gateway: ecid={} {} refused: {}", req.ecid, req.method,
+                   path.status().message());
+      return http::Response::Json(400, R"({"error":"invalid_request","error_description":)" +
+                                           http::JsonQuote(path.status().message()) + "}");
+    }
     const std::optional<std::string_view> authorization = req.Header("authorization");
     if (req.HeaderCount("authorization") > 1) {
       return Refuse(verifier::VerifyReason::kNotBearer, scopes_);
@@ -118,42 +147,43 @@ class Proxy {
                    who.status().message());
       return Refuse(verifier::ReasonOf(who.status()), scopes_);
     }
-    return Forward(req, *who);
+    return Forward(req, *who, *path);
   }
 
  private:
-  http::Response Forward(http::Request& req, const verifier::Principal& who) const {
+  http::Response Forward(http::Request& req, const verifier::Principal& who,
+                         const std::string& path) const {
     // One handle per worker thread, reset between requests: curl_easy_reset keeps the handle's
     // connection cache, so requests reuse keep-alive connections to the upstream instead of
     // paying a TCP handshake each.
-    static thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(),
-                                                                                 &curl_easy_cleanup);
+    static thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(
+        curl_easy_init(), &curl_easy_cleanup);
     if (!curl) return http::Response::Json(500, R"({"error":"server_error"})");
     CURL* c = curl.get();
     curl_easy_reset(c);
     const std::string url =
-        o_.upstream + req.path + (req.query.empty() ? std::string() : "?" + req.query);
+        o_.upstream + path + (req.query.empty() ? std::string() : "?" + req.query);
     curl_slist* list = nullptr;
     // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1).
     std::set<std::string> dropped;
     for (const auto& [name, value] : req.headers) {
-      if (name != "connection") continue;
+      if (Canonical(name) != "connection") continue;
       std::string_view rest = value;
       while (!rest.empty()) {
         const std::size_t comma = rest.find(',');
         std::string token(rest.substr(0, comma));
         token.erase(0, token.find_first_not_of(" \t"));
         token.erase(token.find_last_not_of(" \t") + 1);
-        if (!token.empty()) dropped.insert(Lower(token));
+        if (!token.empty()) dropped.insert(Canonical(token));
         if (comma == std::string_view::npos) break;
         rest.remove_prefix(comma + 1);
       }
     }
     auto add = [&list](const std::string& line) { list = curl_slist_append(list, line.c_str()); };
     for (const auto& [name, value] : req.headers) {
-      if (IsHopByHop(name) || dropped.count(name) > 0 || name == "host" ||
-          name == "content-length" || name == "expect" || name.rfind("x-tessera-", 0) == 0 ||
-          name.rfind("x-forwarded-", 0) == 0) {
+      const std::string canonical = Canonical(name);
+      if (IsHopByHop(canonical) || dropped.count(canonical) > 0 || canonical == "host" ||
+          canonical == "content-length" || canonical == "expect" || IsGatewayOwned(canonical)) {
         continue;
       }
       if (value.empty()) {
@@ -223,7 +253,85 @@ class Proxy {
   std::vector<std::string> scopes_;
 };
 
+// Whether `piece` is "." (dots == 1) or ".." (dots == 2), with "%2e" and "%2E" as '.': RFC
+// 3986 6.2.2.2, percent-encoded unreserved characters are the characters themselves.
+bool IsDotSegment(std::string_view piece, int dots) {
+  int seen = 0;
+  while (!piece.empty()) {
+    if (piece.front() == '.') {
+      piece.remove_prefix(1);
+    } else if (piece.size() >= 3 && piece[0] == '%' && piece[1] == '2' &&
+               (piece[2] == 'e' || piece[2] == 'E')) {
+      piece.remove_prefix(3);
+    } else {
+      return false;
+    }
+    if (++seen > dots) return false;
+  }
+  return seen == dots;
+}
+
+// Whether a segment, cut at its encoded slashes and backslashes, has a dot segment among the
+// pieces: "..%2Fadmin" is harmless to a server that keeps %2F as data, a traversal to one that
+// decodes it first.
+bool HidesDotSegment(std::string_view segment) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= segment.size(); ++i) {
+    const bool cut =
+        i == segment.size() ||
+        (i + 3 <= segment.size() && segment[i] == '%' &&
+         ((segment[i + 1] == '2' && (segment[i + 2] == 'f' || segment[i + 2] == 'F')) ||
+          (segment[i + 1] == '5' && (segment[i + 2] == 'c' || segment[i + 2] == 'C'))));
+    if (!cut) continue;
+    const std::string_view piece = segment.substr(start, i - start);
+    if (IsDotSegment(piece, 1) || IsDotSegment(piece, 2)) return true;
+    start = i + 3;
+    i += 2;
+  }
+  return false;
+}
+
 }  // namespace
+
+Result<std::string> UpstreamPath(std::string_view path) {
+  if (path.empty() || path.front() != '/') {
+    return Status::InvalidArgument("the path must start with '/'");
+  }
+  if (path.find('\\') != std::string_view::npos) {
+    return Status::InvalidArgument("a backslash in the path");
+  }
+  // RFC 3986 5.2.4 remove_dot_segments over whole segments: a "." is dropped, a ".." drops
+  // the segment before it, and a final dot segment leaves the path ending in '/' ("/a/b/.."
+  // is "/a/"). Empty segments are segments like any other.
+  std::vector<std::string_view> out;
+  std::string_view rest = path.substr(1);
+  while (true) {
+    const std::size_t slash = rest.find('/');
+    const std::string_view segment = rest.substr(0, slash);
+    const bool last = slash == std::string_view::npos;
+    if (IsDotSegment(segment, 1) || IsDotSegment(segment, 2)) {
+      if (IsDotSegment(segment, 2)) {
+        if (out.empty()) return Status::InvalidArgument("the path leaves the upstream's base path");
+        out.pop_back();
+      }
+      if (last) out.emplace_back();
+    } else {
+      if (HidesDotSegment(segment)) {
+        return Status::InvalidArgument("a dot segment between encoded slashes in the path");
+      }
+      out.push_back(segment);
+    }
+    if (last) break;
+    rest.remove_prefix(slash + 1);
+  }
+  std::string normal;
+  normal.reserve(path.size());
+  for (std::string_view segment : out) {
+    normal += '/';
+    normal += segment;
+  }
+  return normal.empty() ? std::string("/") : normal;
+}
 
 Status AddGatewayRoutes(http::Router& router, const verifier::Verifier& verifier,
                         const GatewayOptions& options, std::vector<std::string> required_scopes) {

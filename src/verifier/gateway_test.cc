@@ -2,13 +2,21 @@
 // upstream that records what reached it, and the gateway's routes on tessera's HTTP server.
 #include "verifier/gateway.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "http/server.h"
@@ -77,6 +85,7 @@ Answer Send(const std::string& url, const std::string& method,
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);  // send "/../" and "/./" as written
   if (method == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (method != "GET") {
@@ -93,6 +102,126 @@ Answer Send(const std::string& url, const std::string& method,
   curl_slist_free_all(list);
   curl_easy_cleanup(c);
   return a;
+}
+
+// An upstream on a raw socket: it keeps each request's header block exactly as it arrived
+// (names in the sender's spelling, underscores and all, as a CGI or WSGI server would read
+// them) and answers 200 "ok". Accepts until destroyed; every read has a 5 s timeout.
+class RawUpstream {
+ public:
+  RawUpstream() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd_, 16), 0);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~RawUpstream() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::vector<std::string> heads() {
+    std::lock_guard lock(mu_);
+    return heads_;
+  }
+
+ private:
+  void Run() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      timeval tv{5, 0};
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      std::string data;
+      char buf[4096];
+      while (data.find("\r\n\r\n") == std::string::npos) {
+        const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        data.append(buf, static_cast<std::size_t>(n));
+      }
+      {
+        std::lock_guard lock(mu_);
+        heads_.push_back(data.substr(0, data.find("\r\n\r\n")));
+      }
+      static constexpr char kAnswer[] =
+          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+      ::send(c, kAnswer, sizeof kAnswer - 1, MSG_NOSIGNAL);
+      ::close(c);
+    }
+  }
+
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::string> heads_;
+  std::thread thread_;
+};
+
+// The header lines of a raw header block, as (name as sent, value), request line left out.
+std::vector<std::pair<std::string, std::string>> Fields(const std::string& head) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t pos = head.find("\r\n");
+  while (pos != std::string::npos) {
+    const std::size_t next = head.find("\r\n", pos + 2);
+    const std::string line =
+        head.substr(pos + 2, next == std::string::npos ? next : next - pos - 2);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      out.emplace_back(line.substr(0, colon), value);
+    }
+    pos = next;
+  }
+  return out;
+}
+
+// A header name as CGI/WSGI servers see it: case-blind, '_' and '-' alike.
+std::string Cgi(std::string name) {
+  for (char& c : name) {
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+TEST(UpstreamPathTest, RemovesDotSegmentsAndRefusesLeavingTheBase) {
+  const std::pair<std::string, std::string> kept[] = {
+      {"/", "/"},
+      {"/a/b", "/a/b"},
+      {"/a//b/", "/a//b/"},
+      {"/a%2Fb/c%2f", "/a%2Fb/c%2f"},
+      {"/a/./b/../c", "/a/c"},
+      {"/a/b/..", "/a/"},
+      {"/a/.", "/a/"},
+      {"/a/%2e/b/%2E%2e/c", "/a/c"},
+      {"/a/.%2E/b", "/b"},
+      {"/a//../b", "/a/b"},
+      {"/..a/b..", "/..a/b.."},
+      {"/a/...", "/a/..."},
+      {"/a%2F.b", "/a%2F.b"},
+  };
+  for (const auto& [in, out] : kept) {
+    Result<std::string> r = UpstreamPath(in);
+    ASSERT_TRUE(r.ok()) << in << ": " << r.status().ToString();
+    EXPECT_EQ(*r, out) << in;
+  }
+  for (const char* refused :
+       {"/..", "/../internal", "/a/../../internal", "/%2e%2e/internal", "/%2E%2E/internal",
+        "/.%2e/internal", "/%2E./internal", "/a/%2e%2e/%2e%2e", "/..%2Finternal",
+        "/a/..%2f..%2finternal", "/a%2F..%2Fb", "/..%5Cinternal", "/a%5c.%5cb", "/a\\..\\b",
+        "/a\\b", "a/b", ""}) {
+    EXPECT_FALSE(UpstreamPath(refused).ok()) << refused;
+  }
 }
 
 class GatewayTest : public ::testing::Test {
@@ -124,12 +253,16 @@ class GatewayTest : public ::testing::Test {
     vo.issuer = "iss";
     vo.audiences = {"aud"};
     vo.required_scopes = {"read"};
-    verifier::Verifier v = Must(verifier::Verifier::Create(vo));
+    verifier_ = Must(verifier::Verifier::Create(vo));
+    gateway_ = Gateway(Base(*upstream_) + "/base/");
+  }
+
+  std::unique_ptr<http::Server> Gateway(const std::string& upstream) {
     http::Router router;
     GatewayOptions go;
-    go.upstream = Base(*upstream_) + "/base/";
-    ASSERT_TRUE(AddGatewayRoutes(router, v, go, {"read"}).ok());
-    gateway_ = Serve(std::move(router));
+    go.upstream = upstream;
+    EXPECT_TRUE(AddGatewayRoutes(router, *verifier_, go, {"read"}).ok());
+    return Serve(std::move(router));
   }
 
   std::string Token(const std::string& scope) {
@@ -141,6 +274,7 @@ class GatewayTest : public ::testing::Test {
 
   std::string url(const std::string& path) { return Base(*gateway_) + path; }
 
+  std::optional<verifier::Verifier> verifier_;
   std::mutex mu_;
   std::optional<http::Request> seen_;
   std::unique_ptr<http::Server> jwks_server_, upstream_, gateway_;
@@ -187,6 +321,76 @@ TEST_F(GatewayTest, AnyPathIsForwardedAsItCame) {
     std::lock_guard lock(mu_);
     ASSERT_TRUE(seen_.has_value());
     EXPECT_EQ(seen_->path, "/base" + path);
+    seen_.reset();
+  }
+}
+
+// The identity and forwarding headers reach the upstream once each, set by the gateway, whatever
+// spelling a client used for its own: a CGI/WSGI upstream reads X_Tessera_Subject as
+// X-Tessera-Subject, and would have seen the forged one first.
+TEST_F(GatewayTest, SpoofedIdentityAndForwardingHeadersInAnySpellingAreDropped) {
+  RawUpstream raw;
+  std::unique_ptr<http::Server> gateway = Gateway(raw.url() + "/api");
+  Answer a = Send(
+      Base(*gateway) + "/a?x=1", "GET",
+      {"X_Tessera_Subject: mallory", "x_tessera_scope: admin", "X-Tessera_Client-Id: evil",
+       "X_TESSERA_SUBJECT: mallory", "Forwarded: for=6.6.6.6;proto=https",
+       "X_Forwarded_For: 6.6.6.6", "X-Forwarded-Host: evil.example", "x-forwarded_proto: https",
+       "X-Real-IP: 6.6.6.6", "X_Real_Ip: 6.6.6.6", "Connection: X_Hop", "X-Hop: 1", "Host_: kept",
+       "X_Custom_Kept: yes", "Authorization: Bearer " + Token("read")});
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.body, "ok");
+  const std::vector<std::string> heads = raw.heads();
+  ASSERT_EQ(heads.size(), 1u);
+  const std::string& head = heads[0];
+  EXPECT_EQ(head.rfind("GET /api/a?x=1 HTTP/1.1\r\n", 0), 0u) << head;
+  for (const char* forged : {"mallory", "admin", "evil", "6.6.6.6", "https"}) {
+    EXPECT_EQ(head.find(forged), std::string::npos) << forged << " reached the upstream:\n" << head;
+  }
+  std::multimap<std::string, std::string> seen;  // by CGI name
+  for (const auto& [name, value] : Fields(head)) seen.emplace(Cgi(name), value);
+  auto only = [&](const std::string& name) -> std::string {
+    EXPECT_EQ(seen.count(name), 1u) << name << " in\n" << head;
+    auto it = seen.find(name);
+    return it == seen.end() ? "" : it->second;
+  };
+  EXPECT_EQ(only("x-tessera-subject"), "alice");
+  EXPECT_EQ(only("x-tessera-scope"), "read");
+  EXPECT_EQ(only("x-tessera-client-id"), "app");
+  EXPECT_EQ(only("x-forwarded-for"), "127.0.0.1");
+  EXPECT_EQ(only("x-forwarded-proto"), "http");
+  for (const char* absent : {"forwarded", "x-forwarded-host", "x-real-ip", "x-hop"}) {
+    EXPECT_EQ(seen.count(absent), 0u) << absent << " in\n" << head;
+  }
+  EXPECT_NE(head.find("\r\nx_custom_kept: yes"), std::string::npos) << head;  // underscores kept
+  EXPECT_NE(head.find("\r\nhost_: kept"), std::string::npos) << head;         // not Host
+}
+
+// RFC 3986 5.2.4 dot segments are resolved before the request goes upstream, and none, in any
+// encoding, may climb out of the upstream URL's path ("/base" here): 400, nothing forwarded.
+TEST_F(GatewayTest, PathsLeavingTheUpstreamBaseAre400) {
+  const std::string bearer = "Authorization: Bearer " + Token("read");
+  for (const char* path :
+       {"/../internal", "/a/../../internal", "/%2e%2e/internal", "/%2E%2E/internal",
+        "/.%2E/internal", "/a/%2e%2e/%2E%2e/internal", "/..%2Finternal", "/a/..%2f..%2finternal",
+        "/..%5Cinternal", "/a\\..\\..\\internal"}) {
+    Answer a = Send(url(path), "GET", {bearer});
+    EXPECT_EQ(a.status, 400) << path;
+    EXPECT_NE(a.body.find("\"invalid_request\""), std::string::npos) << a.body;
+  }
+  Answer unauthenticated = Send(url("/../internal"), "GET", {});
+  EXPECT_EQ(unauthenticated.status, 400);
+  {
+    std::lock_guard lock(mu_);
+    EXPECT_FALSE(seen_.has_value()) << seen_->path;
+  }
+  // Within the base, dot segments are resolved as RFC 3986 says and the request forwarded.
+  for (const char* path : {"/a/x/../b", "/a/%2e/b", "/x/%2E%2e/a/./b"}) {
+    Answer a = Send(url(path), "GET", {bearer});
+    EXPECT_EQ(a.status, 299) << path;
+    std::lock_guard lock(mu_);
+    ASSERT_TRUE(seen_.has_value()) << path;
+    EXPECT_EQ(seen_->path, "/base/a/b") << path;
     seen_.reset();
   }
 }

@@ -205,6 +205,8 @@ def main():
         status, headers, body = request(
             gw + "/api/items?x=1&y=a%20b", method="POST", body=b"payload=1",
             headers={"Authorization": "Bearer " + user, "X-Tessera-Subject": "admin",
+                     "X_Tessera_Subject": "admin", "x_tessera_scope": "everything",
+                     "Forwarded": "for=6.6.6.6", "X_Forwarded_For": "6.6.6.6",
                      "x-tessera-scope": "everything", "Content-Type": "text/plain"})
         check(status == 200, "valid token: %d %s" % (status, body[:300]))
         check(headers.get("x-upstream") == "echo", "upstream headers come back")
@@ -218,6 +220,19 @@ def main():
         check(echo["method"] == "POST" and echo["path"] == "/api/items?x=1&y=a%20b" and
               echo["body"] == "payload=1", "forwarded request: %s" % echo)
         check(got.get("content-type") == ["text/plain"], "content-type forwarded")
+        # A CGI/WSGI upstream reads '_' as '-': no spelling of an owned header gets through.
+        cgi = {}
+        for k, v in echo["headers"]:
+            cgi.setdefault(k.replace("_", "-"), []).append(v)
+        check(cgi.get("x-tessera-subject") == ["demo.user"], "forged subject: %s" % echo["headers"])
+        check(cgi.get("x-tessera-scope") == [scope], "forged scope: %s" % echo["headers"])
+        check("forwarded" not in cgi and cgi.get("x-forwarded-for") == ["127.0.0.1"],
+              "forged forwarding headers: %s" % echo["headers"])
+
+        # Dot segments, encoded or not, never leave the upstream's path.
+        for path in ("/api/../../internal", "/%2e%2e/internal", "/api/..%2F..%2Finternal"):
+            status, _, body = request(gw + path, headers={"Authorization": "Bearer " + user})
+            check(status == 400, "traversal %s: %d %s" % (path, status, body[:200]))
 
         head, payload, sig = user.split(".")
         tampered = head + "." + payload + "." + ("A" if sig[0] != "A" else "B") + sig[1:]
