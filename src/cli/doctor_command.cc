@@ -54,9 +54,19 @@ void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
       } else {
         for (const auto& r : (*report)["rules"]) {
           const bool passed = r.value("passed", false);
-          out << (passed ? "[PASS] " : "[FAIL] ") << "rule " << r.value("rule", 0) << " " << r.value("name", std::string())
-              << (r.value("detail", std::string()).empty() ? "" : ": " + r.value("detail", std::string())) << '\n';
-          if (!passed) {
+          // "not_checked": a rule the server did not evaluate because an earlier one (the
+          // signature) failed; fix that one first. Older servers send only "passed".
+          const std::string result = r.value("result", std::string(passed ? "pass" : "fail"));
+          const bool skipped = result == "not_checked";
+          out << (passed    ? "[PASS] "
+                  : skipped ? "[SKIP] "
+                            : "[FAIL] ")
+              << "rule " << r.value("rule", 0) << " " << r.value("name", std::string())
+              << (r.value("detail", std::string()).empty()
+                      ? ""
+                      : ": " + r.value("detail", std::string()))
+              << '\n';
+          if (!passed && !skipped) {
             out << "       reason: " << r.value("reason", std::string()) << '\n'
                 << "       fix:    " << r.value("fix", std::string()) << '\n';
           }

@@ -39,5 +39,21 @@ TEST(RateLimiterTest, KeyTableIsBounded) {
   EXPECT_EQ(limiter.Allow("c"), 0);
 }
 
+TEST(RateLimiterTest, PeekTakesNothing) {
+  FixedClock clock(0);
+  RateLimiter limiter(clock, 1, 2);
+  EXPECT_EQ(limiter.Peek("k"), 0);  // never seen: allowed, and still not kept
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(limiter.Peek("k"), 0);
+  EXPECT_EQ(limiter.Allow("k"), 0);
+  EXPECT_EQ(limiter.Peek("k"), 0);  // one token left
+  EXPECT_EQ(limiter.Allow("k"), 0);
+  EXPECT_EQ(limiter.Peek("k"), 1);  // spent: the same wait Allow would answer
+  EXPECT_EQ(limiter.Peek("k"), 1);
+  EXPECT_EQ(limiter.Allow("k"), 1);
+  clock.Advance(1);
+  EXPECT_EQ(limiter.Peek("k"), 0);
+  EXPECT_EQ(limiter.Peek("other"), 0);  // keys are independent
+}
+
 }  // namespace
 }  // namespace tessera

@@ -24,11 +24,25 @@ class Recorder {
   // Records a failure. Returns true if validation should stop here.
   bool Fail(int rule, const char* name, Reason reason, std::string detail, std::string fix) {
     if (!first_) first_ = Rejection{reason, detail, client_assertion_};
-    if (report_) report_->push_back({rule, name, false, reason, std::move(detail), std::move(fix)});
+    if (report_) {
+      report_->push_back(
+          {rule, name, RuleResult::kFail, reason, std::move(detail), std::move(fix)});
+    }
     return report_ == nullptr;
   }
   void Pass(int rule, const char* name, std::string detail = {}) {
-    if (report_) report_->push_back({rule, name, true, std::nullopt, std::move(detail), {}});
+    if (report_)
+      report_->push_back({rule, name, RuleResult::kPass, std::nullopt, std::move(detail), {}});
+  }
+  void NotChecked(int rule, const char* name) {
+    if (report_) {
+      report_->push_back({rule,
+                          name,
+                          RuleResult::kNotChecked,
+                          std::nullopt,
+                          "not checked: the assertion's signature was not verified",
+                          {}});
+    }
   }
   bool failed() const { return first_.has_value(); }
   Rejection rejection() const { return *first_; }
@@ -101,11 +115,13 @@ std::string TimeFix(JoseError e, int64_t max_lifetime) {
 
 }  // namespace
 
-AssertionValidator::AssertionValidator(Directory& directory, const DomainConfig& config, const Clock& clock)
+AssertionValidator::AssertionValidator(Directory& directory, const DomainConfig& config,
+                                       const Clock& clock)
     : directory_(directory), config_(config), clock_(clock) {}
 
-AssertionResult AssertionValidator::Validate(std::string_view token, const store::App& client, AssertionKind kind,
-                                             std::vector<RuleOutcome>* report) const {
+AssertionResult AssertionValidator::Validate(std::string_view token, const store::App& client,
+                                             AssertionKind kind, std::vector<RuleOutcome>* report,
+                                             ReportDepth depth) const {
   const bool is_client = kind == AssertionKind::kClientAuthentication;
   Recorder rec(report, is_client);
   const int64_t now = clock_.NowSeconds();
@@ -119,15 +135,20 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
     const JoseError e = jose::JoseErrorOf(parsed.status());
     if (IsHeaderPolicyError(e)) {
       rec.Pass(1, "syntax");
-      rec.Fail(2, "header", e == JoseError::kAlgMissing || e == JoseError::kAlgNone || e == JoseError::kAlgUnknown
-                                ? Reason::kAssertionAlgNotAllowed
-                                : Reason::kAssertionHeaderRejected,
-               "assertion header rejected: " + parsed.status().message(),
-               "sign with RS256 (or an algorithm allowed for the app) and put only alg, typ and kid or x5t in the "
-               "header; keys are never taken from the token");
+      rec.Fail(
+          2, "header",
+          e == JoseError::kAlgMissing || e == JoseError::kAlgNone || e == JoseError::kAlgUnknown
+              ? Reason::kAssertionAlgNotAllowed
+              : Reason::kAssertionHeaderRejected,
+          "assertion header rejected: " + parsed.status().message(),
+          "sign with RS256 (or an algorithm allowed for the app) and put only alg, typ and kid or "
+          "x5t in the "
+          "header; keys are never taken from the token");
     } else {
-      rec.Fail(1, "syntax", Reason::kAssertionMalformed, "assertion is not a valid JWT: " + parsed.status().message(),
-               "send one compact JWS (header.payload.signature) in strict base64url without padding, whose header "
+      rec.Fail(1, "syntax", Reason::kAssertionMalformed,
+               "assertion is not a valid JWT: " + parsed.status().message(),
+               "send one compact JWS (header.payload.signature) in strict base64url without "
+               "padding, whose header "
                "and payload are JSON objects without repeated members");
     }
     return rec.rejection();
@@ -141,14 +162,17 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
   if (allowed_names.empty()) allowed_names = {"RS256"};
   jose::AlgorithmSet allowed;
   for (const auto& name : allowed_names) {
-    if (auto a = jose::AlgorithmFromName(name); a && jose::FamilyOf(*a) != jose::AlgorithmFamily::kHmac) allowed.Add(*a);
+    if (auto a = jose::AlgorithmFromName(name);
+        a && jose::FamilyOf(*a) != jose::AlgorithmFamily::kHmac)
+      allowed.Add(*a);
   }
   const std::string alg_name(jose::AlgorithmName(jws.alg));
   if (!allowed.Contains(jws.alg)) {
-    if (rec.Fail(2, "algorithm", Reason::kAssertionAlgNotAllowed,
-                 "assertion alg " + alg_name + " is not allowed for client " + client.client_id + "; allowed: " +
-                     Join(allowed_names),
-                 "sign with " + allowed_names.front() + ", or allow " + alg_name + " for the app")) {
+    if (rec.Fail(
+            2, "algorithm", Reason::kAssertionAlgNotAllowed,
+            "assertion alg " + alg_name + " is not allowed for client " + client.client_id +
+                "; allowed: " + Join(allowed_names),
+            "sign with " + allowed_names.front() + ", or allow " + alg_name + " for the app")) {
       return rec.rejection();
     }
   } else {
@@ -176,7 +200,10 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
 
   // Rule 3: the key, by x5t, then x5t#S256, then kid.
   const char* ref_kind = jws.x5t ? "x5t" : jws.x5t_s256 ? "x5t#S256" : jws.kid ? "kid" : nullptr;
-  const std::string ref = jws.x5t ? *jws.x5t : jws.x5t_s256 ? *jws.x5t_s256 : jws.kid ? *jws.kid : "";
+  const std::string ref = jws.x5t        ? *jws.x5t
+                          : jws.x5t_s256 ? *jws.x5t_s256
+                          : jws.kid      ? *jws.kid
+                                         : "";
   auto matches = [&](const NamedCertificate& c) {
     if (jws.x5t) return c.cert.x5t == *jws.x5t;
     if (jws.x5t_s256) return c.cert.x5t_s256 == *jws.x5t_s256;
@@ -186,8 +213,10 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
   std::string found_source;
   bool expired_match = false;
   if (ref_kind == nullptr) {
-    if (rec.Fail(3, "key", Reason::kAssertionNoKeyReference, "assertion header names no key (kid, x5t or x5t#S256)",
-                 "put the certificate alias in the header as kid, or the certificate's SHA-1 thumbprint as x5t")) {
+    if (rec.Fail(3, "key", Reason::kAssertionNoKeyReference,
+                 "assertion header names no key (kid, x5t or x5t#S256)",
+                 "put the certificate alias in the header as kid, or the certificate's SHA-1 "
+                 "thumbprint as x5t")) {
       return rec.rejection();
     }
   } else {
@@ -207,8 +236,12 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
       found_source = "certificate '" + alias + "' attached to client " + client.client_id;
       break;
     }
-    if (!found) {
-      Result<std::shared_ptr<const std::vector<NamedCertificate>>> partners = directory_.PartnerCertificates();
+    // Contract rule 3: partner certificates serve user assertions only. A client assertion is
+    // the client's credential, so a partner's key (trusted to vouch for users) would otherwise
+    // authenticate as any client, the administrator included.
+    if (!found && !is_client) {
+      Result<std::shared_ptr<const std::vector<NamedCertificate>>> partners =
+          directory_.PartnerCertificates();
       if (!partners.ok()) {
         rec.Fail(3, "key", Reason::kStoreUnavailable, partners.status().message(), "retry later");
         return rec.rejection();
@@ -227,34 +260,43 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
     if (!found) {
       const std::string shown = ref.substr(0, 64);
       if (expired_match) {
-        if (rec.Fail(3, "key", Reason::kAssertionCertificateExpired,
-                     std::string("the certificate named by ") + ref_kind + " '" + shown + "' has expired",
-                     "upload a new certificate (and sign with its key), or renew the certificate")) {
+        if (rec.Fail(
+                3, "key", Reason::kAssertionCertificateExpired,
+                std::string("the certificate named by ") + ref_kind + " '" + shown +
+                    "' has expired",
+                "upload a new certificate (and sign with its key), or renew the certificate")) {
           return rec.rejection();
         }
       } else if (rec.Fail(3, "key", Reason::kAssertionKeyNotFound,
                           std::string("assertion ") + ref_kind + " '" + shown +
-                              "' matches no certificate attached to client " + client.client_id + " (aliases: " +
-                              Join(client.certificate_aliases) + ") nor any trusted partner certificate",
+                              "' matches no certificate attached to client " + client.client_id +
+                              " (aliases: " + Join(client.certificate_aliases) + ")" +
+                              (is_client ? "" : " nor any trusted partner certificate"),
                           std::string(ref_kind) == "kid"
-                              ? "set kid to the alias under which the certificate was uploaded and attached to the app"
-                              : "compute x5t from the certificate the app trusts (tessera keys thumbprint CERT), or "
+                              ? "set kid to the alias under which the certificate was uploaded and "
+                                "attached to the app"
+                              : "compute x5t from the certificate the app trusts (tessera keys "
+                                "thumbprint CERT), or "
                                 "upload that certificate")) {
         return rec.rejection();
       }
     } else {
-      Result<jose::Key> key = found->cert.public_key.RestrictTo(allowed.Intersect(found->cert.public_key.CompatibleAlgorithms()));
+      Result<jose::Key> key = found->cert.public_key.RestrictTo(
+          allowed.Intersect(found->cert.public_key.CompatibleAlgorithms()));
       if (!key.ok() || !key->algorithms().Contains(jws.alg)) {
         if (rec.Fail(3, "key", Reason::kAssertionAlgNotAllowed,
                      "assertion alg " + alg_name + " does not fit the " +
-                         std::string(jose::KeyTypeName(found->cert.public_key.type())) + " key of " + found_source,
+                         std::string(jose::KeyTypeName(found->cert.public_key.type())) +
+                         " key of " + found_source,
                      "sign with an algorithm of the certificate's key type (RS256 for RSA)")) {
           return rec.rejection();
         }
       } else if (Status s = jose::Verify(jws, *key); !s.ok()) {
-        if (rec.Fail(3, "signature", Reason::kAssertionSignatureInvalid,
-                     "assertion signature does not verify with " + found_source + ": " + s.message(),
-                     "sign with the private key that belongs to that certificate, and send the JWT unmodified")) {
+        if (rec.Fail(
+                3, "signature", Reason::kAssertionSignatureInvalid,
+                "assertion signature does not verify with " + found_source + ": " + s.message(),
+                "sign with the private key that belongs to that certificate, and send the JWT "
+                "unmodified")) {
           return rec.rejection();
         }
       } else {
@@ -264,11 +306,23 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
     }
   }
 
+  // Only signed claims are looked at for a caller who may not see past the signature.
+  if (report != nullptr && depth == ReportDepth::kUntilSignatureFails && out.key_source.empty()) {
+    rec.NotChecked(4, "issuer");
+    if (is_client) rec.NotChecked(4, "subject");
+    rec.NotChecked(5, "audience");
+    rec.NotChecked(6, "time");
+    rec.NotChecked(7, "jti");
+    if (!is_client) rec.NotChecked(8, "user");
+    return rec.rejection();
+  }
+
   // Rule 4: iss (and sub for a client assertion) is the client.
   const jose::Json& claims = jws.claims;
   Result<std::optional<std::string>> iss = jose::StringClaim(claims, "iss");
   if (!iss.ok() || !iss->has_value() || **iss != client.client_id) {
-    const std::string got = iss.ok() && iss->has_value() ? "'" + (**iss).substr(0, 128) + "'" : "missing";
+    const std::string got =
+        iss.ok() && iss->has_value() ? "'" + (**iss).substr(0, 128) + "'" : "missing";
     if (rec.Fail(4, "issuer", Reason::kAssertionIssuerMismatch,
                  "assertion iss " + got + " is not the client id " + client.client_id,
                  "set iss to the client id of the app (" + client.client_id + ")")) {
@@ -326,13 +380,15 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
   Result<std::optional<std::string>> jti = jose::StringClaim(claims, "jti", kMaxJtiLength);
   if (!jti.ok() || (jti->has_value() && !IsSafeIdentifier(**jti, kMaxJtiLength))) {
     if (rec.Fail(7, "jti", Reason::kAssertionJtiInvalid,
-                 "assertion jti must be a non-empty string of at most 256 characters without control characters",
+                 "assertion jti must be a non-empty string of at most 256 characters without "
+                 "control characters",
                  "set jti to a new random UUID for every assertion")) {
       return rec.rejection();
     }
   } else if (!jti->has_value()) {
     if (client.require_jti) {
-      if (rec.Fail(7, "jti", Reason::kAssertionJtiMissing, "assertion has no jti, which this app requires",
+      if (rec.Fail(7, "jti", Reason::kAssertionJtiMissing,
+                   "assertion has no jti, which this app requires",
                    "set jti to a new random UUID for every assertion")) {
         return rec.rejection();
       }
@@ -349,20 +405,22 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
     Result<std::optional<std::string>> sub = jose::StringClaim(claims, "sub");
     if (sub.ok() && !sub->has_value()) sub = jose::StringClaim(claims, "prn");
     if (!sub.ok() || !sub->has_value() || (*sub)->empty()) {
-      if (rec.Fail(8, "user", Reason::kAssertionSubjectMissing, "assertion names no user (sub or prn)",
-                   "set sub to the userName of the user")) {
+      if (rec.Fail(8, "user", Reason::kAssertionSubjectMissing,
+                   "assertion names no user (sub or prn)", "set sub to the userName of the user")) {
         return rec.rejection();
       }
     } else {
       const std::string shown = (*sub)->substr(0, 128);
       Result<std::shared_ptr<const store::User>> user =
-          IsSafeIdentifier(**sub) ? directory_.FindUser(**sub)
-                                  : Result<std::shared_ptr<const store::User>>(Status::NotFound("not an identifier"));
+          IsSafeIdentifier(**sub)
+              ? directory_.FindUser(**sub)
+              : Result<std::shared_ptr<const store::User>>(Status::NotFound("not an identifier"));
       if (!user.ok()) {
         if (user.status().code() == StatusCode::kNotFound) {
-          if (rec.Fail(8, "user", Reason::kAssertionUserUnknown,
-                       "assertion sub '" + shown + "' is not the userName of any user",
-                       "set sub to the exact userName (not the id or the e-mail) of an existing user")) {
+          if (rec.Fail(
+                  8, "user", Reason::kAssertionUserUnknown,
+                  "assertion sub '" + shown + "' is not the userName of any user",
+                  "set sub to the exact userName (not the id or the e-mail) of an existing user")) {
             return rec.rejection();
           }
         } else {
@@ -370,8 +428,8 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
           return rec.rejection();
         }
       } else if (!(*user)->active) {
-        if (rec.Fail(8, "user", Reason::kAssertionUserInactive, "user '" + shown + "' is not active",
-                     "activate the user")) {
+        if (rec.Fail(8, "user", Reason::kAssertionUserInactive,
+                     "user '" + shown + "' is not active", "activate the user")) {
           return rec.rejection();
         }
       } else {

@@ -2,8 +2,10 @@
 // user assertions (jwt-bearer grant) and client assertions (private_key_jwt), in order:
 //   1 syntax (strict compact JWS, JSON objects, no duplicate members, bounded size)
 //   2 header (alg in the app's allowed list; no crit/b64/jwk/jku/x5u/x5c/cty/zip/enc)
-//   3 key (x5t, then x5t#S256, then kid; among the app's attached certificates, then the trusted
-//     partner certificates; expired certificates do not count) and signature
+//   3 key (x5t, then x5t#S256, then kid; among the app's attached certificates, then, for a
+//     user assertion only, the trusted partner certificates; expired certificates do not count)
+//     and signature. A client assertion authenticates the client, so only a certificate attached
+//     to that client may verify it: a partner's key must never speak for a client.
 //   4 iss is the client (and, for a client assertion, sub too)
 //   5 aud accepted
 //   6 exp/nbf/iat with skew, and the maximum lifetime
@@ -15,7 +17,10 @@
 //
 // In strict mode (report == nullptr) validation stops at the first failure. In report mode every
 // rule is evaluated as far as it can be and its outcome recorded, with the reason and the fix,
-// for the AssertionChecks diagnostics; report mode never consumes a jti.
+// for the AssertionChecks diagnostics; report mode never consumes a jti. With
+// ReportDepth::kUntilSignatureFails the rules after an unverified signature are recorded as not
+// checked: claims nobody has signed must not be looked up for the caller (whether a user exists
+// or is active is not told to whoever can make up a JWT).
 #ifndef TESSERA_OAUTH_ASSERTION_H_
 #define TESSERA_OAUTH_ASSERTION_H_
 
@@ -35,13 +40,26 @@ namespace tessera::oauth {
 
 enum class AssertionKind { kUserGrant, kClientAuthentication };
 
+enum class RuleResult {
+  kPass,
+  kFail,
+  kNotChecked,  // not evaluated: an earlier rule it depends on (the signature) failed
+};
+
 struct RuleOutcome {
-  int rule = 0;          // contract section 2 rule number (9 = scopes)
-  std::string name;      // "signature", "audience", ...
-  bool passed = false;
-  std::optional<Reason> reason;
+  int rule = 0;      // contract section 2 rule number (9 = scopes)
+  std::string name;  // "signature", "audience", ...
+  RuleResult result = RuleResult::kFail;
+  std::optional<Reason> reason;  // set for kFail only
   std::string detail;
-  std::string fix;       // what to change, for a failed rule
+  std::string fix;  // what to change, for a failed rule
+  bool passed() const { return result == RuleResult::kPass; }
+};
+
+// How far report mode goes.
+enum class ReportDepth {
+  kEveryRule,            // every rule is evaluated (an administrator's diagnosis)
+  kUntilSignatureFails,  // rules after an unverified signature are kNotChecked (a client's)
 };
 
 struct ValidatedAssertion {
@@ -49,7 +67,8 @@ struct ValidatedAssertion {
   std::string issuer;
   std::string jti;  // empty when absent and waived
   int64_t expires_at = 0;
-  std::string key_source;  // "certificate 'alias'" or "partner certificate 'alias'"
+  std::string
+      key_source;  // "certificate 'alias' ..." or, user assertions only, "trusted partner ..."
   std::shared_ptr<const store::User> user;  // user assertions
 };
 
@@ -60,9 +79,10 @@ class AssertionValidator {
   AssertionValidator(Directory& directory, const DomainConfig& config, const Clock& clock);
 
   // Validates `token` for `client` (the authenticated client, or for a client assertion the app
-  // its iss names). `report`, when given, receives every rule's outcome.
+  // its iss names). `report`, when given, receives every rule's outcome, as deep as `depth`.
   AssertionResult Validate(std::string_view token, const store::App& client, AssertionKind kind,
-                           std::vector<RuleOutcome>* report = nullptr) const;
+                           std::vector<RuleOutcome>* report = nullptr,
+                           ReportDepth depth = ReportDepth::kEveryRule) const;
 
  private:
   Directory& directory_;

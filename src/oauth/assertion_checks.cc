@@ -10,23 +10,76 @@ namespace {
 
 using jose::Json;
 
+std::string_view ResultName(RuleResult r) {
+  switch (r) {
+    case RuleResult::kPass:
+      return "pass";
+    case RuleResult::kFail:
+      return "fail";
+    case RuleResult::kNotChecked:
+      return "not_checked";
+  }
+  return "fail";
+}
+
 Json RuleJson(const RuleOutcome& r) {
-  Json j = {{"rule", r.rule}, {"name", r.name}, {"passed", r.passed}, {"detail", r.detail}};
+  Json j = {{"rule", r.rule},
+            {"name", r.name},
+            {"result", ResultName(r.result)},
+            {"passed", r.passed()},
+            {"detail", r.detail}};
   if (r.reason) j["reason"] = std::string(ReasonCode(*r.reason));
-  if (!r.passed) j["fix"] = r.fix;
+  if (r.result == RuleResult::kFail) j["fix"] = r.fix;
   return j;
+}
+
+Rejection RateLimited(const char* what, int64_t wait) {
+  Rejection r{Reason::kRateLimited,
+              std::string("too many assertion checks ") + what + "; retry later", false};
+  r.retry_after = wait;
+  return r;
 }
 
 }  // namespace
 
-AssertionCheckService::AssertionCheckService(store::Store& store, Directory& directory, TokenService& tokens,
-                                             const DomainConfig& config)
-    : store_(store), directory_(directory), tokens_(tokens), config_(config) {}
+AssertionCheckService::AssertionCheckService(store::Store& store, Directory& directory,
+                                             TokenService& tokens, const DomainConfig& config,
+                                             const Clock& clock, AssertionCheckLimits limits)
+    : store_(store),
+      directory_(directory),
+      tokens_(tokens),
+      config_(config),
+      per_address_(clock, limits.per_address_rate, limits.per_address_burst),
+      per_client_(clock, limits.per_client_rate, limits.per_client_burst) {}
 
-Json AssertionCheckService::Run(const AssertionCheckRequest& req) const {
+std::optional<Rejection> AssertionCheckService::AdmitAddress(const std::string& remote_address) {
+  if (const int64_t wait = per_address_.Allow(remote_address); wait > 0) {
+    return RateLimited("from this address", wait);
+  }
+  return std::nullopt;
+}
+
+std::variant<std::shared_ptr<const store::App>, Rejection> AssertionCheckService::AdmitClient(
+    const ClientCredentials& basic) {
+  ClientRequest request;
+  request.basic = basic;
+  // The token endpoint's own checks, inactive app included: one answer for every failure.
+  auto auth = tokens_.Authenticate(request);
+  if (auto* r = std::get_if<Rejection>(&auth)) return *r;
+  std::shared_ptr<const store::App> app = std::get<AuthenticatedClient>(auth).app;
+  // Counted only now: nobody spends another client's budget by naming it.
+  if (const int64_t wait = per_client_.Allow(app->client_id); wait > 0) {
+    return RateLimited("for this client", wait);
+  }
+  return app;
+}
+
+Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth depth) const {
   std::vector<RuleOutcome> rules;
-  auto add = [&](int n, const char* name, bool passed, std::optional<Reason> reason, std::string detail, std::string fix) {
-    rules.push_back({n, name, passed, reason, std::move(detail), std::move(fix)});
+  auto add = [&](int n, const char* name, bool passed, std::optional<Reason> reason,
+                 std::string detail, std::string fix) {
+    rules.push_back({n, name, passed ? RuleResult::kPass : RuleResult::kFail, reason,
+                     std::move(detail), std::move(fix)});
   };
   Json out = {{"clientId", req.client_id}};
 
@@ -35,8 +88,10 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req) const {
   if (!app.ok()) {
     const bool missing = app.status().code() == StatusCode::kNotFound;
     add(0, "client", false, missing ? Reason::kUnknownClient : Reason::kStoreUnavailable,
-        missing ? "no confidential app has client id '" + req.client_id.substr(0, 128) + "'" : app.status().message(),
-        missing ? "use the client id (the app's 'name') shown when the app was created" : "retry later");
+        missing ? "no confidential app has client id '" + req.client_id.substr(0, 128) + "'"
+                : app.status().message(),
+        missing ? "use the client id (the app's 'name') shown when the app was created"
+                : "retry later");
   } else {
     const store::App& a = **app;
     add(0, "client", true, std::nullopt, "client " + a.client_id + " (" + a.display_name + ")", "");
@@ -46,23 +101,31 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req) const {
     } else {
       add(0, "client active", true, std::nullopt, "", "");
     }
-    const bool jwt_allowed =
-        std::find(a.allowed_grants.begin(), a.allowed_grants.end(), kGrantJwtBearer) != a.allowed_grants.end();
+    const bool jwt_allowed = std::find(a.allowed_grants.begin(), a.allowed_grants.end(),
+                                       kGrantJwtBearer) != a.allowed_grants.end();
     if (!jwt_allowed) {
-      add(0, "grant", false, Reason::kGrantNotAllowed, "the app's allowedGrants lack " + std::string(kGrantJwtBearer),
+      add(0, "grant", false, Reason::kGrantNotAllowed,
+          "the app's allowedGrants lack " + std::string(kGrantJwtBearer),
           "add urn:ietf:params:oauth:grant-type:jwt-bearer to the app's allowedGrants");
     } else {
       add(0, "grant", true, std::nullopt, "", "");
     }
 
     std::vector<RuleOutcome> report;
-    AssertionResult result = tokens_.validator().Validate(req.assertion, a, AssertionKind::kUserGrant, &report);
+    AssertionResult result =
+        tokens_.validator().Validate(req.assertion, a, AssertionKind::kUserGrant, &report, depth);
+    // Rule 3 passes only once the signature verified with a certificate the rule allows.
+    const bool unsigned_claims =
+        depth == ReportDepth::kUntilSignatureFails &&
+        std::none_of(report.begin(), report.end(),
+                     [](const RuleOutcome& r) { return r.rule == 3 && r.passed(); });
     rules.insert(rules.end(), report.begin(), report.end());
     // Rule 7's single use: looked up, never consumed here.
     if (auto* v = std::get_if<ValidatedAssertion>(&result); v && !v->jti.empty()) {
       Result<bool> used = store_.IsJtiUsed(v->issuer, v->jti);
       if (!used.ok()) {
-        add(7, "jti unused", false, Reason::kStoreUnavailable, used.status().message(), "retry later");
+        add(7, "jti unused", false, Reason::kStoreUnavailable, used.status().message(),
+            "retry later");
       } else if (*used) {
         add(7, "jti unused", false, Reason::kAssertionJtiReplayed, "assertion jti was already used",
             "sign a new assertion with a new jti (a random UUID) for every token request");
@@ -72,20 +135,28 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req) const {
     }
     // A rejection needs nothing more here: report mode already recorded every failed rule.
 
-    // Rule 9: scopes.
-    Result<std::shared_ptr<const std::vector<ResourceView>>> resources = directory_.Resources();
-    if (!resources.ok()) {
-      add(9, "scope", false, Reason::kStoreUnavailable, resources.status().message(), "retry later");
+    // Rule 9: scopes (not told about for claims nobody signed).
+    if (unsigned_claims) {
+      rules.push_back({9, "scope", RuleResult::kNotChecked, std::nullopt,
+                       "not checked: the assertion's signature was not verified", ""});
+    } else if (Result<std::shared_ptr<const std::vector<ResourceView>>> resources =
+                   directory_.Resources();
+               !resources.ok()) {
+      add(9, "scope", false, Reason::kStoreUnavailable, resources.status().message(),
+          "retry later");
     } else {
       ScopeResult scopes = ResolveScopes(req.scope, a, **resources, config_);
       if (auto* r = std::get_if<Rejection>(&scopes)) {
         add(9, "scope", false, r->reason, r->detail,
             r->reason == Reason::kScopeExpiryInvalid
                 ? "use urn:opc:resource:expiry=N with 60 <= N <= 31556952"
-                : "request a fully qualified scope (resource audience + scope value) listed in the app's allowedScopes");
+                : "request a fully qualified scope (resource audience + scope value) listed in the "
+                  "app's allowedScopes");
       } else {
         const GrantedScopes& g = std::get<GrantedScopes>(scopes);
-        add(9, "scope", true, std::nullopt, "granted: " + g.ResponseScope() + "; lifetime " + std::to_string(g.lifetime) + " s", "");
+        add(9, "scope", true, std::nullopt,
+            "granted: " + g.ResponseScope() + "; lifetime " + std::to_string(g.lifetime) + " s",
+            "");
       }
     }
   }
@@ -93,7 +164,7 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req) const {
   bool passed = true;
   Json list = Json::array();
   for (const auto& r : rules) {
-    passed = passed && r.passed;
+    passed = passed && r.passed();
     list.push_back(RuleJson(r));
   }
   out["passed"] = passed;
@@ -101,21 +172,25 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req) const {
   return out;
 }
 
-std::string AssertionCheckService::ExplainBasicFailure(const ClientCredentials& decoded, const ClientCredentials& raw) const {
+std::string AssertionCheckService::ExplainBasicFailure(const ClientCredentials& decoded,
+                                                       const ClientCredentials& raw) const {
   const std::string kEncode =
       "the Basic credentials were not URL-encoded: encode the client id and the secret with "
       "application/x-www-form-urlencoded before joining them with ':' and base64 (RFC 6749 2.3.1)";
   Result<std::shared_ptr<const store::App>> app = directory_.FindClient(decoded.client_id);
   if (!app.ok()) {
-    if (raw.client_id != decoded.client_id && directory_.FindClient(raw.client_id).ok()) return kEncode;
-    if (app.status().code() != StatusCode::kNotFound) return "the store is unavailable; retry later";
+    if (raw.client_id != decoded.client_id && directory_.FindClient(raw.client_id).ok())
+      return kEncode;
+    if (app.status().code() != StatusCode::kNotFound)
+      return "the store is unavailable; retry later";
     return "unknown client id '" + decoded.client_id.substr(0, 128) + "'";
   }
   const store::App& a = **app;
   if (VerifySecret(decoded.client_secret, a.secret_hash)) {
     return a.active ? "the credentials are valid" : "the app is not active";
   }
-  if (raw.client_secret != decoded.client_secret && VerifySecret(raw.client_secret, a.secret_hash)) return kEncode;
+  if (raw.client_secret != decoded.client_secret && VerifySecret(raw.client_secret, a.secret_hash))
+    return kEncode;
   return "wrong client secret for client " + a.client_id;
 }
 

@@ -42,6 +42,7 @@ std::string_view ReasonCode(Reason reason) {
     case Reason::kScopeUnknown: return "scope_unknown";
     case Reason::kScopeExpiryInvalid: return "scope_expiry_invalid";
     case Reason::kScopeAdminNotAllowed: return "scope_admin_not_allowed";
+    case Reason::kRateLimited: return "rate_limited";
     case Reason::kStoreUnavailable: return "store_unavailable";
     case Reason::kInternal: return "internal";
   }
@@ -102,6 +103,9 @@ WireError ToWireError(const Rejection& r) {
     case Reason::kScopeExpiryInvalid:
     case Reason::kScopeAdminNotAllowed:
       return {400, "invalid_scope", r.detail, false};
+    case Reason::kRateLimited:
+      // RFC 6585 4: 429 with Retry-After; the detail is a fixed phrase naming no client.
+      return {429, "temporarily_unavailable", r.detail, false};
     case Reason::kStoreUnavailable:
       return {503, "temporarily_unavailable", "The service is temporarily unavailable; retry later.", false};
     case Reason::kInternal:

@@ -8,6 +8,7 @@
 #ifndef TESSERA_OAUTH_REASONS_H_
 #define TESSERA_OAUTH_REASONS_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -57,6 +58,8 @@ enum class Reason {
   kScopeUnknown,            // an fqs that names no resource app's scope
   kScopeExpiryInvalid,      // urn:opc:resource:expiry=N out of range or not a number
   kScopeAdminNotAllowed,    // __myscopes__ for an app without an administrator role
+  // --- request-rate limits ---
+  kRateLimited,             // too many requests for the client, or failures from the address: 429
   // --- the server itself ---
   kStoreUnavailable,        // the database is unreachable: 503, retry later
   kInternal,                // a bug or an unexpected failure: 500
@@ -69,6 +72,7 @@ struct Rejection {
   Reason reason = Reason::kInternal;
   std::string detail;             // precise text; may name claims and values, never secrets
   bool client_assertion = false;  // an assertion rule failed for a client assertion
+  int64_t retry_after = 0;        // kRateLimited: whole seconds to wait (Retry-After)
 };
 
 struct WireError {

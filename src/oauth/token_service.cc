@@ -28,17 +28,43 @@ Reason StoreReason(const Status& s) {
   return s.code() == StatusCode::kUnavailable ? Reason::kStoreUnavailable : Reason::kInternal;
 }
 
+Rejection RateLimited(const char* detail, int64_t wait) {
+  Rejection r = Reject(Reason::kRateLimited, detail);
+  r.retry_after = wait;
+  return r;
+}
+
 }  // namespace
 
 TokenService::TokenService(store::Store& store, Directory& directory, SigningKeys& keys,
-                           AuditLog& audit, const DomainConfig& config, const Clock& clock)
+                           AuditLog& audit, const DomainConfig& config, const Clock& clock,
+                           ClientAuthLimits limits)
     : store_(store),
       directory_(directory),
       keys_(keys),
       audit_(audit),
       config_(config),
       clock_(clock),
+      limits_(limits),
       validator_(directory, config, clock) {}
+
+std::variant<AuthenticatedClient, Rejection> TokenService::AuthenticateCounted(
+    const ClientRequest& req) const {
+  RateLimiter* failures = limits_.failures_per_address;
+  if (failures != nullptr) {
+    if (const int64_t wait = failures->Peek(req.remote_address); wait > 0) {
+      return RateLimited("too many failed client authentications from this address; retry later",
+                         wait);
+    }
+  }
+  auto auth = Authenticate(req);
+  if (auto* r = std::get_if<Rejection>(&auth); r && failures != nullptr &&
+                                               r->reason != Reason::kStoreUnavailable &&
+                                               r->reason != Reason::kInternal) {
+    (void)failures->Allow(req.remote_address);  // the outcome is answered; the count is kept
+  }
+  return auth;
+}
 
 std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(
     const ClientRequest& req) const {
@@ -121,7 +147,7 @@ std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(
 
 std::variant<AuthenticatedClient, Rejection> TokenService::AuthenticateAndRecord(
     const ClientRequest& req) const {
-  auto auth = Authenticate(req);
+  auto auth = AuthenticateCounted(req);
   if (auto* client = std::get_if<AuthenticatedClient>(&auth); client && client->assertion_jti) {
     if (auto r = RecordJti(*client->assertion_jti)) return *r;
     client->assertion_jti.reset();
@@ -223,14 +249,23 @@ std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& 
   const bool basic = req.basic.has_value();
   const std::string* grant = FormValue(req, "grant_type");
   const std::string grant_name = grant ? *grant : "";
-  auto auth = Authenticate(req);
+  auto auth = AuthenticateCounted(req);
   if (auto* r = std::get_if<Rejection>(&auth)) {
+    // A flood is answered without an audit row each: the store is not the flood's to fill.
+    if (r->reason == Reason::kRateLimited) return Outcome::Fail(*r, basic);
     std::string who = req.basic ? req.basic->client_id
                                 : (FormValue(req, "client_id") ? *FormValue(req, "client_id") : "");
     return Finish(req, who, "", grant_name, Outcome::Fail(*r, basic));
   }
   AuthenticatedClient& client = std::get<AuthenticatedClient>(auth);
   const store::App& app = *client.app;
+  // Counted only now that the client has proved who it is: nobody spends another's budget.
+  if (limits_.token_requests_per_client != nullptr) {
+    if (const int64_t wait = limits_.token_requests_per_client->Allow(app.client_id); wait > 0) {
+      return Outcome::Fail(
+          RateLimited("too many token requests for this client; retry later", wait), basic);
+    }
+  }
   auto fail = [&](Rejection r, const std::string& subject = "") {
     return Finish(req, app.client_id, subject, grant_name, Outcome::Fail(std::move(r), basic));
   };

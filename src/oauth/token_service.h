@@ -2,8 +2,11 @@
 // revocation (RFC 7009), and verification of the access tokens this domain minted.
 //
 // One token request, in order (ARCHITECTURE "One token request"):
+//   0. with ClientAuthLimits: an address whose failed client authentications have spent its
+//      budget is refused (kRateLimited) before any credential is tried;
 //   1. exactly one client authentication method (RFC 6749 2.3): Basic, client_secret_post, or a
-//      client assertion (RFC 7523 2.2), which is checked with every assertion rule;
+//      client assertion (RFC 7523 2.2), which is checked with every assertion rule; a failure
+//      counts against the address; a success against the client's own token-request budget;
 //   2. the grant: known (else unsupported_grant_type) and in the app's allowedGrants (else
 //      unauthorized_client);
 //   3. jwt-bearer: the user assertion's rules 1-8 (AssertionValidator);
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/rate_limiter.h"
 #include "jose/json.h"
 #include "oauth/assertion.h"
 #include "oauth/audit.h"
@@ -47,6 +51,20 @@ struct ClientRequest {
   std::optional<ClientCredentials> basic;   // from "Authorization: Basic"
   bool bad_authorization = false;           // an Authorization header that is not valid Basic
   std::string ecid;
+  std::string remote_address;  // the peer's address, for ClientAuthLimits
+};
+
+// Request-rate limits around client authentication; each is off when null. Neither is keyed by
+// anything a caller can claim without the credentials: a flood naming a client (with a wrong
+// secret, or an assertion it did not sign) spends the flooding address's budget, never the
+// client's.
+struct ClientAuthLimits {
+  // Failed client authentications per remote address, at every client-authenticated endpoint.
+  // Once spent, requests from that address are refused before any credential is tried, so a
+  // secret cannot be guessed at speed.
+  RateLimiter* failures_per_address = nullptr;
+  // Token requests per client id, counted once the client has authenticated.
+  RateLimiter* token_requests_per_client = nullptr;
 };
 
 struct Outcome {
@@ -93,7 +111,7 @@ struct AccessTokenInfo {
 class TokenService {
  public:
   TokenService(store::Store& store, Directory& directory, SigningKeys& keys, AuditLog& audit,
-               const DomainConfig& config, const Clock& clock);
+               const DomainConfig& config, const Clock& clock, ClientAuthLimits limits = {});
 
   // The token endpoint, in steps (Prepare, RecordJtis, Complete), so that the jtis of concurrent
   // requests can be recorded in one store transaction. Prepare runs every check that comes before
@@ -113,7 +131,8 @@ class TokenService {
   // A client assertion's jti is returned pending; the caller records it with RecordJti.
   std::variant<AuthenticatedClient, Rejection> Authenticate(const ClientRequest& request) const;
   // Authenticate, then record a client assertion's jti at once: for endpoints that have nothing
-  // else to check before acting (introspection, revocation, trust tokens).
+  // else to check before acting (introspection, revocation, trust tokens). Failures count
+  // against the address as at the token endpoint (ClientAuthLimits::failures_per_address).
   std::variant<AuthenticatedClient, Rejection> AuthenticateAndRecord(
       const ClientRequest& request) const;
   // Records a pending jti with one atomic insert; a replay is kAssertionJtiReplayed.
@@ -140,6 +159,10 @@ class TokenService {
   const AssertionValidator& validator() const { return validator_; }
 
  private:
+  // Authenticate within ClientAuthLimits::failures_per_address: refused at once from an address
+  // that has spent its budget, and a failure counted against the address.
+  std::variant<AuthenticatedClient, Rejection> AuthenticateCounted(
+      const ClientRequest& request) const;
   Outcome Finish(const ClientRequest& request, const std::string& client_id,
                  const std::string& subject, const std::string& grant, Outcome outcome);
   Result<std::string> Mint(const store::App& client, const GrantedScopes& scopes,
@@ -152,6 +175,7 @@ class TokenService {
   AuditLog& audit_;
   const DomainConfig& config_;
   const Clock& clock_;
+  ClientAuthLimits limits_;
   AssertionValidator validator_;
 };
 

@@ -13,6 +13,7 @@
 
 #include "common/background_thread.h"
 #include "common/clock.h"
+#include "common/rate_limiter.h"
 #include "http/api/api.h"
 #include "http/server.h"
 #include "oauth/admin_service.h"
@@ -128,10 +129,20 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
 
   oauth::Directory directory(*store, clock, c.cache_ttl);
   oauth::AuditLog audit(*store);
-  oauth::TokenService tokens(*store, directory, keys, audit, domain, clock);
+  // --token-rate-limit N: N token requests per second per authenticated client, and N failed
+  // client authentications per second per address (bursts of N).
+  std::unique_ptr<RateLimiter> token_limiter, failure_limiter;
+  oauth::ClientAuthLimits limits;
+  if (c.token_rate_limit > 0) {
+    const auto n = static_cast<double>(c.token_rate_limit);
+    token_limiter = std::make_unique<RateLimiter>(clock, n, n);
+    failure_limiter = std::make_unique<RateLimiter>(clock, n, n);
+    limits = {failure_limiter.get(), token_limiter.get()};
+  }
+  oauth::TokenService tokens(*store, directory, keys, audit, domain, clock, limits);
   oauth::AdminService admin(*store, directory, keys, audit, domain, clock);
   oauth::TrustTokenService trust(*store, directory, keys, tokens, audit, domain, clock);
-  oauth::AssertionCheckService checks(*store, directory, tokens, domain);
+  oauth::AssertionCheckService checks(*store, directory, tokens, domain, clock);
 
   const char* admin_id = std::getenv("TESSERA_ADMIN_CLIENT_ID");
   const char* admin_secret = std::getenv("TESSERA_ADMIN_CLIENT_SECRET");
@@ -152,12 +163,6 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   // It outlives the server (declared before it): requests in flight wait on it until the end.
   http::JtiBatcher jti_batcher(tokens, &metrics);
   services.jti_batcher = &jti_batcher;
-  std::unique_ptr<RateLimiter> token_limiter;
-  if (c.token_rate_limit > 0) {
-    token_limiter = std::make_unique<RateLimiter>(clock, static_cast<double>(c.token_rate_limit),
-                                                  static_cast<double>(c.token_rate_limit));
-    services.token_limiter = token_limiter.get();
-  }
   http::RegisterApiRoutes(router, services);
 
   http::ServerOptions options;

@@ -6,6 +6,7 @@
 
 #include "http/api/api.h"
 #include "http/form.h"
+#include "jose/base64url.h"
 #include "jose/json.h"
 
 namespace tessera::http {
@@ -26,6 +27,11 @@ bool HasScope(const Json& claims, std::string_view wanted) {
     if (s == wanted) return true;
   }
   return false;
+}
+
+std::string StringClaim(const Json& claims, const char* name) {
+  auto it = claims.find(name);
+  return it != claims.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace
@@ -55,6 +61,16 @@ std::variant<std::string, Response> AuthorizeAdmin(ApiServices& s, Request& req)
     Response r = ScimError(401, "the bearer token is not valid: " + info.status().message());
     r.AddHeader("WWW-Authenticate", "Bearer realm=\"tessera\", error=\"invalid_token\"");
     return r;
+  }
+  // Contract section 6: only a client_credentials token speaks for the administrator app. A user
+  // token minted for that app (jwt-bearer, gtp "jwt") speaks for its user, who holds no role.
+  if (StringClaim(info->claims, "gtp") != "cc" ||
+      StringClaim(info->claims, "sub_type") != "client" ||
+      StringClaim(info->claims, "sub") != info->client_id) {
+    spdlog::info("ecid={} admin bearer rejected: not a client_credentials token of client {}",
+                 req.ecid, info->client_id);
+    return ScimError(
+        403, "the admin API accepts only client_credentials tokens of an administrator app");
   }
   if (!HasScope(info->claims, oauth::kScopeMyScopes)) {
     return ScimError(403, "the token lacks scope urn:opc:idm:__myscopes__");
@@ -102,6 +118,99 @@ Response FromStatus(const Status& s) {
 }
 
 CertificateKind KindOf(bool partner) { return partner ? CertificateKind::kPartner : CertificateKind::kClient; }
+
+bool IsBasicScheme(std::string_view auth) {
+  constexpr std::string_view kBasic = "basic ";
+  return auth.size() >= kBasic.size() &&
+         std::equal(kBasic.begin(), kBasic.end(), auth.begin(), [](char a, char b) {
+           return a == std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+// Basic credentials as sent (before form-decoding), for logging an encoding mistake.
+std::optional<oauth::ClientCredentials> RawBasic(std::string_view header) {
+  if (header.size() < 6) return std::nullopt;
+  std::string_view b64 = header.substr(6);
+  while (!b64.empty() && b64.front() == ' ') b64.remove_prefix(1);
+  Result<std::string> text = jose::Base64Decode(b64);
+  if (!text.ok()) return std::nullopt;
+  const size_t colon = text->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return oauth::ClientCredentials{text->substr(0, colon), text->substr(colon + 1)};
+}
+
+// The token endpoint's answer to a refused caller (contract section 2): a client-authentication
+// failure of any kind is the one uniform 401 (WWW-Authenticate when Basic was used), a spent
+// budget 429 with Retry-After. The precise reason goes to the log with the ecid only.
+Response RefuseCaller(const Request& req, const oauth::Rejection& rej, bool basic,
+                      std::string_view why) {
+  spdlog::info("ecid={} endpoint=assertion_checks rejected reason={} detail={}", req.ecid,
+               oauth::ReasonCode(rej.reason), why);
+  const oauth::WireError wire = oauth::ToWireError(rej);
+  Response r = OAuthError(wire.http_status, wire.error, wire.description, req.ecid);
+  if (wire.http_status == 401 && basic) r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
+  if (wire.http_status == 429)
+    r.AddHeader("Retry-After", std::to_string(std::max<int64_t>(1, rej.retry_after)));
+  if (wire.http_status == 503) r.AddHeader("Retry-After", "5");
+  return r;
+}
+
+// POST /admin/v1/AssertionChecks (contract section 6), as oauth/assertion_checks.h describes:
+// the caller first (address budget, then an administrator's bearer token or the client's own
+// Basic credentials), the body only then.
+Response AssertionChecks(ApiServices& s, oauth::AssertionCheckService& checks, Request& req) {
+  std::optional<std::string_view> auth = req.Header("authorization");
+  const bool basic = auth && IsBasicScheme(*auth);
+  if (std::optional<oauth::Rejection> limited = checks.AdmitAddress(req.remote_address)) {
+    return RefuseCaller(req, *limited, basic, limited->detail);
+  }
+  std::optional<std::string> self;  // a client checking itself
+  oauth::ReportDepth depth = oauth::ReportDepth::kEveryRule;
+  if (basic) {
+    Result<BasicCredentials> creds = ParseBasicAuthorization(*auth);
+    if (!creds.ok() || req.HeaderCount("authorization") > 1) {
+      return RefuseCaller(req, {oauth::Reason::kBadAuthorizationHeader, "not valid HTTP Basic"},
+                          true, "the Authorization header is not valid HTTP Basic");
+    }
+    const oauth::ClientCredentials decoded{creds->client_id, creds->client_secret};
+    auto admitted = checks.AdmitClient(decoded);
+    if (auto* rej = std::get_if<oauth::Rejection>(&admitted)) {
+      std::string why = rej->detail;
+      if (rej->reason != oauth::Reason::kRateLimited &&
+          rej->reason != oauth::Reason::kStoreUnavailable) {
+        why = checks.ExplainBasicFailure(decoded, RawBasic(*auth).value_or(decoded));
+      }
+      return RefuseCaller(req, *rej, true, why);
+    }
+    self = std::get<std::shared_ptr<const store::App>>(admitted)->client_id;
+    // Past a signature that failed, a client learns nothing (no user lookups for made-up claims).
+    depth = oauth::ReportDepth::kUntilSignatureFails;
+  } else {
+    auto who = AuthorizeAdmin(s, req);
+    if (auto* r = std::get_if<Response>(&who)) {
+      if (r->status == 503) return *r;
+      return RefuseCaller(req, {oauth::Reason::kNoClientAuthentication, ""}, false,
+                          "neither an administrator's bearer token nor client credentials (" +
+                              std::to_string(r->status) + ")");
+    }
+  }
+
+  Result<Json> body = ReadJsonBody(req);
+  if (!body.ok()) return ScimError(body.status());
+  auto field = [&](const char* name) -> std::optional<std::string> {
+    auto it = body->find(name);
+    if (it == body->end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  std::optional<std::string> assertion = field("assertion");
+  std::optional<std::string> client_id = field("clientId");
+  if (!assertion || !client_id)
+    return ScimError(400, "'assertion' and 'clientId' are required strings", "invalidValue");
+  if (self && *self != *client_id)
+    return ScimError(403, "a client may check only assertions for its own client id");
+  oauth::AssertionCheckRequest check{*assertion, *client_id, field("scope")};
+  return ScimJson(200, checks.Run(check, depth));
+}
 
 }  // namespace
 
@@ -204,6 +313,12 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
     if (!q.ok()) return ScimError(q.status());
     return FromResult(a.ListAudit(*q));
   }));
+  if (s.checks != nullptr) {
+    router.Add(
+        "POST", "/admin/v1/AssertionChecks",
+        [&s, &checks = *s.checks](Request& req) { return AssertionChecks(s, checks, req); },
+        RouteOptions{64 * 1024});
+  }
 }
 
 }  // namespace tessera::http

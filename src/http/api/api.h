@@ -11,7 +11,6 @@
 #include <string>
 #include <variant>
 
-#include "common/rate_limiter.h"
 #include "http/api/jti_batcher.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -34,16 +33,16 @@ struct ApiServices {
   const oauth::DomainConfig& config;
   oauth::TrustTokenService* trust = nullptr;       // trust-token routes when set
   oauth::AssertionCheckService* checks = nullptr;  // /admin/v1/AssertionChecks when set
-  RateLimiter* token_limiter = nullptr;            // per-client-id limit on /oauth2/v1/token
   // Token requests record their jtis through it (group commit) when set; else one by one.
   JtiBatcher* jti_batcher = nullptr;
 };
 
 // Adds every route. `services` must outlive the router.
 void RegisterApiRoutes(Router& router, ApiServices& services);
-// The admin API routes alone (contract section 6); RegisterApiRoutes calls it.
+// The admin API routes alone (contract section 6), AssertionChecks included; RegisterApiRoutes
+// calls it.
 void RegisterAdminRoutes(Router& router, ApiServices& services);
-// Trust tokens (tokeninfo, trusttoken, TrustTokenIssuers) and AssertionChecks.
+// Trust tokens (tokeninfo, trusttoken, TrustTokenIssuers).
 void RegisterTrustRoutes(Router& router, ApiServices& services);
 
 // The administrator's client id for a request bearing a valid administrator token, or the

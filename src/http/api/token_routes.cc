@@ -1,6 +1,7 @@
 // Token, introspection, revocation, discovery, JWKS, health and metrics routes.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "http/api/api.h"
@@ -27,6 +28,7 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 std::optional<oauth::ClientRequest> ReadClientRequest(Request& req, Response* error) {
   oauth::ClientRequest out;
   out.ecid = req.ecid;
+  out.remote_address = req.remote_address;
   std::optional<std::string_view> ct = req.Header("content-type");
   if (!ct || !StartsWithNoCase(*ct, kFormType)) {
     *error = OAuthError(400, "invalid_request", "the body must be application/x-www-form-urlencoded", req.ecid);
@@ -70,6 +72,8 @@ Response Render(const oauth::Outcome& outcome, std::string_view ecid, Metrics& m
   Response r = OAuthError(wire.http_status, wire.error, wire.description, ecid);
   if (wire.http_status == 401 && outcome.used_basic) r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
   if (wire.http_status == 503) r.AddHeader("Retry-After", "5");
+  if (wire.http_status == 429)
+    r.AddHeader("Retry-After", std::to_string(std::max<int64_t>(1, rej.retry_after)));
   return r;
 }
 
@@ -174,27 +178,9 @@ Response OAuthError(int status, std::string_view error, std::string_view descrip
 void RegisterApiRoutes(Router& router, ApiServices& s) {
   s.metrics.Describe("tessera_oauth_requests_total", "Token, introspection and revocation requests by outcome and precise reason.");
   s.metrics.Describe("tessera_oauth_duration_seconds", "Time spent answering OAuth endpoint requests.");
-  router.Add("POST", "/oauth2/v1/token", [&s](Request& req) {
-    if (s.token_limiter != nullptr) {
-      // Keyed by the client id the request claims (Basic, else the client_id parameter): the
-      // limit protects the server before any authentication work is spent on a flood.
-      std::string key = "-";
-      if (std::optional<std::string_view> auth = req.Header("authorization")) {
-        if (Result<BasicCredentials> b = ParseBasicAuthorization(*auth); b.ok()) key = b->client_id;
-      } else if (Result<std::map<std::string, std::string>> f = ParseForm(req.body); f.ok()) {
-        if (auto it = f->find("client_id"); it != f->end()) key = it->second;
-      }
-      if (const int64_t wait = s.token_limiter->Allow(key); wait > 0) {
-        s.metrics.Increment("tessera_oauth_requests_total",
-                            {{"endpoint", "token"}, {"outcome", "rejected"}, {"reason", "rate_limited"}});
-        Response r = OAuthError(429, "temporarily_unavailable", "too many token requests for this client; retry later",
-                                req.ecid);
-        r.AddHeader("Retry-After", std::to_string(wait));
-        return r;
-      }
-    }
-    return TokenEndpoint(s, req);
-  });
+  // Rate limits (ClientAuthLimits) are the token service's: failures per address before any
+  // credential is tried, and a client's budget only once it has authenticated.
+  router.Add("POST", "/oauth2/v1/token", [&s](Request& req) { return TokenEndpoint(s, req); });
   router.Add("POST", "/oauth2/v1/introspect",
              ClientEndpoint(s, "introspect", [&s](const oauth::ClientRequest& r) { return s.tokens.Introspect(r); }));
   router.Add("POST", "/oauth2/v1/revoke", ClientEndpoint(s, "revoke", [&s](const oauth::ClientRequest& r) { return s.tokens.Revoke(r); }));

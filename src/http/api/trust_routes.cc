@@ -1,9 +1,8 @@
-// Trust-token validation (tokeninfo), trust-token issuers, and assertion checks.
+// Trust-token validation (tokeninfo) and trust-token issuers.
 #include <spdlog/spdlog.h>
 
 #include "http/api/api.h"
 #include "http/form.h"
-#include "jose/base64url.h"
 #include "jose/json.h"
 
 namespace tessera::http {
@@ -26,18 +25,6 @@ Result<std::string> IdToken(const Request& req) {
   auto it = params->find("id_token");
   if (it == params->end() || it->second.empty()) return Status::InvalidArgument("id_token is required");
   return it->second;
-}
-
-// Basic credentials as sent (before form-decoding), for diagnosing encoding mistakes.
-std::optional<oauth::ClientCredentials> RawBasic(std::string_view header) {
-  if (header.size() < 6) return std::nullopt;
-  std::string_view b64 = header.substr(6);
-  while (!b64.empty() && b64.front() == ' ') b64.remove_prefix(1);
-  Result<std::string> text = jose::Base64Decode(b64);
-  if (!text.ok()) return std::nullopt;
-  const size_t colon = text->find(':');
-  if (colon == std::string::npos) return std::nullopt;
-  return oauth::ClientCredentials{text->substr(0, colon), text->substr(colon + 1)};
 }
 
 }  // namespace
@@ -90,49 +77,6 @@ void RegisterTrustRoutes(Router& router, ApiServices& s) {
       r.content_type.clear();
       return r;
     });
-  }
-
-  if (s.checks != nullptr) {
-    oauth::AssertionCheckService& checks = *s.checks;
-    router.Add("POST", "/admin/v1/AssertionChecks", [&s, &checks](Request& req) {
-      Result<Json> body = ReadJsonBody(req);
-      if (!body.ok()) return ScimError(body.status());
-      auto field = [&](const char* name) -> std::optional<std::string> {
-        auto it = body->find(name);
-        if (it == body->end() || !it->is_string()) return std::nullopt;
-        return it->get<std::string>();
-      };
-      std::optional<std::string> assertion = field("assertion");
-      std::optional<std::string> client_id = field("clientId");
-      if (!assertion || !client_id) return ScimError(400, "'assertion' and 'clientId' are required strings", "invalidValue");
-      // An administrator may check any assertion; a client only assertions naming itself, with
-      // its own Basic credentials (so it can diagnose itself).
-      std::optional<std::string_view> auth = req.Header("authorization");
-      const bool basic = auth && auth->size() > 6 && (auth->substr(0, 6) == "Basic " || auth->substr(0, 6) == "basic ");
-      if (basic) {
-        Result<BasicCredentials> creds = ParseBasicAuthorization(*auth);
-        if (!creds.ok()) return ScimError(401, "the Authorization header is not valid Basic: " + creds.status().message());
-        oauth::ClientRequest cr;
-        cr.basic = oauth::ClientCredentials{creds->client_id, creds->client_secret};
-        cr.ecid = req.ecid;
-        auto result = s.tokens.Authenticate(cr);
-        if (auto* rej = std::get_if<oauth::Rejection>(&result); rej && rej->reason != oauth::Reason::kClientInactive) {
-          std::optional<oauth::ClientCredentials> raw = RawBasic(*auth);
-          Response r = ScimError(401, "client authentication failed: " +
-                                          checks.ExplainBasicFailure(*cr.basic, raw.value_or(*cr.basic)));
-          r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
-          return r;
-        }
-        if (creds->client_id != *client_id) {
-          return ScimError(403, "a client may check only assertions for its own client id");
-        }
-      } else {
-        auto who = AuthorizeAdmin(s, req);
-        if (auto* r = std::get_if<Response>(&who)) return *r;
-      }
-      oauth::AssertionCheckRequest check{*assertion, *client_id, field("scope")};
-      return ScimJson(200, checks.Run(check));
-    }, RouteOptions{64 * 1024});
   }
 }
 
