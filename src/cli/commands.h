@@ -75,6 +75,15 @@ void RegisterTokenCommand(CLI::App& app, CommandContext& ctx);
 // `tessera gateway`: a reverse proxy admitting only requests with a valid bearer token.
 void RegisterGatewayCommand(CLI::App& app, CommandContext& ctx);
 
+// `tessera backup` and `tessera backup verify`: an online copy of the embedded store, checked.
+void RegisterBackupCommand(CLI::App& app, CommandContext& ctx);
+
+// `tessera restore`: a backup put in place of the embedded store.
+void RegisterRestoreCommand(CLI::App& app, CommandContext& ctx);
+
+// `tessera migrate status|up`: a store's schema versions, applied and pending.
+void RegisterMigrateCommand(CLI::App& app, CommandContext& ctx);
+
 }  // namespace tessera::cli
 
 #endif  // TESSERA_CLI_COMMANDS_H_

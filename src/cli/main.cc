@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   tessera::cli::RegisterDoctorCommand(app, ctx);
   tessera::cli::RegisterTokenCommand(app, ctx);
   tessera::cli::RegisterGatewayCommand(app, ctx);
+  tessera::cli::RegisterBackupCommand(app, ctx);
+  tessera::cli::RegisterRestoreCommand(app, ctx);
+  tessera::cli::RegisterMigrateCommand(app, ctx);
 
   // CLI11 would report a mistyped verb as "A subcommand is required"; name it instead.
   if (argc >= 2 && argv[1][0] != '-') {
