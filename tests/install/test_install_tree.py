@@ -28,6 +28,21 @@ CXX = os.environ.get("CXX", "c++")
 LIBS = ("client", "verifier")
 
 
+def sanitizer_flags():
+    """-fsanitize=... when the tree was built with TESSERA_SANITIZE (its libraries then need
+    the sanitizer runtime in every executable that links them)."""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            if re.search(r"(?m)^TESSERA_SANITIZE:BOOL=(ON|TRUE|1)$", f.read()):
+                return ["-fsanitize=address,undefined"]
+    except OSError:
+        pass
+    return []
+
+
+SANITIZE = sanitizer_flags()
+
+
 def run(args, env=None, cwd=None, timeout=300):
     p = subprocess.run(args, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
     if p.returncode != 0:
@@ -126,7 +141,8 @@ class InstallTreeTest(unittest.TestCase):
         out = os.path.join(self.work, way)
         args = ["cmake", "-S", os.path.join(SOURCE, "examples"), "-B", out, "-G", "Ninja",
                 "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_PREFIX_PATH=" + self.prefix,
-                "-DCMAKE_CXX_COMPILER=" + CXX]
+                "-DCMAKE_CXX_COMPILER=" + CXX, "-DCMAKE_CXX_FLAGS=" + " ".join(SANITIZE),
+                "-DCMAKE_EXE_LINKER_FLAGS=" + " ".join(SANITIZE)]
         if static:
             args.append("-DTESSERA_USE_STATIC_LIBS=ON")
         run(args)
@@ -146,17 +162,18 @@ class InstallTreeTest(unittest.TestCase):
                                   ("verify_token.cc", "example_verify_token", "tessera-verifier")):
             obj = os.path.join(self.work, name + ".o")
             cflags = run(["pkg-config", "--cflags", lib], env=self.pc_env).split()
-            run([CXX, "-std=c++20", "-O1", "-Wall", "-Werror"] + cflags +
+            run([CXX, "-std=c++20", "-O1", "-Wall", "-Werror"] + SANITIZE + cflags +
                 ["-c", os.path.join(SOURCE, "examples", source), "-o", obj])
             libs = run(["pkg-config", "--libs", lib], env=self.pc_env).split()
-            run([CXX, obj, "-o", os.path.join(shared, name), "-Wl,-rpath," + self.libdir] + libs)
+            run([CXX, obj, "-o", os.path.join(shared, name), "-Wl,-rpath," + self.libdir] +
+                SANITIZE + libs)
             requires = run(["pkg-config", "--print-requires-private", lib], env=self.pc_env).split()
             self.assertEqual(sorted(requires), ["libcrypto", "libcurl"])
             private = run(["pkg-config", "--libs"] + requires).split()
             with open(os.path.join(self.libdir, "pkgconfig", lib + ".pc")) as f:
                 libs_private = re.search(r"^Libs\.private: (.*)$", f.read(), re.M).group(1).split()
-            run([CXX, obj, "-o", os.path.join(static, name),
-                 os.path.join(self.libdir, "lib%s.a" % lib)] + private + libs_private)
+            run([CXX, obj, "-o", os.path.join(static, name)] + SANITIZE +
+                [os.path.join(self.libdir, "lib%s.a" % lib)] + private + libs_private)
         return shared, static
 
     def test_examples_against_a_real_server(self):
