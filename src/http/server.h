@@ -71,7 +71,7 @@ struct ServerOptions {
   bool stop_on_signals = false;
   // Called once, on the thread that calls Stop (or on an io thread for a signal), when the
   // server begins to stop, before it stops accepting: e.g. to tell a service manager.
-  std::function<void()> on_stopping;
+  std::function<void()> on_stopping = nullptr;
   bool access_log = true;  // one info line per request via spdlog
 };
 
