@@ -5,7 +5,7 @@ FUZZ_DIR    ?= build-fuzz
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: setup configure build run test test-unit test-asan fuzz fuzz-smoke bench soak clean format
+.PHONY: setup configure build run test test-unit test-asan fuzz fuzz-smoke bench soak clean format deb
 
 setup:
 	scripts/setup
@@ -55,6 +55,11 @@ SOAK_SECONDS ?= 300
 soak: setup configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target tessera token_load
 	SOAK_SECONDS=$(SOAK_SECONDS) bench/soak $(BUILD_DIR)
+
+# Debian packages into $(BUILD_DIR)/deb: tessera_<version>_<arch>.deb (the server as a systemd
+# service) and libtessera-dev_<version>_<arch>.deb (headers, libraries, CMake and pkg-config).
+deb: setup build
+	packaging/deb/build-debs $(BUILD_DIR) $(BUILD_DIR)/deb
 
 format:
 	find src include tests bench examples -name '*.h' -o -name '*.cc' 2>/dev/null | xargs clang-format -i

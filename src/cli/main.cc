@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "common/build_info.h"
 #include "common/clock.h"
 
 namespace {
@@ -37,6 +38,13 @@ int main(int argc, char** argv) {
   CLI::App app("Tessera: OAuth 2.0 JWT assertions, keys and tokens", "tessera");
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print help for every command and exit");
+  app.set_version_flag("--version", tessera::BuildVersionLine(), "Print the version and exit");
+  app.add_subcommand("version", "Print the version and exit")->callback([&ctx] {
+    ctx.action = [&ctx]() -> tessera::Status {
+      *ctx.out << tessera::BuildVersionLine() << '\n';
+      return tessera::Status::Ok();
+    };
+  });
   tessera::cli::RegisterKeysCommand(app, ctx);
   tessera::cli::RegisterAssertCommand(app, ctx);
   tessera::cli::RegisterJwtCommand(app, ctx);
@@ -68,6 +76,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "tessera: " << OneLine(e.what()) << " (see --help)\n";

@@ -495,6 +495,7 @@ Status Server::Impl::ReloadTls() {
 
 void Server::Impl::Stop() {
   if (stopping_.exchange(true)) return;
+  if (options_.on_stopping) options_.on_stopping();
   net::post(acceptor_strand_, [this] {
     beast::error_code ec;
     acceptor_.close(ec);

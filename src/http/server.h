@@ -48,6 +48,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -81,6 +82,9 @@ struct ServerOptions {
   // Start installs SIGINT/SIGTERM -> Stop() and SIGHUP -> ReloadTls() (its outcome logged;
   // without TLS, a line saying there is nothing to reload). SIGHUP never stops the server.
   bool stop_on_signals = false;
+  // Called once, on the thread that calls Stop (or on an io thread for a signal), when the
+  // server begins to stop, before it stops accepting: e.g. to tell a service manager.
+  std::function<void()> on_stopping = nullptr;
   bool access_log = true;  // one info line per request via spdlog
 };
 

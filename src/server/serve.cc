@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "common/background_thread.h"
+#include "common/build_info.h"
 #include "common/clock.h"
 #include "common/rate_limiter.h"
 #include "http/api/api.h"
@@ -157,6 +159,10 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   }
 
   http::Metrics metrics;
+  metrics.Describe("tessera_build_info", "The version and git revision of this build (always 1).");
+  metrics.SetGauge(
+      "tessera_build_info",
+      {{"version", std::string(BuildVersion())}, {"revision", std::string(BuildRevision())}}, 1);
   http::Router router;
   http::ApiServices services{tokens, admin, keys, *store, metrics, domain, &trust, &checks};
   // Token requests arriving together share one jti commit, made on the batcher's own thread.
@@ -175,6 +181,8 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   options.max_connections_per_client = static_cast<std::size_t>(c.max_connections_per_client);
   options.max_connections = static_cast<std::size_t>(c.max_connections);
   options.idle_timeout = std::chrono::seconds(c.idle_timeout);
+  // systemd Type=notify: sd_notify does nothing without $NOTIFY_SOCKET.
+  options.on_stopping = [] { sd_notify(0, "STOPPING=1"); };
   http::Server server(options, std::move(router), &metrics);
   TESSERA_RETURN_IF_ERROR(server.Start());
   Purger purger(*store, clock);
@@ -190,6 +198,8 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
       << " ms)" << std::endl;
   if (demo) PrintDemoCommands(*demo, base, SelfPath(), out);
   out.flush();
+  // Serving, with the store open and a signing key active: what /ready checks.
+  sd_notify(0, "READY=1");
   server.Wait();
   audit.Flush();
   out << "tessera: stopped" << std::endl;
