@@ -1,7 +1,7 @@
 // TokenService: the token endpoint (contract sections 2-4), introspection (RFC 7662),
 // revocation (RFC 7009), and verification of the access tokens this domain minted.
 //
-// One token request, in order (ARCHITECTURE "One token request"):
+// One token request, in order (docs/http-api.md, section 2):
 //   1. exactly one client authentication method (RFC 6749 2.3): Basic, client_secret_post, or a
 //      client assertion (RFC 7523 2.2), which is checked with every assertion rule;
 //   2. the grant: known (else unsupported_grant_type) and in the app's allowedGrants (else
