@@ -18,7 +18,7 @@
 //     4xx answer is not retried: it is returned as a TokenError carrying the server's "error" and
 //     "error_description" (RFC 6749 5.2).
 //
-// Example (user tokens, the whole of ../shared/seeds/001 in a few lines):
+// Example (user tokens: a PKCS#12 key signs the user assertions, Basic authenticates the client):
 //   tessera::client::SignerOptions so;
 //   so.kid = "jwtkey";                                  // the certificate alias
 //   auto signer = tessera::client::AssertionSigner::FromPkcs12File("jwt.p12", "password1", so);

@@ -1,4 +1,4 @@
-// Time and audience rules (ATTACKS.md sections F6, F7, G and E12), with `now` passed in.
+// Time and audience rules (docs/security.md: time, audience, limits), with `now` passed in.
 #include "jose/claims.h"
 
 #include <gtest/gtest.h>

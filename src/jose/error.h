@@ -4,7 +4,7 @@
 // message starts with JoseErrorText(reason). Callers that need the rule (the OAuth layer, tests)
 // read it with JoseErrorOf(status); people read the message.
 //
-// Values are grouped as in the verification order of RFC 8725 / ATTACKS.md section 0: size and
+// Values are grouped as in the verification order of RFC 8725 / docs/security.md: size and
 // syntax, header policy, key, signature, claims. Adding a value: give it a comment, a text in
 // JoseErrorText (the switch has no default, so -Wswitch flags a missing one).
 #ifndef TESSERA_JOSE_ERROR_H_

@@ -247,7 +247,7 @@ Result<Jwk> ParseJwk(const Json& jwk, const JwkOptions& options) {
   if (!pkey.ok()) return pkey.status();
   TESSERA_ASSIGN_OR_RETURN(out.key, Key::FromPkey(std::move(pkey).value()));
   if (alg) {
-    // ATTACKS A6/A7: a JWK's "alg" pins the key; one that does not suit the key is an error.
+    // Algorithm pinning (docs/security.md): the "alg" of a JWK pins the key or is an error.
     TESSERA_ASSIGN_OR_RETURN(out.key, out.key.RestrictTo({*alg}));
   }
   return out;
@@ -272,7 +272,7 @@ Result<std::vector<Jwk>> ParseJwks(std::string_view text, const JwkOptions& opti
   for (const Json& k : *keys) {
     Result<Jwk> jwk = ParseJwk(k, options);
     if (!jwk.ok()) return jwk.status().WithContext("key " + std::to_string(out.size()));
-    // ATTACKS C11: a duplicate kid makes key selection ambiguous.
+    // Key policy (docs/security.md): a duplicate kid makes key selection ambiguous.
     if (!jwk->kid.empty() && !kids.insert(jwk->kid).second) return JwkError("duplicate kid \"" + jwk->kid + "\"");
     (jwk->key.type() == KeyType::kHmac ? symmetric : asymmetric) = true;
     out.push_back(std::move(jwk).value());

@@ -1,6 +1,6 @@
 // JSON Web Keys (RFC 7517, RFC 7518 section 6, RFC 8037 section 2) and JWK thumbprints (RFC 7638).
 //
-// Import is strict (ATTACKS C11, C12, B8): "kty" required; RSA "n"/"e", EC "crv"/"x"/"y" of the
+// Import is strict (docs/security.md): "kty" required; RSA "n"/"e", EC "crv"/"x"/"y" of the
 // curve's exact length, OKP "crv":"Ed25519" with a 32-byte "x", oct "k"; members in strict
 // base64url; "use", if present, is "sig"; "key_ops", if present, contains "verify" or "sign";
 // "alg", if present, must suit the key and then pins it. Private members ("d", ...) and "oct"

@@ -61,7 +61,7 @@ Status CheckHeader(Jws& jws, const JwsOptions& options) {
   std::optional<Algorithm> parsed = AlgorithmFromName(alg_name);
   if (!parsed) return JoseFailure(JoseError::kAlgUnknown, "\"" + alg_name.substr(0, 32) + "\"");
   jws.alg = *parsed;
-  // RFC 7797: "b64" changes what is signed; JWTs never use it (ATTACKS D3).
+  // RFC 7797: "b64" changes what is signed; JWTs never use it (docs/security.md, headers).
   if (h.contains("b64")) return JoseFailure(JoseError::kUnencodedPayload);
   TESSERA_RETURN_IF_ERROR(CheckCrit(h));
   if (!options.allow_key_headers) {
@@ -73,7 +73,7 @@ Status CheckHeader(Jws& jws, const JwsOptions& options) {
       }
     }
   }
-  // ATTACKS D4, B10: no nested JWTs, no compression, no JWE.
+  // Headers (docs/security.md): no nested JWTs, no compression, no JWE.
   for (const char* name : {"cty", "zip", "enc"}) {
     if (h.contains(name))
       return JoseFailure(JoseError::kUnsupportedHeader, std::string("\"") + name + "\"");

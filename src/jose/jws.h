@@ -1,11 +1,11 @@
 // Compact JWS for JWTs (RFC 7515 sections 3.1, 5.1, 5.2; RFC 7519 section 7.2).
 //
-// ParseJwt checks everything that needs no key, in the order of RFC 8725 / ATTACKS.md section 0:
+// ParseJwt checks everything that needs no key, in the order of RFC 8725 / docs/security.md:
 // size; exactly three segments; strict base64url; strict JSON (no duplicate members) objects for
 // header and claims; header policy (alg present, known and not "none"; no "crit" extension Tessera
 // does not understand; no "b64"; no key-carrying "jwk"/"jku"/"x5u"/"x5c" unless allowed; no "cty",
 // "zip" or "enc"; "kid"/"x5t"/"x5t#S256"/"typ" strings of bounded length); a non-empty signature.
-// It never fetches anything a header names (ATTACKS C2, C3).
+// It never fetches anything a header names (docs/security.md, headers).
 //
 // Verify then checks the signature with a key the caller chose from its own store: the header's
 // alg must be one the key is pinned to (RFC 8725 3.1). Claims are not trusted until Verify passes

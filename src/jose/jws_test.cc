@@ -1,4 +1,4 @@
-// The library-level cases of ATTACKS.md sections A to E, one test per case, each asserting the
+// The library-level attack cases of docs/security.md, one test per case, each asserting the
 // exact JoseError. Server-level cases (replay, client binding, key lookup by kid) are tested in
 // src/oauth.
 #include "jose/jws.h"

@@ -3,10 +3,10 @@
 // RFC 8725 3.1: the algorithm comes from the key, never from the token. A Key knows its type
 // (RSA, EC, Ed25519, HMAC secret) and an AlgorithmSet; Verify(alg, ...) fails with
 // kAlgNotAllowed unless `alg` is in that set, whatever the token's header says. So an RSA public
-// key can never become an HMAC secret (RFC 8725 2.1, ATTACKS A4/A5): an HMAC Key is built only
+// key can never become an HMAC secret (RFC 8725 2.1, docs/security.md): an HMAC Key is built only
 // from FromSecret, and an RSA Key admits only RS*/PS*.
 //
-// Policy enforced at construction (ATTACKS B8, A10): RSA modulus at least 2048 bits without the
+// Policy enforced at construction (docs/security.md): RSA modulus at least 2048 bits without the
 // ROCA fingerprint (CVE-2017-15361) and an odd public exponent of at least 3; EC only on P-256,
 // P-384, P-521 with the point on the curve; Ed25519 only among Edwards curves; HMAC secrets at
 // least as long as the hash.

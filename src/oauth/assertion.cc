@@ -13,7 +13,7 @@ namespace {
 using jose::JoseError;
 
 constexpr std::size_t kMaxAssertionBytes = 32 * 1024;
-constexpr std::size_t kMaxJtiLength = 256;  // ATTACKS H3: a 1 MB jti must not reach the store
+constexpr std::size_t kMaxJtiLength = 256;  // replay (docs/security.md): no 1 MB jti in the store
 
 // Collects outcomes; in strict mode the first failure ends validation.
 class Recorder {
@@ -179,7 +179,7 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
     rec.Pass(2, "algorithm", alg_name);
   }
 
-  // Rule 2, explicit typing (ATTACKS D5, I5, K3): a typ other than JWT names another kind of JWT
+  // Rule 2, explicit typing (docs/security.md): a typ other than JWT names another kind of JWT
   // (at+jwt, dpop+jwt, ...); client-authentication+jwt is a client assertion, never a grant.
   // Compared as a media type (RFC 7515 4.1.9: case-insensitive, "application/" optional).
   if (jws.typ) {

@@ -53,7 +53,7 @@ WireError ToWireError(const Rejection& r) {
   constexpr std::string_view kClientAuthFailed = "Client authentication failed.";
   if (r.client_assertion) {
     // RFC 7523 3.2 / RFC 7521 4.2.1: an invalid client assertion is invalid_client, and which
-    // rule failed is not told before the client is authenticated (ATTACKS I7).
+    // rule failed is not told before the client is authenticated (docs/security.md, errors).
     return {401, "invalid_client", std::string(kClientAuthFailed), false};
   }
   switch (r.reason) {

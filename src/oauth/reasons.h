@@ -4,7 +4,7 @@
 // Every rejection in src/oauth is a Rejection {reason, detail, client_assertion}. The detail is
 // for logs, the audit trail and, where the contract allows it (assertion rules once the client is
 // authenticated), the error_description. Client-authentication failures never reveal which check
-// failed on the wire (ATTACKS I7): their description is always "Client authentication failed.".
+// failed on the wire (docs/security.md): the description is "Client authentication failed.".
 #ifndef TESSERA_OAUTH_REASONS_H_
 #define TESSERA_OAUTH_REASONS_H_
 

@@ -89,7 +89,7 @@ std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(
                     "client_assertion_type must be " + std::string(kClientAssertionTypeJwt));
     }
     if (!assertion) return Reject(Reason::kMissingParameter, "client_assertion missing");
-    // The unverified iss only picks the app whose certificates may verify it (ATTACKS step 7).
+    // The unverified iss only picks the app whose certificates may verify it (docs/security.md).
     Result<std::pair<jose::Json, jose::Json>> peek = jose::DecodeUnverified(*assertion);
     std::string unverified_iss;
     if (peek.ok()) {
@@ -171,7 +171,7 @@ std::vector<std::optional<Rejection>> TokenService::RecordJtis(
     for (size_t i : live) {
       if (round >= requests[i]->size()) continue;
       const PendingJti& p = (*requests[i])[round];
-      // RFC 7523 3 item 7, ATTACKS H1/H2: one atomic insert keyed by (iss, jti), kept until
+      // RFC 7523 3 item 7, docs/security.md: one atomic insert keyed by (iss, jti), kept until
       // exp plus the skew; false means it was already there.
       records.push_back({p.issuer, p.jti, p.expires_at + config_.clock_skew});
       owners.push_back(i);

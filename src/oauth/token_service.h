@@ -1,7 +1,7 @@
 // TokenService: the token endpoint (contract sections 2-4), introspection (RFC 7662),
 // revocation (RFC 7009), and verification of the access tokens this domain minted.
 //
-// One token request, in order (ARCHITECTURE "One token request"):
+// One token request, in order (docs/http-api.md, section 2):
 //   0. with ClientAuthLimits: an address whose failed client authentications have spent its
 //      budget is refused (kRateLimited) before any credential is tried;
 //   1. exactly one client authentication method (RFC 6749 2.3): Basic, client_secret_post, or a

@@ -1,4 +1,4 @@
-// Trust tokens (contract section 5; Fusion-style, see ../shared/seeds/004_*): JWTs that carry a
+// Trust tokens (docs/http-api.md section 5; Oracle Fusion-style): JWTs that carry a
 // user name between systems, with "iat", "exp", "iss" and "prn" (and "sub") naming the user.
 //
 // Issuers are registered by an administrator: an issuer name with an HS256 shared secret of at

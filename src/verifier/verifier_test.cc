@@ -237,7 +237,7 @@ TEST_F(VerifierTest, IssuerSubjectAndScope) {
   EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kBadScopeClaim);
 }
 
-// RFC 8725 2.1 / ATTACKS A4: an HMAC token keyed with the RSA public key's bytes.
+// RFC 8725 2.1 / docs/security.md: an HMAC token keyed with the RSA public key's bytes.
 TEST_F(VerifierTest, AlgorithmComesFromTheKeyNotTheToken) {
   Verifier v = Make();
   const std::string pem = Must(jose::PublicKeyToPem(Must(RsaKey(0).key.PublicKey())));

@@ -1,4 +1,4 @@
-"""ATTACKS.md sections A to I (and the J matrix) applied at the token endpoint: to the user
+"""The attack classes of docs/security.md applied at the token endpoint: to the user
 assertion of a jwt-bearer grant (400 invalid_grant) and to client assertions (401
 invalid_client), beyond the one-per-rule cases of test_assertion_rules.py."""
 

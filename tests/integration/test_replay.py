@@ -1,5 +1,5 @@
 """Contract section 2 rule 7 under pressure: concurrent replay, restarts, and SIGKILL during
-issuance (ATTACKS H1/H2, K5)."""
+issuance (docs/security.md, replay)."""
 
 import threading
 import time

@@ -1,5 +1,5 @@
-// Project Wycheproof vectors (../shared/vectors/wycheproof, see its README.md) run through the
-// exact calls Tessera's verifier makes (ATTACKS.md K7):
+// Project Wycheproof vectors (tests/vectors/wycheproof, see its README.md) run through the
+// exact calls Tessera's verifier makes (docs/security.md, "Test vectors"):
 //   - primitive files: the group's public key loaded by jose's own loaders (DER, and cross-checked
 //     against the PEM and JWK encodings), pinned with RestrictTo to the one JOSE algorithm the file
 //     backs, then Key::Verify on msg/sig;
@@ -34,7 +34,7 @@ namespace {
 using nlohmann::json;
 
 std::string VectorPath(const std::string& file) {
-  return std::string(TESSERA_SHARED_DIR) + "/vectors/wycheproof/" + file;
+  return std::string(TESSERA_WYCHEPROOF_DIR) + "/" + file;
 }
 
 json LoadVectors(const std::string& file) {
@@ -156,7 +156,7 @@ Tally RunSignatureFile(const std::string& file, Algorithm alg,
 }
 
 TEST(WycheproofTest, RsaPkcs1Sha256) {
-  // RFC 8017 8.2.2 and ATTACKS B4: EM is rebuilt and compared byte for byte, so the DigestInfo
+  // RFC 8017 8.2.2 (docs/security.md): EM is rebuilt and compared byte for byte, so the DigestInfo
   // without its NULL parameter (upstream "acceptable", a legacy encoding) is rejected like any
   // other deviation. e = 3 keys (tcIds 258, 259, upstream valid) are accepted: Tessera's policy
   // asks for an odd exponent of at least 3 (key.h), and with exact EM comparison a small exponent
@@ -195,7 +195,7 @@ TEST(WycheproofTest, EcdsaP521P1363) {
 TEST(WycheproofTest, Ed25519) { RunSignatureFile("ed25519_test.json", Algorithm::kEdDSA); }
 
 TEST(WycheproofTest, EcdsaP256DerIsNeverAJwsSignature) {
-  // RFC 7518 3.4 and ATTACKS B2: an ES256 signature is the 64-byte R||S. Every signature of this
+  // RFC 7518 3.4, docs/security.md: ES256 signatures are the 64-byte R||S. Every signature of this
   // file is ASN.1 DER, so every one is rejected, the `valid` ones included. To show that those are
   // refused for their encoding and not for a wrong key, each valid DER signature is converted here
   // to R||S, which must then verify.
@@ -236,7 +236,7 @@ TEST(WycheproofTest, EcdsaP256DerIsNeverAJwsSignature) {
 TEST(WycheproofTest, HmacSha256) {
   // RFC 7518 3.2: HS256 tags are the full 32 bytes and keys at least 32 bytes. The groups with a
   // 128-bit tag hold truncated MACs: "valid" for a truncating MAC API, never for a JWS. The groups
-  // with a 128-bit key are refused when the key is built (policy, ATTACKS A10).
+  // with a 128-bit key are refused when the key is built (key policy, docs/security.md).
   const std::string file = "hmac_sha256_test.json";
   const std::string short_key = "128-bit key refused by policy (RFC 7518 3.2: key >= hash size)";
   const std::string truncated = "128-bit truncated tag rejected (RFC 7518 3.2: full-length tag)";
@@ -313,7 +313,7 @@ TEST(WycheproofTest, JsonWebSignature) {
       {372, {false, "'?' in a segment: strict base64url (RFC 7515 2, 5.2)"}},
       {373, {false, "'?' in a segment: strict base64url (RFC 7515 2, 5.2)"}},
       // Not in the README's caveats: RFC 7520 figure 20 is signed PS384, but the group's JWK says
-      // "alg":"PS256". A JWK's "alg" pins the key (RFC 8725 3.1, ATTACKS A6), so a PS384 header is
+      // "alg":"PS256". A JWK's "alg" pins the key (docs/security.md), so a PS384 header is
       // refused. Below, the same token verifies once the JWK is pinned to PS384, which shows the
       // refusal is the pin alone.
       {346, {false, "JWK pinned to PS256, token says PS384 (RFC 8725 3.1)"}},
