@@ -42,6 +42,7 @@ std::string_view ReasonCode(Reason reason) {
     case Reason::kScopeUnknown: return "scope_unknown";
     case Reason::kScopeExpiryInvalid: return "scope_expiry_invalid";
     case Reason::kScopeAdminNotAllowed: return "scope_admin_not_allowed";
+    case Reason::kScopeResourceInactive: return "scope_resource_inactive";
     case Reason::kStoreUnavailable: return "store_unavailable";
     case Reason::kInternal: return "internal";
   }
@@ -101,6 +102,7 @@ WireError ToWireError(const Rejection& r) {
     case Reason::kScopeUnknown:
     case Reason::kScopeExpiryInvalid:
     case Reason::kScopeAdminNotAllowed:
+    case Reason::kScopeResourceInactive:
       return {400, "invalid_scope", r.detail, false};
     case Reason::kStoreUnavailable:
       return {503, "temporarily_unavailable", "The service is temporarily unavailable; retry later.", false};

@@ -57,6 +57,7 @@ enum class Reason {
   kScopeUnknown,            // an fqs that names no resource app's scope
   kScopeExpiryInvalid,      // urn:opc:resource:expiry=N out of range or not a number
   kScopeAdminNotAllowed,    // __myscopes__ for an app without an administrator role
+  kScopeResourceInactive,   // an fqs of a resource app that is not active
   // --- the server itself ---
   kStoreUnavailable,        // the database is unreachable: 503, retry later
   kInternal,                // a bug or an unexpected failure: 500
