@@ -45,6 +45,9 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
             "Token requests per second per client id, answered 429 beyond it (default 0: off)");
   text_flag("--max-connections-per-client", "max_connections_per_client",
             "Open connections per client address (default 0: no cap)");
+  text_flag("--audit-retention", "audit_retention",
+            "Seconds audit events are kept before the purger deletes them (default 7776000: 90 "
+            "days; 0: for ever)");
   cmd->add_option("--audience", f->audiences, "An accepted assertion audience besides the defaults (repeatable)");
   cmd->add_flag("--demo", f->demo, "Create demo objects and print the commands that obtain a token");
   cmd->add_flag("--sqlite-full-sync", f->full_sync, "fsync every SQLite commit (survives power loss)");

@@ -35,6 +35,7 @@ struct ServeConfig {
   std::string log_level = "info";
   int64_t token_rate_limit = 0;            // token requests per second per client id; 0 = off
   int64_t max_connections_per_client = 0;  // open connections per peer address; 0 = off
+  int64_t audit_retention = 7776000;       // seconds audit events are kept (90 days); 0 = for ever
 
   // Host and port of `listen` ("[::1]:8080" and "127.0.0.1:8080" forms).
   Result<std::pair<std::string, uint16_t>> ListenAddress() const;
