@@ -67,7 +67,10 @@ setup_domain() {
     -d grant_type=client_credentials -d scope=urn:opc:idm:__myscopes__ | json '["access_token"]')
   local h=(-H "Authorization: Bearer $admin_token" -H "Content-Type: application/json")
   curl -sf "${h[@]}" "$base/admin/v1/Users" -d '{"userName":"bench.user","active":true}' >/dev/null
-  curl -sf "${h[@]}" "$base/admin/v1/Apps" -d '{"displayName":"Bench resource","isOAuthResource":true,"audience":"https://bench.example.com:443","scopes":[{"value":"urn:opc:resource:consumer::all"}]}' >/dev/null
+  local resource_id
+  resource_id=$(curl -sf "${h[@]}" "$base/admin/v1/Apps" -d '{"displayName":"Bench resource","isOAuthResource":true,"audience":"https://bench.example.com:443","scopes":[{"value":"urn:opc:resource:consumer::all"}]}' | json '["id"]')
+  # An inactive resource app grants no scope.
+  curl -sf -X PUT "${h[@]}" "$base/admin/v1/AppStatusChanger/$resource_id" -d '{"active":true}' >/dev/null
   mkdir -p "$tmp/keys"
   [ -f "$tmp/keys/bench.key.pem" ] || "$tessera" keys generate --alias bench --out-dir "$tmp/keys" >/dev/null
   cert_b64=$(openssl x509 -in "$tmp/keys/bench.cert.pem" -outform DER | base64 -w0)

@@ -177,6 +177,16 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
   cr->add_option("--name", o->name, "Display name")->required();
   cr->add_option("--audience", o->audience, "Audience, e.g. https://oic.example.com:443")->required();
   cr->add_option("--scope", o->scopes, "Scope value (repeatable), e.g. urn:opc:resource:consumer::all")->required();
+  CLI::App* regen = Leaf(
+      apps, "regenerate-secret",
+      "Give a confidential app a new client secret (printed once); the old one stops working", ctx,
+      o, [](auto& c, auto& a) {
+        Json body = {
+            {"appId", a.id},
+            {"schemas", {"urn:ietf:params:scim:schemas:oracle:idcs:AppClientSecretRegenerator"}}};
+        return Show(c, a, "POST", "/admin/v1/AppClientSecretRegenerator", body, {});
+      });
+  regen->add_option("ID", o->id, "App id")->required();
   for (const char* verb : {"get", "delete", "activate", "deactivate"}) {
     CLI::App* cmd = Leaf(apps, verb, "Get, delete, activate or deactivate an app by id", ctx, o, [verb, app_cols](auto& c, auto& a) {
       const std::string v = verb;
@@ -237,6 +247,21 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
   CLI::App* keys = admin->add_subcommand("keys", "Token-signing keys")->require_subcommand(1);
   Leaf(keys, "rotate", "Make a new active signing key; the old one stays published", ctx, o,
        [](auto& c, auto& a) { return Show(c, a, "POST", "/admin/v1/SigningKeys/rotate", nullptr, {}); });
+  const std::vector<std::string> key_cols = {"kid",       "alg",          "state",    "createdAt",
+                                             "retiredAt", "publishUntil", "revokedAt"};
+  Leaf(keys, "list", "List signing keys and their state (active, retired, revoked, expired)", ctx,
+       o, [key_cols](auto& c, auto& a) {
+         return Show(c, a, "GET", "/admin/v1/SigningKeys", nullptr, key_cols);
+       });
+  CLI::App* krev = Leaf(
+      keys, "revoke",
+      "Withdraw a signing key now: out of the JWKS, its tokens refused; the active key is replaced "
+      "first",
+      ctx, o, [](auto& c, auto& a) {
+        return Show(c, a, "POST", "/admin/v1/SigningKeys/" + UrlEncodeComponent(a.id) + "/revoke",
+                    nullptr, {});
+      });
+  krev->add_option("KID", o->id, "Key id (kid)")->required();
 
   CLI::App* audit = Leaf(admin, "audit", "Audit events, newest first", ctx, o, [](auto& c, auto& a) {
     std::string path = "/admin/v1/AuditEvents?count=" + std::to_string(a.count);

@@ -49,6 +49,9 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
             "Open connections; past it the longest-idle one is closed to admit a new one (default 10000)");
   text_flag("--idle-timeout", "idle_timeout",
             "Seconds a connection may wait before sending a request's first byte (default 10)");
+  text_flag("--audit-retention", "audit_retention",
+            "Seconds audit events are kept before the purger deletes them (default 7776000: 90 "
+            "days; 0: for ever)");
   cmd->add_option("--audience", f->audiences, "An accepted assertion audience besides the defaults (repeatable)");
   cmd->add_flag("--demo", f->demo, "Create demo objects and print the commands that obtain a token");
   cmd->add_flag("--sqlite-full-sync", f->full_sync, "fsync every SQLite commit (survives power loss)");

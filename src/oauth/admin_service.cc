@@ -528,6 +528,52 @@ Result<Json> AdminService::RotateSigningKey(const Context& ctx) {
   return Json{{"kid", kid}, {"active", true}};
 }
 
+Result<Json> AdminService::RevokeSigningKey(const Context& ctx, const std::string& kid) {
+  TESSERA_ASSIGN_OR_RETURN(std::string active, keys_.Revoke(kid));
+  TESSERA_RETURN_IF_ERROR(Audit(ctx, "signing_key.revoke", kid));
+  return Json{{"kid", kid}, {"state", "revoked"}, {"activeKid", active}};
+}
+
+Result<Json> AdminService::ListSigningKeys() {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<store::SigningKeyRecord> recs, keys_.List());
+  const int64_t now = clock_.NowSeconds();
+  Json out = Json::array();
+  for (const auto& k : recs) {
+    const char* state = k.revoked_at != 0       ? "revoked"
+                        : k.retired_at == 0     ? "active"
+                        : k.publish_until < now ? "expired"
+                                                : "retired";
+    Json j = {{"kid", k.kid}, {"alg", k.alg}, {"state", state}, {"createdAt", k.created_at}};
+    if (k.retired_at != 0) j["retiredAt"] = k.retired_at;
+    if (k.retired_at != 0 && k.revoked_at == 0) j["publishUntil"] = k.publish_until;
+    if (k.revoked_at != 0) j["revokedAt"] = k.revoked_at;
+    out.push_back(std::move(j));
+  }
+  const size_t total = out.size();
+  return ListResponse(std::move(out), 1, total);
+}
+
+Result<Json> AdminService::RegenerateClientSecret(const Context& ctx, const Json& body) {
+  if (!body.is_object() || !body.contains("appId") || !body["appId"].is_string() ||
+      body["appId"].get<std::string>().empty()) {
+    return Bad("AppClientSecretRegenerator needs {\"appId\": \"<app id>\"}");
+  }
+  const std::string id = body["appId"].get<std::string>();
+  TESSERA_ASSIGN_OR_RETURN(store::App a, store_.GetApp(id));
+  if (a.kind != store::AppKind::kConfidential)
+    return Bad("app " + id + " is a resource app: it has no client secret");
+  const std::string secret = GenerateClientSecret();
+  a.secret_hash = HashSecret(secret);  // generated: the fast hash suffices (secrets.h)
+  a.updated_at = clock_.NowSeconds();
+  TESSERA_RETURN_IF_ERROR(store_.UpdateApp(a));
+  // Audit invalidates this node's Directory: the old secret is refused from the next request.
+  TESSERA_RETURN_IF_ERROR(Audit(ctx, "app.secret_regenerate", a.display_name));
+  return Json{{"schemas", {"urn:ietf:params:scim:schemas:oracle:idcs:AppClientSecretRegenerator"}},
+              {"appId", a.id},
+              {"name", a.client_id},
+              {"clientSecret", secret}};  // shown only here
+}
+
 Result<Json> AdminService::ListAudit(const std::map<std::string, std::string>& q) {
   store::AuditFilter f;
   if (auto it = q.find("clientId"); it != q.end()) f.client_id = it->second;
@@ -555,11 +601,24 @@ Result<Json> AdminService::ListAudit(const std::map<std::string, std::string>& q
   return ListResponse(std::move(out), 1, total);
 }
 
-Status AdminService::EnsureBootstrapAdmin(const std::string& client_id, const std::string& client_secret) {
+Result<AdminService::BootstrapOutcome> AdminService::EnsureBootstrapAdmin(
+    const std::string& client_id, const std::string& client_secret) {
+  if (client_secret.size() < 16)
+    return Status::InvalidArgument("TESSERA_ADMIN_CLIENT_SECRET must be at least 16 characters");
   Result<store::App> existing = store_.FindAppByClientId(client_id);
-  if (existing.ok()) return Status::Ok();  // contract section 1: only when no such app exists
+  if (existing.ok()) {
+    const bool same = VerifySecret(client_secret, existing->secret_hash);
+    if (same && IsChosenSecretHash(existing->secret_hash)) return BootstrapOutcome::kUnchanged;
+    // A new secret at start replaces the stored one: the operator's way to rotate it.
+    store::App a = std::move(existing).value();
+    a.secret_hash = HashChosenSecret(client_secret);
+    a.updated_at = clock_.NowSeconds();
+    TESSERA_RETURN_IF_ERROR(store_.UpdateApp(a));
+    TESSERA_RETURN_IF_ERROR(Audit(
+        {"bootstrap", ""}, same ? "app.secret_rehash" : "app.secret_replace", a.display_name));
+    return same ? BootstrapOutcome::kHashUpgraded : BootstrapOutcome::kSecretReplaced;
+  }
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
-  if (client_secret.size() < 16) return Status::InvalidArgument("TESSERA_ADMIN_CLIENT_SECRET must be at least 16 characters");
   store::App a;
   a.id = RandomUuid();
   a.client_id = client_id;
@@ -567,11 +626,12 @@ Status AdminService::EnsureBootstrapAdmin(const std::string& client_id, const st
   a.kind = store::AppKind::kConfidential;
   a.active = true;
   a.is_admin = true;
-  a.secret_hash = HashSecret(client_secret);
+  a.secret_hash = HashChosenSecret(client_secret);
   a.allowed_grants = {kGrantClientCredentials};
   a.created_at = a.updated_at = clock_.NowSeconds();
   TESSERA_RETURN_IF_ERROR(store_.CreateApp(a));
-  return Audit({"bootstrap", ""}, "app.create", a.display_name);
+  TESSERA_RETURN_IF_ERROR(Audit({"bootstrap", ""}, "app.create", a.display_name));
+  return BootstrapOutcome::kCreated;
 }
 
 }  // namespace tessera::oauth

@@ -60,12 +60,28 @@ class AdminService {
   Result<jose::Json> ListCertificates(store::CertificateKind kind);
   Status DeleteCertificate(const Context& ctx, store::CertificateKind kind, const std::string& alias);
 
+  // POST /admin/v1/AppClientSecretRegenerator {"appId":..}: a new generated secret for a
+  // confidential app, answered once ({"appId","clientSecret",...}); the old one stops working at
+  // once on this node (the Directory is invalidated) and within the cache bound elsewhere.
+  // kInvalidArgument without appId or for a resource app, kNotFound for an unknown app.
+  Result<jose::Json> RegenerateClientSecret(const Context& ctx, const jose::Json& body);
+
   Result<jose::Json> RotateSigningKey(const Context& ctx);
+  // Withdraws a signing key at once (SigningKeys::Revoke); the active key is replaced first.
+  Result<jose::Json> RevokeSigningKey(const Context& ctx, const std::string& kid);
+  // Every signing key, newest first: kid, alg, state (active | retired | revoked | expired),
+  // and its times; never private material.
+  Result<jose::Json> ListSigningKeys();
   // query: "clientId", "outcome", "since", "until" (seconds), "count".
   Result<jose::Json> ListAudit(const std::map<std::string, std::string>& query);
 
-  // Creates, idempotently, the bootstrap administrator app with this id and secret.
-  Status EnsureBootstrapAdmin(const std::string& client_id, const std::string& client_secret);
+  // The bootstrap administrator app with this id and secret: created when absent; when present
+  // and the secret differs from the stored one, the stored hash is replaced (so an operator
+  // rotates it by restarting with a new secret); a matching secret stored with the older fast
+  // hash is re-hashed with Argon2id. Operator-chosen, so always Argon2id (secrets.h).
+  enum class BootstrapOutcome { kCreated, kUnchanged, kSecretReplaced, kHashUpgraded };
+  Result<BootstrapOutcome> EnsureBootstrapAdmin(const std::string& client_id,
+                                                const std::string& client_secret);
 
  private:
   Result<store::App> AppFromJson(const jose::Json& body, store::App base, bool creating, const Context& ctx);

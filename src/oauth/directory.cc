@@ -90,7 +90,8 @@ Result<std::shared_ptr<const std::vector<ResourceView>>> Directory::Resources() 
   auto list = std::make_shared<std::vector<ResourceView>>();
   for (const auto& app : apps) {
     if (app.kind != store::AppKind::kResource) continue;
-    list->push_back({app.id, app.display_name, app.audience, app.scopes, app.access_token_expiry});
+    list->push_back(
+        {app.id, app.display_name, app.audience, app.scopes, app.access_token_expiry, app.active});
   }
   std::shared_ptr<const std::vector<ResourceView>> value = list;
   std::lock_guard lock(mu_);

@@ -34,6 +34,7 @@ struct ResourceView {
   std::string audience;
   std::vector<std::string> scopes;
   int64_t access_token_expiry = 0;
+  bool active = true;  // an inactive resource app grants no scope (contract section 4)
 };
 
 class Directory {

@@ -43,6 +43,7 @@ std::string_view ReasonCode(Reason reason) {
     case Reason::kScopeExpiryInvalid: return "scope_expiry_invalid";
     case Reason::kScopeAdminNotAllowed: return "scope_admin_not_allowed";
     case Reason::kRateLimited: return "rate_limited";
+    case Reason::kScopeResourceInactive: return "scope_resource_inactive";
     case Reason::kStoreUnavailable: return "store_unavailable";
     case Reason::kInternal: return "internal";
   }
@@ -102,6 +103,7 @@ WireError ToWireError(const Rejection& r) {
     case Reason::kScopeUnknown:
     case Reason::kScopeExpiryInvalid:
     case Reason::kScopeAdminNotAllowed:
+    case Reason::kScopeResourceInactive:
       return {400, "invalid_scope", r.detail, false};
     case Reason::kRateLimited:
       // RFC 6585 4: 429 with Retry-After; the detail is a fixed phrase naming no client.

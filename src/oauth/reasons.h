@@ -60,6 +60,7 @@ enum class Reason {
   kScopeAdminNotAllowed,    // __myscopes__ for an app without an administrator role
   // --- request-rate limits ---
   kRateLimited,             // too many requests for the client, or failures from the address: 429
+  kScopeResourceInactive,   // an fqs of a resource app that is not active
   // --- the server itself ---
   kStoreUnavailable,        // the database is unreachable: 503, retry later
   kInternal,                // a bug or an unexpected failure: 500

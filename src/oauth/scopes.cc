@@ -95,7 +95,8 @@ ScopeResult ResolveScopes(const std::optional<std::string>& requested, const sto
     // No resource scope asked for: every allowed scope (contract section 4).
     for (const auto& fqs : app.allowed_scopes) {
       std::string value;
-      if (Resolve(fqs, resources, &value) != nullptr) wanted.push_back(fqs);
+      const ResourceView* r = Resolve(fqs, resources, &value);
+      if (r != nullptr && r->active) wanted.push_back(fqs);
     }
   }
   std::optional<int64_t> resource_cap;
@@ -115,6 +116,12 @@ ScopeResult ResolveScopes(const std::optional<std::string>& requested, const sto
     if (r == nullptr) {
       return Reject(Reason::kScopeUnknown, "scope " + fqs.substr(0, 256) + " is allowed but no resource app defines it any more");
     }
+    if (!r->active) {
+      // Contract section 4: a deactivated resource app grants nothing until it is activated again.
+      return Reject(Reason::kScopeResourceInactive,
+                    "scope " + fqs.substr(0, 256) + " belongs to resource app '" +
+                        r->display_name.substr(0, 128) + "', which is not active");
+    }
     g.fqs.push_back(fqs);
     g.values.push_back(value);
     if (std::find(g.audiences.begin(), g.audiences.end(), r->audience) == g.audiences.end()) {
@@ -122,10 +129,13 @@ ScopeResult ResolveScopes(const std::optional<std::string>& requested, const sto
     }
     if (r->access_token_expiry > 0) resource_cap = std::min(resource_cap.value_or(r->access_token_expiry), r->access_token_expiry);
   }
-  int64_t lifetime = expiry.value_or(resource_cap.value_or(app.access_token_expiry > 0 ? app.access_token_expiry
-                                                                                       : config.default_token_lifetime));
-  if (resource_cap) lifetime = std::min(lifetime, *resource_cap);
-  g.lifetime = lifetime;
+  // Contract section 4: the lifetime is the least of what the request (expiry=N), the resource
+  // apps and the client app each set; N can shorten a lifetime, never lengthen it.
+  std::optional<int64_t> lifetime = expiry;
+  auto cap = [&lifetime](int64_t v) { lifetime = std::min(lifetime.value_or(v), v); };
+  if (resource_cap) cap(*resource_cap);
+  if (app.access_token_expiry > 0) cap(app.access_token_expiry);
+  g.lifetime = lifetime.value_or(config.default_token_lifetime);
   return g;
 }
 

@@ -4,8 +4,11 @@
 // - A fully qualified scope (fqs) is a resource app's audience followed by one of its scope values,
 //   concatenated as given. The app's allowedScopes lists the fqs it may request.
 // - No scope parameter: every allowed fqs that still names a resource scope.
-// - "urn:opc:resource:expiry=N" sets the token lifetime: 60 <= N <= 31556952, capped by the
-//   resource apps' accessTokenExpiry when set.
+// - "urn:opc:resource:expiry=N" sets the token lifetime: 60 <= N <= 31556952. The lifetime is
+//   the minimum of N, the resource apps' and the client app's accessTokenExpiry, where set
+//   (N shortens, never lengthens); none set: the domain default (3600 s).
+// - An inactive resource app grants none of its scopes: named, kScopeResourceInactive; with no
+//   scope parameter its scopes are left out.
 // - "urn:opc:idm:__myscopes__" asks for the administrator scope; only apps holding the
 //   administrator role get it.
 #ifndef TESSERA_OAUTH_SCOPES_H_

@@ -50,6 +50,47 @@ TEST_F(ScopesTest, ExpiryScopeSetsAndIsCappedByTheResource) {
   EXPECT_TRUE(std::holds_alternative<GrantedScopes>(Resolve("urn:opc:resource:expiry=31556952")));
 }
 
+TEST_F(ScopesTest, ExpiryScopeNeverLengthensTheClientAppsLifetime) {
+  const std::string fqs = std::string(kAud) + kValue;
+  app_.access_token_expiry = 300;
+  // The request asks for a year; the client app is limited to 300 s.
+  ScopeResult r = Resolve(fqs + " urn:opc:resource:expiry=31556952");
+  ASSERT_TRUE(std::holds_alternative<GrantedScopes>(r));
+  EXPECT_EQ(std::get<GrantedScopes>(r).lifetime, 300);
+  // N may shorten it.
+  r = Resolve(fqs + " urn:opc:resource:expiry=120");
+  EXPECT_EQ(std::get<GrantedScopes>(r).lifetime, 120);
+  // The resource's cap and the app's both apply, whichever is lower.
+  resources_[0].access_token_expiry = 200;
+  EXPECT_EQ(std::get<GrantedScopes>(Resolve(fqs)).lifetime, 200);
+  EXPECT_EQ(std::get<GrantedScopes>(Resolve(fqs + " urn:opc:resource:expiry=86400")).lifetime, 200);
+  resources_[0].access_token_expiry = 900;
+  EXPECT_EQ(std::get<GrantedScopes>(Resolve(fqs)).lifetime, 300);
+  // Admin-only tokens (no resource) are bound by the app as well.
+  app_.is_admin = true;
+  EXPECT_EQ(
+      std::get<GrantedScopes>(Resolve("urn:opc:idm:__myscopes__ urn:opc:resource:expiry=86400"))
+          .lifetime,
+      300);
+  // Nothing set anywhere: the domain default, or N.
+  app_.access_token_expiry = 0;
+  resources_[0].access_token_expiry = 0;
+  EXPECT_EQ(std::get<GrantedScopes>(Resolve(fqs)).lifetime, 3600);
+  EXPECT_EQ(std::get<GrantedScopes>(Resolve(fqs + " urn:opc:resource:expiry=86400")).lifetime,
+            86400);
+}
+
+TEST_F(ScopesTest, InactiveResourceGrantsNoScope) {
+  resources_[0].active = false;
+  EXPECT_EQ(RejectionOf(std::string(kAud) + kValue), Reason::kScopeResourceInactive);
+  // No scope parameter: the inactive resource's scopes are left out.
+  ScopeResult r = Resolve(std::nullopt);
+  ASSERT_TRUE(std::holds_alternative<GrantedScopes>(r));
+  EXPECT_TRUE(std::get<GrantedScopes>(r).fqs.empty());
+  resources_[0].active = true;
+  EXPECT_TRUE(std::holds_alternative<GrantedScopes>(Resolve(std::string(kAud) + kValue)));
+}
+
 TEST_F(ScopesTest, PolicyAndQualification) {
   // Allowed by the resource but not by the app's token issuance policy.
   EXPECT_EQ(RejectionOf(std::string(kAud) + "urn:opc:resource:other"), Reason::kScopeNotAllowed);

@@ -1,13 +1,29 @@
 #include "oauth/secrets.h"
 
+#include <argon2.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+
+#include <cstdlib>
+#include <vector>
 
 #include "common/random.h"
 #include "jose/base64url.h"
 
 namespace tessera::oauth {
 namespace {
+
+constexpr std::string_view kHs256Prefix = "hs256$";
+constexpr std::string_view kArgon2idPrefix = "$argon2id$";
+// RFC 9106 4 and OWASP: m = 19 MiB, t = 2, p = 1 is the recommended minimum for Argon2id.
+constexpr uint32_t kArgonMemoryKiB = 19 * 1024;
+constexpr uint32_t kArgonPasses = 2;
+constexpr uint32_t kArgonLanes = 1;
+constexpr size_t kArgonSaltBytes = 16;
+constexpr size_t kArgonHashBytes = 32;
+// A stored hash's cost is bounded when it is verified: a row edited to ask for gigabytes must
+// not take the server down.
+constexpr size_t kMaxEncodedHash = 256;
 
 std::string Mac(std::string_view salt, std::string_view secret) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -17,6 +33,29 @@ std::string Mac(std::string_view salt, std::string_view secret) {
   HMAC(kSha256, salt.data(), static_cast<int>(salt.size()),
        reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), out, &len);
   return std::string(reinterpret_cast<char*>(out), len);
+}
+
+bool VerifyHs256(std::string_view secret, std::string_view stored) {
+  stored.remove_prefix(kHs256Prefix.size());
+  const size_t dollar = stored.find('$');
+  if (dollar == std::string_view::npos) return false;
+  Result<std::string> salt = jose::Base64UrlDecode(stored.substr(0, dollar));
+  Result<std::string> expected = jose::Base64UrlDecode(stored.substr(dollar + 1));
+  if (!salt.ok() || !expected.ok()) return false;
+  return ConstantTimeEquals(Mac(*salt, secret), *expected);
+}
+
+bool VerifyArgon2id(std::string_view secret, std::string_view stored) {
+  if (stored.size() > kMaxEncodedHash) return false;
+  // Only the parameters HashChosenSecret writes (or cheaper): the cost of a check is ours to
+  // bound, not the stored row's.
+  const std::string params = "v=19$m=" + std::to_string(kArgonMemoryKiB) +
+                             ",t=" + std::to_string(kArgonPasses) +
+                             ",p=" + std::to_string(kArgonLanes) + "$";
+  if (stored.substr(kArgon2idPrefix.size(), params.size()) != params) return false;
+  const std::string encoded(stored);
+  // argon2id_verify recomputes the hash and compares it in constant time (argon2_compare).
+  return argon2id_verify(encoded.c_str(), secret.data(), secret.size()) == ARGON2_OK;
 }
 
 }  // namespace
@@ -36,19 +75,31 @@ std::string GenerateClientId() {
 
 std::string HashSecret(std::string_view secret) {
   const std::string salt = RandomBytes(16);
-  return "hs256$" + jose::Base64UrlEncode(salt) + "$" + jose::Base64UrlEncode(Mac(salt, secret));
+  return std::string(kHs256Prefix) + jose::Base64UrlEncode(salt) + "$" +
+         jose::Base64UrlEncode(Mac(salt, secret));
+}
+
+std::string HashChosenSecret(std::string_view secret) {
+  const std::string salt = RandomBytes(kArgonSaltBytes);
+  const size_t len = argon2_encodedlen(kArgonPasses, kArgonMemoryKiB, kArgonLanes, kArgonSaltBytes,
+                                       kArgonHashBytes, Argon2_id);
+  std::vector<char> encoded(len);
+  const int rc = argon2id_hash_encoded(kArgonPasses, kArgonMemoryKiB, kArgonLanes, secret.data(),
+                                       secret.size(), salt.data(), salt.size(), kArgonHashBytes,
+                                       encoded.data(), encoded.size());
+  // Fails only on out-of-range arguments (ours are constant) or no memory: nothing to recover.
+  if (rc != ARGON2_OK) std::abort();
+  return std::string(encoded.data());
 }
 
 bool VerifySecret(std::string_view secret, std::string_view stored) {
-  constexpr std::string_view kPrefix = "hs256$";
-  if (stored.substr(0, kPrefix.size()) != kPrefix) return false;
-  stored.remove_prefix(kPrefix.size());
-  const size_t dollar = stored.find('$');
-  if (dollar == std::string_view::npos) return false;
-  Result<std::string> salt = jose::Base64UrlDecode(stored.substr(0, dollar));
-  Result<std::string> expected = jose::Base64UrlDecode(stored.substr(dollar + 1));
-  if (!salt.ok() || !expected.ok()) return false;
-  return ConstantTimeEquals(Mac(*salt, secret), *expected);
+  if (stored.substr(0, kHs256Prefix.size()) == kHs256Prefix) return VerifyHs256(secret, stored);
+  if (IsChosenSecretHash(stored)) return VerifyArgon2id(secret, stored);
+  return false;
+}
+
+bool IsChosenSecretHash(std::string_view stored) {
+  return stored.substr(0, kArgon2idPrefix.size()) == kArgon2idPrefix;
 }
 
 }  // namespace tessera::oauth

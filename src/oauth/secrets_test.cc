@@ -28,6 +28,27 @@ TEST(SecretsTest, HashVerifiesOnlyTheSecret) {
   EXPECT_FALSE(VerifySecret(secret, "hs256$@@@$@@@"));
 }
 
+TEST(SecretsTest, ChosenSecretsUseArgon2idAndOldHashesKeepVerifying) {
+  const std::string chosen = "correct horse battery staple";
+  const std::string hash = HashChosenSecret(chosen);
+  EXPECT_EQ(hash.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0), 0u) << hash;
+  EXPECT_TRUE(IsChosenSecretHash(hash));
+  EXPECT_EQ(hash.find(chosen), std::string::npos);
+  EXPECT_TRUE(VerifySecret(chosen, hash));
+  EXPECT_FALSE(VerifySecret(chosen + "!", hash));
+  EXPECT_FALSE(VerifySecret("", hash));
+  EXPECT_NE(HashChosenSecret(chosen), hash);  // salted
+  // A stored row asking for another cost is refused, not computed.
+  std::string costly = hash;
+  costly.replace(costly.find("m=19456"), 7, "m=99999");
+  EXPECT_FALSE(VerifySecret(chosen, costly));
+  // Hashes written before (HMAC) keep verifying beside the new format.
+  const std::string old = HashSecret(chosen);
+  EXPECT_FALSE(IsChosenSecretHash(old));
+  EXPECT_TRUE(VerifySecret(chosen, old));
+  EXPECT_FALSE(VerifySecret(chosen, "argon2id$" + hash));
+}
+
 TEST(IdentifiersTest, OnlyPrintableUtf8ReachesTheStore) {
   EXPECT_TRUE(IsSafeIdentifier("alice"));
   EXPECT_TRUE(IsSafeIdentifier("j\xc3\xa9r\xc3\xb4me"));

@@ -1,5 +1,7 @@
 #include "oauth/signing_keys.h"
 
+#include <algorithm>
+
 #include "jose/base64url.h"
 #include "jose/jwk.h"
 #include "jose/keyio.h"
@@ -84,6 +86,7 @@ Result<std::shared_ptr<const SigningKeys::Snapshot>> SigningKeys::Current(bool f
     previous = snapshot_;
   }
   for (const auto& rec : *recs) {
+    if (rec.revoked_at != 0) continue;  // withdrawn: neither published nor trusted
     if (rec.retired_at != 0 && rec.publish_until < now) continue;  // no token it signed is alive
     // A key already loaded and unchanged is reused: parsing and checking a private key costs far
     // more than a token, and a refresh runs on a request thread.
@@ -151,6 +154,25 @@ Result<std::string> SigningKeys::Rotate() {
   TESSERA_RETURN_IF_ERROR(store_.RetireOtherKeys(rec.kid, rec.created_at, rec.created_at + options_.max_token_lifetime));
   TESSERA_RETURN_IF_ERROR(Current(true).status());
   return rec.kid;
+}
+
+Result<std::string> SigningKeys::Revoke(const std::string& kid) {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<store::SigningKeyRecord> recs, store_.ListSigningKeys());
+  const auto it =
+      std::find_if(recs.begin(), recs.end(), [&](const auto& r) { return r.kid == kid; });
+  if (it == recs.end()) return Status::NotFound("no signing key with kid " + kid.substr(0, 64));
+  if (it->retired_at == 0 && it->revoked_at == 0) {
+    // The active key: a successor first, so that tokens can be issued the moment it is gone.
+    TESSERA_RETURN_IF_ERROR(Rotate().status());
+  }
+  TESSERA_RETURN_IF_ERROR(store_.RevokeSigningKey(kid, clock_.NowSeconds()));
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const Snapshot> snap, Current(true));
+  if (!snap->active) return Status::FailedPrecondition("no active signing key");
+  return snap->active->kid;
+}
+
+Result<std::vector<store::SigningKeyRecord>> SigningKeys::List() {
+  return store_.ListSigningKeys();
 }
 
 Result<std::string> SigningKeys::Sign(const jose::Json& claims) {

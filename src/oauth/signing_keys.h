@@ -8,6 +8,11 @@
 // never per request. Every node re-reads the key table at most `refresh_seconds` after its last
 // read, which bounds how long a rotation on another node takes to be seen here.
 //
+// A revoked key (Revoke: a key believed compromised) is withdrawn at once on this node, and on
+// every other node within `refresh_seconds`: it leaves the JWKS, Find no longer returns it, so no
+// token it signed verifies here any more (introspection, the admin API, tokeninfo), and it
+// never signs again.
+//
 // Thread safety: all methods may be called concurrently.
 #ifndef TESSERA_OAUTH_SIGNING_KEYS_H_
 #define TESSERA_OAUTH_SIGNING_KEYS_H_
@@ -56,6 +61,14 @@ class SigningKeys {
   Result<std::string> JwksJson();
   // A new active key; the old ones are retired and stay published. Returns the new kid.
   Result<std::string> Rotate();
+
+  // Withdraws `kid` now. When it is the active key, a new active key is made first (as Rotate),
+  // so the domain never stops issuing. kNotFound if no key has that kid; revoking a revoked key
+  // is OK and changes nothing. Returns the active kid afterwards.
+  Result<std::string> Revoke(const std::string& kid);
+  // Every stored key, newest first (the records as stored, private keys included: callers
+  // show only the public fields).
+  Result<std::vector<store::SigningKeyRecord>> List();
 
   // Signs `claims` with the active key; header alg, kid, typ "JWT", x5t, x5t#S256.
   Result<std::string> Sign(const jose::Json& claims);

@@ -46,6 +46,9 @@ class SteppedStore final : public store::SigningKeyStore {
     Run(steps_.after_retire);
     return s;
   }
+  Status RevokeSigningKey(const std::string& kid, int64_t now) override {
+    return real_.RevokeSigningKey(kid, now);
+  }
 
  private:
   // Each step runs once: the first call of its kind is the one being ordered.
@@ -101,6 +104,59 @@ TEST(SigningKeysTest, NodesStartingTogetherAgreeOnOneActiveKey) {
     auto keys = (*db)->ListSigningKeys();
     ASSERT_TRUE(keys.ok());
     EXPECT_EQ(keys->size(), 2u);  // b's key is retired, not lost
+  }
+  fs::remove_all(dir);
+}
+
+// A revoked key leaves the JWKS and Find at once, never signs again, and revoking the active
+// key makes a successor first, so the domain keeps issuing.
+TEST(SigningKeysTest, RevokeWithdrawsAKeyAtOnce) {
+  char pattern[] = "/tmp/tessera-keys-test.XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const fs::path dir = pattern;
+  {
+    auto db = store::SqliteStore::Open((dir / "tessera.db").string(), store::SqliteOptions{});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    FixedClock clock(1700000000);
+    SigningKeyOptions options;
+    options.alg = jose::Algorithm::kES256;
+    options.refresh_seconds = 3600;  // no refresh would hide a stale cache
+    SigningKeys keys(**db, clock, options);
+    ASSERT_TRUE(keys.EnsureActiveKey().ok());
+    const std::string first = (*keys.Active())->kid;
+    Result<std::string> second = keys.Rotate();
+    ASSERT_TRUE(second.ok());
+    ASSERT_TRUE(keys.Find(first).ok());  // retired, still published
+
+    // A retired key: gone from Find and the JWKS; the active key is untouched.
+    Result<std::string> active = keys.Revoke(first);
+    ASSERT_TRUE(active.ok()) << active.status().ToString();
+    EXPECT_EQ(*active, *second);
+    EXPECT_EQ(keys.Find(first).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(keys.JwksJson()->find(first), std::string::npos);
+    EXPECT_NE(keys.JwksJson()->find(*second), std::string::npos);
+
+    // The active key: a successor is made first and signs from now on.
+    clock.Advance(10);
+    active = keys.Revoke(*second);
+    ASSERT_TRUE(active.ok()) << active.status().ToString();
+    EXPECT_NE(*active, *second);
+    EXPECT_EQ((*keys.Active())->kid, *active);
+    EXPECT_EQ(keys.Find(*second).status().code(), StatusCode::kNotFound);
+    Result<std::string> token = keys.Sign(jose::Json{{"sub", "x"}});
+    ASSERT_TRUE(token.ok());
+    Result<jose::Jws> jws = jose::ParseJwt(*token);
+    ASSERT_TRUE(jws.ok());
+    EXPECT_EQ(jws->kid.value_or(""), *active);
+
+    // Idempotent, and an unknown kid is kNotFound.
+    EXPECT_TRUE(keys.Revoke(first).ok());
+    EXPECT_EQ(keys.Revoke("no-such-kid").status().code(), StatusCode::kNotFound);
+    // A second node sharing the store sees the revocation at its next read.
+    SigningKeys other(**db, clock, options);
+    EXPECT_EQ(other.Find(first).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(other.Find(*second).status().code(), StatusCode::kNotFound);
+    EXPECT_TRUE(other.Find(*active).ok());
   }
   fs::remove_all(dir);
 }

@@ -86,7 +86,14 @@ Outcome TrustTokenService::Mint(const ClientRequest& req) {
   return Outcome::Ok(jose::DumpCompact(body), basic);
 }
 
-Result<Json> TrustTokenService::Validate(std::string_view token) {
+Result<Json> TrustTokenService::Validate(std::string_view token, std::string* detail) {
+  // Whatever the precise reason, an unregistered outside issuer, a key that does not verify and
+  // an algorithm the issuer's key is not pinned to get this one answer: tokeninfo is open to
+  // anyone, and must not tell which issuers exist or which algorithm each uses.
+  auto unverified = [detail](std::string why) {
+    if (detail != nullptr) *detail = std::move(why);
+    return Invalid(std::string(kUnverifiedToken));
+  };
   jose::JwsOptions options;
   options.max_bytes = kMaxTrustToken;
   Result<jose::Jws> parsed = jose::ParseJwt(token, options);
@@ -95,20 +102,26 @@ Result<Json> TrustTokenService::Validate(std::string_view token) {
   Result<std::optional<std::string>> iss = jose::StringClaim(jws.claims, "iss");
   if (!iss.ok() || !iss->has_value()) return Invalid("token has no iss");
   const std::string& issuer = **iss;
+  const bool own = issuer == config_.issuer;
 
-  if (issuer == config_.issuer) {
-    // Minted here: our own signing keys, and only our trust tokens (not access tokens).
+  if (own) {
+    // Minted here: our own signing keys (a revoked one is not among them), and only our trust
+    // tokens (not access tokens).
+    // This issuer and its keys are public (the JWKS): its failures may be told precisely.
     if (!jws.kid) return Invalid("token has no kid");
     Result<std::shared_ptr<const LoadedKey>> key = keys_.Find(*jws.kid);
-    if (!key.ok()) return Invalid("unknown signing key " + jws.kid->substr(0, 64));
+    if (!key.ok())
+      return Invalid("unknown signing key " + jws.kid->substr(0, 64) +
+                     " (never published, expired or revoked)");
     if (Status s = jose::Verify(jws, (*key)->public_key); !s.ok()) return Invalid("signature: " + s.message());
     auto tt = jws.claims.find("tok_type");
     if (tt == jws.claims.end() || *tt != "TT") return Invalid("not a trust token (tok_type is not TT)");
   } else {
-    if (!IsSafeIdentifier(issuer, 512)) return Invalid("unknown issuer");
+    if (!IsSafeIdentifier(issuer, 512)) return unverified("issuer is not an identifier");
     Result<store::TrustTokenIssuerRecord> rec = store_.GetTrustTokenIssuer(issuer);
     if (!rec.ok()) {
-      if (rec.status().code() == StatusCode::kNotFound) return Invalid("unknown issuer '" + issuer.substr(0, 128) + "'");
+      if (rec.status().code() == StatusCode::kNotFound)
+        return unverified("unknown issuer '" + issuer.substr(0, 128) + "'");
       return rec.status();
     }
     jose::Key key;
@@ -117,31 +130,51 @@ Result<Json> TrustTokenService::Validate(std::string_view token) {
     } else {
       Result<jose::Certificate> cert = jose::LoadCertificate(rec->cert_der);
       if (!cert.ok()) return Status::Internal("stored issuer certificate no longer parses");
-      if (!cert->IsValidAt(clock_.NowSeconds())) return Invalid("the issuer's certificate has expired");
+      if (!cert->IsValidAt(clock_.NowSeconds()))
+        return unverified("the certificate of issuer '" + issuer.substr(0, 128) + "' has expired");
       TESSERA_ASSIGN_OR_RETURN(key, cert->public_key.RestrictTo({jose::Algorithm::kRS256}));
     }
     // The key is pinned to one algorithm: the header cannot choose another (RFC 8725 3.1).
-    if (Status s = jose::Verify(jws, key); !s.ok()) return Invalid("signature: " + s.message());
+    if (Status s = jose::Verify(jws, key); !s.ok())
+      return unverified("issuer '" + issuer.substr(0, 128) + "': " + s.message());
   }
 
   TESSERA_ASSIGN_OR_RETURN(std::optional<int64_t> iat, jose::NumericDateClaim(jws.claims, "iat"));
   if (!iat) return Invalid("token has no iat");
+  // The assertion rules' bounds (RFC 7523 3 items 4-6): exp present and not passed, nbf reached,
+  // iat not in the future, each with the clock skew; and exp - iat bounded, so a token made to
+  // last for ever, or issued years ago, is refused. Tokens minted here last trust_token_lifetime.
   jose::TimeRules rules;
   rules.now = clock_.NowSeconds();
   rules.skew = config_.clock_skew;
-  rules.max_lifetime = 0;
+  rules.max_lifetime = own ? config_.trust_token_lifetime : config_.max_assertion_lifetime;
   if (Status s = jose::CheckTimes(jws.claims, rules); !s.ok()) return Invalid(s.message());
   Result<std::optional<std::string>> prn = jose::StringClaim(jws.claims, "prn");
   Result<std::optional<std::string>> sub = jose::StringClaim(jws.claims, "sub");
   const bool has_prn = prn.ok() && prn->has_value() && !(*prn)->empty();
   const bool has_sub = sub.ok() && sub->has_value() && !(*sub)->empty();
   if (!has_prn && !has_sub) return Invalid("token names no principal (prn or sub)");
-  if (issuer == config_.issuer) {
+  if (own) {
     // Minted for a user of this domain by one of its apps: in force only while both are.
     if (Status s = tokens_.CheckPrincipalsLive(jws.claims); !s.ok()) {
       return s.code() == StatusCode::kUnavailable ? s : Invalid(s.message());
     }
   }
+  // The principal (prn, else sub) is a userName of this domain, of a user still active: a
+  // trust token speaks for a user, and nobody else.
+  const std::string principal = has_prn ? **prn : **sub;
+  Result<std::shared_ptr<const store::User>> user =
+      IsSafeIdentifier(principal)
+          ? directory_.FindUser(principal)
+          : Result<std::shared_ptr<const store::User>>(Status::NotFound("not an identifier"));
+  if (!user.ok()) {
+    if (user.status().code() == StatusCode::kUnavailable) return user.status();
+    return Invalid("the token's principal '" + principal.substr(0, 128) +
+                   "' is not a user of this domain");
+  }
+  if (!(*user)->active)
+    return Invalid("the token's principal '" + principal.substr(0, 128) +
+                   "' is not an active user");
   return jws.claims;
 }
 

@@ -9,9 +9,11 @@
 // Validation (tokeninfo): strict JWS; "iss" a registered issuer or Tessera itself; the issuer's
 // key decides the algorithm (RFC 8725 3.1): a shared-secret issuer verifies only HS256, a
 // certificate issuer only RS256, so an HS256 token keyed with an RS256 issuer's public key is
-// refused; "exp" present and not passed, "iat" present and not in the future (with the skew),
-// "prn" or "sub" present. Tessera-minted tokens must carry tok_type "TT", and their user and
-// minting app must still exist and be active (TokenService::CheckPrincipalsLive).
+// refused; "exp" present and not passed, "nbf" reached, "iat" present and not in the future
+// (with the skew), exp - iat at most max_assertion_lifetime (trust_token_lifetime for tokens
+// minted here); "prn" (else "sub") the userName of an active user. Tessera-minted tokens must carry
+// tok_type "TT", and their user and minting app must still exist and be active
+// (TokenService::CheckPrincipalsLive).
 //
 // Thread safety: all methods may be called concurrently.
 #ifndef TESSERA_OAUTH_TRUST_TOKENS_H_
@@ -30,6 +32,10 @@
 
 namespace tessera::oauth {
 
+// The one answer for every token whose signature is not verified by a registered key.
+inline constexpr char kUnverifiedToken[] =
+    "signature not verified: unknown issuer, or a key or algorithm that does not match";
+
 class TrustTokenService {
  public:
   TrustTokenService(store::Store& store, Directory& directory, SigningKeys& keys, TokenService& tokens,
@@ -38,8 +44,12 @@ class TrustTokenService {
   // POST /oauth2/v1/trusttoken: client-authenticated; form sub=<userName>.
   Outcome Mint(const ClientRequest& request);
 
-  // The verified claims, or kInvalidArgument whose message says why (for invalid_token).
-  Result<jose::Json> Validate(std::string_view token);
+  // The verified claims, or kInvalidArgument whose message says why (for invalid_token). For
+  // outside issuers an unknown issuer, a signature that does not verify, an algorithm the issuer's
+  // key is not pinned to and an expired issuer certificate all answer kUnverifiedToken, so that
+  // nobody learns which issuers are registered; `detail`, when given, gets the precise reason (for
+  // the log only).
+  Result<jose::Json> Validate(std::string_view token, std::string* detail = nullptr);
 
   // Admin: register ({"issuer","sharedSecret"} or {"issuer","certAlias","x509Base64Certificate"}),
   // list, get, delete. Shared secrets are never returned.

@@ -45,7 +45,7 @@ std::vector<std::string> SettingNames() {
   return {"listen", "threads", "data_dir", "database", "issuer", "tls_cert", "tls_key", "demo", "signing_alg",
           "clock_skew", "max_assertion_lifetime", "audiences", "cache_ttl", "sqlite_full_sync", "log_level",
           "token_rate_limit", "max_connections_per_client",
-          "max_connections", "idle_timeout"};
+          "max_connections", "idle_timeout", "audit_retention"};
 }
 
 Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v) {
@@ -103,6 +103,9 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
     TESSERA_ASSIGN_OR_RETURN(c.max_connections, ParseInt(name, v, 1, 1000000));
   } else if (name == "idle_timeout") {
     TESSERA_ASSIGN_OR_RETURN(c.idle_timeout, ParseInt(name, v, 1, 3600));
+  } else if (name == "audit_retention") {
+    // Seconds, like every other duration; 0 keeps events for ever. At most 100 years.
+    TESSERA_ASSIGN_OR_RETURN(c.audit_retention, ParseInt(name, v, 0, 3155695200));
   } else {
     return Status::InvalidArgument("unknown setting '" + name + "'");
   }

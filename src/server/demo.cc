@@ -74,7 +74,10 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store, co
                      {"isOAuthResource", true},
                      {"audience", kDemoAudience},
                      {"scopes", {{{"value", kDemoScope}}}}};
-    TESSERA_RETURN_IF_ERROR(admin.CreateApp(ctx, resource).status());
+    TESSERA_ASSIGN_OR_RETURN(Json created, admin.CreateApp(ctx, resource));
+    // An inactive resource app grants no scope (contract section 4).
+    TESSERA_RETURN_IF_ERROR(
+        admin.SetAppActive(ctx, created["id"], Json{{"active", true}}).status());
   }
 
   // The confidential app; its secret is kept beside the key so every start prints it.

@@ -5,12 +5,9 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
-#include <thread>
 
 #include "common/background_thread.h"
 #include "common/build_info.h"
@@ -26,6 +23,7 @@
 #include "oauth/token_service.h"
 #include "oauth/trust_tokens.h"
 #include "server/demo.h"
+#include "server/purger.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -33,9 +31,6 @@ namespace tessera::server {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr int kPurgeBatch = 1000;
-constexpr auto kPurgeInterval = std::chrono::seconds(30);
 
 Result<std::unique_ptr<store::Store>> OpenStore(const ServeConfig& c) {
   std::string path;
@@ -64,42 +59,6 @@ std::string SelfPath() {
   fs::path p = fs::read_symlink("/proc/self/exe", ec);
   return ec ? "tessera" : p.string();
 }
-
-// Deletes expired jti and revocation rows in bounded batches, off the request path.
-class Purger {
- public:
-  Purger(store::Store& store, const Clock& clock) : store_(store), clock_(clock), thread_([this] { Run(); }) {}
-  ~Purger() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  void Run() {
-    LowerCurrentThreadPriority();
-    std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, kPurgeInterval, [this] { return stop_; })) {
-      lock.unlock();
-      const int64_t now = clock_.NowSeconds();
-      for (int i = 0; i < 100; ++i) {  // bounded work per round
-        Result<int> a = store_.PurgeExpiredJtis(now, kPurgeBatch);
-        Result<int> b = store_.PurgeExpiredRevocations(now, kPurgeBatch);
-        if (!a.ok() || !b.ok() || (*a < kPurgeBatch && *b < kPurgeBatch)) break;
-      }
-      lock.lock();
-    }
-  }
-  store::Store& store_;
-  const Clock& clock_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 }  // namespace
 
@@ -149,7 +108,18 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   const char* admin_id = std::getenv("TESSERA_ADMIN_CLIENT_ID");
   const char* admin_secret = std::getenv("TESSERA_ADMIN_CLIENT_SECRET");
   if (admin_id && admin_secret && *admin_id && *admin_secret) {
-    TESSERA_RETURN_IF_ERROR(admin.EnsureBootstrapAdmin(admin_id, admin_secret).WithContext("bootstrap administrator"));
+    Result<oauth::AdminService::BootstrapOutcome> boot =
+        admin.EnsureBootstrapAdmin(admin_id, admin_secret);
+    TESSERA_RETURN_IF_ERROR(boot.status().WithContext("bootstrap administrator"));
+    // The secret itself is never logged.
+    if (*boot == oauth::AdminService::BootstrapOutcome::kSecretReplaced) {
+      spdlog::warn(
+          "bootstrap administrator {}: TESSERA_ADMIN_CLIENT_SECRET differs from the stored secret; "
+          "the stored secret was replaced and the old one no longer authenticates",
+          admin_id);
+    } else if (*boot == oauth::AdminService::BootstrapOutcome::kHashUpgraded) {
+      spdlog::info("bootstrap administrator {}: stored secret re-hashed with Argon2id", admin_id);
+    }
   }
 
   std::optional<DemoSetup> demo;
@@ -185,7 +155,9 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   options.on_stopping = [] { sd_notify(0, "STOPPING=1"); };
   http::Server server(options, std::move(router), &metrics);
   TESSERA_RETURN_IF_ERROR(server.Start());
-  Purger purger(*store, clock);
+  PurgeOptions purge_options;
+  purge_options.audit_retention = c.audit_retention;
+  Purger purger(*store, clock, purge_options);
 
   const std::string bound = (address.first.find(':') != std::string::npos ? "[" + address.first + "]" : address.first) +
                             ":" + std::to_string(server.port());

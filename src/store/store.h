@@ -95,6 +95,7 @@ struct SigningKeyRecord {
   int64_t created_at = 0;
   int64_t retired_at = 0;     // 0 while active
   int64_t publish_until = 0;  // retired keys stay in the JWKS until this time
+  int64_t revoked_at = 0;     // 0 unless revoked: a revoked key is never published nor trusted
 
   bool operator==(const SigningKeyRecord&) const = default;
 };
@@ -185,6 +186,11 @@ class SigningKeyStore {
   // kFailedPrecondition if it is itself retired; in both cases nothing changes.
   virtual Status RetireOtherKeys(const std::string& active_kid, int64_t now,
                                  int64_t publish_until) = 0;
+  // Withdraws `kid` at `now`: revoked_at = now, retired_at = now if it was 0 (kept otherwise),
+  // publish_until = 0. Revoking a revoked key changes nothing (the first revoked_at stays).
+  // kNotFound if `kid` does not exist. It does not make another key active: the caller does that
+  // first when it revokes the active key.
+  virtual Status RevokeSigningKey(const std::string& kid, int64_t now) = 0;
 };
 
 class TrustTokenIssuerStore {
@@ -260,6 +266,8 @@ class AuditStore {
   // Events matching every set field of `filter`, newest first (time descending, then id
   // descending), at most filter.limit of them.
   virtual Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) = 0;
+  // Deletes up to `limit` events whose time < `before` (the retention bound); returns how many.
+  virtual Result<int> PurgeAuditBefore(int64_t before, int limit) = 0;
 };
 
 // Everything a node needs, from one backend.

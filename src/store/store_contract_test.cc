@@ -529,6 +529,47 @@ TEST_P(StoreContractTest, RetireOtherKeysRefusesAnAbsentOrRetiredKeyAndChangesNo
   EXPECT_EQ(CountActive(*after), 1);
 }
 
+TEST_P(StoreContractTest, RevokeSigningKeyWithdrawsItAndIsIdempotent) {
+  SigningKeyRecord retired = MakeKey("k-retired", 50);
+  retired.retired_at = 60;
+  retired.publish_until = 9000;
+  ASSERT_TRUE(store_->AddSigningKey(retired).ok());
+  ASSERT_TRUE(store_->AddSigningKey(MakeKey("k-active", 100)).ok());
+
+  // A retired key: revoked_at set, no longer published, retired_at kept.
+  ASSERT_TRUE(store_->RevokeSigningKey("k-retired", 500).ok());
+  // The active key: revoked and retired at that time (the caller made a successor first).
+  ASSERT_TRUE(store_->RevokeSigningKey("k-active", 600).ok());
+  auto keys = store_->ListSigningKeys();
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_EQ((*keys)[0].kid, "k-active");
+  EXPECT_EQ((*keys)[0].revoked_at, 600);
+  EXPECT_EQ((*keys)[0].retired_at, 600);
+  EXPECT_EQ((*keys)[0].publish_until, 0);
+  EXPECT_EQ((*keys)[1].revoked_at, 500);
+  EXPECT_EQ((*keys)[1].retired_at, 60);
+  EXPECT_EQ((*keys)[1].publish_until, 0);
+  EXPECT_EQ(CountActive(*keys), 0);
+
+  // Again: nothing changes, the first revocation time stays.
+  ASSERT_TRUE(store_->RevokeSigningKey("k-retired", 700).ok());
+  auto again = store_->ListSigningKeys();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *keys);
+  EXPECT_EQ(store_->RevokeSigningKey("absent", 700).code(), StatusCode::kNotFound);
+  // A revoked key can never become the active one again.
+  EXPECT_EQ(store_->RetireOtherKeys("k-active", 800, 900).code(), StatusCode::kFailedPrecondition);
+
+  // revoked_at round-trips through AddSigningKey.
+  SigningKeyRecord imported = MakeKey("k-imported", 40);
+  imported.retired_at = imported.revoked_at = 45;
+  ASSERT_TRUE(store_->AddSigningKey(imported).ok());
+  auto all = store_->ListSigningKeys();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->back(), imported);
+}
+
 TEST_P(StoreContractTest, ConcurrentRotationsLeaveExactlyOneActiveKey) {
   constexpr int kThreads = 8;
   for (int i = 0; i < kThreads; ++i) {
@@ -819,6 +860,27 @@ TEST_P(StoreContractTest, AuditBatchAppendsInOrder) {
   EXPECT_EQ((*events)[1].client_id, "b2");  // same second: the later append first
   EXPECT_EQ((*events)[2].client_id, "b1");
   EXPECT_LT((*events)[2].id, (*events)[1].id);
+}
+
+TEST_P(StoreContractTest, PurgeAuditBeforeDeletesOnlyOlderEventsInBoundedBatches) {
+  for (int64_t t : {100, 200, 200, 300, 400})
+    ASSERT_TRUE(store_->AppendAudit(MakeEvent(t, "c", "issued")).ok());
+  // Older than 300: the events at 100 and 200, at most 2 per call.
+  auto first = store_->PurgeAuditBefore(300, 2);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, 2);
+  auto second = store_->PurgeAuditBefore(300, 2);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, 1);
+  auto none = store_->PurgeAuditBefore(300, 2);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0);
+  auto events = store_->ListAudit(AuditFilter{});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].time, 400);
+  EXPECT_EQ((*events)[1].time, 300);  // time == before is kept
+  EXPECT_EQ(store_->PurgeAuditBefore(300, -1).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_P(StoreContractTest, AuditFiltersCombine) {

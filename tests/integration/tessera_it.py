@@ -405,13 +405,16 @@ class Admin:
             "name": {"givenName": "Given", "familyName": "Family"},
             "emails": [{"value": user_name + "@example.com", "primary": True}], "active": active})
 
-    def create_resource(self, audience=None, values=(SCOPE_VALUE,), expiry=None):
+    def create_resource(self, audience=None, values=(SCOPE_VALUE,), expiry=None, activate=True):
         body = {"displayName": unique("resource"), "isOAuthResource": True,
                 "audience": audience or "https://%s.example.com:443" % unique("res"),
                 "scopes": [{"value": v} for v in values]}
         if expiry:
             body["accessTokenExpiry"] = expiry
-        return self.ok("POST", "/admin/v1/Apps", body)
+        app = self.ok("POST", "/admin/v1/Apps", body)
+        if activate:  # an inactive resource app grants no scope
+            self.activate(app["id"])
+        return app
 
     def upload_cert(self, alias, cert_path, partner=False, pem=False):
         path = "/admin/v1/OAuthPartnerCertificates" if partner else "/admin/v1/OAuthClientCertificates"

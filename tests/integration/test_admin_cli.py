@@ -96,6 +96,7 @@ class AdminCliTest(it.ServerTest):
         res = self.j("apps", "create-resource", "--name", it.unique("Cli Resource"), "--audience", audience,
                      "--scope", it.SCOPE_VALUE, "--scope", "urn:opc:resource:other")
         self.assertEqual(res["audience"], audience)
+        self.j("apps", "activate", res["id"])  # an inactive resource app grants no scope
         fqs = audience + it.SCOPE_VALUE
         display = it.unique("Cli Client")
         client = self.j("apps", "create-client", "--name", display, "--grant", "client_credentials",
@@ -211,6 +212,10 @@ class AdminCliTest(it.ServerTest):
             f.write(secret + "\n")  # the trailing newline is not part of the secret
         added = self.j("trust-issuers", "add", "--issuer", issuer, "--secret-file", secret_file)
         self.assertEqual(added, {"issuer": issuer, "algorithm": "HS256"})
+        # A trust token's principal is an active user of the domain.
+        for name in ("u1", "u2"):
+            if self.admin.call("GET", "/admin/v1/Users?" + it.form([("filter", 'userName eq "%s"' % name)])).json()["totalResults"] == 0:
+                self.admin.create_user(name)
         now = int(time.time())
         token = it.make_jwt({"alg": "HS256"}, {"iss": issuer, "prn": "u1", "iat": now, "exp": now + 300},
                             hmac_key=secret.encode())

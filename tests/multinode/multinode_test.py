@@ -213,10 +213,12 @@ def run(tessera, workdir, a, b, pg_ctl):
         "userName": "mn.user", "name": {"givenName": "Multi", "familyName": "Node"},
         "emails": [{"value": "mn.user@example.com", "primary": True}], "active": True})
     check(status == 201, "user created on node A (got %d)" % status)
-    status, _ = a.admin("POST", "/admin/v1/Apps", admin_token, {
+    status, resource = a.admin("POST", "/admin/v1/Apps", admin_token, {
         "displayName": "Multinode resource", "isOAuthResource": True, "audience": AUDIENCE,
         "scopes": [{"value": SCOPE_VALUE}]})
     check(status == 201, "resource app created on node A (got %d)" % status)
+    # An inactive resource app grants no scope.
+    a.admin("PUT", "/admin/v1/AppStatusChanger/" + resource["id"], admin_token, {"active": True})
     status, client = a.admin("POST", "/admin/v1/Apps", admin_token, {
         "displayName": "Multinode client", "isOAuthClient": True, "clientType": "confidential",
         "allowedGrants": ["client_credentials", JWT_BEARER],

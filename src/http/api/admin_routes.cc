@@ -306,8 +306,20 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
     }));
   }
 
+  router.Add("POST", "/admin/v1/AppClientSecretRegenerator",
+             Admin(s, [&a](auto& ctx, Request& req) {
+               Result<Json> body = ReadJsonBody(req);
+               if (!body.ok()) return ScimError(body.status());
+               return FromResult(a.RegenerateClientSecret(ctx, *body), 201);
+             }));
+
   router.Add("POST", "/admin/v1/SigningKeys/rotate",
              Admin(s, [&a](auto& ctx, Request&) { return FromResult(a.RotateSigningKey(ctx), 201); }));
+  router.Add("GET", "/admin/v1/SigningKeys",
+             Admin(s, [&a](auto&, Request&) { return FromResult(a.ListSigningKeys()); }));
+  router.Add("POST", "/admin/v1/SigningKeys/{kid}/revoke", Admin(s, [&a](auto& ctx, Request& req) {
+               return FromResult(a.RevokeSigningKey(ctx, req.params["kid"]));
+             }));
   router.Add("GET", "/admin/v1/AuditEvents", Admin(s, [&a](auto&, Request& req) {
     auto q = Query(req);
     if (!q.ok()) return ScimError(q.status());

@@ -35,7 +35,8 @@ void RegisterTrustRoutes(Router& router, ApiServices& s) {
     auto tokeninfo = [&s, &trust](Request& req) {
       Result<std::string> token = IdToken(req);
       if (!token.ok()) return InvalidToken(token.status().message(), req.ecid);
-      Result<Json> claims = trust.Validate(*token);
+      std::string detail;
+      Result<Json> claims = trust.Validate(*token, &detail);
       if (!claims.ok()) {
         if (claims.status().code() == StatusCode::kUnavailable) {
           Response r = OAuthError(503, "temporarily_unavailable", "retry later", req.ecid);
@@ -43,7 +44,8 @@ void RegisterTrustRoutes(Router& router, ApiServices& s) {
           return r;
         }
         s.metrics.Increment("tessera_tokeninfo_total", {{"outcome", "invalid"}});
-        spdlog::info("ecid={} tokeninfo rejected: {}", req.ecid, claims.status().message());
+        spdlog::info("ecid={} tokeninfo rejected: {}", req.ecid,
+                     detail.empty() ? claims.status().message() : detail);
         return InvalidToken(claims.status().message(), req.ecid);
       }
       s.metrics.Increment("tessera_tokeninfo_total", {{"outcome", "valid"}});

@@ -55,6 +55,7 @@ enum Stmt : int {
   kKeyList,
   kKeyRetiredAt,
   kKeyRetireOthers,
+  kKeyRevoke,
   kIssuerInsert,
   kIssuerGet,
   kIssuerList,
@@ -67,6 +68,7 @@ enum Stmt : int {
   kRevocationPurge,
   kAuditInsert,
   kAuditList,
+  kAuditPurge,
   kNumStmts,
 };
 
@@ -92,7 +94,8 @@ struct StmtDef {
   "tt"             \
   "ii"
 #define CERT_COLUMNS "alias, der, x5t, x5t_s256, not_after, created_at"
-#define KEY_COLUMNS "kid, alg, private_pem, cert_der, created_at, retired_at, publish_until"
+#define KEY_COLUMNS \
+  "kid, alg, private_pem, cert_der, created_at, retired_at, publish_until, revoked_at"
 #define ISSUER_COLUMNS "issuer, shared_secret, cert_alias, cert_der, created_at"
 #define AUDIT_COLUMNS "id, time, ecid, client_id, subject, grant_type, outcome, reason"
 
@@ -145,12 +148,17 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
     {"DELETE FROM certificates WHERE kind = $1 AND alias = $2", "tt"},
     {"SELECT " CERT_COLUMNS " FROM certificates WHERE x5t = $2 AND kind = $1 ORDER BY alias", "tt"},
     // Signing keys.
-    {"INSERT INTO signing_keys (" KEY_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)", "tttbiii"},
+    {"INSERT INTO signing_keys (" KEY_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+     "tttbiiii"},
     {"SELECT " KEY_COLUMNS " FROM signing_keys ORDER BY created_at DESC, seq DESC", ""},
     {"SELECT retired_at FROM signing_keys WHERE kid = $1", "t"},
     {"UPDATE signing_keys SET retired_at = $2, publish_until = $3"
      " WHERE kid <> $1 AND retired_at = 0",
      "tii"},
+    {"UPDATE signing_keys SET revoked_at = $2, publish_until = 0,"
+     " retired_at = CASE retired_at WHEN 0 THEN $2 ELSE retired_at END"
+     " WHERE kid = $1 AND revoked_at = 0",
+     "ti"},
     // Trust-token issuers.
     {"INSERT INTO trust_token_issuers (" ISSUER_COLUMNS ") VALUES ($1, $2, $3, $4, $5)", "tttbi"},
     {"SELECT " ISSUER_COLUMNS " FROM trust_token_issuers WHERE issuer = $1", "t"},
@@ -184,6 +192,10 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
      " AND ($3 IS NULL OR time >= $3) AND ($4 IS NULL OR time <= $4)"
      " ORDER BY time DESC, id DESC LIMIT $5",
      "ttiii"},
+    // Bounded like the other purges; the (time, id) index finds the oldest rows.
+    {"DELETE FROM audit_events WHERE ctid = ANY (ARRAY("
+     "SELECT ctid FROM audit_events WHERE time < $1 LIMIT $2))",
+     "ii"},
 }};
 
 static_assert(kKeyRotationLock == 8387236820507844866, "kKeyLock's SQL spells this key");
@@ -706,6 +718,7 @@ Result<SigningKeyRecord> ReadSigningKey(const Rows& r, int i) {
   key.created_at = r.Int(i, 4);
   key.retired_at = r.Int(i, 5);
   key.publish_until = r.Int(i, 6);
+  key.revoked_at = r.Int(i, 7);
   return key;
 }
 
@@ -1140,6 +1153,7 @@ Status PostgresStore::AddSigningKey(const SigningKeyRecord& key) {
     p.Int(key.created_at);
     p.Int(key.retired_at);
     p.Int(key.publish_until);
+    p.Int(key.revoked_at);
     return c.Run(kKeyInsert, p).status();
   });
 }
@@ -1179,6 +1193,24 @@ Status PostgresStore::RetireOtherKeys(const std::string& active_kid, int64_t now
     Status status = body();
     if (!status.ok() && !c.broken() && !c.Idle()) (void)c.Run(kRollback, Params());
     return status;
+  });
+}
+
+Status PostgresStore::RevokeSigningKey(const std::string& kid, int64_t now) {
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) -> Status {
+    Params q;
+    q.Text(kid);
+    TESSERA_RETURN_IF_ERROR(
+        ReadOne<int64_t>(
+            c.Run(kKeyRetiredAt, q),
+            +[](const Rows& r, int i) -> Result<int64_t> { return r.Int(i, 0); },
+            "signing key " + kid)
+            .status());
+    // One statement: a key revoked meanwhile is left as it is (revoked_at = 0 in WHERE).
+    Params u;
+    u.Text(kid);
+    u.Int(now);
+    return c.Run(kKeyRevoke, u).status();
   });
 }
 
@@ -1374,6 +1406,18 @@ Result<std::vector<AuditEvent>> PostgresStore::ListAudit(const AuditFilter& filt
     }
     p.Int(filter.limit);
     return ReadAll<AuditEvent>(c.Run(kAuditList, p), ReadAudit);
+  });
+}
+
+Result<int> PostgresStore::PurgeAuditBefore(int64_t before, int limit) {
+  TESSERA_RETURN_IF_ERROR(CheckLimit(limit));
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) -> Result<int> {
+    Params p;
+    p.Int(before);
+    p.Int(limit);
+    Result<Rows> rows = c.Run(kAuditPurge, p);
+    TESSERA_RETURN_IF_ERROR(rows.status());
+    return rows->Changes();
   });
 }
 

@@ -124,6 +124,7 @@ class PostgresStore final : public Store {
   Result<std::vector<SigningKeyRecord>> ListSigningKeys() override;
   Status RetireOtherKeys(const std::string& active_kid, int64_t now,
                          int64_t publish_until) override;
+  Status RevokeSigningKey(const std::string& kid, int64_t now) override;
 
   Status PutTrustTokenIssuer(const TrustTokenIssuerRecord& issuer) override;
   Result<TrustTokenIssuerRecord> GetTrustTokenIssuer(const std::string& issuer) override;
@@ -142,6 +143,7 @@ class PostgresStore final : public Store {
 
   Status AppendAudit(const AuditEvent& event) override;
   Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) override;
+  Result<int> PurgeAuditBefore(int64_t before, int limit) override;
 
   // The connection pool; defined in the .cc, so no libpq type appears here.
   class Pool;

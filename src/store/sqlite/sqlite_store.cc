@@ -50,6 +50,7 @@ enum Stmt : int {
   kKeyList,
   kKeyRetiredAt,
   kKeyRetireOthers,
+  kKeyRevoke,
   kIssuerInsert,
   kIssuerGet,
   kIssuerList,
@@ -62,6 +63,7 @@ enum Stmt : int {
   kRevocationPurge,
   kAuditInsert,
   kAuditList,
+  kAuditPurge,
   kNumStmts,
 };
 
@@ -72,7 +74,8 @@ enum Stmt : int {
   " allowed_grants, allowed_scopes, certificate_aliases, allowed_operations, assertion_algs," \
   " require_jti, access_token_expiry, audience, scopes, created_at, updated_at"
 #define CERT_COLUMNS "alias, der, x5t, x5t_s256, not_after, created_at"
-#define KEY_COLUMNS "kid, alg, private_pem, cert_der, created_at, retired_at, publish_until"
+#define KEY_COLUMNS \
+  "kid, alg, private_pem, cert_der, created_at, retired_at, publish_until, revoked_at"
 #define ISSUER_COLUMNS "issuer, shared_secret, cert_alias, cert_der, created_at"
 #define AUDIT_COLUMNS "id, time, ecid, client_id, subject, grant_type, outcome, reason"
 
@@ -112,11 +115,14 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     "DELETE FROM certificates WHERE kind = ?1 AND alias = ?2",
     "SELECT " CERT_COLUMNS " FROM certificates WHERE x5t = ?2 AND kind = ?1 ORDER BY alias",
     // Signing keys.
-    "INSERT INTO signing_keys (" KEY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "INSERT INTO signing_keys (" KEY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     "SELECT " KEY_COLUMNS " FROM signing_keys ORDER BY created_at DESC, rowid DESC",
     "SELECT retired_at FROM signing_keys WHERE kid = ?1",
     "UPDATE signing_keys SET retired_at = ?2, publish_until = ?3"
     " WHERE kid <> ?1 AND retired_at = 0",
+    "UPDATE signing_keys SET revoked_at = ?2, publish_until = 0,"
+    " retired_at = CASE retired_at WHEN 0 THEN ?2 ELSE retired_at END"
+    " WHERE kid = ?1 AND revoked_at = 0",
     // Trust-token issuers.
     "INSERT INTO trust_token_issuers (" ISSUER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)",
     "SELECT " ISSUER_COLUMNS " FROM trust_token_issuers WHERE issuer = ?1",
@@ -144,6 +150,9 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     " WHERE (?1 IS NULL OR client_id = ?1) AND (?2 IS NULL OR outcome = ?2)"
     " AND (?3 IS NULL OR time >= ?3) AND (?4 IS NULL OR time <= ?4)"
     " ORDER BY time DESC, id DESC LIMIT ?5",
+    // Bounded like the other purges; the (time, id) index finds the oldest rows.
+    "DELETE FROM audit_events WHERE id IN"
+    " (SELECT id FROM audit_events WHERE time < ?1 LIMIT ?2)",
 };
 
 constexpr const char* kCreateSchemaVersion =
@@ -486,6 +495,7 @@ SigningKeyRecord ReadSigningKey(const Query& q) {
   key.created_at = q.ColumnInt(4);
   key.retired_at = q.ColumnInt(5);
   key.publish_until = q.ColumnInt(6);
+  key.revoked_at = q.ColumnInt(7);
   return key;
 }
 
@@ -990,6 +1000,7 @@ Status SqliteStore::AddSigningKey(const SigningKeyRecord& key) {
   q.Int(5, key.created_at);
   q.Int(6, key.retired_at);
   q.Int(7, key.publish_until);
+  q.Int(8, key.revoked_at);
   return q.Run();
 }
 
@@ -1021,6 +1032,26 @@ Status SqliteStore::RetireOtherKeys(const std::string& active_kid, int64_t now,
     q.Text(1, active_kid);
     q.Int(2, now);
     q.Int(3, publish_until);
+    TESSERA_RETURN_IF_ERROR(q.Run());
+  }
+  return tx.Commit();
+}
+
+Status SqliteStore::RevokeSigningKey(const std::string& kid, int64_t now) {
+  WriteLease lease(*this);
+  TESSERA_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(lease.conn()));
+  {
+    Query q(lease.conn(), kKeyRetiredAt);
+    q.Text(1, kid);
+    TESSERA_RETURN_IF_ERROR(
+        ReadOne<int64_t>(
+            q, [](const Query& r) { return r.ColumnInt(0); }, "signing key " + kid)
+            .status());
+  }
+  {
+    Query q(lease.conn(), kKeyRevoke);
+    q.Text(1, kid);
+    q.Int(2, now);
     TESSERA_RETURN_IF_ERROR(q.Run());
   }
   return tx.Commit();
@@ -1195,6 +1226,16 @@ Result<std::vector<AuditEvent>> SqliteStore::ListAudit(const AuditFilter& filter
   }
   q.Int(5, filter.limit);
   return ReadAll<AuditEvent>(q, ReadAudit);
+}
+
+Result<int> SqliteStore::PurgeAuditBefore(int64_t before, int limit) {
+  TESSERA_RETURN_IF_ERROR(CheckLimit(limit));
+  WriteLease lease(*this);
+  Query q(lease.conn(), kAuditPurge);
+  q.Int(1, before);
+  q.Int(2, limit);
+  TESSERA_RETURN_IF_ERROR(q.Run());
+  return q.Changes();
 }
 
 }  // namespace tessera::store

@@ -113,6 +113,7 @@ class SqliteStore final : public Store {
   Result<std::vector<SigningKeyRecord>> ListSigningKeys() override;
   Status RetireOtherKeys(const std::string& active_kid, int64_t now,
                          int64_t publish_until) override;
+  Status RevokeSigningKey(const std::string& kid, int64_t now) override;
 
   Status PutTrustTokenIssuer(const TrustTokenIssuerRecord& issuer) override;
   Result<TrustTokenIssuerRecord> GetTrustTokenIssuer(const std::string& issuer) override;
@@ -132,6 +133,7 @@ class SqliteStore final : public Store {
   Status AppendAudit(const AuditEvent& event) override;
   Status AppendAudits(const std::vector<AuditEvent>& events) override;
   Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) override;
+  Result<int> PurgeAuditBefore(int64_t before, int limit) override;
 
   // A connection with its prepared statements; defined in the .cc.
   class Connection;
