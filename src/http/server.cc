@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/log_value.h"
 #include "common/random.h"
 
 namespace tessera::http {
@@ -114,7 +115,8 @@ bool SafeHeaderText(std::string_view s) {
 
 bool ServerOwnedHeader(std::string_view name) {
   return IEquals(name, "content-length") || IEquals(name, "transfer-encoding") ||
-         IEquals(name, "connection") || IEquals(name, kEcidHeader) || IEquals(name, "content-type");
+         IEquals(name, "connection") || IEquals(name, kEcidHeader) || IEquals(name, kRequestIdHeader) ||
+         IEquals(name, "content-type");
 }
 
 std::string ErrorBody(std::string_view error, std::string_view description, std::string_view ecid) {
@@ -576,7 +578,7 @@ net::awaitable<Response> Server::Impl::AwaitLater(std::function<void(Response::R
             net::use_awaitable);
     co_return finish();
   } catch (const std::exception& ex) {
-    spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, ex.what());
+    spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, LogValue(ex.what()));
   } catch (...) {
     spdlog::error("http: ecid={} route={} handler threw a non-exception", ecid, route);
   }
@@ -601,12 +603,13 @@ net::awaitable<bool> Server::Impl::Send(Stream& stream, const Response& response
   for (const auto& [name, value] : response.headers) {
     if (name.empty() || !SafeHeaderText(name) || !SafeHeaderText(value) ||
         name.find_first_of(": \t") != std::string::npos || ServerOwnedHeader(name)) {
-      spdlog::warn("http: ecid={} dropped response header '{}'", ecid, name.substr(0, 64));
+      spdlog::warn("http: ecid={} dropped response header {}", ecid, LogValue(name, 64));
       continue;
     }
     res.insert(name, value);
   }
   res.set(kEcidHeader, ecid);
+  res.set(kRequestIdHeader, ecid);
   if (status != 204 && status != 304) res.body() = response.body;
   res.keep_alive(keep_alive);
   res.prepare_payload();
@@ -629,7 +632,7 @@ void Server::Impl::Record(std::string_view ecid, std::string_view method, std::s
   }
   if (options_.access_log) {
     spdlog::info("http ecid={} method={} route={} status={} duration_ms={:.3f} remote={}", ecid,
-                 method.substr(0, 16), route, status, seconds * 1000, remote);
+                 LogValue(method, 16), route, status, seconds * 1000, remote);
   }
 }
 
@@ -652,7 +655,8 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
     buffer.commit(n);
   }
 
-  const std::string ecid = RandomToken(kEcidBytes);
+  // Until the header is read (a request too malformed to have one keeps this id).
+  std::string ecid = RandomToken(kEcidBytes);
   auto fail = [&](int status, std::string_view error, std::string_view description,
                   std::string_view method, std::string_view route) -> net::awaitable<bool> {
     Clock::time_point start = Clock::now();
@@ -682,6 +686,11 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   }
 
   const auto& header = parser.get();
+  // Contract section 8: a well-formed X-Request-Id (sent once) becomes the request's ecid, so the
+  // caller's id appears in our log and answers; anything else is ignored.
+  if (header.count(kRequestIdHeader) == 1) {
+    if (std::string_view id = header[kRequestIdHeader]; ValidRequestId(id)) ecid = std::string(id);
+  }
   std::string method(header.method_string());
   std::string target = OriginForm(std::string(header.target()));
 
@@ -754,7 +763,7 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   try {
     response = router_.Invoke(std::move(match), request);
   } catch (const std::exception& ex) {
-    spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, ex.what());
+    spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, LogValue(ex.what()));
     response = Response::Json(500, ErrorBody("server_error", "", ecid));
   } catch (...) {
     spdlog::error("http: ecid={} route={} handler threw a non-exception", ecid, route);

@@ -1,6 +1,7 @@
 // Trust-token validation (tokeninfo), trust-token issuers, and assertion checks.
 #include <spdlog/spdlog.h>
 
+#include "common/log_value.h"
 #include "http/api/api.h"
 #include "http/form.h"
 #include "jose/base64url.h"
@@ -56,7 +57,7 @@ void RegisterTrustRoutes(Router& router, ApiServices& s) {
           return r;
         }
         s.metrics.Increment("tessera_tokeninfo_total", {{"outcome", "invalid"}});
-        spdlog::info("ecid={} tokeninfo rejected: {}", req.ecid, claims.status().message());
+        spdlog::warn("ecid={} tokeninfo rejected: {}", req.ecid, LogValue(claims.status().message()));
         return InvalidToken(claims.status().message(), req.ecid);
       }
       s.metrics.Increment("tessera_tokeninfo_total", {{"outcome", "valid"}});
