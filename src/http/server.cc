@@ -601,6 +601,8 @@ net::awaitable<bool> Server::Impl::Send(Stream& stream, const Response& response
     res.set(bhttp::field::content_type, response.content_type);
   }
   for (const auto& [name, value] : response.headers) {
+    // A proxied answer may carry the upstream's request id: ours replaces it without a warning.
+    if (IEquals(name, kRequestIdHeader) || IEquals(name, kEcidHeader)) continue;
     if (name.empty() || !SafeHeaderText(name) || !SafeHeaderText(value) ||
         name.find_first_of(": \t") != std::string::npos || ServerOwnedHeader(name)) {
       spdlog::warn("http: ecid={} dropped response header {}", ecid, LogValue(name, 64));
