@@ -12,6 +12,7 @@
 #include "cli/files.h"
 #include "cli/http_fetch.h"
 #include "cli/secret_options.h"
+#include "common/log_value.h"
 #include "jose/base64url.h"
 #include "jose/json.h"
 
@@ -50,6 +51,14 @@ std::string Cell(const Json& row, const std::string& key) {
   return it->dump();
 }
 
+// Server data (audit reasons quote what clients sent) with control bytes escaped, so that a row
+// can neither break the table nor drive the terminal (ESC sequences).
+std::string TerminalSafe(const std::string& text) {
+  std::string out;
+  AppendLogLineSafe(text, out);
+  return out;
+}
+
 // Prints `rows` (objects) as an aligned table of `columns`.
 void PrintTable(std::ostream& out, const Json& rows, const std::vector<std::string>& columns) {
   std::vector<std::vector<std::string>> cells;
@@ -58,7 +67,7 @@ void PrintTable(std::ostream& out, const Json& rows, const std::vector<std::stri
   for (const auto& row : rows) {
     std::vector<std::string> line;
     for (size_t i = 0; i < columns.size(); ++i) {
-      std::string v = Cell(row, columns[i]);
+      std::string v = TerminalSafe(Cell(row, columns[i]));
       if (v.size() > 60) v = v.substr(0, 57) + "...";
       width[i] = std::max(width[i], v.size());
       line.push_back(std::move(v));
@@ -95,7 +104,7 @@ Status Show(CommandContext& ctx, const AdminOptions& o, const std::string& metho
   } else if (answer.is_object()) {
     for (auto it = answer.begin(); it != answer.end(); ++it) {
       if (it.key() == "schemas" || it.key() == "meta") continue;
-      out << it.key() << ": " << Cell(answer, it.key()) << '\n';
+      out << TerminalSafe(it.key()) << ": " << TerminalSafe(Cell(answer, it.key())) << '\n';
     }
   } else {
     out << "done\n";

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 import uuid
 
@@ -78,6 +79,24 @@ class LogForgingTest(it.ServerTest):
             lines = [l for l in log.decode().split("\n") if "ecid=" + ecid + " endpoint=token rejected" in l]
             self.assertTrue(lines, ecid)
             self.assertIn("[warning]", lines[0])
+
+    def test_audit_table_is_terminal_safe(self):
+        # The audit trail keeps the reason as sent (it is JSON over the admin API); the admin
+        # command's table must not let it drive the operator's terminal.
+        marker = "forged-" + uuid.uuid4().hex[:8]
+        r = self.t.grant(self.t.assertion(sub=forged_values(marker)["sub"]), self.t.fqs)
+        self.assertOAuthError(r, 400, "invalid_grant")
+        argv = [it.TESSERA, "admin", "--url", self.server.base, "--client-id", it.ADMIN_ID,
+                "--client-secret", it.ADMIN_SECRET, "audit", "--count", "20"]
+        escaped = b"sub 's\\r\\0\\x1B[2K"
+        for _ in range(50):
+            out = subprocess.run(argv, capture_output=True, timeout=60).stdout
+            if escaped in out:
+                break
+            time.sleep(0.1)
+        self.assertIn(escaped, out)
+        for bad in (b"\r", b"\0", b"\x1b"):
+            self.assertNotIn(bad, out)
 
     def test_long_values_are_cut_with_a_mark(self):
         # 250 ESC characters: each written as 4 bytes (\x1B), the rejection's detail outgrows the bound.
