@@ -1,5 +1,6 @@
 // `tessera admin ...`: the admin API (contract section 6) from the shell, authenticated with
-// --url, --client-id and --client-secret of an app holding the administrator role. Readable
+// --url, --client-id and --client-secret (or --client-secret-file) of an app holding the
+// administrator role. Readable
 // tables by default, the server's JSON with --json.
 #include <CLI/CLI.hpp>
 
@@ -10,6 +11,8 @@
 #include "cli/commands.h"
 #include "cli/files.h"
 #include "cli/http_fetch.h"
+#include "cli/secret_options.h"
+#include "common/log_value.h"
 #include "jose/base64url.h"
 #include "jose/json.h"
 
@@ -19,7 +22,8 @@ namespace {
 using jose::Json;
 
 struct AdminOptions {
-  std::string url, client_id, client_secret;
+  std::string url, client_id;
+  ClientSecretOptions secret;
   bool json = false;
   // Arguments of the leaf commands.
   std::string id, name, user_name, given_name, family_name, email, audience, alias, file, issuer, secret_file;
@@ -47,6 +51,14 @@ std::string Cell(const Json& row, const std::string& key) {
   return it->dump();
 }
 
+// Server data (audit reasons quote what clients sent) with control bytes escaped, so that a row
+// can neither break the table nor drive the terminal (ESC sequences).
+std::string TerminalSafe(const std::string& text) {
+  std::string out;
+  AppendLogLineSafe(text, out);
+  return out;
+}
+
 // Prints `rows` (objects) as an aligned table of `columns`.
 void PrintTable(std::ostream& out, const Json& rows, const std::vector<std::string>& columns) {
   std::vector<std::vector<std::string>> cells;
@@ -55,7 +67,7 @@ void PrintTable(std::ostream& out, const Json& rows, const std::vector<std::stri
   for (const auto& row : rows) {
     std::vector<std::string> line;
     for (size_t i = 0; i < columns.size(); ++i) {
-      std::string v = Cell(row, columns[i]);
+      std::string v = TerminalSafe(Cell(row, columns[i]));
       if (v.size() > 60) v = v.substr(0, 57) + "...";
       width[i] = std::max(width[i], v.size());
       line.push_back(std::move(v));
@@ -77,7 +89,12 @@ void PrintTable(std::ostream& out, const Json& rows, const std::vector<std::stri
 // Runs one request and prints its answer: a table for list answers, key: value lines otherwise.
 Status Show(CommandContext& ctx, const AdminOptions& o, const std::string& method, const std::string& path,
             const Json& body, const std::vector<std::string>& columns) {
-  AdminClient client(o.url, o.client_id, o.client_secret);
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> secret, o.secret.Resolve());
+  if (!secret) {
+    return Status::InvalidArgument(
+        "give the administrator's secret: --client-secret, --client-secret-file or TESSERA_ADMIN_CLIENT_SECRET");
+  }
+  AdminClient client(o.url, o.client_id, *secret);
   TESSERA_ASSIGN_OR_RETURN(Json answer, client.Send(method, path, body));
   std::ostream& out = *ctx.out;
   if (o.json) {
@@ -87,7 +104,7 @@ Status Show(CommandContext& ctx, const AdminOptions& o, const std::string& metho
   } else if (answer.is_object()) {
     for (auto it = answer.begin(); it != answer.end(); ++it) {
       if (it.key() == "schemas" || it.key() == "meta") continue;
-      out << it.key() << ": " << Cell(answer, it.key()) << '\n';
+      out << TerminalSafe(it.key()) << ": " << TerminalSafe(Cell(answer, it.key())) << '\n';
     }
   } else {
     out << "done\n";
@@ -117,7 +134,7 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
   CLI::App* admin = app.add_subcommand("admin", "Administer users, apps, certificates and keys over the admin API");
   admin->add_option("--url", o->url, "Base URL of the Tessera server")->required()->envname("TESSERA_URL");
   admin->add_option("--client-id", o->client_id, "Client id of an administrator app")->required()->envname("TESSERA_ADMIN_CLIENT_ID");
-  admin->add_option("--client-secret", o->client_secret, "Its secret")->required()->envname("TESSERA_ADMIN_CLIENT_SECRET");
+  AddClientSecretOptions(admin, &o->secret, "Its secret", "TESSERA_ADMIN_CLIENT_SECRET");
   admin->add_flag("--json", o->json, "Print the server's JSON instead of a table");
   admin->require_subcommand(1);
   const std::vector<std::string> user_cols = {"id", "userName", "active"};

@@ -9,25 +9,32 @@
 #include "cli/commands.h"
 #include "cli/files.h"
 #include "cli/http_fetch.h"
+#include "cli/secret_options.h"
 #include "jose/json.h"
 
 namespace tessera::cli {
 
 void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
   struct Options {
-    std::string url, client_id, client_secret, assertion, scope;
+    std::string url, client_id, assertion, scope;
+    ClientSecretOptions secret;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("doctor", "Check an assertion against every token-endpoint rule and explain each failure");
   cmd->add_option("--url", o->url, "Base URL of the Tessera server")->required();
   cmd->add_option("--client-id", o->client_id, "The client id the assertion is for")->required();
-  cmd->add_option("--client-secret", o->client_secret, "The client's secret")->required();
+  AddClientSecretOptions(cmd, &o->secret, "The client's secret", "");
   cmd->add_option("--assertion", o->assertion, "The JWT assertion, or - to read it from standard input")->required();
   cmd->add_option("--scope", o->scope, "The scope the token request would ask for");
   cmd->add_flag("--json", o->json, "Print the server's JSON report");
   cmd->callback([&ctx, o] {
     ctx.action = [&ctx, o]() -> Status {
+      if (o->assertion == "-" && o->secret.file == "-") {
+        return Status::InvalidArgument("--assertion - and --client-secret-file - cannot both read standard input");
+      }
+      TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> secret, o->secret.Resolve());
+      if (!secret) return Status::InvalidArgument("give the client's secret: --client-secret or --client-secret-file");
       std::string assertion = o->assertion;
       if (assertion == "-") {
         TESSERA_ASSIGN_OR_RETURN(assertion, ReadFileBounded("-", "assertion"));
@@ -42,7 +49,7 @@ void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
       TESSERA_ASSIGN_OR_RETURN(
           HttpAnswer answer,
           HttpSend("POST", base + "/admin/v1/AssertionChecks",
-                   {"Authorization: " + BasicAuthorization(o->client_id, o->client_secret),
+                   {"Authorization: " + BasicAuthorization(o->client_id, *secret),
                     "Content-Type: application/json", "Accept: application/json"},
                    jose::DumpCompact(body)));
       if (answer.status != 200) return Status::FailedPrecondition(ErrorSummary(answer.status, answer.body));

@@ -2,6 +2,9 @@
 // file registers its subcommand (see cli/commands.h), and this file parses, runs the chosen verb
 // once, and turns its Status into an exit status and one line on stderr.
 //
+// Before parsing, TESSERA_<NAME>_FILE variables become TESSERA_<NAME> (cli/env_files.h); a bad
+// one stops every command with one line and status 1, before anything runs.
+//
 // Exit status: 0 success; 1 the command failed (file, key, token, network); 2 the command line
 // itself is wrong (unknown option, missing argument).
 #include <CLI/CLI.hpp>
@@ -10,6 +13,8 @@
 
 #include "cli/commands.h"
 #include "common/build_info.h"
+#include "cli/docgen.h"
+#include "cli/env_files.h"
 #include "common/clock.h"
 
 namespace {
@@ -56,6 +61,7 @@ int main(int argc, char** argv) {
   tessera::cli::RegisterBackupCommand(app, ctx);
   tessera::cli::RegisterRestoreCommand(app, ctx);
   tessera::cli::RegisterMigrateCommand(app, ctx);
+  tessera::cli::RegisterDocCommands(app, ctx);  // last: it documents the others
 
   // CLI11 would report a mistyped verb as "A subcommand is required"; name it instead.
   if (argc >= 2 && argv[1][0] != '-') {
@@ -63,13 +69,17 @@ int main(int argc, char** argv) {
     bool known = false;
     for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
       known = known || sub->get_name() == argv[1];
-      verbs += (verbs.empty() ? "" : ", ") + sub->get_name();
+      if (!sub->get_group().empty()) verbs += (verbs.empty() ? "" : ", ") + sub->get_name();
     }
     if (!known) {
       std::cerr << "tessera: unknown command \"" << OneLine(argv[1]) << "\"; commands: " << verbs
                 << " (see --help)\n";
       return kExitUsage;
     }
+  }
+  if (const tessera::Status s = tessera::cli::ApplyFileVariables(); !s.ok()) {
+    std::cerr << "tessera: " << OneLine(s.message()) << '\n';
+    return kExitFailure;
   }
   try {
     app.parse(argc, argv);

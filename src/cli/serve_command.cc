@@ -1,7 +1,9 @@
 // `tessera serve`: run the identity-domain server (contract section 1).
 //
-// Every setting comes from, in rising precedence: the TOML file of --config, TESSERA_<NAME>
-// environment variables, and these flags. Only flags actually given override the others.
+// Every setting comes from, in rising precedence: a TOML file (--config FILE, else
+// $TESSERA_CONFIG, else /etc/tessera/tessera.toml when it exists), TESSERA_<NAME> environment
+// variables (or TESSERA_<NAME>_FILE, resolved by main), and these flags. Only flags actually given
+// override the others. Any bad setting stops here, before the server opens or changes anything.
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -24,7 +26,8 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("serve", "Run the Tessera identity-domain server");
-  cmd->add_option("--config", f->config, "TOML configuration file");
+  cmd->add_option("--config", f->config,
+                  "TOML configuration file (default $TESSERA_CONFIG, else /etc/tessera/tessera.toml if it exists)");
   auto text_flag = [&](const char* flag, const char* setting, const char* help) {
     cmd->add_option_function<std::string>(
         flag, [f, setting](const std::string& v) { f->values[setting] = v; }, help);
@@ -41,6 +44,7 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
   text_flag("--max-assertion-lifetime", "max_assertion_lifetime", "Longest accepted assertion lifetime in seconds (default 3600)");
   text_flag("--cache-ttl", "cache_ttl", "Seconds a node may serve cached apps, users and keys (default 5)");
   text_flag("--log-level", "log_level", "trace, debug, info (default), warn or error");
+  text_flag("--log-format", "log_format", "Log records as text (default) or json, one per line");
   text_flag("--token-rate-limit", "token_rate_limit",
             "Token requests per second per client id, answered 429 beyond it (default 0: off)");
   text_flag("--max-connections-per-client", "max_connections_per_client",
@@ -58,8 +62,10 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
   cmd->callback([&ctx, f] {
     ctx.action = [&ctx, f]() -> Status {
       server::ServeConfig config;
-      if (!f->config.empty()) TESSERA_RETURN_IF_ERROR(server::ApplyTomlFile(config, f->config));
-      TESSERA_RETURN_IF_ERROR(server::ApplyEnvironment(config, [](const char* n) { return std::getenv(n); }));
+      auto getenv = [](const char* n) -> const char* { return std::getenv(n); };
+      const std::string file = server::ConfigFilePath(f->config, getenv);
+      if (!file.empty()) TESSERA_RETURN_IF_ERROR(server::ApplyTomlFile(config, file));
+      TESSERA_RETURN_IF_ERROR(server::ApplyEnvironment(config, getenv));
       for (const auto& [name, value] : f->values) {
         TESSERA_RETURN_IF_ERROR(server::SetSetting(config, name, value).WithContext("--" + name));
       }

@@ -11,6 +11,7 @@
 
 #include "cli/assertion_options.h"
 #include "cli/commands.h"
+#include "cli/secret_options.h"
 #include "tessera/client.h"
 
 namespace tessera::cli {
@@ -19,7 +20,7 @@ namespace {
 struct TokenOptions {
   std::string url;
   std::string client_id;
-  std::optional<std::string> client_secret;
+  ClientSecretOptions secret;
   std::optional<std::string> client_key;
   std::string client_key_password;
   std::optional<std::string> client_kid;
@@ -69,8 +70,17 @@ Result<client::AssertionSigner> UserSigner(const AssertionKeyOptions& o,
 }
 
 Status RunToken(const TokenOptions& o, CommandContext& ctx) {
-  if (o.client_secret.has_value() == o.client_key.has_value()) {
-    return Status::InvalidArgument("give exactly one of --client-secret S or --client-key FILE");
+  // The environment's secret counts only when --client-key is absent: a key given on the command
+  // line wins over a TESSERA_CLIENT_SECRET left in the shell.
+  if (o.client_key && (o.secret.secret || o.secret.file)) {
+    return Status::InvalidArgument("give exactly one of --client-secret S (or --client-secret-file FILE) or --client-key FILE");
+  }
+  std::optional<std::string> client_secret;
+  if (!o.client_key) {
+    TESSERA_ASSIGN_OR_RETURN(client_secret, o.secret.Resolve());
+    if (!client_secret) {
+      return Status::InvalidArgument("give exactly one of --client-secret S (or --client-secret-file FILE) or --client-key FILE");
+    }
   }
   if (!o.sub && (o.key.key_file || o.key.p12_file || o.key.kid || o.key.x5t || o.key.cert_file)) {
     return Status::InvalidArgument(
@@ -86,8 +96,8 @@ Status RunToken(const TokenOptions& o, CommandContext& ctx) {
   options.client_id = o.client_id;
   options.clock = &clock;
   options.retry.max_attempts = o.attempts;
-  if (o.client_secret) {
-    options.client_secret = *o.client_secret;
+  if (client_secret) {
+    options.client_secret = *client_secret;
   } else {
     if (!o.client_kid) {
       return Status::InvalidArgument(
@@ -131,9 +141,7 @@ void RegisterTokenCommand(CLI::App& app, CommandContext& ctx) {
   t->add_option("--url", o->url, "Base URL of the token service (https://idm.example.com)")
       ->required();
   t->add_option("--client-id", o->client_id, "The client id")->required();
-  t->add_option("--client-secret", o->client_secret,
-                "Client secret, sent with HTTP Basic (or set TESSERA_CLIENT_SECRET)")
-      ->envname("TESSERA_CLIENT_SECRET");
+  AddClientSecretOptions(t, &o->secret, "Client secret, sent with HTTP Basic", "TESSERA_CLIENT_SECRET");
   t->add_option("--client-key", o->client_key,
                 "Private key (PEM) for private_key_jwt client authentication instead of a secret");
   t->add_option("--client-key-password", o->client_key_password,

@@ -4,6 +4,16 @@
 
 namespace tessera::http {
 
+bool ValidRequestId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxRequestIdLength) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::optional<std::string_view> Request::Header(std::string_view lower_name) const {
   for (const auto& [name, value] : headers) {
     if (name == lower_name) return std::string_view(value);

@@ -27,6 +27,15 @@ namespace tessera::http {
 
 // The name of the response header that carries the request id (ecid) assigned by the server.
 inline constexpr std::string_view kEcidHeader = "X-Tessera-Ecid";
+// The request header a client (or a proxy in front) may name the request id with, and the
+// response header that echoes the id used (contract section 8): 1 to 128 characters of
+// A-Za-z0-9._- become the ecid; any other value, or the header repeated, is ignored and the
+// server makes up the id.
+inline constexpr std::string_view kRequestIdHeader = "X-Request-Id";
+inline constexpr std::size_t kMaxRequestIdLength = 128;
+
+// Whether `id` is a request id the server adopts as its ecid.
+bool ValidRequestId(std::string_view id);
 
 struct Request {
   std::string method;  // "GET", "POST", ... exactly as sent (methods are case-sensitive)
@@ -38,7 +47,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;            // the whole body (already de-chunked), within the route's limit
   std::string remote_address;  // peer IP address in text form ("127.0.0.1", "::1")
-  std::string ecid;            // request id assigned by the server, echoed as kEcidHeader
+  std::string ecid;  // the request id: the client's X-Request-Id or one made up; echoed in both headers
   // Path parameters captured by the route pattern ("{id}" -> params["id"]), percent-decoded
   // (RFC 3986: %XX only; '+' stays '+').
   std::map<std::string, std::string> params;

@@ -34,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/log_value.h"
 #include "common/random.h"
 
 namespace tessera::http {
@@ -217,7 +218,8 @@ bool SafeHeaderText(std::string_view s) {
 
 bool ServerOwnedHeader(std::string_view name) {
   return IEquals(name, "content-length") || IEquals(name, "transfer-encoding") ||
-         IEquals(name, "connection") || IEquals(name, kEcidHeader) || IEquals(name, "content-type");
+         IEquals(name, "connection") || IEquals(name, kEcidHeader) || IEquals(name, kRequestIdHeader) ||
+         IEquals(name, "content-type");
 }
 
 std::string ErrorBody(std::string_view error, std::string_view description, std::string_view ecid) {
@@ -749,7 +751,7 @@ net::awaitable<Response> Server::Impl::AwaitLater(std::function<void(Response::R
             net::use_awaitable);
     co_return finish();
   } catch (const std::exception& ex) {
-    spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, ex.what());
+    spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, LogValue(ex.what()));
   } catch (...) {
     spdlog::error("http: ecid={} route={} handler threw a non-exception", ecid, route);
   }
@@ -772,14 +774,17 @@ net::awaitable<bool> Server::Impl::Send(Stream& stream, const Response& response
     res.set(bhttp::field::content_type, response.content_type);
   }
   for (const auto& [name, value] : response.headers) {
+    // A proxied answer may carry the upstream's request id: ours replaces it without a warning.
+    if (IEquals(name, kRequestIdHeader) || IEquals(name, kEcidHeader)) continue;
     if (name.empty() || !SafeHeaderText(name) || !SafeHeaderText(value) ||
         name.find_first_of(": \t") != std::string::npos || ServerOwnedHeader(name)) {
-      spdlog::warn("http: ecid={} dropped response header '{}'", ecid, name.substr(0, 64));
+      spdlog::warn("http: ecid={} dropped response header {}", ecid, LogValue(name, 64));
       continue;
     }
     res.insert(name, value);
   }
   res.set(kEcidHeader, ecid);
+  res.set(kRequestIdHeader, ecid);
   if (status != 204 && status != 304) res.body() = response.body;
   res.keep_alive(keep_alive);
   res.prepare_payload();
@@ -802,7 +807,7 @@ void Server::Impl::Record(std::string_view ecid, std::string_view method, std::s
   }
   if (options_.access_log) {
     spdlog::info("http ecid={} method={} route={} status={} duration_ms={:.3f} remote={}", ecid,
-                 method.substr(0, 16), route, status, seconds * 1000, remote);
+                 LogValue(method, 16), route, status, seconds * 1000, remote);
   }
 }
 
@@ -818,7 +823,8 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   // arrive within read_timeout.
   if (buffer.size() == 0 && !co_await AwaitFirstBytes(stream, state, buffer)) co_return false;
 
-  const std::string ecid = RandomToken(kEcidBytes);
+  // Until the header is read (a request too malformed to have one keeps this id).
+  std::string ecid = RandomToken(kEcidBytes);
   auto fail = [&](int status, std::string_view error, std::string_view description,
                   std::string_view method, std::string_view route) -> net::awaitable<bool> {
     Clock::time_point start = Clock::now();
@@ -848,6 +854,11 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   }
 
   const auto& header = parser.get();
+  // Contract section 8: a well-formed X-Request-Id (sent once) becomes the request's ecid, so the
+  // caller's id appears in our log and answers; anything else is ignored.
+  if (header.count(kRequestIdHeader) == 1) {
+    if (std::string_view id = header[kRequestIdHeader]; ValidRequestId(id)) ecid = std::string(id);
+  }
   std::string method(header.method_string());
   std::string target = OriginForm(std::string(header.target()));
 
@@ -920,7 +931,7 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   try {
     response = router_.Invoke(std::move(match), request);
   } catch (const std::exception& ex) {
-    spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, ex.what());
+    spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, LogValue(ex.what()));
     response = Response::Json(500, ErrorBody("server_error", "", ecid));
   } catch (...) {
     spdlog::error("http: ecid={} route={} handler threw a non-exception", ecid, route);

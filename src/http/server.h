@@ -20,10 +20,11 @@
 // more at once; at max_connections, the connection that has waited longest for a request is
 // closed to admit the new one, and only when none is waiting is the new one turned away.
 //
-// Every response carries "X-Tessera-Ecid: <request id>" (Request::ecid). A handler exception
+// Every response carries "X-Tessera-Ecid: <request id>" and "X-Request-Id: <request id>"
+// (Request::ecid: the request's own valid X-Request-Id, else a random one). A handler exception
 // becomes 500 {"error":"server_error","ecid":"..."} and is logged. Each request is logged on
 // one spdlog line (ecid, method, route pattern, status, duration; never bodies nor
-// Authorization) and, given a Metrics, counted in tessera_http_requests_total{route,method,
+// Authorization; request values only through LogValue) and, given a Metrics, counted in tessera_http_requests_total{route,method,
 // status} and timed in tessera_http_request_duration_seconds{route,method}.
 //
 // Example:

@@ -781,5 +781,32 @@ TEST_F(TlsServerTest, FailedReloadKeepsTheCertificateInUse) {
   EXPECT_NE(out.find("HTTP/1.1 200 OK"), std::string::npos) << out;
 }
 
+// Contract section 8: a valid X-Request-Id is the request's ecid, echoed in both id headers and
+// in error bodies; an invalid one is replaced by a fresh id.
+TEST_F(ServerTest, RequestIdBecomesTheEcid) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send(Get("/users/a", "X-Request-Id: abc.DEF_1-2\r\n")));
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["x-request-id"], "abc.DEF_1-2");
+  EXPECT_EQ(r.headers["x-tessera-ecid"], "abc.DEF_1-2");
+  ASSERT_TRUE(c.Send(Get("/throw", "X-Request-Id: boom-1\r\n")));
+  r = c.Read();
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.body, "{\"error\":\"server_error\",\"ecid\":\"boom-1\"}");
+  for (const std::string& bad : std::vector<std::string>{"a b", "semi;colon", std::string(129, 'x')}) {
+    ASSERT_TRUE(c.Send(Get("/users/a", "X-Request-Id: " + bad + "\r\n")));
+    r = c.Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.headers["x-request-id"], bad);
+    EXPECT_TRUE(ValidRequestId(r.headers["x-request-id"])) << r.headers["x-request-id"];
+    EXPECT_EQ(r.headers["x-request-id"], r.headers["x-tessera-ecid"]);
+  }
+  EXPECT_TRUE(ValidRequestId(std::string(128, 'x')));
+  EXPECT_FALSE(ValidRequestId(""));
+}
+
 }  // namespace
 }  // namespace tessera::http

@@ -3,7 +3,11 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 
 namespace tessera::server {
 namespace {
@@ -44,7 +48,7 @@ std::vector<std::string> SplitList(const std::string& v) {
 std::vector<std::string> SettingNames() {
   return {"listen", "threads", "data_dir", "database", "issuer", "tls_cert", "tls_key", "demo", "signing_alg",
           "clock_skew", "max_assertion_lifetime", "audiences", "cache_ttl", "sqlite_full_sync", "log_level",
-          "token_rate_limit", "max_connections_per_client",
+          "log_format", "token_rate_limit", "max_connections_per_client",
           "max_connections", "idle_timeout", "audit_retention"};
 }
 
@@ -91,10 +95,13 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
   } else if (name == "sqlite_full_sync") {
     TESSERA_ASSIGN_OR_RETURN(c.sqlite_full_sync, ParseBool(name, v));
   } else if (name == "log_level") {
-    if (v != "trace" && v != "debug" && v != "info" && v != "warn" && v != "error") {
+    if (v != "trace" && v != "debug" && v != "info" && v != "warn" && v != "warning" && v != "error") {
       return Status::InvalidArgument("setting log_level: trace, debug, info, warn or error");
     }
-    c.log_level = v;
+    c.log_level = v == "warning" ? "warn" : v;
+  } else if (name == "log_format") {
+    if (v != "text" && v != "json") return Status::InvalidArgument("setting log_format: text or json");
+    c.log_format = v;
   } else if (name == "token_rate_limit") {
     TESSERA_ASSIGN_OR_RETURN(c.token_rate_limit, ParseInt(name, v, 0, 1000000));
   } else if (name == "max_connections_per_client") {
@@ -138,10 +145,32 @@ std::string ServeConfig::EffectiveIssuer() const {
   return std::string(tls_cert.empty() ? "http://" : "https://") + listen;
 }
 
+std::string ConfigFilePath(const std::string& flag, const std::function<const char*(const char*)>& getenv,
+                           const std::string& system_file) {
+  if (!flag.empty()) return flag;
+  if (const char* env = getenv("TESSERA_CONFIG"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  return std::filesystem::exists(system_file, ec) ? system_file : std::string();
+}
+
 Status ApplyTomlFile(ServeConfig& config, const std::string& path) {
+  constexpr std::size_t kMaxConfigBytes = 1 << 20;
+  // Read here rather than by toml++, whose error for a missing or unreadable file does not say why.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::InvalidArgument("config file " + path + ": is a directory");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("config file " + path + ": cannot read: " + std::strerror(errno));
+  std::string text;
+  text.resize(kMaxConfigBytes + 1);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return Status::InvalidArgument("config file " + path + ": cannot read: " + std::strerror(errno));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) return Status::InvalidArgument("config file " + path + ": larger than 1 MiB");
   toml::table table;
   try {
-    table = toml::parse_file(path);
+    table = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
     return Status::InvalidArgument("config file " + path + ": " + std::string(e.description()) + " at line " +
                                    std::to_string(e.source().begin.line));

@@ -1,6 +1,7 @@
 // ServeConfig: how `tessera serve` is configured (contract section 1).
 //
-// Three sources, in rising order of precedence: a TOML file (--config FILE), the environment
+// Three sources, in rising order of precedence: a TOML file (--config FILE, else $TESSERA_CONFIG,
+// else /etc/tessera/tessera.toml when it exists: see ConfigFilePath), the environment
 // (TESSERA_<UPPER_SNAKE>, e.g. TESSERA_LISTEN, TESSERA_DATA_DIR), and command-line flags. Every
 // setting has the same snake_case name in the TOML file ("listen", "data_dir", "tls_cert", ...).
 #ifndef TESSERA_SERVER_CONFIG_H_
@@ -32,7 +33,8 @@ struct ServeConfig {
   std::vector<std::string> audiences;  // accepted assertion audiences besides the defaults
   int64_t cache_ttl = 5;               // seconds a node may serve stale apps/users/keys
   bool sqlite_full_sync = false;       // fsync every commit (power-loss durability)
-  std::string log_level = "info";
+  std::string log_level = "info";      // trace | debug | info | warn (= warning) | error
+  std::string log_format = "text";     // text | json (one JSON object per line)
   int64_t token_rate_limit = 0;              // token requests per second per client id; 0 = off
   int64_t max_connections_per_client = 256;  // open connections per peer address; 0 = off
   int64_t max_connections = 10000;  // open connections; the longest-idle one makes room past it
@@ -51,7 +53,20 @@ std::vector<std::string> SettingNames();
 // kInvalidArgument with the setting's name for an unknown name or a bad value.
 Status SetSetting(ServeConfig& config, const std::string& name, const std::string& value);
 
-// Applies a TOML file. Unknown keys are errors (a typo must not silently change nothing).
+// The configuration file installed packages read when neither --config nor $TESSERA_CONFIG names one.
+inline constexpr const char* kSystemConfigFile = "/etc/tessera/tessera.toml";
+
+// Which TOML file to read (contract section 8): `flag` (--config) when given, else
+// $TESSERA_CONFIG when set and not empty, else `system_file` when something exists there, else
+// "" (no file: defaults, environment and flags only). A file named by the flag or the variable
+// must then exist; the system file is optional.
+std::string ConfigFilePath(const std::string& flag, const std::function<const char*(const char*)>& getenv,
+                           const std::string& system_file = kSystemConfigFile);
+
+// Applies a TOML file. Unknown keys are errors (a typo must not silently change nothing). Every
+// error is one line naming the file and the problem ("config file F: cannot read: Permission
+// denied", "config file F: expected ... at line 3", "config file F: unknown setting 'lisen'").
+// On error `config` may be partly changed: callers stop (the server starts only on success).
 Status ApplyTomlFile(ServeConfig& config, const std::string& path);
 
 // Applies TESSERA_<NAME> variables read through `getenv`.

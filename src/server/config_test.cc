@@ -67,6 +67,42 @@ TEST(ServeConfigTest, RejectsBadValuesAndUnknownKeys) {
   std::remove(path.c_str());
 }
 
+TEST(ServeConfigTest, ConfigFileFlagThenVariableThenSystemFile) {
+  const std::string system_file = ::testing::TempDir() + "/tessera_system.toml";
+  std::remove(system_file.c_str());
+  std::map<std::string, std::string> env;
+  auto getenv = [&](const char* n) -> const char* {
+    auto it = env.find(n);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  EXPECT_EQ(ConfigFilePath("", getenv, system_file), "");  // no file at all
+  { std::ofstream f(system_file); }
+  EXPECT_EQ(ConfigFilePath("", getenv, system_file), system_file);
+  env["TESSERA_CONFIG"] = "/from/env.toml";
+  EXPECT_EQ(ConfigFilePath("", getenv, system_file), "/from/env.toml");
+  EXPECT_EQ(ConfigFilePath("/from/flag.toml", getenv, system_file), "/from/flag.toml");
+  env["TESSERA_CONFIG"] = "";
+  EXPECT_EQ(ConfigFilePath("", getenv, system_file), system_file);
+  EXPECT_EQ(std::string(kSystemConfigFile), "/etc/tessera/tessera.toml");
+  std::remove(system_file.c_str());
+}
+
+TEST(ServeConfigTest, LogFormatAndReadErrorsNameTheFile) {
+  ServeConfig c;
+  EXPECT_EQ(c.log_format, "text");
+  ASSERT_TRUE(SetSetting(c, "log_format", "json").ok());
+  EXPECT_EQ(c.log_format, "json");
+  EXPECT_FALSE(SetSetting(c, "log_format", "xml").ok());
+  ASSERT_TRUE(SetSetting(c, "log_level", "warning").ok());
+  EXPECT_EQ(c.log_level, "warn");
+  Status missing = ApplyTomlFile(c, "/nonexistent/tessera.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.message(), "config file /nonexistent/tessera.toml: cannot read: No such file or directory");
+  Status dir = ApplyTomlFile(c, ::testing::TempDir());
+  ASSERT_FALSE(dir.ok());
+  EXPECT_NE(dir.message().find("is a directory"), std::string::npos);
+}
+
 TEST(ServeConfigTest, Ipv6Listen) {
   ServeConfig c;
   ASSERT_TRUE(SetSetting(c, "listen", "[::1]:0").ok());

@@ -24,6 +24,7 @@
 #include "oauth/trust_tokens.h"
 #include "server/demo.h"
 #include "server/purger.h"
+#include "server/logging.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -64,7 +65,7 @@ std::string SelfPath() {
 
 Status RunServe(const ServeConfig& c, std::ostream& out) {
   const auto started = std::chrono::steady_clock::now();
-  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  TESSERA_RETURN_IF_ERROR(ConfigureLogging(c.log_format, c.log_level));
   TESSERA_ASSIGN_OR_RETURN(auto address, c.ListenAddress());
   if (c.tls_cert.empty() != c.tls_key.empty()) return Status::InvalidArgument("--tls-cert and --tls-key go together");
 
@@ -166,15 +167,25 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   // kernel chose, known only now. Nobody can have learnt the port before the banner below.
   if (c.issuer.empty() && address.second == 0) domain.issuer = base;
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  out << "tessera: listening on " << base << " (issuer " << domain.issuer << ", ready in " << static_cast<int>(ms)
-      << " ms)" << std::endl;
+  // With JSON logs every line of standard output is a log record, the banner too.
+  const bool json_log = c.log_format == "json";
+  auto announce = [&out, json_log](const std::string& line) {
+    if (json_log) {
+      spdlog::info("{}", line);
+      spdlog::default_logger()->flush();
+    } else {
+      out << line << std::endl;
+    }
+  };
+  announce("tessera: listening on " + base + " (issuer " + domain.issuer + ", ready in " +
+           std::to_string(static_cast<int>(ms)) + " ms)");
   if (demo) PrintDemoCommands(*demo, base, SelfPath(), out);
   out.flush();
   // Serving, with the store open and a signing key active: what /ready checks.
   sd_notify(0, "READY=1");
   server.Wait();
   audit.Flush();
-  out << "tessera: stopped" << std::endl;
+  announce("tessera: stopped");
   return Status::Ok();
 }
 

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log_value.h"
+
 namespace tessera::gateway {
 namespace {
 
@@ -143,8 +145,8 @@ class Proxy {
     }
     Result<verifier::Principal> who = verifier_.VerifyAuthorization(authorization.value_or(""));
     if (!who.ok()) {
-      spdlog::info("gateway: ecid={} {} {} refused: {}", req.ecid, req.method, req.path,
-                   who.status().message());
+      spdlog::warn("gateway: ecid={} {} {} refused: {}", req.ecid, LogValue(req.method), LogValue(req.path),
+                   LogValue(who.status().message()));
       return Refuse(verifier::ReasonOf(who.status()), scopes_);
     }
     return Forward(req, *who, *path);
@@ -228,7 +230,7 @@ class Proxy {
     const CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK || sink.overflow) {
       spdlog::warn(
-          "gateway: ecid={} upstream {} failed: {}", req.ecid, url,
+          "gateway: ecid={} upstream {} failed: {}", req.ecid, LogValue(url),
           sink.overflow ? "answer too large" : (error[0] != '\0' ? error : curl_easy_strerror(rc)));
       const bool timeout = rc == CURLE_OPERATION_TIMEDOUT;
       return http::Response::Json(timeout ? 504 : 502, timeout ? R"({"error":"upstream_timeout"})"

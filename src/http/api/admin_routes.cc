@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "common/log_value.h"
 #include "http/api/api.h"
 #include "http/form.h"
 #include "jose/base64url.h"
@@ -57,7 +58,7 @@ std::variant<std::string, Response> AuthorizeAdmin(ApiServices& s, Request& req)
   Result<oauth::AccessTokenInfo> info = s.tokens.VerifyAccessToken(token);
   if (!info.ok()) {
     if (info.status().code() == StatusCode::kUnavailable) return ScimError(503, "the store is unavailable; retry later");
-    spdlog::info("ecid={} admin bearer rejected: {}", req.ecid, info.status().message());
+    spdlog::warn("ecid={} admin bearer rejected: {}", req.ecid, LogValue(info.status().message()));
     Response r = ScimError(401, "the bearer token is not valid: " + info.status().message());
     r.AddHeader("WWW-Authenticate", "Bearer realm=\"tessera\", error=\"invalid_token\"");
     return r;
@@ -238,7 +239,7 @@ Response ScimError(const Status& s) {
       return r;
     }
     default:
-      spdlog::error("admin request failed: {}", s.ToString());
+      spdlog::error("admin request failed: {}", LogValue(s.ToString()));
       return ScimError(500, "internal error");
   }
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/log_value.h"
 #include "http/api/api.h"
 #include "http/form.h"
 #include "jose/json.h"
@@ -65,9 +66,10 @@ Response Render(const oauth::Outcome& outcome, std::string_view ecid, Metrics& m
   const std::string_view code = oauth::ReasonCode(rej.reason);
   metrics.Increment("tessera_oauth_requests_total",
                     {{"endpoint", endpoint}, {"outcome", "rejected"}, {"reason", std::string(code)}});
-  // The full reason goes to the log with the ecid; the wire gets what ToWireError allows.
-  spdlog::info("ecid={} endpoint={} rejected reason={} client_assertion={} detail={}", ecid, endpoint, code,
-               rej.client_assertion, rej.detail);
+  // The full reason goes to the log with the ecid; the wire gets what ToWireError allows. The
+  // detail quotes what the request sent (kid, iss, sub, client id): escaped, never raw.
+  spdlog::warn("ecid={} endpoint={} rejected reason={} client_assertion={} detail={}", ecid, endpoint, code,
+               rej.client_assertion, LogValue(rej.detail));
   const oauth::WireError wire = oauth::ToWireError(rej);
   Response r = OAuthError(wire.http_status, wire.error, wire.description, ecid);
   if (wire.http_status == 401 && outcome.used_basic) r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
@@ -208,6 +210,9 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
   auto live = [](Request&) { return Response::Json(200, R"({"status":"UP"})"); };
   router.Add("GET", "/health", live);
   router.Add("GET", "/health/live", live);
+  // Kubernetes-style probe names (contract section 8): /healthz, /livez and /readyz.
+  router.Add("GET", "/healthz", live);
+  router.Add("GET", "/livez", live);
   auto ready = [&s](Request&) {
     Status db = s.store.Ping();
     Result<std::shared_ptr<const oauth::LoadedKey>> key = db.ok() ? s.keys.Active() : Result<std::shared_ptr<const oauth::LoadedKey>>(db);
@@ -221,6 +226,7 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
   };
   router.Add("GET", "/ready", ready);
   router.Add("GET", "/health/ready", ready);
+  router.Add("GET", "/readyz", ready);
   RegisterAdminRoutes(router, s);
   RegisterTrustRoutes(router, s);
   router.Add("GET", "/metrics", [&s](Request&) {

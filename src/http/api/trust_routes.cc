@@ -1,6 +1,7 @@
 // Trust-token validation (tokeninfo) and trust-token issuers.
 #include <spdlog/spdlog.h>
 
+#include "common/log_value.h"
 #include "http/api/api.h"
 #include "http/form.h"
 #include "jose/json.h"
@@ -44,8 +45,8 @@ void RegisterTrustRoutes(Router& router, ApiServices& s) {
           return r;
         }
         s.metrics.Increment("tessera_tokeninfo_total", {{"outcome", "invalid"}});
-        spdlog::info("ecid={} tokeninfo rejected: {}", req.ecid,
-                     detail.empty() ? claims.status().message() : detail);
+        spdlog::warn("ecid={} tokeninfo rejected: {}", req.ecid,
+                     LogValue(detail.empty() ? claims.status().message() : detail));
         return InvalidToken(claims.status().message(), req.ecid);
       }
       s.metrics.Increment("tessera_tokeninfo_total", {{"outcome", "valid"}});
