@@ -463,7 +463,7 @@ class ManAndCompletionTest(unittest.TestCase):
         self.assertEqual(self.complete("tessera", "serve", "--listen", "127.0.0.1:0", "--log-f"), ["--log-format"])
         self.assertEqual(self.complete("tessera", "admin", "--url", "http://x", "us"), ["users"])
         self.assertIn("--client-secret-file", self.complete("tessera", "admin", "--client-secret"))
-        self.assertEqual(sorted(self.complete("tessera", "")), sorted(self.subcommands() + ["--help", "--help-all"]))
+        self.assertEqual(sorted(self.complete("tessera", "")), sorted(self.subcommands() + ["--help", "--help-all", "--version"]))
 
 
 if __name__ == "__main__":
