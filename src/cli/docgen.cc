@@ -14,7 +14,9 @@ std::vector<const CLI::App*> Visible(const CLI::App& app) {
 }
 
 // CLI11 flags expect no value (expected 0); options expect at least one.
-bool TakesValue(const CLI::Option& opt) { return opt.get_type_size() != 0 && opt.get_expected_max() != 0; }
+bool TakesValue(const CLI::Option& opt) {
+  return opt.get_type_size() != 0 && opt.get_expected_max() != 0;
+}
 
 std::vector<const CLI::Option*> Options(const CLI::App& app) {
   return app.get_options([&app](const CLI::Option* opt) {

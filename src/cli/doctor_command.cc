@@ -2,7 +2,6 @@
 // each failed rule. It authenticates as the client itself (Basic), so an integrator can diagnose
 // without administrator rights; nothing is consumed or issued.
 #include <CLI/CLI.hpp>
-
 #include <memory>
 
 #include "cli/admin_client.h"
@@ -21,25 +20,32 @@ void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("doctor", "Check an assertion against every token-endpoint rule and explain each failure");
+  CLI::App* cmd = app.add_subcommand(
+      "doctor", "Check an assertion against every token-endpoint rule and explain each failure");
   cmd->add_option("--url", o->url, "Base URL of the Tessera server")->required();
   cmd->add_option("--client-id", o->client_id, "The client id the assertion is for")->required();
   AddClientSecretOptions(cmd, &o->secret, "The client's secret", "");
-  cmd->add_option("--assertion", o->assertion, "The JWT assertion, or - to read it from standard input")->required();
+  cmd->add_option("--assertion", o->assertion,
+                  "The JWT assertion, or - to read it from standard input")
+      ->required();
   cmd->add_option("--scope", o->scope, "The scope the token request would ask for");
   cmd->add_flag("--json", o->json, "Print the server's JSON report");
   cmd->callback([&ctx, o] {
     ctx.action = [&ctx, o]() -> Status {
       if (o->assertion == "-" && o->secret.file == "-") {
-        return Status::InvalidArgument("--assertion - and --client-secret-file - cannot both read standard input");
+        return Status::InvalidArgument(
+            "--assertion - and --client-secret-file - cannot both read standard input");
       }
       TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> secret, o->secret.Resolve());
-      if (!secret) return Status::InvalidArgument("give the client's secret: --client-secret or --client-secret-file");
+      if (!secret)
+        return Status::InvalidArgument(
+            "give the client's secret: --client-secret or --client-secret-file");
       std::string assertion = o->assertion;
       if (assertion == "-") {
         TESSERA_ASSIGN_OR_RETURN(assertion, ReadFileBounded("-", "assertion"));
       }
-      while (!assertion.empty() && (assertion.back() == '\n' || assertion.back() == '\r' || assertion.back() == ' ')) {
+      while (!assertion.empty() &&
+             (assertion.back() == '\n' || assertion.back() == '\r' || assertion.back() == ' ')) {
         assertion.pop_back();
       }
       jose::Json body = {{"assertion", assertion}, {"clientId", o->client_id}};
@@ -52,9 +58,11 @@ void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
                    {"Authorization: " + BasicAuthorization(o->client_id, *secret),
                     "Content-Type: application/json", "Accept: application/json"},
                    jose::DumpCompact(body)));
-      if (answer.status != 200) return Status::FailedPrecondition(ErrorSummary(answer.status, answer.body));
+      if (answer.status != 200)
+        return Status::FailedPrecondition(ErrorSummary(answer.status, answer.body));
       Result<jose::Json> report = jose::ParseStrictJson(answer.body, {4 << 20, 32});
-      if (!report.ok() || !report->contains("rules")) return Status::Internal("the server's report is not JSON");
+      if (!report.ok() || !report->contains("rules"))
+        return Status::Internal("the server's report is not JSON");
       std::ostream& out = *ctx.out;
       if (o->json) {
         out << report->dump(2) << '\n';
@@ -80,7 +88,8 @@ void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
         }
       }
       if (!report->value("passed", false)) {
-        return Status::FailedPrecondition("the assertion would be rejected (see the failed rules above)");
+        return Status::FailedPrecondition(
+            "the assertion would be rejected (see the failed rules above)");
       }
       out << "All rules pass: the token endpoint would accept this assertion.\n";
       return Status::Ok();

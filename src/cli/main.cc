@@ -12,9 +12,9 @@
 #include <string>
 
 #include "cli/commands.h"
-#include "common/build_info.h"
 #include "cli/docgen.h"
 #include "cli/env_files.h"
+#include "common/build_info.h"
 #include "common/clock.h"
 
 namespace {

@@ -73,13 +73,17 @@ Status RunToken(const TokenOptions& o, CommandContext& ctx) {
   // The environment's secret counts only when --client-key is absent: a key given on the command
   // line wins over a TESSERA_CLIENT_SECRET left in the shell.
   if (o.client_key && (o.secret.secret || o.secret.file)) {
-    return Status::InvalidArgument("give exactly one of --client-secret S (or --client-secret-file FILE) or --client-key FILE");
+    return Status::InvalidArgument(
+        "give exactly one of --client-secret S (or --client-secret-file FILE) or --client-key "
+        "FILE");
   }
   std::optional<std::string> client_secret;
   if (!o.client_key) {
     TESSERA_ASSIGN_OR_RETURN(client_secret, o.secret.Resolve());
     if (!client_secret) {
-      return Status::InvalidArgument("give exactly one of --client-secret S (or --client-secret-file FILE) or --client-key FILE");
+      return Status::InvalidArgument(
+          "give exactly one of --client-secret S (or --client-secret-file FILE) or --client-key "
+          "FILE");
     }
   }
   if (!o.sub && (o.key.key_file || o.key.p12_file || o.key.kid || o.key.x5t || o.key.cert_file)) {
@@ -141,7 +145,8 @@ void RegisterTokenCommand(CLI::App& app, CommandContext& ctx) {
   t->add_option("--url", o->url, "Base URL of the token service (https://idm.example.com)")
       ->required();
   t->add_option("--client-id", o->client_id, "The client id")->required();
-  AddClientSecretOptions(t, &o->secret, "Client secret, sent with HTTP Basic", "TESSERA_CLIENT_SECRET");
+  AddClientSecretOptions(t, &o->secret, "Client secret, sent with HTTP Basic",
+                         "TESSERA_CLIENT_SECRET");
   t->add_option("--client-key", o->client_key,
                 "Private key (PEM) for private_key_jwt client authentication instead of a secret");
   t->add_option("--client-key-password", o->client_key_password,

@@ -47,9 +47,11 @@ Response ScimJson(int status, const Json& body) {
 
 std::variant<std::string, Response> AuthorizeAdmin(ApiServices& s, Request& req) {
   std::optional<std::string_view> auth = req.Header("authorization");
-  if (!auth || auth->size() < 8 || !std::equal(auth->begin(), auth->begin() + 7, "Bearer ",
-                                               [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-    Response r = ScimError(401, "a bearer token is required (client_credentials with scope urn:opc:idm:__myscopes__)");
+  if (!auth || auth->size() < 8 ||
+      !std::equal(auth->begin(), auth->begin() + 7, "Bearer ",
+                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+    Response r = ScimError(
+        401, "a bearer token is required (client_credentials with scope urn:opc:idm:__myscopes__)");
     r.AddHeader("WWW-Authenticate", "Bearer realm=\"tessera\"");
     return r;
   }
@@ -57,7 +59,8 @@ std::variant<std::string, Response> AuthorizeAdmin(ApiServices& s, Request& req)
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   Result<oauth::AccessTokenInfo> info = s.tokens.VerifyAccessToken(token);
   if (!info.ok()) {
-    if (info.status().code() == StatusCode::kUnavailable) return ScimError(503, "the store is unavailable; retry later");
+    if (info.status().code() == StatusCode::kUnavailable)
+      return ScimError(503, "the store is unavailable; retry later");
     spdlog::warn("ecid={} admin bearer rejected: {}", req.ecid, LogValue(info.status().message()));
     Response r = ScimError(401, "the bearer token is not valid: " + info.status().message());
     r.AddHeader("WWW-Authenticate", "Bearer realm=\"tessera\", error=\"invalid_token\"");
@@ -79,7 +82,8 @@ std::variant<std::string, Response> AuthorizeAdmin(ApiServices& s, Request& req)
   // The role is checked now, not only at issuance: a revoked role takes effect at once.
   Result<store::App> app = s.store.FindAppByClientId(info->client_id);
   if (!app.ok() || !app->is_admin || !app->active) {
-    return ScimError(403, "client " + info->client_id + " does not hold the identity domain administrator role");
+    return ScimError(
+        403, "client " + info->client_id + " does not hold the identity domain administrator role");
   }
   return info->client_id;
 }
@@ -87,13 +91,16 @@ std::variant<std::string, Response> AuthorizeAdmin(ApiServices& s, Request& req)
 Result<Json> ReadJsonBody(const Request& req) {
   if (req.body.empty()) return Status::InvalidArgument("a JSON body is required");
   Result<Json> j = jose::ParseStrictJson(req.body, {kAdminBodyLimit, 32});
-  if (!j.ok()) return Status::InvalidArgument("the body is not valid JSON: " + j.status().message());
+  if (!j.ok())
+    return Status::InvalidArgument("the body is not valid JSON: " + j.status().message());
   return j;
 }
 
 namespace {
 
-Result<std::map<std::string, std::string>> Query(const Request& req) { return ParseQuery(req.query); }
+Result<std::map<std::string, std::string>> Query(const Request& req) {
+  return ParseQuery(req.query);
+}
 
 using AdminCall = std::function<Response(oauth::AdminService::Context&, Request&)>;
 
@@ -118,7 +125,9 @@ Response FromStatus(const Status& s) {
   return r;
 }
 
-CertificateKind KindOf(bool partner) { return partner ? CertificateKind::kPartner : CertificateKind::kClient; }
+CertificateKind KindOf(bool partner) {
+  return partner ? CertificateKind::kPartner : CertificateKind::kClient;
+}
 
 bool IsBasicScheme(std::string_view auth) {
   constexpr std::string_view kBasic = "basic ";
@@ -216,7 +225,9 @@ Response AssertionChecks(ApiServices& s, oauth::AssertionCheckService& checks, R
 }  // namespace
 
 Response ScimError(int http_status, std::string_view detail, std::string_view scim_type) {
-  Json body = {{"schemas", {oauth::kScimErrorSchema}}, {"detail", detail}, {"status", std::to_string(http_status)}};
+  Json body = {{"schemas", {oauth::kScimErrorSchema}},
+               {"detail", detail},
+               {"status", std::to_string(http_status)}};
   if (!scim_type.empty()) body["scimType"] = scim_type;
   return ScimJson(http_status, body);
 }
@@ -248,63 +259,88 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
   const RouteOptions big{kAdminBodyLimit};
   oauth::AdminService& a = s.admin;
 
-  router.Add("POST", "/admin/v1/Users", Admin(s, [&a](auto& ctx, Request& req) {
-    Result<Json> body = ReadJsonBody(req);
-    if (!body.ok()) return ScimError(body.status());
-    return FromResult(a.CreateUser(ctx, *body), 201);
-  }), big);
+  router.Add("POST", "/admin/v1/Users",
+             Admin(s,
+                   [&a](auto& ctx, Request& req) {
+                     Result<Json> body = ReadJsonBody(req);
+                     if (!body.ok()) return ScimError(body.status());
+                     return FromResult(a.CreateUser(ctx, *body), 201);
+                   }),
+             big);
   router.Add("GET", "/admin/v1/Users", Admin(s, [&a](auto&, Request& req) {
-    auto q = Query(req);
-    if (!q.ok()) return ScimError(q.status());
-    return FromResult(a.ListUsers(*q));
-  }));
-  router.Add("GET", "/admin/v1/Users/{id}", Admin(s, [&a](auto&, Request& req) { return FromResult(a.GetUser(req.params["id"])); }));
-  router.Add("PATCH", "/admin/v1/Users/{id}", Admin(s, [&a](auto& ctx, Request& req) {
-    Result<Json> body = ReadJsonBody(req);
-    if (!body.ok()) return ScimError(body.status());
-    return FromResult(a.PatchUser(ctx, req.params["id"], *body));
-  }), big);
-  router.Add("DELETE", "/admin/v1/Users/{id}",
-             Admin(s, [&a](auto& ctx, Request& req) { return FromStatus(a.DeleteUser(ctx, req.params["id"])); }));
+               auto q = Query(req);
+               if (!q.ok()) return ScimError(q.status());
+               return FromResult(a.ListUsers(*q));
+             }));
+  router.Add("GET", "/admin/v1/Users/{id}", Admin(s, [&a](auto&, Request& req) {
+               return FromResult(a.GetUser(req.params["id"]));
+             }));
+  router.Add("PATCH", "/admin/v1/Users/{id}",
+             Admin(s,
+                   [&a](auto& ctx, Request& req) {
+                     Result<Json> body = ReadJsonBody(req);
+                     if (!body.ok()) return ScimError(body.status());
+                     return FromResult(a.PatchUser(ctx, req.params["id"], *body));
+                   }),
+             big);
+  router.Add("DELETE", "/admin/v1/Users/{id}", Admin(s, [&a](auto& ctx, Request& req) {
+               return FromStatus(a.DeleteUser(ctx, req.params["id"]));
+             }));
 
-  router.Add("POST", "/admin/v1/Apps", Admin(s, [&a](auto& ctx, Request& req) {
-    Result<Json> body = ReadJsonBody(req);
-    if (!body.ok()) return ScimError(body.status());
-    return FromResult(a.CreateApp(ctx, *body), 201);
-  }), big);
+  router.Add("POST", "/admin/v1/Apps",
+             Admin(s,
+                   [&a](auto& ctx, Request& req) {
+                     Result<Json> body = ReadJsonBody(req);
+                     if (!body.ok()) return ScimError(body.status());
+                     return FromResult(a.CreateApp(ctx, *body), 201);
+                   }),
+             big);
   router.Add("GET", "/admin/v1/Apps", Admin(s, [&a](auto&, Request& req) {
-    auto q = Query(req);
-    if (!q.ok()) return ScimError(q.status());
-    return FromResult(a.ListApps(*q));
-  }));
-  router.Add("GET", "/admin/v1/Apps/{id}", Admin(s, [&a](auto&, Request& req) { return FromResult(a.GetApp(req.params["id"])); }));
-  router.Add("PATCH", "/admin/v1/Apps/{id}", Admin(s, [&a](auto& ctx, Request& req) {
-    Result<Json> body = ReadJsonBody(req);
-    if (!body.ok()) return ScimError(body.status());
-    return FromResult(a.PatchApp(ctx, req.params["id"], *body));
-  }), big);
-  router.Add("DELETE", "/admin/v1/Apps/{id}",
-             Admin(s, [&a](auto& ctx, Request& req) { return FromStatus(a.DeleteApp(ctx, req.params["id"])); }));
+               auto q = Query(req);
+               if (!q.ok()) return ScimError(q.status());
+               return FromResult(a.ListApps(*q));
+             }));
+  router.Add("GET", "/admin/v1/Apps/{id}", Admin(s, [&a](auto&, Request& req) {
+               return FromResult(a.GetApp(req.params["id"]));
+             }));
+  router.Add("PATCH", "/admin/v1/Apps/{id}",
+             Admin(s,
+                   [&a](auto& ctx, Request& req) {
+                     Result<Json> body = ReadJsonBody(req);
+                     if (!body.ok()) return ScimError(body.status());
+                     return FromResult(a.PatchApp(ctx, req.params["id"], *body));
+                   }),
+             big);
+  router.Add("DELETE", "/admin/v1/Apps/{id}", Admin(s, [&a](auto& ctx, Request& req) {
+               return FromStatus(a.DeleteApp(ctx, req.params["id"]));
+             }));
   router.Add("PUT", "/admin/v1/AppStatusChanger/{id}", Admin(s, [&a](auto& ctx, Request& req) {
-    Result<Json> body = ReadJsonBody(req);
-    if (!body.ok()) return ScimError(body.status());
-    return FromResult(a.SetAppActive(ctx, req.params["id"], *body));
-  }));
+               Result<Json> body = ReadJsonBody(req);
+               if (!body.ok()) return ScimError(body.status());
+               return FromResult(a.SetAppActive(ctx, req.params["id"], *body));
+             }));
 
   for (bool partner : {false, true}) {
-    const std::string base = partner ? "/admin/v1/OAuthPartnerCertificates" : "/admin/v1/OAuthClientCertificates";
+    const std::string base =
+        partner ? "/admin/v1/OAuthPartnerCertificates" : "/admin/v1/OAuthClientCertificates";
     const CertificateKind kind = KindOf(partner);
-    router.Add("POST", base, Admin(s, [&a, kind](auto& ctx, Request& req) {
-      Result<Json> body = ReadJsonBody(req);
-      if (!body.ok()) return ScimError(body.status());
-      return FromResult(a.PutCertificate(ctx, kind, *body), 201);
-    }), big);
-    router.Add("GET", base, Admin(s, [&a, kind](auto&, Request&) { return FromResult(a.ListCertificates(kind)); }));
-    router.Add("GET", base + "/{alias}",
-               Admin(s, [&a, kind](auto&, Request& req) { return FromResult(a.GetCertificate(kind, req.params["alias"])); }));
+    router.Add("POST", base,
+               Admin(s,
+                     [&a, kind](auto& ctx, Request& req) {
+                       Result<Json> body = ReadJsonBody(req);
+                       if (!body.ok()) return ScimError(body.status());
+                       return FromResult(a.PutCertificate(ctx, kind, *body), 201);
+                     }),
+               big);
+    router.Add("GET", base, Admin(s, [&a, kind](auto&, Request&) {
+                 return FromResult(a.ListCertificates(kind));
+               }));
+    router.Add("GET", base + "/{alias}", Admin(s, [&a, kind](auto&, Request& req) {
+                 return FromResult(a.GetCertificate(kind, req.params["alias"]));
+               }));
     router.Add("DELETE", base + "/{alias}", Admin(s, [&a, kind](auto& ctx, Request& req) {
-      return FromStatus(a.DeleteCertificate(ctx, kind, req.params["alias"]));
-    }));
+                 return FromStatus(a.DeleteCertificate(ctx, kind, req.params["alias"]));
+               }));
   }
 
   router.Add("POST", "/admin/v1/AppClientSecretRegenerator",
@@ -314,18 +350,19 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
                return FromResult(a.RegenerateClientSecret(ctx, *body), 201);
              }));
 
-  router.Add("POST", "/admin/v1/SigningKeys/rotate",
-             Admin(s, [&a](auto& ctx, Request&) { return FromResult(a.RotateSigningKey(ctx), 201); }));
+  router.Add("POST", "/admin/v1/SigningKeys/rotate", Admin(s, [&a](auto& ctx, Request&) {
+               return FromResult(a.RotateSigningKey(ctx), 201);
+             }));
   router.Add("GET", "/admin/v1/SigningKeys",
              Admin(s, [&a](auto&, Request&) { return FromResult(a.ListSigningKeys()); }));
   router.Add("POST", "/admin/v1/SigningKeys/{kid}/revoke", Admin(s, [&a](auto& ctx, Request& req) {
                return FromResult(a.RevokeSigningKey(ctx, req.params["kid"]));
              }));
   router.Add("GET", "/admin/v1/AuditEvents", Admin(s, [&a](auto&, Request& req) {
-    auto q = Query(req);
-    if (!q.ok()) return ScimError(q.status());
-    return FromResult(a.ListAudit(*q));
-  }));
+               auto q = Query(req);
+               if (!q.ok()) return ScimError(q.status());
+               return FromResult(a.ListAudit(*q));
+             }));
   if (s.checks != nullptr) {
     router.Add(
         "POST", "/admin/v1/AssertionChecks",

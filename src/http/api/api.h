@@ -56,7 +56,8 @@ Result<jose::Json> ReadJsonBody(const Request& request);
 Response ScimJson(int status, const jose::Json& body);
 
 // An RFC 6749 5.2 error answer {"error","error_description","ecid"} with no-store caching.
-Response OAuthError(int status, std::string_view error, std::string_view description, std::string_view ecid);
+Response OAuthError(int status, std::string_view error, std::string_view description,
+                    std::string_view ecid);
 
 // A SCIM error answer for a failed Status (RFC 7644 3.12).
 Response ScimError(const Status& status);

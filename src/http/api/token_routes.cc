@@ -19,7 +19,9 @@ constexpr char kFormType[] = "application/x-www-form-urlencoded";
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(s[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i])))
+      return false;
   }
   return true;
 }
@@ -32,7 +34,8 @@ std::optional<oauth::ClientRequest> ReadClientRequest(Request& req, Response* er
   out.remote_address = req.remote_address;
   std::optional<std::string_view> ct = req.Header("content-type");
   if (!ct || !StartsWithNoCase(*ct, kFormType)) {
-    *error = OAuthError(400, "invalid_request", "the body must be application/x-www-form-urlencoded", req.ecid);
+    *error = OAuthError(400, "invalid_request",
+                        "the body must be application/x-www-form-urlencoded", req.ecid);
     return std::nullopt;
   }
   Result<std::map<std::string, std::string>> form = ParseForm(req.body);
@@ -46,7 +49,8 @@ std::optional<oauth::ClientRequest> ReadClientRequest(Request& req, Response* er
   } else if (std::optional<std::string_view> auth = req.Header("authorization")) {
     Result<BasicCredentials> basic = ParseBasicAuthorization(*auth);
     if (basic.ok()) {
-      out.basic = oauth::ClientCredentials{std::move(basic->client_id), std::move(basic->client_secret)};
+      out.basic =
+          oauth::ClientCredentials{std::move(basic->client_id), std::move(basic->client_secret)};
     } else {
       out.bad_authorization = true;
     }
@@ -54,9 +58,11 @@ std::optional<oauth::ClientRequest> ReadClientRequest(Request& req, Response* er
   return out;
 }
 
-Response Render(const oauth::Outcome& outcome, std::string_view ecid, Metrics& metrics, const char* endpoint) {
+Response Render(const oauth::Outcome& outcome, std::string_view ecid, Metrics& metrics,
+                const char* endpoint) {
   if (outcome.body) {
-    metrics.Increment("tessera_oauth_requests_total", {{"endpoint", endpoint}, {"outcome", "ok"}, {"reason", ""}});
+    metrics.Increment("tessera_oauth_requests_total",
+                      {{"endpoint", endpoint}, {"outcome", "ok"}, {"reason", ""}});
     Response r = Response::Json(200, *outcome.body);
     if (outcome.body->empty()) r.content_type.clear();
     r.AddHeader("Cache-Control", "no-store").AddHeader("Pragma", "no-cache");
@@ -64,15 +70,17 @@ Response Render(const oauth::Outcome& outcome, std::string_view ecid, Metrics& m
   }
   const oauth::Rejection& rej = *outcome.rejection;
   const std::string_view code = oauth::ReasonCode(rej.reason);
-  metrics.Increment("tessera_oauth_requests_total",
-                    {{"endpoint", endpoint}, {"outcome", "rejected"}, {"reason", std::string(code)}});
+  metrics.Increment(
+      "tessera_oauth_requests_total",
+      {{"endpoint", endpoint}, {"outcome", "rejected"}, {"reason", std::string(code)}});
   // The full reason goes to the log with the ecid; the wire gets what ToWireError allows. The
   // detail quotes what the request sent (kid, iss, sub, client id): escaped, never raw.
-  spdlog::warn("ecid={} endpoint={} rejected reason={} client_assertion={} detail={}", ecid, endpoint, code,
-               rej.client_assertion, LogValue(rej.detail));
+  spdlog::warn("ecid={} endpoint={} rejected reason={} client_assertion={} detail={}", ecid,
+               endpoint, code, rej.client_assertion, LogValue(rej.detail));
   const oauth::WireError wire = oauth::ToWireError(rej);
   Response r = OAuthError(wire.http_status, wire.error, wire.description, ecid);
-  if (wire.http_status == 401 && outcome.used_basic) r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
+  if (wire.http_status == 401 && outcome.used_basic)
+    r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
   if (wire.http_status == 503) r.AddHeader("Retry-After", "5");
   if (wire.http_status == 429)
     r.AddHeader("Retry-After", std::to_string(std::max<int64_t>(1, rej.retry_after)));
@@ -82,8 +90,8 @@ Response Render(const oauth::Outcome& outcome, std::string_view ecid, Metrics& m
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 // Render, plus the endpoint's latency.
-Response RenderTimed(const oauth::Outcome& outcome, std::string_view ecid, Metrics& metrics, const char* endpoint,
-                     SteadyTime start) {
+Response RenderTimed(const oauth::Outcome& outcome, std::string_view ecid, Metrics& metrics,
+                     const char* endpoint, SteadyTime start) {
   Response r = Render(outcome, ecid, metrics, endpoint);
   metrics.Observe("tessera_oauth_duration_seconds", {{"endpoint", endpoint}},
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -91,11 +99,13 @@ Response RenderTimed(const oauth::Outcome& outcome, std::string_view ecid, Metri
 }
 
 // The domain request, or nullopt with the 400 in *error (counted as malformed).
-std::optional<oauth::ClientRequest> ReadCounted(ApiServices& s, Request& req, const char* endpoint, Response* error) {
+std::optional<oauth::ClientRequest> ReadCounted(ApiServices& s, Request& req, const char* endpoint,
+                                                Response* error) {
   std::optional<oauth::ClientRequest> cr = ReadClientRequest(req, error);
   if (!cr) {
-    s.metrics.Increment("tessera_oauth_requests_total",
-                        {{"endpoint", endpoint}, {"outcome", "rejected"}, {"reason", "malformed_request"}});
+    s.metrics.Increment(
+        "tessera_oauth_requests_total",
+        {{"endpoint", endpoint}, {"outcome", "rejected"}, {"reason", "malformed_request"}});
   }
   return cr;
 }
@@ -134,40 +144,50 @@ Response TokenEndpoint(ApiServices& s, Request& req) {
   auto pending = std::make_shared<PendingToken>(
       PendingToken{std::move(*cr), std::move(std::get<oauth::PreparedToken>(prepared)), start});
   auto complete = [&s, pending](std::optional<oauth::Rejection> jti_rejection) {
-    return RenderTimed(s.tokens.Complete(pending->request, pending->prepared, std::move(jti_rejection)),
-                       pending->request.ecid, s.metrics, kEndpoint, pending->start);
+    return RenderTimed(
+        s.tokens.Complete(pending->request, pending->prepared, std::move(jti_rejection)),
+        pending->request.ecid, s.metrics, kEndpoint, pending->start);
   };
   if (pending->prepared.jtis.empty()) return complete(std::nullopt);
-  if (s.jti_batcher == nullptr) return complete(s.tokens.RecordJtis({&pending->prepared.jtis}).front());
-  return Response::Later([&s, pending, complete, defer = std::move(req.defer)](Response::Resume resume) {
-    s.jti_batcher->Submit(
-        &pending->prepared.jtis,
-        [complete, resume = std::move(resume)](std::optional<oauth::Rejection> jti_rejection) {
-          resume([complete, r = std::move(jti_rejection)]() mutable { return complete(std::move(r)); });
-        },
-        defer);
-  });
+  if (s.jti_batcher == nullptr)
+    return complete(s.tokens.RecordJtis({&pending->prepared.jtis}).front());
+  return Response::Later(
+      [&s, pending, complete, defer = std::move(req.defer)](Response::Resume resume) {
+        s.jti_batcher->Submit(
+            &pending->prepared.jtis,
+            [complete, resume = std::move(resume)](std::optional<oauth::Rejection> jti_rejection) {
+              resume([complete, r = std::move(jti_rejection)]() mutable {
+                return complete(std::move(r));
+              });
+            },
+            defer);
+      });
 }
 
 Json Discovery(const oauth::DomainConfig& c) {
   const std::string& iss = c.issuer;
-  return Json{{"issuer", iss},
-              {"token_endpoint", iss + "/oauth2/v1/token"},
-              {"jwks_uri", iss + "/admin/v1/SigningCert/jwk"},
-              {"introspection_endpoint", iss + "/oauth2/v1/introspect"},
-              {"revocation_endpoint", iss + "/oauth2/v1/revoke"},
-              {"grant_types_supported", {oauth::kGrantClientCredentials, oauth::kGrantJwtBearer}},
-              {"token_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
-              {"token_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256", "EdDSA"}},
-              {"introspection_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
-              {"revocation_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
-              {"scopes_supported", {oauth::kScopeMyScopes}},
-              {"response_types_supported", Json::array()}};
+  return Json{
+      {"issuer", iss},
+      {"token_endpoint", iss + "/oauth2/v1/token"},
+      {"jwks_uri", iss + "/admin/v1/SigningCert/jwk"},
+      {"introspection_endpoint", iss + "/oauth2/v1/introspect"},
+      {"revocation_endpoint", iss + "/oauth2/v1/revoke"},
+      {"grant_types_supported", {oauth::kGrantClientCredentials, oauth::kGrantJwtBearer}},
+      {"token_endpoint_auth_methods_supported",
+       {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
+      {"token_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256", "EdDSA"}},
+      {"introspection_endpoint_auth_methods_supported",
+       {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
+      {"revocation_endpoint_auth_methods_supported",
+       {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
+      {"scopes_supported", {oauth::kScopeMyScopes}},
+      {"response_types_supported", Json::array()}};
 }
 
 }  // namespace
 
-Response OAuthError(int status, std::string_view error, std::string_view description, std::string_view ecid) {
+Response OAuthError(int status, std::string_view error, std::string_view description,
+                    std::string_view ecid) {
   Json body = {{"error", error}, {"error_description", description}, {"ecid", ecid}};
   // A description may quote the request's bytes (a parser's "last read: ..."), which need not be
   // UTF-8: replace those instead of throwing, so that a hostile assertion still gets its 400
@@ -178,17 +198,24 @@ Response OAuthError(int status, std::string_view error, std::string_view descrip
 }
 
 void RegisterApiRoutes(Router& router, ApiServices& s) {
-  s.metrics.Describe("tessera_oauth_requests_total", "Token, introspection and revocation requests by outcome and precise reason.");
-  s.metrics.Describe("tessera_oauth_duration_seconds", "Time spent answering OAuth endpoint requests.");
+  s.metrics.Describe("tessera_oauth_requests_total",
+                     "Token, introspection and revocation requests by outcome and precise reason.");
+  s.metrics.Describe("tessera_oauth_duration_seconds",
+                     "Time spent answering OAuth endpoint requests.");
   // Rate limits (ClientAuthLimits) are the token service's: failures per address before any
   // credential is tried, and a client's budget only once it has authenticated.
   router.Add("POST", "/oauth2/v1/token", [&s](Request& req) { return TokenEndpoint(s, req); });
   router.Add("POST", "/oauth2/v1/introspect",
-             ClientEndpoint(s, "introspect", [&s](const oauth::ClientRequest& r) { return s.tokens.Introspect(r); }));
-  router.Add("POST", "/oauth2/v1/revoke", ClientEndpoint(s, "revoke", [&s](const oauth::ClientRequest& r) { return s.tokens.Revoke(r); }));
+             ClientEndpoint(s, "introspect", [&s](const oauth::ClientRequest& r) {
+               return s.tokens.Introspect(r);
+             }));
+  router.Add("POST", "/oauth2/v1/revoke",
+             ClientEndpoint(s, "revoke",
+                            [&s](const oauth::ClientRequest& r) { return s.tokens.Revoke(r); }));
   if (s.trust != nullptr) {
     router.Add("POST", "/oauth2/v1/trusttoken",
-               ClientEndpoint(s, "trusttoken", [&s](const oauth::ClientRequest& r) { return s.trust->Mint(r); }));
+               ClientEndpoint(s, "trusttoken",
+                              [&s](const oauth::ClientRequest& r) { return s.trust->Mint(r); }));
   }
 
   auto discovery = [&s](Request&) {
@@ -200,7 +227,8 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
   router.Add("GET", "/.well-known/oauth-authorization-server", discovery);
   router.Add("GET", "/admin/v1/SigningCert/jwk", [&s](Request& req) {
     Result<std::string> jwks = s.keys.JwksJson();
-    if (!jwks.ok()) return OAuthError(503, "temporarily_unavailable", "signing keys unavailable", req.ecid);
+    if (!jwks.ok())
+      return OAuthError(503, "temporarily_unavailable", "signing keys unavailable", req.ecid);
     Response r = Response::Json(200, *jwks);
     // Short enough that a rotation elsewhere is picked up quickly by caches honouring it.
     r.AddHeader("Cache-Control", "public, max-age=60");
@@ -215,9 +243,12 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
   router.Add("GET", "/livez", live);
   auto ready = [&s](Request&) {
     Status db = s.store.Ping();
-    Result<std::shared_ptr<const oauth::LoadedKey>> key = db.ok() ? s.keys.Active() : Result<std::shared_ptr<const oauth::LoadedKey>>(db);
+    Result<std::shared_ptr<const oauth::LoadedKey>> key =
+        db.ok() ? s.keys.Active() : Result<std::shared_ptr<const oauth::LoadedKey>>(db);
     if (!db.ok() || !key.ok()) {
-      Json body = {{"status", "DOWN"}, {"store", db.ok() ? "UP" : "DOWN"}, {"signingKey", key.ok() ? "UP" : "DOWN"}};
+      Json body = {{"status", "DOWN"},
+                   {"store", db.ok() ? "UP" : "DOWN"},
+                   {"signingKey", key.ok() ? "UP" : "DOWN"}};
       Response r = Response::Json(503, jose::DumpCompact(body));
       r.AddHeader("Retry-After", "5");
       return r;

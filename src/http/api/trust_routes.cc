@@ -24,7 +24,8 @@ Result<std::string> IdToken(const Request& req) {
       req.method == "GET" ? ParseQuery(req.query) : ParseForm(req.body);
   if (!params.ok()) return params.status();
   auto it = params->find("id_token");
-  if (it == params->end() || it->second.empty()) return Status::InvalidArgument("id_token is required");
+  if (it == params->end() || it->second.empty())
+    return Status::InvalidArgument("id_token is required");
   return it->second;
 }
 
@@ -57,14 +58,17 @@ void RegisterTrustRoutes(Router& router, ApiServices& s) {
     router.Add("GET", "/oauth2/v1/tokeninfo", tokeninfo);
     router.Add("POST", "/oauth2/v1/tokeninfo", tokeninfo);
 
-    router.Add("POST", "/admin/v1/TrustTokenIssuers", [&s, &trust](Request& req) {
-      auto who = AuthorizeAdmin(s, req);
-      if (auto* r = std::get_if<Response>(&who)) return *r;
-      Result<Json> body = ReadJsonBody(req);
-      if (!body.ok()) return ScimError(body.status());
-      Result<Json> out = trust.PutIssuer(std::get<std::string>(who), req.ecid, *body);
-      return out.ok() ? ScimJson(201, *out) : ScimError(out.status());
-    }, RouteOptions{64 * 1024});
+    router.Add(
+        "POST", "/admin/v1/TrustTokenIssuers",
+        [&s, &trust](Request& req) {
+          auto who = AuthorizeAdmin(s, req);
+          if (auto* r = std::get_if<Response>(&who)) return *r;
+          Result<Json> body = ReadJsonBody(req);
+          if (!body.ok()) return ScimError(body.status());
+          Result<Json> out = trust.PutIssuer(std::get<std::string>(who), req.ecid, *body);
+          return out.ok() ? ScimJson(201, *out) : ScimError(out.status());
+        },
+        RouteOptions{64 * 1024});
     router.Add("GET", "/admin/v1/TrustTokenIssuers", [&s, &trust](Request& req) {
       auto who = AuthorizeAdmin(s, req);
       if (auto* r = std::get_if<Response>(&who)) return *r;
