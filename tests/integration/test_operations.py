@@ -21,9 +21,16 @@ TEXT_RECORD = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[(trace|debu
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
-def full_log(server):
-    with open(server.log_path, "rb") as f:
-        return f.read()
+def full_log(server, wait_for=None):
+    """The server's output so far; with `wait_for` (bytes), re-read (bounded) until it appears,
+    since a refusal's record may be written just after its answer reached the client."""
+    for _ in range(50):
+        with open(server.log_path, "rb") as f:
+            log = f.read()
+        if wait_for is None or wait_for in log:
+            break
+        time.sleep(0.1)
+    return log
 
 
 def forged_values(marker):
@@ -71,7 +78,7 @@ class LogForgingTest(it.ServerTest):
         self.server.token([("grant_type", "client_credentials")], auth=(bad["sub"], "x"))
         self.server.token([("grant_type", "client_credentials"), ("client_id", bad["kid"]),
                            ("client_secret", "x")])
-        log = full_log(self.server)
+        log = full_log(self.server, wait_for=("ecid=" + answers[-1].json()["ecid"] + " endpoint=token rejected").encode())
         self.assert_not_forged(log, marker)
         # Refusals are warnings, with their ecid.
         for r in answers:
@@ -105,7 +112,8 @@ class LogForgingTest(it.ServerTest):
                          self.t.fqs)
         self.assertOAuthError(r, 400, "invalid_grant")
         ecid = r.json()["ecid"]
-        line = [l for l in full_log(self.server).decode().split("\n") if "ecid=" + ecid + " " in l][0]
+        log = full_log(self.server, wait_for=("ecid=" + ecid + " endpoint=token rejected").encode())
+        line = [l for l in log.decode().split("\n") if "ecid=" + ecid + " " in l][0]
         self.assertLess(len(line), 600, line)
         self.assertIn("\\x1B" * 20, line)
         self.assertRegex(line, r'detail="[^"]*"\.\.\.\(\d+ more bytes\)$')
@@ -121,9 +129,21 @@ class JsonLogsTest(it.ServerTest):
         super().setUpClass()
         cls.t = cls.tenant(cls)
 
-    def records(self):
+    def records(self, until=None):
+        """The log's records; with `until`, re-read (bounded) until the predicate holds, since a
+        refusal's record may be written just after its answer reached the client."""
+        for _ in range(50):
+            recs = self.read_records()
+            if until is None or until(recs):
+                break
+            time.sleep(0.1)
+        return recs
+
+    def read_records(self):
         out = []
-        for line in full_log(self.server).decode("utf-8", errors="strict").split("\n"):
+        text = full_log(self.server).decode("utf-8", errors="strict")
+        # A record still being written has no newline yet: leave it for the next read.
+        for line in text[:text.rfind("\n") + 1].split("\n"):
             if not line:
                 continue
             rec = json.loads(line)  # a line that is not JSON fails the test here
@@ -156,7 +176,7 @@ class JsonLogsTest(it.ServerTest):
         self.assertClientAuthFailed(r, basic_used=True)
         self.assertEqual(r.header("X-Request-Id"), rid + "-2")
         self.assertEqual(r.json()["ecid"], rid + "-2")
-        recs = self.records()
+        recs = self.records(until=lambda recs: any(x.get("ecid") == rid + "-2" for x in recs))
         mine = [x for x in recs if x.get("ecid") == rid]
         self.assertTrue(any(x["msg"].startswith("http ecid=" + rid + " method=GET") for x in mine), recs[-5:])
         refused = [x for x in recs if x.get("ecid") == rid + "-2"]
@@ -186,7 +206,10 @@ class JsonLogsTest(it.ServerTest):
         r = self.server.token([("grant_type", it.JWT_BEARER), ("assertion", self.t.assertion(sub=bad["sub"])),
                                ("scope", self.t.fqs)], auth=self.t.auth, headers={"X-Request-Id": rid})
         self.assertOAuthError(r, 400, "invalid_grant")
-        recs = self.records()
+        def both_refusals(recs):
+            mine = [x for x in recs if marker in x["msg"]]
+            return len(mine) >= 2 and any(x.get("ecid") == rid for x in mine)
+        recs = self.records(until=both_refusals)
         with_marker = [x for x in recs if marker in x["msg"]]
         self.assertGreaterEqual(len(with_marker), 2)
         for x in with_marker:
