@@ -89,7 +89,8 @@ int RoundTrip(int fd, const std::string& request, std::string& buf) {
       if (header_end != std::string::npos) {
         const size_t cl = buf.find("Content-Length:");
         const size_t cl2 = cl == std::string::npos ? buf.find("content-length:") : cl;
-        if (cl2 != std::string::npos && cl2 < header_end) content_length = std::stoul(buf.substr(cl2 + 15));
+        if (cl2 != std::string::npos && cl2 < header_end)
+          content_length = std::stoul(buf.substr(cl2 + 15));
       }
     }
     if (header_end != std::string::npos && buf.size() >= header_end + 4 + content_length) break;
@@ -111,7 +112,8 @@ Summary Summarize(std::vector<double>& latencies) {
   if (latencies.empty()) return s;
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
-    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * static_cast<double>(latencies.size())))];
+    return latencies[std::min(latencies.size() - 1,
+                              static_cast<size_t>(p * static_cast<double>(latencies.size())))];
   };
   s.p50 = pct(0.50);
   s.p90 = pct(0.90);
@@ -123,7 +125,8 @@ Summary Summarize(std::vector<double>& latencies) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string key_file, kid, client_id, client_secret, sub, scope, aud = "https://identity.oraclecloud.com/";
+  std::string key_file, kid, client_id, client_secret, sub, scope,
+      aud = "https://identity.oraclecloud.com/";
   int port = 0, count = 10000, connections = 8, sign_threads = 2;
   double duration = 10, rate = 0, report_every = 0;
   CLI::App app("Token-endpoint load generator (loopback only)", "token_load");
@@ -139,8 +142,10 @@ int main(int argc, char** argv) {
   app.add_option("--connections", connections, "Keep-alive connections")->check(CLI::Range(1, 512));
   app.add_option("--duration", duration, "Seconds")->check(CLI::Range(0.5, 86400.0));
   app.add_option("--rate", rate, "Requests per second in total (0 = as fast as answered)");
-  app.add_option("--sign-threads", sign_threads, "Threads pre-signing assertions")->check(CLI::Range(1, 16));
-  app.add_option("--report-every", report_every, "Also print the figures of every interval of this many seconds (0 = off)")
+  app.add_option("--sign-threads", sign_threads, "Threads pre-signing assertions")
+      ->check(CLI::Range(1, 16));
+  app.add_option("--report-every", report_every,
+                 "Also print the figures of every interval of this many seconds (0 = off)")
       ->check(CLI::Range(0.0, 3600.0));
   CLI11_PARSE(app, argc, argv);
 
@@ -161,21 +166,28 @@ int main(int argc, char** argv) {
   }
 
   // Pre-sign: the generator's own signing must not compete with the server during the run.
-  const std::string auth = "Authorization: Basic " +
-                           tessera::jose::Base64Encode(FormEncode(client_id) + ":" + FormEncode(client_secret));
+  const std::string auth =
+      "Authorization: Basic " +
+      tessera::jose::Base64Encode(FormEncode(client_id) + ":" + FormEncode(client_secret));
   std::vector<std::string> requests(static_cast<size_t>(count));
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   std::vector<std::thread> signers;
   for (int t = 0; t < sign_threads; ++t) {
     signers.emplace_back([&, t] {
-      for (size_t i = static_cast<size_t>(t); i < requests.size(); i += static_cast<size_t>(sign_threads)) {
-        Json claims = {{"iss", client_id}, {"sub", sub}, {"aud", aud}, {"iat", now}, {"exp", now + 3000}, {"jti", tessera::RandomUuid()}};
-        auto jwt = tessera::jose::SignJwt(claims, *key, key->algorithms().First(), Json{{"kid", kid}, {"typ", "JWT"}});
-        std::string body = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + *jwt;
+      for (size_t i = static_cast<size_t>(t); i < requests.size();
+           i += static_cast<size_t>(sign_threads)) {
+        Json claims = {{"iss", client_id}, {"sub", sub},        {"aud", aud},
+                       {"iat", now},       {"exp", now + 3000}, {"jti", tessera::RandomUuid()}};
+        auto jwt = tessera::jose::SignJwt(claims, *key, key->algorithms().First(),
+                                          Json{{"kid", kid}, {"typ", "JWT"}});
+        std::string body =
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + *jwt;
         if (!scope.empty()) body += "&scope=" + FormEncode(scope);
         requests[i] = "POST /oauth2/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
-                      "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + std::to_string(body.size()) +
-                      "\r\n\r\n" + body;
+                      "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body;
       }
     });
   }
@@ -202,9 +214,12 @@ int main(int argc, char** argv) {
   auto report_interval = [&](Clock::time_point end) {  // called with interval_mu held
     const double secs = std::chrono::duration<double>(end - interval_start).count();
     const Summary s = Summarize(interval_latencies);
-    std::printf("interval=%d t=%.2f requests=%zu ok=%ld errors=%ld seconds=%.2f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
-                ++interval_index, std::chrono::duration<double>(end - start).count(), interval_latencies.size(), interval_ok,
-                interval_errors, secs, secs > 0 ? static_cast<double>(interval_ok) / secs : 0.0, s.p50, s.p90, s.p99, s.max);
+    std::printf(
+        "interval=%d t=%.2f requests=%zu ok=%ld errors=%ld seconds=%.2f rps=%.0f p50_ms=%.3f "
+        "p90_ms=%.3f p99_ms=%.3f max_ms=%.3f\n",
+        ++interval_index, std::chrono::duration<double>(end - start).count(),
+        interval_latencies.size(), interval_ok, interval_errors, secs,
+        secs > 0 ? static_cast<double>(interval_ok) / secs : 0.0, s.p50, s.p90, s.p99, s.max);
     std::fflush(stdout);
     interval_latencies.clear();
     interval_ok = interval_errors = 0;
@@ -215,8 +230,10 @@ int main(int argc, char** argv) {
     reporter = std::thread([&] {
       std::unique_lock lock(interval_mu);
       for (int k = 1;; ++k) {
-        const auto tick = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(report_every * k));
-        if (tick >= deadline) break;  // the last interval ends with the run, and is reported after it
+        const auto tick = start + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(report_every * k));
+        if (tick >= deadline)
+          break;  // the last interval ends with the run, and is reported after it
         if (interval_cv.wait_until(lock, tick, [&] { return run_done; })) break;
         report_interval(tick);
       }
@@ -260,7 +277,9 @@ int main(int argc, char** argv) {
           interval_latencies.push_back(ms);
           ++(status == 200 ? interval_ok : interval_errors);
         }
-        if (rate > 0) scheduled += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(per_conn_interval));
+        if (rate > 0)
+          scheduled += std::chrono::duration_cast<Clock::duration>(
+              std::chrono::duration<double>(per_conn_interval));
       }
       if (fd >= 0) ::close(fd);
       std::lock_guard lock(mu);
@@ -281,8 +300,10 @@ int main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(end - start).count();
   const Summary s = Summarize(latencies);
-  std::printf("requests=%zu ok=%ld errors=%ld seconds=%.2f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f exhausted=%d\n",
-              latencies.size(), ok.load(), errors.load(), seconds, static_cast<double>(ok.load()) / seconds, s.p50, s.p90, s.p99,
-              s.max, exhausted ? 1 : 0);
+  std::printf(
+      "requests=%zu ok=%ld errors=%ld seconds=%.2f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
+      "max_ms=%.3f exhausted=%d\n",
+      latencies.size(), ok.load(), errors.load(), seconds, static_cast<double>(ok.load()) / seconds,
+      s.p50, s.p90, s.p99, s.max, exhausted ? 1 : 0);
   return errors.load() > 0 ? 3 : 0;
 }

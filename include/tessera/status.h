@@ -104,7 +104,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : data_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : data_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(data_).ok());
   }
@@ -141,10 +141,10 @@ Status AsStatus(const Result<T>& r) {
 #define TESSERA_CONCAT_(a, b) TESSERA_CONCAT_INNER_(a, b)
 
 // Returns the Status of `expr` (a Status or Result) from the enclosing function if it is not OK.
-#define TESSERA_RETURN_IF_ERROR(expr)                                          \
-  do {                                                                         \
-    ::tessera::Status tessera_status_ = ::tessera::internal::AsStatus(expr);   \
-    if (!tessera_status_.ok()) return tessera_status_;                         \
+#define TESSERA_RETURN_IF_ERROR(expr)                                        \
+  do {                                                                       \
+    ::tessera::Status tessera_status_ = ::tessera::internal::AsStatus(expr); \
+    if (!tessera_status_.ok()) return tessera_status_;                       \
   } while (0)
 
 // Evaluates `rexpr` (a Result<T>); on error returns its Status, else moves the value into `lhs`.

@@ -20,7 +20,8 @@ std::string UrlEncodeComponent(std::string_view s) {
 }
 
 std::string BasicAuthorization(const std::string& client_id, const std::string& client_secret) {
-  return "Basic " + jose::Base64Encode(UrlEncodeComponent(client_id) + ":" + UrlEncodeComponent(client_secret));
+  return "Basic " + jose::Base64Encode(UrlEncodeComponent(client_id) + ":" +
+                                       UrlEncodeComponent(client_secret));
 }
 
 std::string ErrorSummary(long status, const std::string& body) {
@@ -30,7 +31,8 @@ std::string ErrorSummary(long status, const std::string& body) {
     if (auto d = j->find("detail"); d != j->end() && d->is_string()) text = d->get<std::string>();
     if (auto e = j->find("error"); text.empty() && e != j->end() && e->is_string()) {
       text = e->get<std::string>();
-      if (auto d = j->find("error_description"); d != j->end() && d->is_string()) text += ": " + d->get<std::string>();
+      if (auto d = j->find("error_description"); d != j->end() && d->is_string())
+        text += ": " + d->get<std::string>();
     }
   }
   if (text.empty()) text = body.substr(0, 200);
@@ -38,7 +40,9 @@ std::string ErrorSummary(long status, const std::string& body) {
 }
 
 AdminClient::AdminClient(std::string base_url, std::string client_id, std::string client_secret)
-    : base_url_(std::move(base_url)), client_id_(std::move(client_id)), client_secret_(std::move(client_secret)) {
+    : base_url_(std::move(base_url)),
+      client_id_(std::move(client_id)),
+      client_secret_(std::move(client_secret)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
@@ -51,7 +55,8 @@ Status AdminClient::EnsureToken() {
                 "Content-Type: application/x-www-form-urlencoded", "Accept: application/json"},
                "grant_type=client_credentials&scope=urn%3Aopc%3Aidm%3A__myscopes__"));
   if (answer.status != 200) {
-    return Status::Unauthenticated("cannot obtain an administrator token: " + ErrorSummary(answer.status, answer.body));
+    return Status::Unauthenticated("cannot obtain an administrator token: " +
+                                   ErrorSummary(answer.status, answer.body));
   }
   Result<jose::Json> j = jose::ParseStrictJson(answer.body);
   if (!j.ok() || !j->contains("access_token") || !(*j)["access_token"].is_string()) {
@@ -61,9 +66,11 @@ Status AdminClient::EnsureToken() {
   return Status::Ok();
 }
 
-Result<jose::Json> AdminClient::Send(const std::string& method, const std::string& path, const jose::Json& body) {
+Result<jose::Json> AdminClient::Send(const std::string& method, const std::string& path,
+                                     const jose::Json& body) {
   TESSERA_RETURN_IF_ERROR(EnsureToken());
-  std::vector<std::string> headers = {"Authorization: Bearer " + token_, "Accept: application/json"};
+  std::vector<std::string> headers = {"Authorization: Bearer " + token_,
+                                      "Accept: application/json"};
   std::string payload;
   if (!body.is_null()) {
     headers.push_back("Content-Type: application/json");
@@ -71,7 +78,8 @@ Result<jose::Json> AdminClient::Send(const std::string& method, const std::strin
   }
   TESSERA_ASSIGN_OR_RETURN(HttpAnswer answer, HttpSend(method, base_url_ + path, headers, payload));
   if (answer.status < 200 || answer.status > 299) {
-    return Status::FailedPrecondition(method + " " + path + ": " + ErrorSummary(answer.status, answer.body));
+    return Status::FailedPrecondition(method + " " + path + ": " +
+                                      ErrorSummary(answer.status, answer.body));
   }
   if (answer.body.empty()) return jose::Json(nullptr);
   Result<jose::Json> j = jose::ParseStrictJson(answer.body, {4 << 20, 32});

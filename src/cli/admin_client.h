@@ -29,7 +29,8 @@ class AdminClient {
 
   // `path` starts with "/admin/v1/". `body` is sent as JSON unless null. Returns the JSON answer
   // (null for an empty one).
-  Result<jose::Json> Send(const std::string& method, const std::string& path, const jose::Json& body = nullptr);
+  Result<jose::Json> Send(const std::string& method, const std::string& path,
+                          const jose::Json& body = nullptr);
 
  private:
   Status EnsureToken();

@@ -80,7 +80,8 @@ Result<HttpAnswer> Perform(const std::string& url, const FetchLimits& limits, bo
 Result<std::string> HttpGet(const std::string& url, const FetchLimits& limits) {
   TESSERA_ASSIGN_OR_RETURN(HttpAnswer answer, Perform(url, limits, true, [](CURL*) {}));
   if (answer.status < 200 || answer.status > 299) {
-    return Status::Unavailable("cannot fetch " + url + ": HTTP status " + std::to_string(answer.status));
+    return Status::Unavailable("cannot fetch " + url + ": HTTP status " +
+                               std::to_string(answer.status));
   }
   return std::move(answer.body);
 }

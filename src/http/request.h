@@ -47,7 +47,8 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;            // the whole body (already de-chunked), within the route's limit
   std::string remote_address;  // peer IP address in text form ("127.0.0.1", "::1")
-  std::string ecid;  // the request id: the client's X-Request-Id or one made up; echoed in both headers
+  std::string
+      ecid;  // the request id: the client's X-Request-Id or one made up; echoed in both headers
   // Path parameters captured by the route pattern ("{id}" -> params["id"]), percent-decoded
   // (RFC 3986: %XX only; '+' stays '+').
   std::map<std::string, std::string> params;

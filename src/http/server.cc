@@ -218,8 +218,8 @@ bool SafeHeaderText(std::string_view s) {
 
 bool ServerOwnedHeader(std::string_view name) {
   return IEquals(name, "content-length") || IEquals(name, "transfer-encoding") ||
-         IEquals(name, "connection") || IEquals(name, kEcidHeader) || IEquals(name, kRequestIdHeader) ||
-         IEquals(name, "content-type");
+         IEquals(name, "connection") || IEquals(name, kEcidHeader) ||
+         IEquals(name, kRequestIdHeader) || IEquals(name, "content-type");
 }
 
 std::string ErrorBody(std::string_view error, std::string_view description, std::string_view ecid) {

@@ -24,8 +24,9 @@
 // (Request::ecid: the request's own valid X-Request-Id, else a random one). A handler exception
 // becomes 500 {"error":"server_error","ecid":"..."} and is logged. Each request is logged on
 // one spdlog line (ecid, method, route pattern, status, duration; never bodies nor
-// Authorization; request values only through LogValue) and, given a Metrics, counted in tessera_http_requests_total{route,method,
-// status} and timed in tessera_http_request_duration_seconds{route,method}.
+// Authorization; request values only through LogValue) and, given a Metrics, counted in
+// tessera_http_requests_total{route,method, status} and timed in
+// tessera_http_request_duration_seconds{route,method}.
 //
 // Example:
 //   Router router;

@@ -796,7 +796,8 @@ TEST_F(ServerTest, RequestIdBecomesTheEcid) {
   r = c.Read();
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.body, "{\"error\":\"server_error\",\"ecid\":\"boom-1\"}");
-  for (const std::string& bad : std::vector<std::string>{"a b", "semi;colon", std::string(129, 'x')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"a b", "semi;colon", std::string(129, 'x')}) {
     ASSERT_TRUE(c.Send(Get("/users/a", "X-Request-Id: " + bad + "\r\n")));
     r = c.Read();
     EXPECT_EQ(r.status, 200);

@@ -13,11 +13,19 @@
 namespace tessera::jose {
 
 enum class Algorithm : uint8_t {
-  kRS256, kRS384, kRS512,  // RSASSA-PKCS1-v1_5 with SHA-2 (RFC 7518 3.3)
-  kPS256, kPS384, kPS512,  // RSASSA-PSS, MGF1 with the same hash, salt = hash length (3.5)
-  kES256, kES384, kES512,  // ECDSA on P-256 / P-384 / P-521, raw R||S (3.4)
-  kEdDSA,                  // Ed25519 (RFC 8037)
-  kHS256, kHS384, kHS512,  // HMAC with SHA-2, full-length tags (3.2)
+  kRS256,
+  kRS384,
+  kRS512,  // RSASSA-PKCS1-v1_5 with SHA-2 (RFC 7518 3.3)
+  kPS256,
+  kPS384,
+  kPS512,  // RSASSA-PSS, MGF1 with the same hash, salt = hash length (3.5)
+  kES256,
+  kES384,
+  kES512,  // ECDSA on P-256 / P-384 / P-521, raw R||S (3.4)
+  kEdDSA,  // Ed25519 (RFC 8037)
+  kHS256,
+  kHS384,
+  kHS512,  // HMAC with SHA-2, full-length tags (3.2)
 };
 inline constexpr int kAlgorithmCount = 13;
 

@@ -58,8 +58,10 @@ Result<std::string> DecodeUnpadded(std::string_view text, const std::array<int8_
   char* o = out.data();
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    const int32_t a = table[in[i]], b = table[in[i + 1]], c = table[in[i + 2]], d = table[in[i + 3]];
-    if ((a | b | c | d) < 0) return JoseFailure(JoseError::kBadBase64Url, "character outside the alphabet");
+    const int32_t a = table[in[i]], b = table[in[i + 1]], c = table[in[i + 2]],
+                  d = table[in[i + 3]];
+    if ((a | b | c | d) < 0)
+      return JoseFailure(JoseError::kBadBase64Url, "character outside the alphabet");
     const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
                        (static_cast<uint32_t>(c) << 6) | static_cast<uint32_t>(d);
     *o++ = static_cast<char>(v >> 16);
@@ -69,8 +71,10 @@ Result<std::string> DecodeUnpadded(std::string_view text, const std::array<int8_
   const size_t rest = n - i;
   if (rest > 0) {
     const int32_t a = table[in[i]], b = table[in[i + 1]], c = rest == 3 ? table[in[i + 2]] : 0;
-    if ((a | b | c) < 0) return JoseFailure(JoseError::kBadBase64Url, "character outside the alphabet");
-    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) | (static_cast<uint32_t>(c) << 6);
+    if ((a | b | c) < 0)
+      return JoseFailure(JoseError::kBadBase64Url, "character outside the alphabet");
+    const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
+                       (static_cast<uint32_t>(c) << 6);
     // RFC 4648 3.5: the pad bits must be zero, else two encodings decode to the same bytes.
     if ((rest == 2 && (v & 0xffff) != 0) || (rest == 3 && (v & 0xff) != 0)) {
       return JoseFailure(JoseError::kBadBase64Url, "non-canonical trailing bits");

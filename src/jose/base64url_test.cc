@@ -25,7 +25,8 @@ TEST(Base64UrlTest, Rfc7515AppendixC) {
 }
 
 TEST(Base64UrlTest, RejectsEverythingNotStrict) {
-  for (const char* bad : {"A-z_4ME=", "A+z/4ME", "A-z_ 4ME", "A-z_\n4ME", "A", "AB?C", "QQ==", "QR", "QUF"}) {
+  for (const char* bad :
+       {"A-z_4ME=", "A+z/4ME", "A-z_ 4ME", "A-z_\n4ME", "A", "AB?C", "QQ==", "QR", "QUF"}) {
     Result<std::string> r = Base64UrlDecode(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(JoseErrorOf(r.status()), JoseError::kBadBase64Url) << bad;

@@ -20,14 +20,14 @@ namespace tessera::jose {
 enum class JoseError : int {
   kNone = 0,  // not a jose error (OK, or a status from elsewhere)
   // --- size and syntax (RFC 7515 7.1, RFC 8725 3.11) ---
-  kTooLarge = 1,        // token, segment or JSON beyond the configured size limit
-  kMalformedSegments,   // not exactly three '.'-separated segments (JWE has five, JSON is none)
-  kBadBase64Url,        // padding, '+', '/', whitespace, or non-canonical trailing bits
-  kBadJson,             // not valid UTF-8 JSON
-  kDuplicateMember,     // a JSON object repeats a member name (RFC 7515 5.2 step 4 / RFC 8725)
-  kJsonTooDeep,         // JSON nesting beyond the limit
-  kNotJsonObject,       // the header or the claims set is not a JSON object
-  kEmptySignature,      // the signature segment is empty (unsecured JWS, RFC 7518 3.6)
+  kTooLarge = 1,       // token, segment or JSON beyond the configured size limit
+  kMalformedSegments,  // not exactly three '.'-separated segments (JWE has five, JSON is none)
+  kBadBase64Url,       // padding, '+', '/', whitespace, or non-canonical trailing bits
+  kBadJson,            // not valid UTF-8 JSON
+  kDuplicateMember,    // a JSON object repeats a member name (RFC 7515 5.2 step 4 / RFC 8725)
+  kJsonTooDeep,        // JSON nesting beyond the limit
+  kNotJsonObject,      // the header or the claims set is not a JSON object
+  kEmptySignature,     // the signature segment is empty (unsecured JWS, RFC 7518 3.6)
   // --- header policy (RFC 7515 4.1, RFC 8725 3.1-3.3, 3.10) ---
   kAlgMissing,          // no "alg", or "alg" is not a string
   kAlgNone,             // "alg":"none": unsecured JWS are never accepted
@@ -50,21 +50,21 @@ enum class JoseError : int {
   kCertificateInvalid,  // certificate that does not parse or has no usable key
   kJwkInvalid,          // JWK/JWKS members missing, of the wrong type, or inconsistent
   // --- signature (RFC 7515 5.2, RFC 7518 3) ---
-  kSignatureLength,     // signature of the wrong length for the algorithm (e.g. DER for ES256)
-  kSignatureInvalid,    // the signature or MAC does not verify
+  kSignatureLength,   // signature of the wrong length for the algorithm (e.g. DER for ES256)
+  kSignatureInvalid,  // the signature or MAC does not verify
   // --- claims (RFC 7519 4.1, RFC 7523 3) ---
-  kClaimMissing,        // a required claim is absent
-  kClaimType,           // a claim has the wrong JSON type (e.g. "exp" as a string)
-  kClaimMilliseconds,   // a NumericDate that is a count of milliseconds, not seconds
-  kClaimTooLong,        // a string claim beyond its length limit
-  kExpired,             // now >= exp + skew (RFC 7519 4.1.4)
-  kNotYetValid,         // now + skew < nbf (RFC 7519 4.1.5)
-  kIssuedInFuture,      // iat > now + skew
-  kLifetimeTooLong,     // exp - iat (or exp - now) beyond the maximum lifetime
-  kTimesInconsistent,   // exp before iat or before nbf
-  kAudienceMismatch,    // no "aud" value is an accepted audience (RFC 7519 4.1.3)
+  kClaimMissing,       // a required claim is absent
+  kClaimType,          // a claim has the wrong JSON type (e.g. "exp" as a string)
+  kClaimMilliseconds,  // a NumericDate that is a count of milliseconds, not seconds
+  kClaimTooLong,       // a string claim beyond its length limit
+  kExpired,            // now >= exp + skew (RFC 7519 4.1.4)
+  kNotYetValid,        // now + skew < nbf (RFC 7519 4.1.5)
+  kIssuedInFuture,     // iat > now + skew
+  kLifetimeTooLong,    // exp - iat (or exp - now) beyond the maximum lifetime
+  kTimesInconsistent,  // exp before iat or before nbf
+  kAudienceMismatch,   // no "aud" value is an accepted audience (RFC 7519 4.1.3)
   // --- other ---
-  kCryptoFailure,       // OpenSSL failed for a reason that is not the input's fault
+  kCryptoFailure,  // OpenSSL failed for a reason that is not the input's fault
 };
 
 // A short fixed phrase for `e` ("signature does not verify").

@@ -103,7 +103,8 @@ class Parser {
       if (!inserted) {
         // RFC 7515 5.2 / RFC 8725 3.11: never "last one wins": one component could read the
         // first value and another the last.
-        error_ = JoseFailure(JoseError::kDuplicateMember, "member \"" + it->first.substr(0, 64) + "\"");
+        error_ =
+            JoseFailure(JoseError::kDuplicateMember, "member \"" + it->first.substr(0, 64) + "\"");
         return false;
       }
       if (!ParseValue(it->second, depth)) return false;
@@ -170,7 +171,8 @@ class Parser {
 
   // One UTF-8 sequence starting at p_ (a byte >= 0x80), validated per RFC 3629 section 4.
   bool Utf8Sequence(std::string& s) {
-    const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_), static_cast<size_t>(end_ - p_));
+    const size_t n = Utf8SequenceLength(reinterpret_cast<const unsigned char*>(p_),
+                                        static_cast<size_t>(end_ - p_));
     if (n == 0) return Fail(JoseError::kBadJson, "invalid UTF-8");
     s.append(p_, n);
     p_ += n;
@@ -204,23 +206,41 @@ class Parser {
       if (p_ == end_) return Fail(JoseError::kBadJson, "unterminated escape");
       const char e = *p_++;
       switch (e) {
-        case '"': s.push_back('"'); break;
-        case '\\': s.push_back('\\'); break;
-        case '/': s.push_back('/'); break;
-        case 'b': s.push_back('\b'); break;
-        case 'f': s.push_back('\f'); break;
-        case 'n': s.push_back('\n'); break;
-        case 'r': s.push_back('\r'); break;
-        case 't': s.push_back('\t'); break;
+        case '"':
+          s.push_back('"');
+          break;
+        case '\\':
+          s.push_back('\\');
+          break;
+        case '/':
+          s.push_back('/');
+          break;
+        case 'b':
+          s.push_back('\b');
+          break;
+        case 'f':
+          s.push_back('\f');
+          break;
+        case 'n':
+          s.push_back('\n');
+          break;
+        case 'r':
+          s.push_back('\r');
+          break;
+        case 't':
+          s.push_back('\t');
+          break;
         case 'u': {
           uint32_t cp = 0;
           if (!Hex4(cp)) return Fail(JoseError::kBadJson, "invalid \\u escape");
           if (cp >= 0xDC00 && cp <= 0xDFFF) return Fail(JoseError::kBadJson, "lone low surrogate");
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t low = 0;
-            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return Fail(JoseError::kBadJson, "lone high surrogate");
+            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u')
+              return Fail(JoseError::kBadJson, "lone high surrogate");
             p_ += 2;
-            if (!Hex4(low) || low < 0xDC00 || low > 0xDFFF) return Fail(JoseError::kBadJson, "invalid surrogate pair");
+            if (!Hex4(low) || low < 0xDC00 || low > 0xDFFF)
+              return Fail(JoseError::kBadJson, "invalid surrogate pair");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
           }
           AppendUtf8(s, cp);
@@ -279,7 +299,8 @@ class Parser {
     }
     double d = 0;
     auto [ptr, ec] = std::from_chars(start, p_, d);
-    if (ec != std::errc() || ptr != p_ || !std::isfinite(d)) return Fail(JoseError::kBadJson, "number out of range");
+    if (ec != std::errc() || ptr != p_ || !std::isfinite(d))
+      return Fail(JoseError::kBadJson, "number out of range");
     out = d;
     return true;
   }
@@ -328,13 +349,27 @@ void WriteString(std::string_view s, std::string& out) {
     }
     out.append(s.data() + run, i - run);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";

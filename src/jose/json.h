@@ -12,9 +12,8 @@
 #define TESSERA_JOSE_JSON_H_
 
 #include <cstddef>
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "tessera/status.h"
 

@@ -41,39 +41,41 @@ TEST(StrictJsonTest, RejectsDepthSizeAndJunk) {
   EXPECT_EQ(ErrorOf(R"({"a":"\ud800"})"), JoseError::kBadJson);  // lone surrogate escape
 }
 
-
 TEST(StrictJsonTest, StringsAreValidUtf8WithValidEscapes) {
   Result<Json> ok = ParseStrictJson(R"({"a":"\u00e9\ud83d\ude00\n\"\\\/","b":"é😀"})");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ((*ok)["a"], "\xc3\xa9\xf0\x9f\x98\x80\n\"\\/");
   EXPECT_EQ((*ok)["b"], "\xc3\xa9\xf0\x9f\x98\x80");
-  EXPECT_EQ(ErrorOf("\xef\xbb\xbf{}"), JoseError::kBadJson);            // byte order mark
-  EXPECT_EQ(ErrorOf("{\"a\":\"\xc0\xaf\"}"), JoseError::kBadJson);      // overlong '/'
-  EXPECT_EQ(ErrorOf("{\"a\":\"\xed\xa0\x80\"}"), JoseError::kBadJson);  // UTF-8 surrogate
+  EXPECT_EQ(ErrorOf("\xef\xbb\xbf{}"), JoseError::kBadJson);                // byte order mark
+  EXPECT_EQ(ErrorOf("{\"a\":\"\xc0\xaf\"}"), JoseError::kBadJson);          // overlong '/'
+  EXPECT_EQ(ErrorOf("{\"a\":\"\xed\xa0\x80\"}"), JoseError::kBadJson);      // UTF-8 surrogate
   EXPECT_EQ(ErrorOf("{\"a\":\"\xf4\x90\x80\x80\"}"), JoseError::kBadJson);  // above U+10FFFF
-  EXPECT_EQ(ErrorOf("{\"a\":\"\xe2\x82\"}"), JoseError::kBadJson);      // truncated sequence
-  EXPECT_EQ(ErrorOf(R"({"a":"\ud800"})"), JoseError::kBadJson);         // lone high surrogate
-  EXPECT_EQ(ErrorOf(R"({"a":"\udc00"})"), JoseError::kBadJson);         // lone low surrogate
-  EXPECT_EQ(ErrorOf(R"({"a":"\x41"})"), JoseError::kBadJson);           // not a JSON escape
-  EXPECT_EQ(ErrorOf("{\"a\":\"tab\there\"}"), JoseError::kBadJson);     // raw control character
+  EXPECT_EQ(ErrorOf("{\"a\":\"\xe2\x82\"}"), JoseError::kBadJson);          // truncated sequence
+  EXPECT_EQ(ErrorOf(R"({"a":"\ud800"})"), JoseError::kBadJson);             // lone high surrogate
+  EXPECT_EQ(ErrorOf(R"({"a":"\udc00"})"), JoseError::kBadJson);             // lone low surrogate
+  EXPECT_EQ(ErrorOf(R"({"a":"\x41"})"), JoseError::kBadJson);               // not a JSON escape
+  EXPECT_EQ(ErrorOf("{\"a\":\"tab\there\"}"), JoseError::kBadJson);         // raw control character
   EXPECT_EQ(ErrorOf(R"({"a":"open)"), JoseError::kBadJson);
 }
 
 TEST(StrictJsonTest, NumbersFollowTheGrammar) {
-  Result<Json> ok = ParseStrictJson(R"([0,-1,1700000000,9223372036854775807,18446744073709551615,1.5,-2e3,1E+2])");
+  Result<Json> ok = ParseStrictJson(
+      R"([0,-1,1700000000,9223372036854775807,18446744073709551615,1.5,-2e3,1E+2])");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_TRUE((*ok)[2].is_number_integer());
   EXPECT_EQ((*ok)[2].get<int64_t>(), 1700000000);
   EXPECT_TRUE((*ok)[4].is_number_unsigned());
   EXPECT_DOUBLE_EQ((*ok)[6].get<double>(), -2000);
-  for (const char* bad : {"[01]", "[-]", "[1.]", "[.5]", "[1e]", "[+1]", "[0x10]", "[NaN]", "[Infinity]", "[-1e400]"}) {
+  for (const char* bad : {"[01]", "[-]", "[1.]", "[.5]", "[1e]", "[+1]", "[0x10]", "[NaN]",
+                          "[Infinity]", "[-1e400]"}) {
     EXPECT_EQ(ErrorOf(bad), JoseError::kBadJson) << bad;
   }
 }
 
 TEST(StrictJsonTest, LiteralsAndStructure) {
   EXPECT_EQ(ErrorOf("[true,false,null]"), JoseError::kNone);
-  for (const char* bad : {"[tru]", "[nul]", "{\"a\" 1}", "{\"a\":1,,}", "[1 2]", "{a:1}", "{'a':1}", "[", "{\"a\":1"}) {
+  for (const char* bad : {"[tru]", "[nul]", "{\"a\" 1}", "{\"a\":1,,}", "[1 2]", "{a:1}", "{'a':1}",
+                          "[", "{\"a\":1"}) {
     EXPECT_EQ(ErrorOf(bad), JoseError::kBadJson) << bad;
   }
   std::string deep_ok(16, '[');
@@ -82,16 +84,19 @@ TEST(StrictJsonTest, LiteralsAndStructure) {
   EXPECT_EQ(ErrorOf("[" + deep_ok + "]"), JoseError::kJsonTooDeep);
 }
 
-
 TEST(DumpCompactTest, WritesCompactEscapedJsonThatParsesBack) {
-  Json v = {{"b", "q\"uote\\back\nnl\x01"}, {"a", {1, -2, 3.5, 1.0, true, nullptr}}, {"u", "\xc3\xa9"}};
+  Json v = {
+      {"b", "q\"uote\\back\nnl\x01"}, {"a", {1, -2, 3.5, 1.0, true, nullptr}}, {"u", "\xc3\xa9"}};
   const std::string out = DumpCompact(v);
   EXPECT_EQ(out, R"({"a":[1,-2,3.5,1.0,true,null],"b":"q\"uote\\back\nnl\u0001","u":"é"})");
   Result<Json> back = ParseStrictJson(out);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, v);
   // A byte that is not UTF-8 never produces invalid JSON.
-  EXPECT_EQ(DumpCompact(Json("a\xff" "b")), "\"a\xef\xbf\xbd" "b\"");
+  EXPECT_EQ(DumpCompact(Json("a\xff"
+                             "b")),
+            "\"a\xef\xbf\xbd"
+            "b\"");
   EXPECT_EQ(DumpCompact(Json(uint64_t{18446744073709551615u})), "18446744073709551615");
 }
 

@@ -27,17 +27,21 @@ Result<std::string> Required(const Json& jwk, const char* name) {
   return raw;
 }
 
-Status PushBn(OSSL_PARAM_BLD* bld, const char* key, const std::string& bytes, std::vector<BnPtr>& keep) {
-  BIGNUM* bn = BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()), nullptr);
+Status PushBn(OSSL_PARAM_BLD* bld, const char* key, const std::string& bytes,
+              std::vector<BnPtr>& keep) {
+  BIGNUM* bn = BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                         static_cast<int>(bytes.size()), nullptr);
   if (bn == nullptr) return OpenSslFailure(JoseError::kCryptoFailure, "bignum");
   keep.emplace_back(bn);
-  if (OSSL_PARAM_BLD_push_BN(bld, key, bn) != 1) return OpenSslFailure(JoseError::kCryptoFailure, "param");
+  if (OSSL_PARAM_BLD_push_BN(bld, key, bn) != 1)
+    return OpenSslFailure(JoseError::kCryptoFailure, "param");
   return Status::Ok();
 }
 
 Result<PkeyPtr> FromData(const char* type, OSSL_PARAM_BLD* bld, bool is_private) {
   ParamsPtr params(OSSL_PARAM_BLD_to_param(bld));
-  std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* pkey = nullptr;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
       EVP_PKEY_fromdata(ctx.get(), &pkey, is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
@@ -64,9 +68,9 @@ Result<PkeyPtr> RsaFromJwk(const Json& jwk, bool is_private) {
   TESSERA_RETURN_IF_ERROR(PushBn(bld.get(), OSSL_PKEY_PARAM_RSA_E, e, keep));
   if (is_private) {
     static const std::pair<const char*, const char*> kMembers[] = {
-        {"d", OSSL_PKEY_PARAM_RSA_D},           {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
-        {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},     {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
-        {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},  {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
+        {"d", OSSL_PKEY_PARAM_RSA_D},          {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
+        {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},    {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+        {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
     for (const auto& [member, param] : kMembers) {
       TESSERA_ASSIGN_OR_RETURN(std::string v, Required(jwk, member));
       TESSERA_RETURN_IF_ERROR(PushBn(bld.get(), param, v, keep));
@@ -80,7 +84,8 @@ struct CurveInfo {
   const char* group;
   size_t bytes;
 };
-constexpr CurveInfo kCurves[] = {{"P-256", "P-256", 32}, {"P-384", "P-384", 48}, {"P-521", "P-521", 66}};
+constexpr CurveInfo kCurves[] = {
+    {"P-256", "P-256", 32}, {"P-384", "P-384", 48}, {"P-521", "P-521", 66}};
 
 Result<PkeyPtr> EcFromJwk(const Json& jwk, bool is_private) {
   auto crv = jwk.find("crv");
@@ -96,14 +101,15 @@ Result<PkeyPtr> EcFromJwk(const Json& jwk, bool is_private) {
   TESSERA_ASSIGN_OR_RETURN(std::string y, Required(jwk, "y"));
   // RFC 7518 6.2.1.2: x and y are the full coordinate length for the curve.
   if (x.size() != info->bytes || y.size() != info->bytes) {
-    return JwkError(std::string("EC coordinates must be ") + std::to_string(info->bytes) + " bytes for " +
-                    info->jwk_name);
+    return JwkError(std::string("EC coordinates must be ") + std::to_string(info->bytes) +
+                    " bytes for " + info->jwk_name);
   }
   std::string point = "\x04" + x + y;
   ParamBldPtr bld(OSSL_PARAM_BLD_new());
   std::vector<BnPtr> keep;
   if (OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, info->group, 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                       point.size()) != 1) {
     return OpenSslFailure(JoseError::kCryptoFailure, "EC params");
   }
   if (is_private) {
@@ -117,7 +123,8 @@ Result<PkeyPtr> EcFromJwk(const Json& jwk, bool is_private) {
 Result<PkeyPtr> OkpFromJwk(const Json& jwk, bool is_private) {
   auto crv = jwk.find("crv");
   if (crv == jwk.end() || !crv->is_string()) return JwkError("OKP key without \"crv\"");
-  if (*crv != "Ed25519") return JoseFailure(JoseError::kKeyUnsupported, "OKP curve " + crv->get<std::string>());
+  if (*crv != "Ed25519")
+    return JoseFailure(JoseError::kKeyUnsupported, "OKP curve " + crv->get<std::string>());
   TESSERA_ASSIGN_OR_RETURN(std::string x, Required(jwk, "x"));
   if (x.size() != 32) return JwkError("Ed25519 \"x\" must be 32 bytes");
   const auto* xp = reinterpret_cast<const unsigned char*>(x.data());
@@ -133,7 +140,8 @@ Result<PkeyPtr> OkpFromJwk(const Json& jwk, bool is_private) {
   if (!k) return OpenSslFailure(JoseError::kKeyInvalid, "Ed25519 private key");
   unsigned char pub[32];
   size_t len = sizeof(pub);
-  if (EVP_PKEY_get_raw_public_key(k.get(), pub, &len) != 1 || len != 32 || memcmp(pub, xp, 32) != 0) {
+  if (EVP_PKEY_get_raw_public_key(k.get(), pub, &len) != 1 || len != 32 ||
+      memcmp(pub, xp, 32) != 0) {
     return JwkError("Ed25519 \"x\" is not the public key of \"d\"");
   }
   return k;
@@ -141,7 +149,8 @@ Result<PkeyPtr> OkpFromJwk(const Json& jwk, bool is_private) {
 
 Status CheckUseAndOps(const Json& jwk) {
   if (auto use = jwk.find("use"); use != jwk.end()) {
-    if (!use->is_string() || *use != "sig") return JwkError("\"use\" must be \"sig\" for a signature key");
+    if (!use->is_string() || *use != "sig")
+      return JwkError("\"use\" must be \"sig\" for a signature key");
   }
   if (auto ops = jwk.find("key_ops"); ops != jwk.end()) {
     if (!ops->is_array()) return JwkError("\"key_ops\" must be an array");
@@ -157,7 +166,8 @@ Status CheckUseAndOps(const Json& jwk) {
 
 Result<std::string> BnParam(EVP_PKEY* pkey, const char* name, int pad) {
   BIGNUM* bn = nullptr;
-  if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1) return OpenSslFailure(JoseError::kCryptoFailure, name);
+  if (EVP_PKEY_get_bn_param(pkey, name, &bn) != 1)
+    return OpenSslFailure(JoseError::kCryptoFailure, name);
   BnPtr owner(bn);
   const int len = pad > 0 ? pad : BN_num_bytes(bn);
   std::string out(static_cast<size_t>(len), '\0');
@@ -212,7 +222,8 @@ Result<Json> RequiredMembers(const Key& key) {
 Result<Jwk> ParseJwk(const Json& jwk, const JwkOptions& options) {
   if (!jwk.is_object()) return JwkError("a JWK is a JSON object");
   auto kty = jwk.find("kty");
-  if (kty == jwk.end() || !kty->is_string()) return JwkError("member \"kty\" missing or not a string");
+  if (kty == jwk.end() || !kty->is_string())
+    return JwkError("member \"kty\" missing or not a string");
   TESSERA_RETURN_IF_ERROR(CheckUseAndOps(jwk));
   Jwk out;
   if (auto kid = jwk.find("kid"); kid != jwk.end()) {
@@ -233,17 +244,18 @@ Result<Jwk> ParseJwk(const Json& jwk, const JwkOptions& options) {
   }
   const std::string& type = kty->get_ref<const std::string&>();
   if (type == "oct") {
-    if (!options.allow_symmetric) return JoseFailure(JoseError::kKeyUnsupported, "symmetric (oct) keys are not accepted here");
+    if (!options.allow_symmetric)
+      return JoseFailure(JoseError::kKeyUnsupported, "symmetric (oct) keys are not accepted here");
     if (!alg) return JwkError("an oct key needs \"alg\" to pin its HMAC algorithm");
     TESSERA_ASSIGN_OR_RETURN(std::string k, Required(jwk, "k"));
     TESSERA_ASSIGN_OR_RETURN(out.key, Key::FromSecret(k, *alg));
     return out;
   }
-  Result<PkeyPtr> pkey = type == "RSA"  ? RsaFromJwk(jwk, is_private)
-                         : type == "EC" ? EcFromJwk(jwk, is_private)
-                         : type == "OKP"
-                             ? OkpFromJwk(jwk, is_private)
-                             : Result<PkeyPtr>(JoseFailure(JoseError::kKeyUnsupported, "kty " + type));
+  Result<PkeyPtr> pkey =
+      type == "RSA"   ? RsaFromJwk(jwk, is_private)
+      : type == "EC"  ? EcFromJwk(jwk, is_private)
+      : type == "OKP" ? OkpFromJwk(jwk, is_private)
+                      : Result<PkeyPtr>(JoseFailure(JoseError::kKeyUnsupported, "kty " + type));
   if (!pkey.ok()) return pkey.status();
   TESSERA_ASSIGN_OR_RETURN(out.key, Key::FromPkey(std::move(pkey).value()));
   if (alg) {
@@ -264,7 +276,8 @@ Result<std::vector<Jwk>> ParseJwks(std::string_view text, const JwkOptions& opti
   auto keys = j.find("keys");
   if (keys == j.end() || !keys->is_array()) return JwkError("a JWK Set needs a \"keys\" array");
   if (keys->size() > options.max_keys) {
-    return JoseFailure(JoseError::kTooLarge, "JWK Set of " + std::to_string(keys->size()) + " keys");
+    return JoseFailure(JoseError::kTooLarge,
+                       "JWK Set of " + std::to_string(keys->size()) + " keys");
   }
   std::vector<Jwk> out;
   std::set<std::string> kids;
@@ -273,7 +286,8 @@ Result<std::vector<Jwk>> ParseJwks(std::string_view text, const JwkOptions& opti
     Result<Jwk> jwk = ParseJwk(k, options);
     if (!jwk.ok()) return jwk.status().WithContext("key " + std::to_string(out.size()));
     // Key policy (docs/security.md): a duplicate kid makes key selection ambiguous.
-    if (!jwk->kid.empty() && !kids.insert(jwk->kid).second) return JwkError("duplicate kid \"" + jwk->kid + "\"");
+    if (!jwk->kid.empty() && !kids.insert(jwk->kid).second)
+      return JwkError("duplicate kid \"" + jwk->kid + "\"");
     (jwk->key.type() == KeyType::kHmac ? symmetric : asymmetric) = true;
     out.push_back(std::move(jwk).value());
   }
@@ -286,7 +300,8 @@ Result<Json> PublicJwk(const Key& key, std::string_view kid) {
   if (!kid.empty()) j["kid"] = std::string(kid);
   j["use"] = "sig";
   const AlgorithmSet algs = key.algorithms();
-  if (!algs.empty() && algs == AlgorithmSet{algs.First()}) j["alg"] = std::string(AlgorithmName(algs.First()));
+  if (!algs.empty() && algs == AlgorithmSet{algs.First()})
+    j["alg"] = std::string(AlgorithmName(algs.First()));
   return j;
 }
 

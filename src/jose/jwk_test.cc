@@ -193,7 +193,6 @@ TEST(JwkTest, KeySets) {
             JoseError::kJwkInvalid);
 }
 
-
 // Found by fuzz_jwk / fuzz_keyio: private key material whose public half is not its own must be
 // refused, or the key signs tokens its own published JWK rejects.
 TEST(JwkTest, PrivateKeyWithForeignPublicHalfIsRefused) {

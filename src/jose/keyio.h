@@ -24,8 +24,8 @@
 namespace tessera::jose {
 
 struct Certificate {
-  std::string der;       // the exact DER bytes; thumbprints are over these
-  Key public_key;        // pinned to the key type's default algorithm
+  std::string der;         // the exact DER bytes; thumbprints are over these
+  Key public_key;          // pinned to the key type's default algorithm
   int64_t not_before = 0;  // seconds since the epoch
   int64_t not_after = 0;
   std::string subject;   // RFC 2253 text, e.g. "CN=assert,O=Example"

@@ -27,7 +27,8 @@ Result<std::string> RequiredString(const Json& body, const char* name, std::size
     return Bad(std::string("attribute '") + name + "' is required and must be a non-empty string");
   }
   if (it->get_ref<const std::string&>().size() > max) {
-    return Bad(std::string("attribute '") + name + "' is longer than " + std::to_string(max) + " characters");
+    return Bad(std::string("attribute '") + name + "' is longer than " + std::to_string(max) +
+               " characters");
   }
   if (max <= 4096 && !IsSafeIdentifier(it->get_ref<const std::string&>(), max)) {
     return Bad(std::string("attribute '") + name + "' must not contain control characters");
@@ -35,11 +36,13 @@ Result<std::string> RequiredString(const Json& body, const char* name, std::size
   return it->get<std::string>();
 }
 
-Status OptionalString(const Json& body, const char* name, std::string* out, std::size_t max = kMaxName) {
+Status OptionalString(const Json& body, const char* name, std::string* out,
+                      std::size_t max = kMaxName) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return Status::Ok();
   if (!it->is_string() || it->get_ref<const std::string&>().size() > max) {
-    return Bad(std::string("attribute '") + name + "' must be a string of at most " + std::to_string(max) + " characters");
+    return Bad(std::string("attribute '") + name + "' must be a string of at most " +
+               std::to_string(max) + " characters");
   }
   *out = it->get<std::string>();
   return Status::Ok();
@@ -54,7 +57,8 @@ Status OptionalBool(const Json& body, const char* name, bool* out) {
 }
 
 // A list of strings given as ["a","b"] or as [{"<member>":"a"}, ...] (IDCS shapes).
-Status OptionalStringList(const Json& body, const char* name, const char* member, std::vector<std::string>* out) {
+Status OptionalStringList(const Json& body, const char* name, const char* member,
+                          std::vector<std::string>* out) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return Status::Ok();
   if (!it->is_array() || it->size() > kMaxListItems) {
@@ -65,13 +69,16 @@ Status OptionalStringList(const Json& body, const char* name, const char* member
     const Json* s = &e;
     if (e.is_object() && member != nullptr) {
       auto m = e.find(member);
-      if (m == e.end()) return Bad(std::string("each entry of '") + name + "' needs '" + member + "'");
+      if (m == e.end())
+        return Bad(std::string("each entry of '") + name + "' needs '" + member + "'");
       s = &*m;
     }
-    if (!s->is_string() || s->get_ref<const std::string&>().empty() || s->get_ref<const std::string&>().size() > 1024) {
+    if (!s->is_string() || s->get_ref<const std::string&>().empty() ||
+        s->get_ref<const std::string&>().size() > 1024) {
       return Bad(std::string("entries of '") + name + "' must be non-empty strings");
     }
-    if (std::find(v.begin(), v.end(), s->get<std::string>()) == v.end()) v.push_back(s->get<std::string>());
+    if (std::find(v.begin(), v.end(), s->get<std::string>()) == v.end())
+      v.push_back(s->get<std::string>());
   }
   *out = std::move(v);
   return Status::Ok();
@@ -80,8 +87,10 @@ Status OptionalStringList(const Json& body, const char* name, const char* member
 Result<std::optional<int64_t>> OptionalLifetime(const Json& body, const char* name) {
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return std::optional<int64_t>();
-  if (!it->is_number_integer() || it->get<int64_t>() < kMinTokenLifetime || it->get<int64_t>() > kMaxTokenLifetime) {
-    return Bad(std::string("attribute '") + name + "' must be a whole number of seconds from 60 to 31556952");
+  if (!it->is_number_integer() || it->get<int64_t>() < kMinTokenLifetime ||
+      it->get<int64_t>() > kMaxTokenLifetime) {
+    return Bad(std::string("attribute '") + name +
+               "' must be a whole number of seconds from 60 to 31556952");
   }
   return std::optional<int64_t>(it->get<int64_t>());
 }
@@ -94,17 +103,20 @@ Result<std::pair<std::string, std::string>> ParseEqFilter(const std::string& fil
     return Bad("unsupported filter; use: attribute eq \"value\"");
   }
   std::string value = filter.substr(sp2 + 1);
-  if (value.size() < 2 || value.front() != '"' || value.back() != '"') return Bad("filter value must be quoted");
+  if (value.size() < 2 || value.front() != '"' || value.back() != '"')
+    return Bad("filter value must be quoted");
   return std::make_pair(filter.substr(0, sp1), value.substr(1, value.size() - 2));
 }
 
-Result<int> IntParam(const std::map<std::string, std::string>& q, const char* name, int def, int lo, int hi) {
+Result<int> IntParam(const std::map<std::string, std::string>& q, const char* name, int def, int lo,
+                     int hi) {
   auto it = q.find(name);
   if (it == q.end()) return def;
   int v = 0;
   auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
   if (ec != std::errc() || p != it->second.data() + it->second.size() || v < lo || v > hi) {
-    return Bad(std::string("query parameter '") + name + "' must be a number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    return Bad(std::string("query parameter '") + name + "' must be a number from " +
+               std::to_string(lo) + " to " + std::to_string(hi));
   }
   return v;
 }
@@ -140,7 +152,8 @@ Json CertificateToJson(const store::CertificateRecord& rec) {
 
 Json UserToJson(const store::User& u) {
   Json emails = Json::array();
-  for (size_t i = 0; i < u.emails.size(); ++i) emails.push_back({{"value", u.emails[i]}, {"primary", i == 0}});
+  for (size_t i = 0; i < u.emails.size(); ++i)
+    emails.push_back({{"value", u.emails[i]}, {"primary", i == 0}});
   return Json{{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:User"}},
               {"id", u.id},
               {"userName", u.user_name},
@@ -175,7 +188,8 @@ Json AppToJson(const store::App& a) {
     for (const auto& c : a.certificate_aliases) certs.push_back({{"certAlias", c}});
     j["certificates"] = certs;
     j["allowedOperations"] = a.allowed_operations;
-    j["assertionAlgorithms"] = a.assertion_algs.empty() ? std::vector<std::string>{"RS256"} : a.assertion_algs;
+    j["assertionAlgorithms"] =
+        a.assertion_algs.empty() ? std::vector<std::string>{"RS256"} : a.assertion_algs;
     j["requireJti"] = a.require_jti;
     j["isAdmin"] = a.is_admin;
   }
@@ -190,9 +204,11 @@ Status ApplyScimPatch(Json& resource, const Json& patch) {
     return Bad("PatchOp needs a non-empty 'Operations' array");
   }
   for (const Json& op : *ops) {
-    if (!op.is_object() || !op.contains("op") || !op["op"].is_string()) return Bad("each operation needs 'op'");
+    if (!op.is_object() || !op.contains("op") || !op["op"].is_string())
+      return Bad("each operation needs 'op'");
     std::string kind = op["op"].get<std::string>();
-    std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(kind.begin(), kind.end(), kind.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     const bool has_path = op.contains("path");
     if (has_path && !op["path"].is_string()) return Bad("'path' must be a string");
     const std::string path = has_path ? op["path"].get<std::string>() : "";
@@ -208,8 +224,10 @@ Status ApplyScimPatch(Json& resource, const Json& patch) {
       if (!has_path) {
         if (!value.is_object()) return Bad("'" + kind + "' without a path needs an object value");
         for (auto it = value.begin(); it != value.end(); ++it) resource[it.key()] = it.value();
-      } else if (kind == "add" && resource.contains(path) && resource[path].is_array() && value.is_array()) {
-        for (const Json& v : value) resource[path].push_back(v);  // RFC 7644 3.5.2.1: add to a multi-valued attribute
+      } else if (kind == "add" && resource.contains(path) && resource[path].is_array() &&
+                 value.is_array()) {
+        for (const Json& v : value)
+          resource[path].push_back(v);  // RFC 7644 3.5.2.1: add to a multi-valued attribute
       } else {
         resource[path] = value;
       }
@@ -220,9 +238,14 @@ Status ApplyScimPatch(Json& resource, const Json& patch) {
   return Status::Ok();
 }
 
-AdminService::AdminService(store::Store& store, Directory& directory, SigningKeys& keys, AuditLog& audit,
-                           const DomainConfig& config, const Clock& clock)
-    : store_(store), directory_(directory), keys_(keys), audit_(audit), config_(config), clock_(clock) {}
+AdminService::AdminService(store::Store& store, Directory& directory, SigningKeys& keys,
+                           AuditLog& audit, const DomainConfig& config, const Clock& clock)
+    : store_(store),
+      directory_(directory),
+      keys_(keys),
+      audit_(audit),
+      config_(config),
+      clock_(clock) {}
 
 Status AdminService::Audit(const Context& ctx, const std::string& action, const std::string& what) {
   directory_.Invalidate();
@@ -249,10 +272,12 @@ Result<store::User> UserFromJson(const Json& body, store::User u) {
     TESSERA_RETURN_IF_ERROR(OptionalString(*it, "familyName", &u.family_name));
   }
   if (auto it = body.find("emails"); it != body.end() && !it->is_null()) {
-    if (!it->is_array() || it->size() > 16) return Bad("attribute 'emails' must be an array of at most 16 entries");
+    if (!it->is_array() || it->size() > 16)
+      return Bad("attribute 'emails' must be an array of at most 16 entries");
     std::vector<std::string> emails;
     for (const Json& e : *it) {
-      if (!e.is_object() || !e.contains("value") || !e["value"].is_string()) return Bad("each email needs a string 'value'");
+      if (!e.is_object() || !e.contains("value") || !e["value"].is_string())
+        return Bad("each email needs a string 'value'");
       const std::string v = e["value"].get<std::string>();
       const bool primary = e.value("primary", false) == true;
       if (primary) {
@@ -275,7 +300,8 @@ Result<Json> AdminService::CreateUser(const Context& ctx, const Json& body) {
   u.id = RandomUuid();
   u.created_at = u.updated_at = clock_.NowSeconds();
   Status s = store_.CreateUser(u);
-  if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("a user with userName '" + u.user_name + "' exists");
+  if (s.code() == StatusCode::kAlreadyExists)
+    return Status::AlreadyExists("a user with userName '" + u.user_name + "' exists");
   TESSERA_RETURN_IF_ERROR(s);
   TESSERA_RETURN_IF_ERROR(Audit(ctx, "user.create", u.user_name));
   return UserToJson(u);
@@ -294,8 +320,10 @@ Result<Json> AdminService::ListUsers(const std::map<std::string, std::string>& q
     TESSERA_ASSIGN_OR_RETURN(auto eq, ParseEqFilter(f->second));
     if (eq.first != "userName") return Bad("users can be filtered by userName only");
     Result<store::User> u = store_.FindUserByName(eq.second);
-    if (u.ok()) out.push_back(UserToJson(*u));
-    else if (u.status().code() != StatusCode::kNotFound) return u.status();
+    if (u.ok())
+      out.push_back(UserToJson(*u));
+    else if (u.status().code() != StatusCode::kNotFound)
+      return u.status();
     const size_t total = out.size();
     return ListResponse(std::move(out), 1, total);
   }
@@ -314,7 +342,8 @@ Result<Json> AdminService::PatchUser(const Context& ctx, const std::string& id, 
   updated.created_at = u.created_at;
   updated.updated_at = clock_.NowSeconds();
   Status s = store_.UpdateUser(updated);
-  if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("a user with userName '" + updated.user_name + "' exists");
+  if (s.code() == StatusCode::kAlreadyExists)
+    return Status::AlreadyExists("a user with userName '" + updated.user_name + "' exists");
   TESSERA_RETURN_IF_ERROR(s);
   TESSERA_RETURN_IF_ERROR(Audit(ctx, "user.update", updated.user_name));
   return UserToJson(updated);
@@ -328,21 +357,29 @@ Status AdminService::DeleteUser(const Context& ctx, const std::string& id) {
 
 // ---- Certificates ----
 
-Result<Json> AdminService::PutCertificate(const Context& ctx, store::CertificateKind kind, const Json& body) {
+Result<Json> AdminService::PutCertificate(const Context& ctx, store::CertificateKind kind,
+                                          const Json& body) {
   if (!body.is_object()) return Bad("a certificate is a JSON object");
   TESSERA_ASSIGN_OR_RETURN(std::string alias, RequiredString(body, "certificateAlias"));
-  TESSERA_ASSIGN_OR_RETURN(std::string text, RequiredString(body, "x509Base64Certificate", 64 * 1024));
+  TESSERA_ASSIGN_OR_RETURN(std::string text,
+                           RequiredString(body, "x509Base64Certificate", 64 * 1024));
   Result<jose::Certificate> cert = jose::LoadCertificate(text);
   if (!cert.ok()) return Bad("x509Base64Certificate refused: " + cert.status().message());
   const int64_t now = clock_.NowSeconds();
-  if (cert->not_after < now) return Bad("x509Base64Certificate refused: the certificate expired at " + jose::FormatNumericDate(cert->not_after));
+  if (cert->not_after < now)
+    return Bad("x509Base64Certificate refused: the certificate expired at " +
+               jose::FormatNumericDate(cert->not_after));
   store::CertificateRecord rec{alias, cert->der, cert->x5t, cert->x5t_s256, cert->not_after, now};
   Status s = store_.PutCertificate(kind, rec);
   if (s.code() == StatusCode::kAlreadyExists) {
-    return Status::AlreadyExists("a certificate with alias '" + alias + "' exists; delete it first to replace it");
+    return Status::AlreadyExists("a certificate with alias '" + alias +
+                                 "' exists; delete it first to replace it");
   }
   TESSERA_RETURN_IF_ERROR(s);
-  TESSERA_RETURN_IF_ERROR(Audit(ctx, kind == store::CertificateKind::kClient ? "certificate.create" : "partner_certificate.create", alias));
+  TESSERA_RETURN_IF_ERROR(Audit(
+      ctx,
+      kind == store::CertificateKind::kClient ? "certificate.create" : "partner_certificate.create",
+      alias));
   return CertificateToJson(rec);
 }
 
@@ -352,21 +389,27 @@ Result<Json> AdminService::GetCertificate(store::CertificateKind kind, const std
 }
 
 Result<Json> AdminService::ListCertificates(store::CertificateKind kind) {
-  TESSERA_ASSIGN_OR_RETURN(std::vector<store::CertificateRecord> recs, store_.ListCertificates(kind));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<store::CertificateRecord> recs,
+                           store_.ListCertificates(kind));
   Json out = Json::array();
   for (const auto& r : recs) out.push_back(CertificateToJson(r));
   const size_t total = out.size();
   return ListResponse(std::move(out), 1, total);
 }
 
-Status AdminService::DeleteCertificate(const Context& ctx, store::CertificateKind kind, const std::string& alias) {
+Status AdminService::DeleteCertificate(const Context& ctx, store::CertificateKind kind,
+                                       const std::string& alias) {
   TESSERA_RETURN_IF_ERROR(store_.DeleteCertificate(kind, alias));
-  return Audit(ctx, kind == store::CertificateKind::kClient ? "certificate.delete" : "partner_certificate.delete", alias);
+  return Audit(
+      ctx,
+      kind == store::CertificateKind::kClient ? "certificate.delete" : "partner_certificate.delete",
+      alias);
 }
 
 // ---- Apps ----
 
-Result<store::App> AdminService::AppFromJson(const Json& body, store::App a, bool creating, const Context& ctx) {
+Result<store::App> AdminService::AppFromJson(const Json& body, store::App a, bool creating,
+                                             const Context& ctx) {
   if (!body.is_object()) return Bad("an App is a JSON object");
   TESSERA_ASSIGN_OR_RETURN(a.display_name, RequiredString(body, "displayName"));
   TESSERA_RETURN_IF_ERROR(OptionalString(body, "description", &a.description, 4096));
@@ -374,43 +417,57 @@ Result<store::App> AdminService::AppFromJson(const Json& body, store::App a, boo
   TESSERA_RETURN_IF_ERROR(OptionalBool(body, "isOAuthClient", &is_client));
   TESSERA_RETURN_IF_ERROR(OptionalBool(body, "isOAuthResource", &is_resource));
   if (creating) {
-    if (is_client == is_resource) return Bad("an App is either isOAuthClient (a confidential app) or isOAuthResource (a resource app)");
+    if (is_client == is_resource)
+      return Bad(
+          "an App is either isOAuthClient (a confidential app) or isOAuthResource (a resource "
+          "app)");
     a.kind = is_client ? store::AppKind::kConfidential : store::AppKind::kResource;
   }
-  TESSERA_ASSIGN_OR_RETURN(std::optional<int64_t> expiry, OptionalLifetime(body, "accessTokenExpiry"));
+  TESSERA_ASSIGN_OR_RETURN(std::optional<int64_t> expiry,
+                           OptionalLifetime(body, "accessTokenExpiry"));
   a.access_token_expiry = expiry.value_or(0);
   if (a.kind == store::AppKind::kResource) {
     TESSERA_ASSIGN_OR_RETURN(a.audience, RequiredString(body, "audience", 1024));
     TESSERA_RETURN_IF_ERROR(OptionalStringList(body, "scopes", "value", &a.scopes));
-    if (a.scopes.empty()) return Bad("a resource app needs at least one entry in 'scopes', e.g. {\"value\":\"urn:opc:resource:consumer::all\"}");
+    if (a.scopes.empty())
+      return Bad(
+          "a resource app needs at least one entry in 'scopes', e.g. "
+          "{\"value\":\"urn:opc:resource:consumer::all\"}");
     return a;
   }
-  if (auto ct = body.find("clientType"); ct != body.end() && !ct->is_null() && *ct != "confidential") {
+  if (auto ct = body.find("clientType");
+      ct != body.end() && !ct->is_null() && *ct != "confidential") {
     return Bad("only clientType 'confidential' is supported");
   }
   TESSERA_RETURN_IF_ERROR(OptionalStringList(body, "allowedGrants", nullptr, &a.allowed_grants));
   for (const auto& g : a.allowed_grants) {
     if (std::find(KnownGrants().begin(), KnownGrants().end(), g) == KnownGrants().end()) {
-      return Bad("allowedGrants: unknown grant '" + g + "'; supported: client_credentials, " + kGrantJwtBearer);
+      return Bad("allowedGrants: unknown grant '" + g + "'; supported: client_credentials, " +
+                 kGrantJwtBearer);
     }
   }
   TESSERA_RETURN_IF_ERROR(OptionalStringList(body, "allowedScopes", "fqs", &a.allowed_scopes));
-  TESSERA_RETURN_IF_ERROR(OptionalStringList(body, "allowedOperations", nullptr, &a.allowed_operations));
+  TESSERA_RETURN_IF_ERROR(
+      OptionalStringList(body, "allowedOperations", nullptr, &a.allowed_operations));
   for (const auto& op : a.allowed_operations) {
-    if (op != "introspect" && op != "trustToken") return Bad("allowedOperations: unknown operation '" + op + "'");
+    if (op != "introspect" && op != "trustToken")
+      return Bad("allowedOperations: unknown operation '" + op + "'");
   }
-  TESSERA_RETURN_IF_ERROR(OptionalStringList(body, "assertionAlgorithms", nullptr, &a.assertion_algs));
+  TESSERA_RETURN_IF_ERROR(
+      OptionalStringList(body, "assertionAlgorithms", nullptr, &a.assertion_algs));
   for (const auto& alg : a.assertion_algs) {
     auto parsed = jose::AlgorithmFromName(alg);
     // Contract rule 2: never none, never an HMAC alg for a certificate.
     if (!parsed || jose::FamilyOf(*parsed) == jose::AlgorithmFamily::kHmac) {
-      return Bad("assertionAlgorithms: '" + alg + "' is not allowed; use RS256, PS256, ES256 or EdDSA");
+      return Bad("assertionAlgorithms: '" + alg +
+                 "' is not allowed; use RS256, PS256, ES256 or EdDSA");
     }
   }
   TESSERA_RETURN_IF_ERROR(OptionalBool(body, "requireJti", &a.require_jti));
   // Certificates: attached by alias; an entry may carry the certificate itself.
   if (auto certs = body.find("certificates"); certs != body.end() && !certs->is_null()) {
-    if (!certs->is_array() || certs->size() > 16) return Bad("'certificates' must be an array of at most 16 entries");
+    if (!certs->is_array() || certs->size() > 16)
+      return Bad("'certificates' must be an array of at most 16 entries");
     std::vector<std::string> aliases;
     for (const Json& c : *certs) {
       if (!c.is_object()) return Bad("each entry of 'certificates' is an object with 'certAlias'");
@@ -421,19 +478,23 @@ Result<store::App> AdminService::AppFromJson(const Json& body, store::App a, boo
         if (!put.ok() && put.status().code() != StatusCode::kAlreadyExists) return put.status();
         if (!put.ok()) {
           // The alias exists: accept the same certificate again, refuse a different one.
-          TESSERA_ASSIGN_OR_RETURN(store::CertificateRecord existing, store_.GetCertificate(store::CertificateKind::kClient, alias));
+          TESSERA_ASSIGN_OR_RETURN(store::CertificateRecord existing,
+                                   store_.GetCertificate(store::CertificateKind::kClient, alias));
           Result<jose::Certificate> given = jose::LoadCertificate(x->get<std::string>());
           if (!given.ok() || given->der != existing.der) return put.status();
         }
       } else {
-        Result<store::CertificateRecord> existing = store_.GetCertificate(store::CertificateKind::kClient, alias);
+        Result<store::CertificateRecord> existing =
+            store_.GetCertificate(store::CertificateKind::kClient, alias);
         if (!existing.ok() && existing.status().code() == StatusCode::kNotFound) {
-          return Bad("certificates: no client certificate with alias '" + alias +
-                     "'; upload it at /admin/v1/OAuthClientCertificates or include x509Base64Certificate");
+          return Bad(
+              "certificates: no client certificate with alias '" + alias +
+              "'; upload it at /admin/v1/OAuthClientCertificates or include x509Base64Certificate");
         }
         TESSERA_RETURN_IF_ERROR(existing.status());
       }
-      if (std::find(aliases.begin(), aliases.end(), alias) == aliases.end()) aliases.push_back(alias);
+      if (std::find(aliases.begin(), aliases.end(), alias) == aliases.end())
+        aliases.push_back(alias);
     }
     a.certificate_aliases = std::move(aliases);
   }
@@ -470,9 +531,11 @@ Result<Json> AdminService::ListApps(const std::map<std::string, std::string>& q)
   std::optional<std::pair<std::string, std::string>> eq;
   if (auto f = q.find("filter"); f != q.end()) {
     TESSERA_ASSIGN_OR_RETURN(eq, ParseEqFilter(f->second));
-    if (eq->first != "displayName" && eq->first != "name") return Bad("apps can be filtered by displayName or name only");
+    if (eq->first != "displayName" && eq->first != "name")
+      return Bad("apps can be filtered by displayName or name only");
   }
-  TESSERA_ASSIGN_OR_RETURN(std::vector<store::App> apps, store_.ListApps(eq ? 0 : start - 1, eq ? 100000 : count));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<store::App> apps,
+                           store_.ListApps(eq ? 0 : start - 1, eq ? 100000 : count));
   Json out = Json::array();
   for (const auto& a : apps) {
     if (eq && (eq->first == "name" ? a.client_id : a.display_name) != eq->second) continue;
@@ -510,7 +573,8 @@ Status AdminService::DeleteApp(const Context& ctx, const std::string& id) {
   return Audit(ctx, "app.delete", a.display_name);
 }
 
-Result<Json> AdminService::SetAppActive(const Context& ctx, const std::string& id, const Json& body) {
+Result<Json> AdminService::SetAppActive(const Context& ctx, const std::string& id,
+                                        const Json& body) {
   if (!body.is_object() || !body.contains("active") || !body["active"].is_boolean()) {
     return Bad("AppStatusChanger needs {\"active\": true|false}");
   }
@@ -519,7 +583,9 @@ Result<Json> AdminService::SetAppActive(const Context& ctx, const std::string& i
   a.updated_at = clock_.NowSeconds();
   TESSERA_RETURN_IF_ERROR(store_.UpdateApp(a));
   TESSERA_RETURN_IF_ERROR(Audit(ctx, a.active ? "app.activate" : "app.deactivate", a.display_name));
-  return Json{{"schemas", {"urn:ietf:params:scim:schemas:oracle:idcs:AppStatusChanger"}}, {"id", a.id}, {"active", a.active}};
+  return Json{{"schemas", {"urn:ietf:params:scim:schemas:oracle:idcs:AppStatusChanger"}},
+              {"id", a.id},
+              {"active", a.active}};
 }
 
 Result<Json> AdminService::RotateSigningKey(const Context& ctx) {

@@ -53,12 +53,15 @@ class AdminService {
   Result<jose::Json> ListApps(const std::map<std::string, std::string>& query);
   Result<jose::Json> PatchApp(const Context& ctx, const std::string& id, const jose::Json& patch);
   Status DeleteApp(const Context& ctx, const std::string& id);
-  Result<jose::Json> SetAppActive(const Context& ctx, const std::string& id, const jose::Json& body);
+  Result<jose::Json> SetAppActive(const Context& ctx, const std::string& id,
+                                  const jose::Json& body);
 
-  Result<jose::Json> PutCertificate(const Context& ctx, store::CertificateKind kind, const jose::Json& body);
+  Result<jose::Json> PutCertificate(const Context& ctx, store::CertificateKind kind,
+                                    const jose::Json& body);
   Result<jose::Json> GetCertificate(store::CertificateKind kind, const std::string& alias);
   Result<jose::Json> ListCertificates(store::CertificateKind kind);
-  Status DeleteCertificate(const Context& ctx, store::CertificateKind kind, const std::string& alias);
+  Status DeleteCertificate(const Context& ctx, store::CertificateKind kind,
+                           const std::string& alias);
 
   // POST /admin/v1/AppClientSecretRegenerator {"appId":..}: a new generated secret for a
   // confidential app, answered once ({"appId","clientSecret",...}); the old one stops working at
@@ -84,7 +87,8 @@ class AdminService {
                                                 const std::string& client_secret);
 
  private:
-  Result<store::App> AppFromJson(const jose::Json& body, store::App base, bool creating, const Context& ctx);
+  Result<store::App> AppFromJson(const jose::Json& body, store::App base, bool creating,
+                                 const Context& ctx);
   Status Audit(const Context& ctx, const std::string& action, const std::string& what);
 
   store::Store& store_;

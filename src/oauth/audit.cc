@@ -46,7 +46,8 @@ void AuditLog::Flush() {
   ++flushing_;
   cv_.notify_all();
   // Bounded: with the store down for good, shutdown must still finish.
-  drained_.wait_for(lock, std::chrono::seconds(5), [this] { return queue_.empty() && in_flight_ == 0; });
+  drained_.wait_for(lock, std::chrono::seconds(5),
+                    [this] { return queue_.empty() && in_flight_ == 0; });
   --flushing_;
 }
 
@@ -57,7 +58,8 @@ void AuditLog::Run() {
     if (queue_.empty() && stop_) return;
     // Let a batch gather for a few milliseconds (less under a flush or at shutdown): under load
     // one commit then carries hundreds of events instead of one.
-    cv_.wait_for(lock, kGatherTime, [this] { return stop_ || flushing_ > 0 || queue_.size() >= kMaxBatch; });
+    cv_.wait_for(lock, kGatherTime,
+                 [this] { return stop_ || flushing_ > 0 || queue_.size() >= kMaxBatch; });
     // Everything queued so far, in one transaction: under load one commit serves many requests.
     std::vector<store::AuditEvent> batch;
     while (!queue_.empty() && batch.size() < kMaxBatch) {

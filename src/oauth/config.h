@@ -10,7 +10,8 @@ namespace tessera::oauth {
 
 inline constexpr char kGrantClientCredentials[] = "client_credentials";
 inline constexpr char kGrantJwtBearer[] = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-inline constexpr char kClientAssertionTypeJwt[] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+inline constexpr char kClientAssertionTypeJwt[] =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 inline constexpr char kScopeMyScopes[] = "urn:opc:idm:__myscopes__";
 inline constexpr char kScopeExpiryPrefix[] = "urn:opc:resource:expiry=";
 inline constexpr char kOracleAudience[] = "https://identity.oraclecloud.com/";
@@ -19,8 +20,8 @@ inline constexpr int64_t kMaxTokenLifetime = 31556952;  // contract section 4
 
 struct DomainConfig {
   std::string issuer = "http://127.0.0.1:8080";  // "iss" of every token minted; no trailing slash
-  std::vector<std::string> extra_audiences;      // accepted assertion audiences besides the defaults
-  bool accept_default_audiences = true;          // issuer, token endpoint, identity.oraclecloud.com
+  std::vector<std::string> extra_audiences;  // accepted assertion audiences besides the defaults
+  bool accept_default_audiences = true;      // issuer, token endpoint, identity.oraclecloud.com
   int64_t clock_skew = 30;
   int64_t max_assertion_lifetime = 3600;
   int64_t default_token_lifetime = 3600;
@@ -34,7 +35,8 @@ struct DomainConfig {
   std::vector<std::string> AcceptedAudiences() const {
     std::vector<std::string> out;
     if (accept_default_audiences) {
-      out = {issuer, issuer + "/", TokenEndpoint(), kOracleAudience, "https://identity.oraclecloud.com"};
+      out = {issuer, issuer + "/", TokenEndpoint(), kOracleAudience,
+             "https://identity.oraclecloud.com"};
     }
     out.insert(out.end(), extra_audiences.begin(), extra_audiences.end());
     return out;

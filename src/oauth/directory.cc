@@ -47,7 +47,8 @@ Result<std::shared_ptr<const store::User>> Directory::FindUser(const std::string
   return value;
 }
 
-Result<std::shared_ptr<const NamedCertificate>> Directory::ClientCertificate(const std::string& alias) {
+Result<std::shared_ptr<const NamedCertificate>> Directory::ClientCertificate(
+    const std::string& alias) {
   {
     std::lock_guard lock(mu_);
     auto it = certs_.find(alias);
@@ -56,8 +57,11 @@ Result<std::shared_ptr<const NamedCertificate>> Directory::ClientCertificate(con
   TESSERA_ASSIGN_OR_RETURN(store::CertificateRecord rec,
                            store_.GetCertificate(store::CertificateKind::kClient, alias));
   Result<jose::Certificate> cert = jose::LoadCertificate(rec.der);
-  if (!cert.ok()) return Status::Internal("stored certificate " + alias + " no longer parses: " + cert.status().message());
-  auto value = std::make_shared<const NamedCertificate>(NamedCertificate{alias, std::move(cert).value()});
+  if (!cert.ok())
+    return Status::Internal("stored certificate " + alias +
+                            " no longer parses: " + cert.status().message());
+  auto value =
+      std::make_shared<const NamedCertificate>(NamedCertificate{alias, std::move(cert).value()});
   std::lock_guard lock(mu_);
   certs_[alias] = {value, clock_.NowSeconds()};
   return value;

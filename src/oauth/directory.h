@@ -63,11 +63,11 @@ class Directory {
   const Clock& clock_;
   const int64_t ttl_;
   std::mutex mu_;
-  std::unordered_map<std::string, Entry<store::App>> clients_;          // GUARDED_BY(mu_)
-  std::unordered_map<std::string, Entry<store::User>> users_;           // GUARDED_BY(mu_)
-  std::unordered_map<std::string, Entry<NamedCertificate>> certs_;      // GUARDED_BY(mu_)
-  Entry<std::vector<NamedCertificate>> partners_;                       // GUARDED_BY(mu_)
-  Entry<std::vector<ResourceView>> resources_;                          // GUARDED_BY(mu_)
+  std::unordered_map<std::string, Entry<store::App>> clients_;      // GUARDED_BY(mu_)
+  std::unordered_map<std::string, Entry<store::User>> users_;       // GUARDED_BY(mu_)
+  std::unordered_map<std::string, Entry<NamedCertificate>> certs_;  // GUARDED_BY(mu_)
+  Entry<std::vector<NamedCertificate>> partners_;                   // GUARDED_BY(mu_)
+  Entry<std::vector<ResourceView>> resources_;                      // GUARDED_BY(mu_)
 };
 
 }  // namespace tessera::oauth

@@ -4,48 +4,90 @@ namespace tessera::oauth {
 
 std::string_view ReasonCode(Reason reason) {
   switch (reason) {
-    case Reason::kMalformedRequest: return "malformed_request";
-    case Reason::kMissingParameter: return "missing_parameter";
-    case Reason::kUnsupportedGrantType: return "unsupported_grant_type";
-    case Reason::kNoClientAuthentication: return "no_client_authentication";
-    case Reason::kMultipleClientAuthentication: return "multiple_client_authentication";
-    case Reason::kBadAuthorizationHeader: return "bad_authorization_header";
-    case Reason::kUnknownClientAssertionType: return "unknown_client_assertion_type";
-    case Reason::kUnknownClient: return "unknown_client";
-    case Reason::kBadClientSecret: return "bad_client_secret";
-    case Reason::kClientInactive: return "client_inactive";
-    case Reason::kClientIdMismatch: return "client_id_mismatch";
-    case Reason::kClientAssertionNoSecretAuth: return "client_has_no_secret";
-    case Reason::kGrantNotAllowed: return "grant_not_allowed";
-    case Reason::kAssertionMalformed: return "assertion_malformed";
-    case Reason::kAssertionHeaderRejected: return "assertion_header_rejected";
-    case Reason::kAssertionAlgNotAllowed: return "assertion_alg_not_allowed";
-    case Reason::kAssertionNoKeyReference: return "assertion_no_key_reference";
-    case Reason::kAssertionKeyNotFound: return "assertion_key_not_found";
-    case Reason::kAssertionCertificateExpired: return "assertion_certificate_expired";
-    case Reason::kAssertionSignatureInvalid: return "assertion_signature_invalid";
-    case Reason::kAssertionIssuerMismatch: return "assertion_issuer_mismatch";
-    case Reason::kAssertionSubjectMismatch: return "assertion_subject_mismatch";
-    case Reason::kAssertionAudienceRejected: return "assertion_audience_rejected";
-    case Reason::kAssertionTimeClaimInvalid: return "assertion_time_claim_invalid";
-    case Reason::kAssertionExpired: return "assertion_expired";
-    case Reason::kAssertionNotYetValid: return "assertion_not_yet_valid";
-    case Reason::kAssertionIssuedInFuture: return "assertion_issued_in_future";
-    case Reason::kAssertionLifetimeTooLong: return "assertion_lifetime_too_long";
-    case Reason::kAssertionJtiMissing: return "assertion_jti_missing";
-    case Reason::kAssertionJtiInvalid: return "assertion_jti_invalid";
-    case Reason::kAssertionJtiReplayed: return "assertion_jti_replayed";
-    case Reason::kAssertionSubjectMissing: return "assertion_subject_missing";
-    case Reason::kAssertionUserUnknown: return "assertion_user_unknown";
-    case Reason::kAssertionUserInactive: return "assertion_user_inactive";
-    case Reason::kScopeNotAllowed: return "scope_not_allowed";
-    case Reason::kScopeUnknown: return "scope_unknown";
-    case Reason::kScopeExpiryInvalid: return "scope_expiry_invalid";
-    case Reason::kScopeAdminNotAllowed: return "scope_admin_not_allowed";
-    case Reason::kRateLimited: return "rate_limited";
-    case Reason::kScopeResourceInactive: return "scope_resource_inactive";
-    case Reason::kStoreUnavailable: return "store_unavailable";
-    case Reason::kInternal: return "internal";
+    case Reason::kMalformedRequest:
+      return "malformed_request";
+    case Reason::kMissingParameter:
+      return "missing_parameter";
+    case Reason::kUnsupportedGrantType:
+      return "unsupported_grant_type";
+    case Reason::kNoClientAuthentication:
+      return "no_client_authentication";
+    case Reason::kMultipleClientAuthentication:
+      return "multiple_client_authentication";
+    case Reason::kBadAuthorizationHeader:
+      return "bad_authorization_header";
+    case Reason::kUnknownClientAssertionType:
+      return "unknown_client_assertion_type";
+    case Reason::kUnknownClient:
+      return "unknown_client";
+    case Reason::kBadClientSecret:
+      return "bad_client_secret";
+    case Reason::kClientInactive:
+      return "client_inactive";
+    case Reason::kClientIdMismatch:
+      return "client_id_mismatch";
+    case Reason::kClientAssertionNoSecretAuth:
+      return "client_has_no_secret";
+    case Reason::kGrantNotAllowed:
+      return "grant_not_allowed";
+    case Reason::kAssertionMalformed:
+      return "assertion_malformed";
+    case Reason::kAssertionHeaderRejected:
+      return "assertion_header_rejected";
+    case Reason::kAssertionAlgNotAllowed:
+      return "assertion_alg_not_allowed";
+    case Reason::kAssertionNoKeyReference:
+      return "assertion_no_key_reference";
+    case Reason::kAssertionKeyNotFound:
+      return "assertion_key_not_found";
+    case Reason::kAssertionCertificateExpired:
+      return "assertion_certificate_expired";
+    case Reason::kAssertionSignatureInvalid:
+      return "assertion_signature_invalid";
+    case Reason::kAssertionIssuerMismatch:
+      return "assertion_issuer_mismatch";
+    case Reason::kAssertionSubjectMismatch:
+      return "assertion_subject_mismatch";
+    case Reason::kAssertionAudienceRejected:
+      return "assertion_audience_rejected";
+    case Reason::kAssertionTimeClaimInvalid:
+      return "assertion_time_claim_invalid";
+    case Reason::kAssertionExpired:
+      return "assertion_expired";
+    case Reason::kAssertionNotYetValid:
+      return "assertion_not_yet_valid";
+    case Reason::kAssertionIssuedInFuture:
+      return "assertion_issued_in_future";
+    case Reason::kAssertionLifetimeTooLong:
+      return "assertion_lifetime_too_long";
+    case Reason::kAssertionJtiMissing:
+      return "assertion_jti_missing";
+    case Reason::kAssertionJtiInvalid:
+      return "assertion_jti_invalid";
+    case Reason::kAssertionJtiReplayed:
+      return "assertion_jti_replayed";
+    case Reason::kAssertionSubjectMissing:
+      return "assertion_subject_missing";
+    case Reason::kAssertionUserUnknown:
+      return "assertion_user_unknown";
+    case Reason::kAssertionUserInactive:
+      return "assertion_user_inactive";
+    case Reason::kScopeNotAllowed:
+      return "scope_not_allowed";
+    case Reason::kScopeUnknown:
+      return "scope_unknown";
+    case Reason::kScopeExpiryInvalid:
+      return "scope_expiry_invalid";
+    case Reason::kScopeAdminNotAllowed:
+      return "scope_admin_not_allowed";
+    case Reason::kRateLimited:
+      return "rate_limited";
+    case Reason::kScopeResourceInactive:
+      return "scope_resource_inactive";
+    case Reason::kStoreUnavailable:
+      return "store_unavailable";
+    case Reason::kInternal:
+      return "internal";
   }
   return "unknown";
 }
@@ -109,7 +151,8 @@ WireError ToWireError(const Rejection& r) {
       // RFC 6585 4: 429 with Retry-After; the detail is a fixed phrase naming no client.
       return {429, "temporarily_unavailable", r.detail, false};
     case Reason::kStoreUnavailable:
-      return {503, "temporarily_unavailable", "The service is temporarily unavailable; retry later.", false};
+      return {503, "temporarily_unavailable",
+              "The service is temporarily unavailable; retry later.", false};
     case Reason::kInternal:
       return {500, "server_error", "Internal error.", false};
   }

@@ -16,54 +16,54 @@ namespace tessera::oauth {
 
 enum class Reason {
   // --- request shape (RFC 6749 3.2, 5.2) ---
-  kMalformedRequest,        // body not a form, a parameter repeated, bad encoding
-  kMissingParameter,        // grant_type, assertion, ... absent
-  kUnsupportedGrantType,    // grant_type unknown to Tessera
+  kMalformedRequest,      // body not a form, a parameter repeated, bad encoding
+  kMissingParameter,      // grant_type, assertion, ... absent
+  kUnsupportedGrantType,  // grant_type unknown to Tessera
   // --- client authentication (RFC 6749 2.3, RFC 7523 2.2 / 3.2) ---
-  kNoClientAuthentication,  // no method used
+  kNoClientAuthentication,        // no method used
   kMultipleClientAuthentication,  // more than one method (RFC 6749 2.3: MUST NOT)
-  kBadAuthorizationHeader,  // Authorization header present but not valid Basic
-  kUnknownClientAssertionType,  // client_assertion_type other than jwt-bearer
-  kUnknownClient,           // no app with this client id
-  kBadClientSecret,         // the secret does not match
-  kClientInactive,          // the app exists but is not activated
-  kClientIdMismatch,        // client_id form parameter names another client (RFC 7521 4.2)
-  kClientAssertionNoSecretAuth,  // the app has no secret but secret auth was used
+  kBadAuthorizationHeader,        // Authorization header present but not valid Basic
+  kUnknownClientAssertionType,    // client_assertion_type other than jwt-bearer
+  kUnknownClient,                 // no app with this client id
+  kBadClientSecret,               // the secret does not match
+  kClientInactive,                // the app exists but is not activated
+  kClientIdMismatch,              // client_id form parameter names another client (RFC 7521 4.2)
+  kClientAssertionNoSecretAuth,   // the app has no secret but secret auth was used
   // --- grant authorisation ---
-  kGrantNotAllowed,         // the app's allowedGrants lacks this grant -> unauthorized_client
+  kGrantNotAllowed,  // the app's allowedGrants lacks this grant -> unauthorized_client
   // --- assertion rules (contract section 2; RFC 7523 section 3) ---
-  kAssertionMalformed,      // rule 1: not a strict compact JWS of JSON objects
-  kAssertionHeaderRejected, // rule 2: crit, b64, key-carrying or JWE headers
-  kAssertionAlgNotAllowed,  // rule 2: alg not in the app's allowed list
-  kAssertionNoKeyReference, // rule 3: no x5t, x5t#S256 or kid in the header
-  kAssertionKeyNotFound,    // rule 3: no attached or partner certificate matches
+  kAssertionMalformed,           // rule 1: not a strict compact JWS of JSON objects
+  kAssertionHeaderRejected,      // rule 2: crit, b64, key-carrying or JWE headers
+  kAssertionAlgNotAllowed,       // rule 2: alg not in the app's allowed list
+  kAssertionNoKeyReference,      // rule 3: no x5t, x5t#S256 or kid in the header
+  kAssertionKeyNotFound,         // rule 3: no attached or partner certificate matches
   kAssertionCertificateExpired,  // rule 3: the matching certificate has expired
   kAssertionSignatureInvalid,    // rule 3: the signature does not verify with that key
-  kAssertionIssuerMismatch, // rule 4: iss is not the authenticated client
-  kAssertionSubjectMismatch,// rule 4: client assertion sub is not the client id
+  kAssertionIssuerMismatch,      // rule 4: iss is not the authenticated client
+  kAssertionSubjectMismatch,     // rule 4: client assertion sub is not the client id
   kAssertionAudienceRejected,    // rule 5
   kAssertionTimeClaimInvalid,    // rule 6: exp/iat/nbf of the wrong type or in milliseconds
-  kAssertionExpired,        // rule 6
-  kAssertionNotYetValid,    // rule 6
-  kAssertionIssuedInFuture, // rule 6
-  kAssertionLifetimeTooLong,// rule 6
-  kAssertionJtiMissing,     // rule 7: jti required by the app
-  kAssertionJtiInvalid,     // rule 7: jti not a string or too long
-  kAssertionJtiReplayed,    // rule 7: (iss, jti) already accepted
-  kAssertionSubjectMissing, // rule 8: neither sub nor prn
-  kAssertionUserUnknown,    // rule 8: no user with that userName
-  kAssertionUserInactive,   // rule 8: the user is not active
+  kAssertionExpired,             // rule 6
+  kAssertionNotYetValid,         // rule 6
+  kAssertionIssuedInFuture,      // rule 6
+  kAssertionLifetimeTooLong,     // rule 6
+  kAssertionJtiMissing,          // rule 7: jti required by the app
+  kAssertionJtiInvalid,          // rule 7: jti not a string or too long
+  kAssertionJtiReplayed,         // rule 7: (iss, jti) already accepted
+  kAssertionSubjectMissing,      // rule 8: neither sub nor prn
+  kAssertionUserUnknown,         // rule 8: no user with that userName
+  kAssertionUserInactive,        // rule 8: the user is not active
   // --- scopes (contract section 4) ---
-  kScopeNotAllowed,         // an fqs outside the app's token issuance policy
-  kScopeUnknown,            // an fqs that names no resource app's scope
-  kScopeExpiryInvalid,      // urn:opc:resource:expiry=N out of range or not a number
-  kScopeAdminNotAllowed,    // __myscopes__ for an app without an administrator role
+  kScopeNotAllowed,       // an fqs outside the app's token issuance policy
+  kScopeUnknown,          // an fqs that names no resource app's scope
+  kScopeExpiryInvalid,    // urn:opc:resource:expiry=N out of range or not a number
+  kScopeAdminNotAllowed,  // __myscopes__ for an app without an administrator role
   // --- request-rate limits ---
-  kRateLimited,             // too many requests for the client, or failures from the address: 429
-  kScopeResourceInactive,   // an fqs of a resource app that is not active
+  kRateLimited,            // too many requests for the client, or failures from the address: 429
+  kScopeResourceInactive,  // an fqs of a resource app that is not active
   // --- the server itself ---
-  kStoreUnavailable,        // the database is unreachable: 503, retry later
-  kInternal,                // a bug or an unexpected failure: 500
+  kStoreUnavailable,  // the database is unreachable: 503, retry later
+  kInternal,          // a bug or an unexpected failure: 500
 };
 
 // A stable snake_case code for logs, metrics and audit ("assertion_jti_replayed").
@@ -78,9 +78,9 @@ struct Rejection {
 
 struct WireError {
   int http_status;
-  std::string_view error;  // RFC 6749 5.2 error code
-  std::string description; // error_description
-  bool www_authenticate;   // add WWW-Authenticate (client auth failures)
+  std::string_view error;   // RFC 6749 5.2 error code
+  std::string description;  // error_description
+  bool www_authenticate;    // add WWW-Authenticate (client auth failures)
 };
 
 // The one mapping from a Rejection to the wire. `used_basic` decides the 401 WWW-Authenticate

@@ -31,9 +31,11 @@ std::string JoinSpace(const std::vector<std::string>& v) {
 }
 
 // The resource and scope value an fqs names, if any.
-const ResourceView* Resolve(const std::string& fqs, const std::vector<ResourceView>& resources, std::string* value) {
+const ResourceView* Resolve(const std::string& fqs, const std::vector<ResourceView>& resources,
+                            std::string* value) {
   for (const auto& r : resources) {
-    if (r.audience.empty() || fqs.size() <= r.audience.size() || fqs.compare(0, r.audience.size(), r.audience) != 0) {
+    if (r.audience.empty() || fqs.size() <= r.audience.size() ||
+        fqs.compare(0, r.audience.size(), r.audience) != 0) {
       continue;
     }
     const std::string rest = fqs.substr(r.audience.size());
@@ -66,7 +68,8 @@ ScopeResult ResolveScopes(const std::optional<std::string>& requested, const sto
   GrantedScopes g;
   std::optional<int64_t> expiry;
   std::vector<std::string> wanted;
-  const std::vector<std::string> tokens = requested ? SplitSpaces(*requested) : std::vector<std::string>{};
+  const std::vector<std::string> tokens =
+      requested ? SplitSpaces(*requested) : std::vector<std::string>{};
   if (tokens.size() > kMaxScopes) return Reject(Reason::kScopeNotAllowed, "too many scope values");
   bool named_resource_scope = false;
   for (const auto& t : tokens) {
@@ -74,16 +77,19 @@ ScopeResult ResolveScopes(const std::optional<std::string>& requested, const sto
       const std::string n = t.substr(sizeof(kScopeExpiryPrefix) - 1);
       int64_t v = 0;
       auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
-      if (n.empty() || ec != std::errc() || p != n.data() + n.size() || v < kMinTokenLifetime || v > kMaxTokenLifetime) {
-        return Reject(Reason::kScopeExpiryInvalid, "scope " + t.substr(0, 64) + ": the expiry must be a whole number of seconds from " +
-                                                       std::to_string(kMinTokenLifetime) + " to " +
-                                                       std::to_string(kMaxTokenLifetime));
+      if (n.empty() || ec != std::errc() || p != n.data() + n.size() || v < kMinTokenLifetime ||
+          v > kMaxTokenLifetime) {
+        return Reject(
+            Reason::kScopeExpiryInvalid,
+            "scope " + t.substr(0, 64) + ": the expiry must be a whole number of seconds from " +
+                std::to_string(kMinTokenLifetime) + " to " + std::to_string(kMaxTokenLifetime));
       }
       expiry = v;
     } else if (t == kScopeMyScopes) {
       if (!app.is_admin) {
         return Reject(Reason::kScopeAdminNotAllowed,
-                      "scope " + std::string(kScopeMyScopes) + " requested by an app without the administrator role");
+                      "scope " + std::string(kScopeMyScopes) +
+                          " requested by an app without the administrator role");
       }
       g.admin = true;
     } else {
@@ -101,20 +107,26 @@ ScopeResult ResolveScopes(const std::optional<std::string>& requested, const sto
   }
   std::optional<int64_t> resource_cap;
   for (const auto& fqs : wanted) {
-    const bool allowed = std::find(app.allowed_scopes.begin(), app.allowed_scopes.end(), fqs) != app.allowed_scopes.end();
+    const bool allowed = std::find(app.allowed_scopes.begin(), app.allowed_scopes.end(), fqs) !=
+                         app.allowed_scopes.end();
     std::string value;
     const ResourceView* r = Resolve(fqs, resources, &value);
     if (!allowed) {
       std::string allowed_list = JoinSpace(app.allowed_scopes);
-      std::string hint = r == nullptr ? " (it is not a fully qualified scope of any resource: the resource audience followed by "
-                                        "the scope value, e.g. https://host:443urn:opc:resource:consumer::all)"
-                                      : "";
-      return Reject(Reason::kScopeNotAllowed, "scope " + fqs.substr(0, 256) + " is not in the token issuance policy of client " +
-                                                  app.client_id + hint + "; allowed: " +
-                                                  (allowed_list.empty() ? "(none)" : allowed_list));
+      std::string hint =
+          r == nullptr ? " (it is not a fully qualified scope of any resource: the resource "
+                         "audience followed by "
+                         "the scope value, e.g. https://host:443urn:opc:resource:consumer::all)"
+                       : "";
+      return Reject(Reason::kScopeNotAllowed,
+                    "scope " + fqs.substr(0, 256) +
+                        " is not in the token issuance policy of client " + app.client_id + hint +
+                        "; allowed: " + (allowed_list.empty() ? "(none)" : allowed_list));
     }
     if (r == nullptr) {
-      return Reject(Reason::kScopeUnknown, "scope " + fqs.substr(0, 256) + " is allowed but no resource app defines it any more");
+      return Reject(
+          Reason::kScopeUnknown,
+          "scope " + fqs.substr(0, 256) + " is allowed but no resource app defines it any more");
     }
     if (!r->active) {
       // Contract section 4: a deactivated resource app grants nothing until it is activated again.
@@ -127,7 +139,9 @@ ScopeResult ResolveScopes(const std::optional<std::string>& requested, const sto
     if (std::find(g.audiences.begin(), g.audiences.end(), r->audience) == g.audiences.end()) {
       g.audiences.push_back(r->audience);
     }
-    if (r->access_token_expiry > 0) resource_cap = std::min(resource_cap.value_or(r->access_token_expiry), r->access_token_expiry);
+    if (r->access_token_expiry > 0)
+      resource_cap =
+          std::min(resource_cap.value_or(r->access_token_expiry), r->access_token_expiry);
   }
   // Contract section 4: the lifetime is the least of what the request (expiry=N), the resource
   // apps and the client app each set; N can shorten a lifetime, never lengthen it.

@@ -15,7 +15,9 @@ class ScopesTest : public ::testing::Test {
     app_.allowed_scopes = {std::string(kAud) + kValue};
     resources_ = {{"r1", "OIC", kAud, {kValue, "urn:opc:resource:other"}, 0}};
   }
-  ScopeResult Resolve(const std::optional<std::string>& s) { return ResolveScopes(s, app_, resources_, config_); }
+  ScopeResult Resolve(const std::optional<std::string>& s) {
+    return ResolveScopes(s, app_, resources_, config_);
+  }
   Reason RejectionOf(const std::optional<std::string>& s) {
     ScopeResult r = Resolve(s);
     EXPECT_TRUE(std::holds_alternative<Rejection>(r)) << s.value_or("(none)");
@@ -126,7 +128,9 @@ TEST(ReasonsTest, EveryReasonMapsToTheWire) {
     // A rejected client assertion is invalid_client whatever the rule.
     EXPECT_EQ(ToWireError({r, "detail", true}).error, "invalid_client");
   }
-  EXPECT_EQ(ToWireError({Reason::kAssertionJtiReplayed, "assertion jti was already used", false}).error, "invalid_grant");
+  EXPECT_EQ(
+      ToWireError({Reason::kAssertionJtiReplayed, "assertion jti was already used", false}).error,
+      "invalid_grant");
   EXPECT_EQ(ToWireError({Reason::kGrantNotAllowed, "", false}).error, "unauthorized_client");
   EXPECT_EQ(ToWireError({Reason::kStoreUnavailable, "", false}).http_status, 503);
 }

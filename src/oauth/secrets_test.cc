@@ -1,8 +1,8 @@
 #include "oauth/secrets.h"
 
-#include "oauth/identifiers.h"
-
 #include <gtest/gtest.h>
+
+#include "oauth/identifiers.h"
 
 namespace tessera::oauth {
 namespace {
@@ -10,7 +10,8 @@ namespace {
 TEST(SecretsTest, GeneratedCredentialsAreUnreservedAndStrong) {
   const std::string secret = GenerateClientSecret();
   EXPECT_GE(secret.size(), 43u);  // 256 bits in base64url
-  EXPECT_EQ(secret.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"),
+  EXPECT_EQ(secret.find_first_not_of(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"),
             std::string::npos);
   EXPECT_NE(GenerateClientSecret(), secret);
   EXPECT_EQ(GenerateClientId().size(), 32u);
@@ -58,7 +59,7 @@ TEST(IdentifiersTest, OnlyPrintableUtf8ReachesTheStore) {
   EXPECT_FALSE(IsSafeIdentifier("tab\there"));
   EXPECT_FALSE(IsSafeIdentifier("del\x7f"));
   EXPECT_FALSE(IsSafeIdentifier("\xff"));
-  EXPECT_FALSE(IsSafeIdentifier("\xc0\xaf"));  // overlong
+  EXPECT_FALSE(IsSafeIdentifier("\xc0\xaf"));      // overlong
   EXPECT_FALSE(IsSafeIdentifier("\xed\xa0\x80"));  // surrogate
   EXPECT_FALSE(IsSafeIdentifier(std::string(257, 'a')));
   EXPECT_TRUE(IsSafeIdentifier(std::string(256, 'a')));

@@ -44,16 +44,19 @@ Result<std::shared_ptr<const LoadedKey>> Load(const store::SigningKeyRecord& rec
 
 }  // namespace
 
-SigningKeys::SigningKeys(store::SigningKeyStore& store, const Clock& clock, SigningKeyOptions options)
+SigningKeys::SigningKeys(store::SigningKeyStore& store, const Clock& clock,
+                         SigningKeyOptions options)
     : store_(store), clock_(clock), options_(options) {}
 
 Result<store::SigningKeyRecord> SigningKeys::NewKeyRecord() {
   const jose::KeyType type = KeyTypeFor(options_.alg);
-  TESSERA_ASSIGN_OR_RETURN(jose::Key key, jose::GenerateKey(type, type == jose::KeyType::kEc ? 256 : 2048));
+  TESSERA_ASSIGN_OR_RETURN(jose::Key key,
+                           jose::GenerateKey(type, type == jose::KeyType::kEc ? 256 : 2048));
   TESSERA_ASSIGN_OR_RETURN(jose::Key pinned, key.RestrictTo({options_.alg}));
   const int64_t now = clock_.NowSeconds();
-  TESSERA_ASSIGN_OR_RETURN(jose::Certificate cert,
-                           jose::MakeSelfSignedCertificate(pinned, "CN=Tessera token signing", 3650, now));
+  TESSERA_ASSIGN_OR_RETURN(
+      jose::Certificate cert,
+      jose::MakeSelfSignedCertificate(pinned, "CN=Tessera token signing", 3650, now));
   store::SigningKeyRecord rec;
   TESSERA_ASSIGN_OR_RETURN(rec.kid, jose::JwkThumbprint(pinned));
   rec.alg = std::string(jose::AlgorithmName(options_.alg));
@@ -66,7 +69,8 @@ Result<store::SigningKeyRecord> SigningKeys::NewKeyRecord() {
 Result<std::shared_ptr<const SigningKeys::Snapshot>> SigningKeys::Current(bool force) {
   {
     std::lock_guard lock(mu_);
-    if (!force && snapshot_ && clock_.NowSeconds() - snapshot_->loaded_at < options_.refresh_seconds) {
+    if (!force && snapshot_ &&
+        clock_.NowSeconds() - snapshot_->loaded_at < options_.refresh_seconds) {
       return snapshot_;
     }
   }
@@ -93,7 +97,9 @@ Result<std::shared_ptr<const SigningKeys::Snapshot>> SigningKeys::Current(bool f
     std::shared_ptr<const LoadedKey> k;
     if (previous) {
       for (const auto& p : previous->keys) {
-        if (p->kid == rec.kid && p->active == (rec.retired_at == 0) && p->publish_until == rec.publish_until) k = p;
+        if (p->kid == rec.kid && p->active == (rec.retired_at == 0) &&
+            p->publish_until == rec.publish_until)
+          k = p;
       }
     }
     if (!k) {
@@ -114,7 +120,8 @@ Status SigningKeys::EnsureActiveKey() {
   if (snap->active) return Status::Ok();
   TESSERA_ASSIGN_OR_RETURN(store::SigningKeyRecord rec, NewKeyRecord());
   TESSERA_RETURN_IF_ERROR(store_.AddSigningKey(rec));
-  Status retired = store_.RetireOtherKeys(rec.kid, rec.created_at, rec.created_at + options_.max_token_lifetime);
+  Status retired =
+      store_.RetireOtherKeys(rec.kid, rec.created_at, rec.created_at + options_.max_token_lifetime);
   if (retired.code() == StatusCode::kFailedPrecondition) {
     // Nodes starting together on one shared store each made a key; the one that retired the
     // others (ours among them) won, and its key is the domain's: use it.
@@ -151,7 +158,8 @@ Result<std::string> SigningKeys::JwksJson() {
 Result<std::string> SigningKeys::Rotate() {
   TESSERA_ASSIGN_OR_RETURN(store::SigningKeyRecord rec, NewKeyRecord());
   TESSERA_RETURN_IF_ERROR(store_.AddSigningKey(rec));
-  TESSERA_RETURN_IF_ERROR(store_.RetireOtherKeys(rec.kid, rec.created_at, rec.created_at + options_.max_token_lifetime));
+  TESSERA_RETURN_IF_ERROR(store_.RetireOtherKeys(rec.kid, rec.created_at,
+                                                 rec.created_at + options_.max_token_lifetime));
   TESSERA_RETURN_IF_ERROR(Current(true).status());
   return rec.kid;
 }

@@ -41,7 +41,7 @@ struct LoadedKey {
   jose::Key key;         // private; pinned to alg
   jose::Key public_key;  // pinned to alg
   std::string x5t, x5t_s256;
-  jose::Json jwk;        // public JWK with kid, alg, use, x5t, x5t#S256, x5c
+  jose::Json jwk;  // public JWK with kid, alg, use, x5t, x5t#S256, x5c
   bool active = false;
   int64_t publish_until = 0;
 };

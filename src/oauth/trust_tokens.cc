@@ -30,9 +30,15 @@ Json IssuerToJson(const store::TrustTokenIssuerRecord& r) {
 }  // namespace
 
 TrustTokenService::TrustTokenService(store::Store& store, Directory& directory, SigningKeys& keys,
-                                     TokenService& tokens, AuditLog& audit, const DomainConfig& config,
-                                     const Clock& clock)
-    : store_(store), directory_(directory), keys_(keys), tokens_(tokens), audit_(audit), config_(config), clock_(clock) {}
+                                     TokenService& tokens, AuditLog& audit,
+                                     const DomainConfig& config, const Clock& clock)
+    : store_(store),
+      directory_(directory),
+      keys_(keys),
+      tokens_(tokens),
+      audit_(audit),
+      config_(config),
+      clock_(clock) {}
 
 Outcome TrustTokenService::Mint(const ClientRequest& req) {
   const bool basic = req.basic.has_value();
@@ -42,23 +48,32 @@ Outcome TrustTokenService::Mint(const ClientRequest& req) {
   const store::App& app = *client.app;
   if (std::find(app.allowed_operations.begin(), app.allowed_operations.end(), "trustToken") ==
       app.allowed_operations.end()) {
-    return Outcome::Fail({Reason::kGrantNotAllowed, "client " + app.client_id + " is not allowed the trustToken operation", false},
-                         basic);
+    return Outcome::Fail(
+        {Reason::kGrantNotAllowed,
+         "client " + app.client_id + " is not allowed the trustToken operation", false},
+        basic);
   }
   auto sub = req.form.find("sub");
   if (sub == req.form.end() || sub->second.empty()) {
-    return Outcome::Fail({Reason::kMissingParameter, "sub (the userName) is required", false}, basic);
+    return Outcome::Fail({Reason::kMissingParameter, "sub (the userName) is required", false},
+                         basic);
   }
   Result<std::shared_ptr<const store::User>> user =
-      IsSafeIdentifier(sub->second) ? directory_.FindUser(sub->second)
-                                    : Result<std::shared_ptr<const store::User>>(Status::NotFound("not an identifier"));
+      IsSafeIdentifier(sub->second)
+          ? directory_.FindUser(sub->second)
+          : Result<std::shared_ptr<const store::User>>(Status::NotFound("not an identifier"));
   if (!user.ok()) {
     if (user.status().code() == StatusCode::kNotFound) {
-      return Outcome::Fail({Reason::kAssertionUserUnknown, "no user with userName '" + sub->second.substr(0, 128) + "'", false}, basic);
+      return Outcome::Fail({Reason::kAssertionUserUnknown,
+                            "no user with userName '" + sub->second.substr(0, 128) + "'", false},
+                           basic);
     }
     return Outcome::Fail({Reason::kStoreUnavailable, user.status().message(), false}, basic);
   }
-  if (!(*user)->active) return Outcome::Fail({Reason::kAssertionUserInactive, "user '" + (*user)->user_name + "' is not active", false}, basic);
+  if (!(*user)->active)
+    return Outcome::Fail(
+        {Reason::kAssertionUserInactive, "user '" + (*user)->user_name + "' is not active", false},
+        basic);
   const int64_t now = clock_.NowSeconds();
   Json claims = {{"iss", config_.issuer},
                  {"sub", (*user)->user_name},
@@ -70,7 +85,8 @@ Outcome TrustTokenService::Mint(const ClientRequest& req) {
                  {"exp", now + config_.trust_token_lifetime},
                  {"jti", RandomUuid()}};
   Result<std::string> token = keys_.Sign(claims);
-  if (!token.ok()) return Outcome::Fail({Reason::kInternal, token.status().message(), false}, basic);
+  if (!token.ok())
+    return Outcome::Fail({Reason::kInternal, token.status().message(), false}, basic);
   store::AuditEvent e;
   e.time = now;
   e.ecid = req.ecid;
@@ -113,9 +129,11 @@ Result<Json> TrustTokenService::Validate(std::string_view token, std::string* de
     if (!key.ok())
       return Invalid("unknown signing key " + jws.kid->substr(0, 64) +
                      " (never published, expired or revoked)");
-    if (Status s = jose::Verify(jws, (*key)->public_key); !s.ok()) return Invalid("signature: " + s.message());
+    if (Status s = jose::Verify(jws, (*key)->public_key); !s.ok())
+      return Invalid("signature: " + s.message());
     auto tt = jws.claims.find("tok_type");
-    if (tt == jws.claims.end() || *tt != "TT") return Invalid("not a trust token (tok_type is not TT)");
+    if (tt == jws.claims.end() || *tt != "TT")
+      return Invalid("not a trust token (tok_type is not TT)");
   } else {
     if (!IsSafeIdentifier(issuer, 512)) return unverified("issuer is not an identifier");
     Result<store::TrustTokenIssuerRecord> rec = store_.GetTrustTokenIssuer(issuer);
@@ -126,7 +144,8 @@ Result<Json> TrustTokenService::Validate(std::string_view token, std::string* de
     }
     jose::Key key;
     if (!rec->shared_secret.empty()) {
-      TESSERA_ASSIGN_OR_RETURN(key, jose::Key::FromSecret(rec->shared_secret, jose::Algorithm::kHS256));
+      TESSERA_ASSIGN_OR_RETURN(key,
+                               jose::Key::FromSecret(rec->shared_secret, jose::Algorithm::kHS256));
     } else {
       Result<jose::Certificate> cert = jose::LoadCertificate(rec->cert_der);
       if (!cert.ok()) return Status::Internal("stored issuer certificate no longer parses");
@@ -178,7 +197,8 @@ Result<Json> TrustTokenService::Validate(std::string_view token, std::string* de
   return jws.claims;
 }
 
-Result<Json> TrustTokenService::PutIssuer(const std::string& actor, const std::string& ecid, const Json& body) {
+Result<Json> TrustTokenService::PutIssuer(const std::string& actor, const std::string& ecid,
+                                          const Json& body) {
   if (!body.is_object()) return Invalid("a trust-token issuer is a JSON object");
   auto str = [&](const char* name) -> std::string {
     auto it = body.find(name);
@@ -186,13 +206,15 @@ Result<Json> TrustTokenService::PutIssuer(const std::string& actor, const std::s
   };
   store::TrustTokenIssuerRecord rec;
   rec.issuer = str("issuer");
-  if (!IsSafeIdentifier(rec.issuer, 512)) return Invalid("'issuer' is required: at most 512 characters, no control characters");
+  if (!IsSafeIdentifier(rec.issuer, 512))
+    return Invalid("'issuer' is required: at most 512 characters, no control characters");
   if (rec.issuer == config_.issuer) return Invalid("'issuer' is Tessera's own issuer");
   rec.shared_secret = str("sharedSecret");
   rec.cert_alias = str("certAlias");
   const std::string cert_text = str("x509Base64Certificate");
   if (rec.shared_secret.empty() == cert_text.empty()) {
-    return Invalid("give either 'sharedSecret' (HS256) or 'certAlias' and 'x509Base64Certificate' (RS256)");
+    return Invalid(
+        "give either 'sharedSecret' (HS256) or 'certAlias' and 'x509Base64Certificate' (RS256)");
   }
   if (!rec.shared_secret.empty() && rec.shared_secret.size() < kMinSharedSecret) {
     return Invalid("'sharedSecret' must be at least 32 bytes (RFC 7518 3.2)");
@@ -201,13 +223,16 @@ Result<Json> TrustTokenService::PutIssuer(const std::string& actor, const std::s
     if (rec.cert_alias.empty()) return Invalid("'certAlias' is required with a certificate");
     Result<jose::Certificate> cert = jose::LoadCertificate(cert_text);
     if (!cert.ok()) return Invalid("x509Base64Certificate refused: " + cert.status().message());
-    if (cert->public_key.type() != jose::KeyType::kRsa) return Invalid("a trust-token issuer certificate must hold an RSA key (RS256)");
-    if (cert->not_after < clock_.NowSeconds()) return Invalid("x509Base64Certificate refused: the certificate has expired");
+    if (cert->public_key.type() != jose::KeyType::kRsa)
+      return Invalid("a trust-token issuer certificate must hold an RSA key (RS256)");
+    if (cert->not_after < clock_.NowSeconds())
+      return Invalid("x509Base64Certificate refused: the certificate has expired");
     rec.cert_der = cert->der;
   }
   rec.created_at = clock_.NowSeconds();
   Status s = store_.PutTrustTokenIssuer(rec);
-  if (s.code() == StatusCode::kAlreadyExists) return Status::AlreadyExists("issuer '" + rec.issuer + "' is already registered");
+  if (s.code() == StatusCode::kAlreadyExists)
+    return Status::AlreadyExists("issuer '" + rec.issuer + "' is already registered");
   TESSERA_RETURN_IF_ERROR(s);
   store::AuditEvent e;
   e.time = rec.created_at;
@@ -221,7 +246,8 @@ Result<Json> TrustTokenService::PutIssuer(const std::string& actor, const std::s
 }
 
 Result<Json> TrustTokenService::ListIssuers() {
-  TESSERA_ASSIGN_OR_RETURN(std::vector<store::TrustTokenIssuerRecord> recs, store_.ListTrustTokenIssuers());
+  TESSERA_ASSIGN_OR_RETURN(std::vector<store::TrustTokenIssuerRecord> recs,
+                           store_.ListTrustTokenIssuers());
   Json out = Json::array();
   for (const auto& r : recs) out.push_back(IssuerToJson(r));
   return Json{{"schemas", {"urn:ietf:params:scim:api:messages:2.0:ListResponse"}},
@@ -229,7 +255,8 @@ Result<Json> TrustTokenService::ListIssuers() {
               {"Resources", out}};
 }
 
-Status TrustTokenService::DeleteIssuer(const std::string& actor, const std::string& ecid, const std::string& issuer) {
+Status TrustTokenService::DeleteIssuer(const std::string& actor, const std::string& ecid,
+                                       const std::string& issuer) {
   TESSERA_RETURN_IF_ERROR(store_.DeleteTrustTokenIssuer(issuer));
   store::AuditEvent e;
   e.time = clock_.NowSeconds();

@@ -38,8 +38,9 @@ inline constexpr char kUnverifiedToken[] =
 
 class TrustTokenService {
  public:
-  TrustTokenService(store::Store& store, Directory& directory, SigningKeys& keys, TokenService& tokens,
-                    AuditLog& audit, const DomainConfig& config, const Clock& clock);
+  TrustTokenService(store::Store& store, Directory& directory, SigningKeys& keys,
+                    TokenService& tokens, AuditLog& audit, const DomainConfig& config,
+                    const Clock& clock);
 
   // POST /oauth2/v1/trusttoken: client-authenticated; form sub=<userName>.
   Outcome Mint(const ClientRequest& request);
@@ -53,7 +54,8 @@ class TrustTokenService {
 
   // Admin: register ({"issuer","sharedSecret"} or {"issuer","certAlias","x509Base64Certificate"}),
   // list, get, delete. Shared secrets are never returned.
-  Result<jose::Json> PutIssuer(const std::string& actor, const std::string& ecid, const jose::Json& body);
+  Result<jose::Json> PutIssuer(const std::string& actor, const std::string& ecid,
+                               const jose::Json& body);
   Result<jose::Json> ListIssuers();
   Status DeleteIssuer(const std::string& actor, const std::string& ecid, const std::string& issuer);
 

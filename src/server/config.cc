@@ -46,10 +46,27 @@ std::vector<std::string> SplitList(const std::string& v) {
 }  // namespace
 
 std::vector<std::string> SettingNames() {
-  return {"listen", "threads", "data_dir", "database", "issuer", "tls_cert", "tls_key", "demo", "signing_alg",
-          "clock_skew", "max_assertion_lifetime", "audiences", "cache_ttl", "sqlite_full_sync", "log_level",
-          "log_format", "token_rate_limit", "max_connections_per_client",
-          "max_connections", "idle_timeout", "audit_retention"};
+  return {"listen",
+          "threads",
+          "data_dir",
+          "database",
+          "issuer",
+          "tls_cert",
+          "tls_key",
+          "demo",
+          "signing_alg",
+          "clock_skew",
+          "max_assertion_lifetime",
+          "audiences",
+          "cache_ttl",
+          "sqlite_full_sync",
+          "log_level",
+          "log_format",
+          "token_rate_limit",
+          "max_connections_per_client",
+          "max_connections",
+          "idle_timeout",
+          "audit_retention"};
 }
 
 Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v) {
@@ -63,8 +80,10 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
   } else if (name == "data_dir") {
     c.data_dir = v;
   } else if (name == "database") {
-    if (!v.empty() && v.rfind("sqlite://", 0) != 0 && v.rfind("postgresql://", 0) != 0 && v.rfind("postgres://", 0) != 0) {
-      return Status::InvalidArgument("setting database: use sqlite:///path/file.db or postgresql://user:pw@host:port/db");
+    if (!v.empty() && v.rfind("sqlite://", 0) != 0 && v.rfind("postgresql://", 0) != 0 &&
+        v.rfind("postgres://", 0) != 0) {
+      return Status::InvalidArgument(
+          "setting database: use sqlite:///path/file.db or postgresql://user:pw@host:port/db");
     }
     c.database = v;
   } else if (name == "issuer") {
@@ -95,12 +114,14 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
   } else if (name == "sqlite_full_sync") {
     TESSERA_ASSIGN_OR_RETURN(c.sqlite_full_sync, ParseBool(name, v));
   } else if (name == "log_level") {
-    if (v != "trace" && v != "debug" && v != "info" && v != "warn" && v != "warning" && v != "error") {
+    if (v != "trace" && v != "debug" && v != "info" && v != "warn" && v != "warning" &&
+        v != "error") {
       return Status::InvalidArgument("setting log_level: trace, debug, info, warn or error");
     }
     c.log_level = v == "warning" ? "warn" : v;
   } else if (name == "log_format") {
-    if (v != "text" && v != "json") return Status::InvalidArgument("setting log_format: text or json");
+    if (v != "text" && v != "json")
+      return Status::InvalidArgument("setting log_format: text or json");
     c.log_format = v;
   } else if (name == "token_rate_limit") {
     TESSERA_ASSIGN_OR_RETURN(c.token_rate_limit, ParseInt(name, v, 0, 1000000));
@@ -131,7 +152,8 @@ Result<std::pair<std::string, uint16_t>> ServeConfig::ListenAddress() const {
     port = listen.substr(close + 2);
   } else {
     const size_t colon = listen.rfind(':');
-    if (colon == std::string::npos) return Status::InvalidArgument("setting listen: expected HOST:PORT");
+    if (colon == std::string::npos)
+      return Status::InvalidArgument("setting listen: expected HOST:PORT");
     host = listen.substr(0, colon);
     port = listen.substr(colon + 1);
   }
@@ -145,7 +167,8 @@ std::string ServeConfig::EffectiveIssuer() const {
   return std::string(tls_cert.empty() ? "http://" : "https://") + listen;
 }
 
-std::string ConfigFilePath(const std::string& flag, const std::function<const char*(const char*)>& getenv,
+std::string ConfigFilePath(const std::string& flag,
+                           const std::function<const char*(const char*)>& getenv,
                            const std::string& system_file) {
   if (!flag.empty()) return flag;
   if (const char* env = getenv("TESSERA_CONFIG"); env != nullptr && *env != '\0') return env;
@@ -161,19 +184,24 @@ Status ApplyTomlFile(ServeConfig& config, const std::string& path) {
     return Status::InvalidArgument("config file " + path + ": is a directory");
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument("config file " + path + ": cannot read: " + std::strerror(errno));
+  if (!in)
+    return Status::InvalidArgument("config file " + path +
+                                   ": cannot read: " + std::strerror(errno));
   std::string text;
   text.resize(kMaxConfigBytes + 1);
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return Status::InvalidArgument("config file " + path + ": cannot read: " + std::strerror(errno));
+  if (in.bad())
+    return Status::InvalidArgument("config file " + path +
+                                   ": cannot read: " + std::strerror(errno));
   text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxConfigBytes) return Status::InvalidArgument("config file " + path + ": larger than 1 MiB");
+  if (text.size() > kMaxConfigBytes)
+    return Status::InvalidArgument("config file " + path + ": larger than 1 MiB");
   toml::table table;
   try {
     table = toml::parse(text, path);
   } catch (const toml::parse_error& e) {
-    return Status::InvalidArgument("config file " + path + ": " + std::string(e.description()) + " at line " +
-                                   std::to_string(e.source().begin.line));
+    return Status::InvalidArgument("config file " + path + ": " + std::string(e.description()) +
+                                   " at line " + std::to_string(e.source().begin.line));
   }
   for (const auto& [key, node] : table) {
     const std::string name(key.str());
@@ -187,23 +215,29 @@ Status ApplyTomlFile(ServeConfig& config, const std::string& path) {
     } else if (const toml::array* arr = node.as_array()) {
       for (const auto& item : *arr) {
         auto s = item.value<std::string>();
-        if (!s) return Status::InvalidArgument("config file " + path + ": " + name + " must list strings");
+        if (!s)
+          return Status::InvalidArgument("config file " + path + ": " + name +
+                                         " must list strings");
         if (!text.empty()) text += ',';
         text += *s;
       }
     } else {
-      return Status::InvalidArgument("config file " + path + ": " + name + " has an unsupported type");
+      return Status::InvalidArgument("config file " + path + ": " + name +
+                                     " has an unsupported type");
     }
     TESSERA_RETURN_IF_ERROR(SetSetting(config, name, text).WithContext("config file " + path));
   }
   return Status::Ok();
 }
 
-Status ApplyEnvironment(ServeConfig& config, const std::function<const char*(const char*)>& getenv) {
+Status ApplyEnvironment(ServeConfig& config,
+                        const std::function<const char*(const char*)>& getenv) {
   for (const std::string& name : SettingNames()) {
     std::string var = "TESSERA_" + name;
-    std::transform(var.begin(), var.end(), var.begin(), [](unsigned char ch) { return std::toupper(ch); });
-    if (const char* v = getenv(var.c_str())) TESSERA_RETURN_IF_ERROR(SetSetting(config, name, v).WithContext(var));
+    std::transform(var.begin(), var.end(), var.begin(),
+                   [](unsigned char ch) { return std::toupper(ch); });
+    if (const char* v = getenv(var.c_str()))
+      TESSERA_RETURN_IF_ERROR(SetSetting(config, name, v).WithContext(var));
   }
   return Status::Ok();
 }

@@ -30,15 +30,15 @@ struct ServeConfig {
   std::string signing_alg = "RS256";  // RS256 | ES256 | EdDSA
   int64_t clock_skew = 30;
   int64_t max_assertion_lifetime = 3600;
-  std::vector<std::string> audiences;  // accepted assertion audiences besides the defaults
-  int64_t cache_ttl = 5;               // seconds a node may serve stale apps/users/keys
-  bool sqlite_full_sync = false;       // fsync every commit (power-loss durability)
-  std::string log_level = "info";      // trace | debug | info | warn (= warning) | error
-  std::string log_format = "text";     // text | json (one JSON object per line)
+  std::vector<std::string> audiences;        // accepted assertion audiences besides the defaults
+  int64_t cache_ttl = 5;                     // seconds a node may serve stale apps/users/keys
+  bool sqlite_full_sync = false;             // fsync every commit (power-loss durability)
+  std::string log_level = "info";            // trace | debug | info | warn (= warning) | error
+  std::string log_format = "text";           // text | json (one JSON object per line)
   int64_t token_rate_limit = 0;              // token requests per second per client id; 0 = off
   int64_t max_connections_per_client = 256;  // open connections per peer address; 0 = off
-  int64_t max_connections = 10000;  // open connections; the longest-idle one makes room past it
-  int64_t idle_timeout = 10;        // seconds for the first byte of each request
+  int64_t max_connections = 10000;    // open connections; the longest-idle one makes room past it
+  int64_t idle_timeout = 10;          // seconds for the first byte of each request
   int64_t audit_retention = 7776000;  // seconds audit events are kept (90 days); 0 = for ever
 
   // Host and port of `listen` ("[::1]:8080" and "127.0.0.1:8080" forms).
@@ -53,14 +53,16 @@ std::vector<std::string> SettingNames();
 // kInvalidArgument with the setting's name for an unknown name or a bad value.
 Status SetSetting(ServeConfig& config, const std::string& name, const std::string& value);
 
-// The configuration file installed packages read when neither --config nor $TESSERA_CONFIG names one.
+// The configuration file installed packages read when neither --config nor $TESSERA_CONFIG names
+// one.
 inline constexpr const char* kSystemConfigFile = "/etc/tessera/tessera.toml";
 
 // Which TOML file to read (contract section 8): `flag` (--config) when given, else
 // $TESSERA_CONFIG when set and not empty, else `system_file` when something exists there, else
 // "" (no file: defaults, environment and flags only). A file named by the flag or the variable
 // must then exist; the system file is optional.
-std::string ConfigFilePath(const std::string& flag, const std::function<const char*(const char*)>& getenv,
+std::string ConfigFilePath(const std::string& flag,
+                           const std::function<const char*(const char*)>& getenv,
                            const std::string& system_file = kSystemConfigFile);
 
 // Applies a TOML file. Unknown keys are errors (a typo must not silently change nothing). Every

@@ -23,7 +23,8 @@ TEST(ServeConfigTest, TomlThenEnvironmentThenFlags) {
   const std::string path = ::testing::TempDir() + "/tessera_config_test.toml";
   {
     std::ofstream f(path);
-    f << "listen = \"127.0.0.1:9000\"\nthreads = 3\ndemo = true\naudiences = [\"https://a\", \"https://b\"]\n"
+    f << "listen = \"127.0.0.1:9000\"\nthreads = 3\ndemo = true\naudiences = [\"https://a\", "
+         "\"https://b\"]\n"
       << "data_dir = \"/tmp/from-toml\"\n";
   }
   ServeConfig c;
@@ -32,7 +33,8 @@ TEST(ServeConfigTest, TomlThenEnvironmentThenFlags) {
   EXPECT_EQ(c.threads, 3);
   EXPECT_TRUE(c.demo);
   EXPECT_EQ(c.audiences, (std::vector<std::string>{"https://a", "https://b"}));
-  std::map<std::string, std::string> env = {{"TESSERA_DATA_DIR", "/tmp/from-env"}, {"TESSERA_THREADS", "5"}};
+  std::map<std::string, std::string> env = {{"TESSERA_DATA_DIR", "/tmp/from-env"},
+                                            {"TESSERA_THREADS", "5"}};
   ASSERT_TRUE(ApplyEnvironment(c, [&](const char* n) -> const char* {
                 auto it = env.find(n);
                 return it == env.end() ? nullptr : it->second.c_str();
@@ -97,7 +99,8 @@ TEST(ServeConfigTest, LogFormatAndReadErrorsNameTheFile) {
   EXPECT_EQ(c.log_level, "warn");
   Status missing = ApplyTomlFile(c, "/nonexistent/tessera.toml");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.message(), "config file /nonexistent/tessera.toml: cannot read: No such file or directory");
+  EXPECT_EQ(missing.message(),
+            "config file /nonexistent/tessera.toml: cannot read: No such file or directory");
   Status dir = ApplyTomlFile(c, ::testing::TempDir());
   ASSERT_FALSE(dir.ok());
   EXPECT_NE(dir.message().find("is a directory"), std::string::npos);

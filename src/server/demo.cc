@@ -34,7 +34,8 @@ Result<std::string> ReadFile(const fs::path& path) {
 
 }  // namespace
 
-Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store, const std::string& data_dir, int64_t now) {
+Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
+                             const std::string& data_dir, int64_t now) {
   const oauth::AdminService::Context ctx{"demo", "demo-setup"};
   const fs::path dir = fs::path(data_dir) / "demo";
   std::error_code ec;
@@ -58,7 +59,8 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store, co
   // The key pair and certificate, made once.
   if (!fs::exists(demo.key_file) || !fs::exists(demo.cert_file)) {
     TESSERA_ASSIGN_OR_RETURN(jose::Key key, jose::GenerateKey(jose::KeyType::kRsa, 2048));
-    TESSERA_ASSIGN_OR_RETURN(jose::Certificate cert, jose::MakeSelfSignedCertificate(key, "CN=demo", 365, now));
+    TESSERA_ASSIGN_OR_RETURN(jose::Certificate cert,
+                             jose::MakeSelfSignedCertificate(key, "CN=demo", 365, now));
     TESSERA_ASSIGN_OR_RETURN(std::string pem, jose::PrivateKeyToPem(key));
     TESSERA_RETURN_IF_ERROR(WriteFile(demo.key_file, pem, 0600));
     TESSERA_RETURN_IF_ERROR(WriteFile(demo.cert_file, jose::CertificateToPem(cert), 0644));
@@ -68,7 +70,8 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store, co
   // The resource app, found by its audience.
   TESSERA_ASSIGN_OR_RETURN(std::vector<store::App> apps, store.ListApps(0, 100000));
   bool have_resource = false;
-  for (const auto& a : apps) have_resource |= a.kind == store::AppKind::kResource && a.audience == kDemoAudience;
+  for (const auto& a : apps)
+    have_resource |= a.kind == store::AppKind::kResource && a.audience == kDemoAudience;
   if (!have_resource) {
     Json resource = {{"displayName", "Demo resource"},
                      {"isOAuthResource", true},
@@ -91,36 +94,40 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store, co
       return demo;
     }
   }
-  Json client = {{"displayName", "Demo client"},
-                 {"isOAuthClient", true},
-                 {"clientType", "confidential"},
-                 {"allowedGrants", {"client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"}},
-                 {"allowedScopes", {{{"fqs", demo.scope}}}},
-                 {"certificates", {{{"certAlias", kDemoAlias}, {"x509Base64Certificate", cert_pem}}}},
-                 {"allowedOperations", {"introspect"}}};
+  Json client = {
+      {"displayName", "Demo client"},
+      {"isOAuthClient", true},
+      {"clientType", "confidential"},
+      {"allowedGrants", {"client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"}},
+      {"allowedScopes", {{{"fqs", demo.scope}}}},
+      {"certificates", {{{"certAlias", kDemoAlias}, {"x509Base64Certificate", cert_pem}}}},
+      {"allowedOperations", {"introspect"}}};
   TESSERA_ASSIGN_OR_RETURN(Json created, admin.CreateApp(ctx, client));
   TESSERA_RETURN_IF_ERROR(admin.SetAppActive(ctx, created["id"], Json{{"active", true}}).status());
   demo.client_id = created["name"];
   demo.client_secret = created["clientSecret"];
-  TESSERA_RETURN_IF_ERROR(WriteFile(client_file,
-                                    jose::DumpCompact({{"clientId", demo.client_id}, {"clientSecret", demo.client_secret}}),
-                                    0600));
+  TESSERA_RETURN_IF_ERROR(WriteFile(
+      client_file,
+      jose::DumpCompact({{"clientId", demo.client_id}, {"clientSecret", demo.client_secret}}),
+      0600));
   return demo;
 }
 
-void PrintDemoCommands(const DemoSetup& d, const std::string& base_url, const std::string& tessera, std::ostream& out) {
-  out << "\nDemo ready: user " << kDemoUser << ", resource " << kDemoAudience << ", client " << d.client_id
-      << " trusting certificate alias '" << kDemoAlias << "'.\n\n"
+void PrintDemoCommands(const DemoSetup& d, const std::string& base_url, const std::string& tessera,
+                       std::ostream& out) {
+  out << "\nDemo ready: user " << kDemoUser << ", resource " << kDemoAudience << ", client "
+      << d.client_id << " trusting certificate alias '" << kDemoAlias << "'.\n\n"
       << "1. Sign a user assertion (RFC 7523) with the demo key:\n\n"
-      << "  ASSERTION=$(" << tessera << " assert --client-id " << d.client_id << " --sub " << kDemoUser << " --key '"
-      << d.key_file << "' --kid " << kDemoAlias << ")\n\n"
+      << "  ASSERTION=$(" << tessera << " assert --client-id " << d.client_id << " --sub "
+      << kDemoUser << " --key '" << d.key_file << "' --kid " << kDemoAlias << ")\n\n"
       << "2. Exchange it for an access token:\n\n"
-      << "  curl -s -X POST " << base_url << "/oauth2/v1/token -u '" << d.client_id << ":" << d.client_secret << "' \\\n"
+      << "  curl -s -X POST " << base_url << "/oauth2/v1/token -u '" << d.client_id << ":"
+      << d.client_secret << "' \\\n"
       << "    --data-urlencode grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer \\\n"
       << "    --data-urlencode \"assertion=$ASSERTION\" \\\n"
       << "    --data-urlencode 'scope=" << d.scope << "'\n\n"
-      << "Or the client's own token: curl -s -X POST " << base_url << "/oauth2/v1/token -u '" << d.client_id << ":"
-      << d.client_secret << "' -d grant_type=client_credentials\n"
+      << "Or the client's own token: curl -s -X POST " << base_url << "/oauth2/v1/token -u '"
+      << d.client_id << ":" << d.client_secret << "' -d grant_type=client_credentials\n"
       << "Signing keys: " << base_url << "/admin/v1/SigningCert/jwk\n\n";
 }
 

@@ -28,12 +28,12 @@ inline constexpr char kDemoAudience[] = "https://demo.example.com:443";
 inline constexpr char kDemoScope[] = "urn:opc:resource:consumer::all";
 inline constexpr char kDemoAlias[] = "demo";
 
-Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store, const std::string& data_dir,
-                             int64_t now);
+Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
+                             const std::string& data_dir, int64_t now);
 
 // The commands a newcomer pastes: sign an assertion, exchange it for a token.
-void PrintDemoCommands(const DemoSetup& demo, const std::string& base_url, const std::string& tessera_path,
-                       std::ostream& out);
+void PrintDemoCommands(const DemoSetup& demo, const std::string& base_url,
+                       const std::string& tessera_path, std::ostream& out);
 
 }  // namespace tessera::server
 

@@ -23,8 +23,8 @@
 #include "oauth/token_service.h"
 #include "oauth/trust_tokens.h"
 #include "server/demo.h"
-#include "server/purger.h"
 #include "server/logging.h"
+#include "server/purger.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -40,18 +40,21 @@ Result<std::unique_ptr<store::Store>> OpenStore(const ServeConfig& c) {
     // A connection per worker thread, plus the purger and the audit writer (0: the store's
     // default, cores + 2, matching the server's default thread count).
     if (c.threads > 0) options.pool_size = c.threads + 2;
-    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<store::PostgresStore> s, store::PostgresStore::Open(c.database, options));
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<store::PostgresStore> s,
+                             store::PostgresStore::Open(c.database, options));
     return std::unique_ptr<store::Store>(std::move(s));
   }
   if (c.database.rfind("sqlite://", 0) == 0) {
     path = c.database.substr(std::string("sqlite://").size());
-    if (path.empty()) return Status::InvalidArgument("database: sqlite:///path/file.db needs a path");
+    if (path.empty())
+      return Status::InvalidArgument("database: sqlite:///path/file.db needs a path");
   } else {
     path = (fs::path(c.data_dir) / "tessera.db").string();
   }
   store::SqliteOptions options;
   if (c.sqlite_full_sync) options.synchronous = store::SqliteOptions::Synchronous::kFull;
-  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> s, store::SqliteStore::Open(path, options));
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteStore> s,
+                           store::SqliteStore::Open(path, options));
   return std::unique_ptr<store::Store>(std::move(s));
 }
 
@@ -67,11 +70,13 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   const auto started = std::chrono::steady_clock::now();
   TESSERA_RETURN_IF_ERROR(ConfigureLogging(c.log_format, c.log_level));
   TESSERA_ASSIGN_OR_RETURN(auto address, c.ListenAddress());
-  if (c.tls_cert.empty() != c.tls_key.empty()) return Status::InvalidArgument("--tls-cert and --tls-key go together");
+  if (c.tls_cert.empty() != c.tls_key.empty())
+    return Status::InvalidArgument("--tls-cert and --tls-key go together");
 
   std::error_code ec;
   fs::create_directories(c.data_dir, ec);
-  if (ec) return Status::Unavailable("cannot create data directory " + c.data_dir + ": " + ec.message());
+  if (ec)
+    return Status::Unavailable("cannot create data directory " + c.data_dir + ": " + ec.message());
   ::chmod(c.data_dir.c_str(), 0700);  // keys and the database live here: owner only
 
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> store, OpenStore(c));
@@ -125,7 +130,8 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
 
   std::optional<DemoSetup> demo;
   if (c.demo) {
-    TESSERA_ASSIGN_OR_RETURN(DemoSetup d, EnsureDemo(admin, *store, c.data_dir, clock.NowSeconds()));
+    TESSERA_ASSIGN_OR_RETURN(DemoSetup d,
+                             EnsureDemo(admin, *store, c.data_dir, clock.NowSeconds()));
     demo = std::move(d);
   }
 
@@ -160,13 +166,15 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   purge_options.audit_retention = c.audit_retention;
   Purger purger(*store, clock, purge_options);
 
-  const std::string bound = (address.first.find(':') != std::string::npos ? "[" + address.first + "]" : address.first) +
-                            ":" + std::to_string(server.port());
+  const std::string bound =
+      (address.first.find(':') != std::string::npos ? "[" + address.first + "]" : address.first) +
+      ":" + std::to_string(server.port());
   const std::string base = std::string(c.tls_cert.empty() ? "http://" : "https://") + bound;
   // Contract section 1: the default issuer is http://<listen>; with port 0 that is the port the
   // kernel chose, known only now. Nobody can have learnt the port before the banner below.
   if (c.issuer.empty() && address.second == 0) domain.issuer = base;
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   // With JSON logs every line of standard output is a log record, the banner too.
   const bool json_log = c.log_format == "json";
   auto announce = [&out, json_log](const std::string& line) {

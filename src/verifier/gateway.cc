@@ -145,8 +145,8 @@ class Proxy {
     }
     Result<verifier::Principal> who = verifier_.VerifyAuthorization(authorization.value_or(""));
     if (!who.ok()) {
-      spdlog::warn("gateway: ecid={} {} {} refused: {}", req.ecid, LogValue(req.method), LogValue(req.path),
-                   LogValue(who.status().message()));
+      spdlog::warn("gateway: ecid={} {} {} refused: {}", req.ecid, LogValue(req.method),
+                   LogValue(req.path), LogValue(who.status().message()));
       return Refuse(verifier::ReasonOf(who.status()), scopes_);
     }
     return Forward(req, *who, *path);
