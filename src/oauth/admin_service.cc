@@ -511,7 +511,7 @@ Result<Json> AdminService::CreateApp(const Context& ctx, const Json& body) {
   if (a.kind == store::AppKind::kConfidential) {
     a.client_id = GenerateClientId();
     secret = GenerateClientSecret();
-    a.secret_hash = HashSecret(secret);
+    TESSERA_ASSIGN_OR_RETURN(a.secret_hash, HashSecret(secret));
   }
   TESSERA_RETURN_IF_ERROR(store_.CreateApp(a));
   TESSERA_RETURN_IF_ERROR(Audit(ctx, "app.create", a.display_name));
@@ -629,7 +629,8 @@ Result<Json> AdminService::RegenerateClientSecret(const Context& ctx, const Json
   if (a.kind != store::AppKind::kConfidential)
     return Bad("app " + id + " is a resource app: it has no client secret");
   const std::string secret = GenerateClientSecret();
-  a.secret_hash = HashSecret(secret);  // generated: the fast hash suffices (secrets.h)
+  // Generated: the fast hash suffices (secrets.h).
+  TESSERA_ASSIGN_OR_RETURN(a.secret_hash, HashSecret(secret));
   a.updated_at = clock_.NowSeconds();
   TESSERA_RETURN_IF_ERROR(store_.UpdateApp(a));
   // Audit invalidates this node's Directory: the old secret is refused from the next request.
