@@ -6,6 +6,7 @@
 
 #include "common/log_value.h"
 #include "http/api/api.h"
+#include "http/api/scim.h"
 #include "http/form.h"
 #include "jose/base64url.h"
 #include "jose/json.h"
@@ -113,9 +114,20 @@ Handler Admin(ApiServices& s, AdminCall call) {
   };
 }
 
-Response FromResult(const Result<Json>& r, int ok_status = 200) {
+// A service call's answer: its value rendered by `to_json`, or its error.
+template <typename T, typename ToJson>
+Response Answer(const Result<T>& r, ToJson to_json, int ok_status = 200) {
   if (!r.ok()) return ScimError(r.status());
-  return ScimJson(ok_status, *r);
+  return ScimJson(ok_status, to_json(*r));
+}
+
+// A listing's answer: a SCIM ListResponse of every record rendered by `to_json`.
+template <typename T, typename ToJson>
+Response AnswerList(const Result<std::vector<T>>& r, ToJson to_json, int start_index) {
+  if (!r.ok()) return ScimError(r.status());
+  Json resources = Json::array();
+  for (const T& item : *r) resources.push_back(to_json(item));
+  return ScimJson(200, scim::ListResponse(std::move(resources), start_index));
 }
 
 Response FromStatus(const Status& s) {
@@ -225,11 +237,7 @@ Response AssertionChecks(ApiServices& s, oauth::AssertionCheckService& checks, R
 }  // namespace
 
 Response ScimError(int http_status, std::string_view detail, std::string_view scim_type) {
-  Json body = {{"schemas", {oauth::kScimErrorSchema}},
-               {"detail", detail},
-               {"status", std::to_string(http_status)}};
-  if (!scim_type.empty()) body["scimType"] = scim_type;
-  return ScimJson(http_status, body);
+  return ScimJson(http_status, scim::ErrorToJson(http_status, detail, scim_type));
 }
 
 Response ScimError(const Status& s) {
@@ -264,23 +272,34 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
                    [&a](auto& ctx, Request& req) {
                      Result<Json> body = ReadJsonBody(req);
                      if (!body.ok()) return ScimError(body.status());
-                     return FromResult(a.CreateUser(ctx, *body), 201);
+                     Result<oauth::UserFields> fields = scim::ParseUser(*body);
+                     if (!fields.ok()) return ScimError(fields.status());
+                     return Answer(a.CreateUser(ctx, *fields), scim::UserToJson, 201);
                    }),
              big);
   router.Add("GET", "/admin/v1/Users", Admin(s, [&a](auto&, Request& req) {
                auto q = Query(req);
                if (!q.ok()) return ScimError(q.status());
-               return FromResult(a.ListUsers(*q));
+               Result<oauth::Page> page = scim::ParsePage(*q);
+               if (!page.ok()) return ScimError(page.status());
+               Result<std::optional<std::string>> name = scim::ParseUserFilter(*q);
+               if (!name.ok()) return ScimError(name.status());
+               return AnswerList(a.ListUsers(*name, *page), scim::UserToJson,
+                                 name->has_value() ? 1 : page->start);
              }));
   router.Add("GET", "/admin/v1/Users/{id}", Admin(s, [&a](auto&, Request& req) {
-               return FromResult(a.GetUser(req.params["id"]));
+               return Answer(a.GetUser(req.params["id"]), scim::UserToJson);
              }));
   router.Add("PATCH", "/admin/v1/Users/{id}",
              Admin(s,
                    [&a](auto& ctx, Request& req) {
                      Result<Json> body = ReadJsonBody(req);
                      if (!body.ok()) return ScimError(body.status());
-                     return FromResult(a.PatchUser(ctx, req.params["id"], *body));
+                     Result<store::User> current = a.GetUser(req.params["id"]);
+                     if (!current.ok()) return ScimError(current.status());
+                     Result<oauth::UserFields> fields = scim::ParseUserPatch(*current, *body);
+                     if (!fields.ok()) return ScimError(fields.status());
+                     return Answer(a.PatchUser(ctx, current->id, *fields), scim::UserToJson);
                    }),
              big);
   router.Add("DELETE", "/admin/v1/Users/{id}", Admin(s, [&a](auto& ctx, Request& req) {
@@ -292,23 +311,34 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
                    [&a](auto& ctx, Request& req) {
                      Result<Json> body = ReadJsonBody(req);
                      if (!body.ok()) return ScimError(body.status());
-                     return FromResult(a.CreateApp(ctx, *body), 201);
+                     Result<oauth::AppFields> fields = scim::ParseNewApp(*body);
+                     if (!fields.ok()) return ScimError(fields.status());
+                     return Answer(a.CreateApp(ctx, *fields), scim::AppCreatedToJson, 201);
                    }),
              big);
   router.Add("GET", "/admin/v1/Apps", Admin(s, [&a](auto&, Request& req) {
                auto q = Query(req);
                if (!q.ok()) return ScimError(q.status());
-               return FromResult(a.ListApps(*q));
+               Result<oauth::Page> page = scim::ParsePage(*q);
+               if (!page.ok()) return ScimError(page.status());
+               Result<std::optional<oauth::AppFilter>> filter = scim::ParseAppFilter(*q);
+               if (!filter.ok()) return ScimError(filter.status());
+               return AnswerList(a.ListApps(*filter, *page), scim::AppToJson,
+                                 filter->has_value() ? 1 : page->start);
              }));
   router.Add("GET", "/admin/v1/Apps/{id}", Admin(s, [&a](auto&, Request& req) {
-               return FromResult(a.GetApp(req.params["id"]));
+               return Answer(a.GetApp(req.params["id"]), scim::AppToJson);
              }));
   router.Add("PATCH", "/admin/v1/Apps/{id}",
              Admin(s,
                    [&a](auto& ctx, Request& req) {
                      Result<Json> body = ReadJsonBody(req);
                      if (!body.ok()) return ScimError(body.status());
-                     return FromResult(a.PatchApp(ctx, req.params["id"], *body));
+                     Result<store::App> current = a.GetApp(req.params["id"]);
+                     if (!current.ok()) return ScimError(current.status());
+                     Result<oauth::AppFields> fields = scim::ParseAppPatch(*current, *body);
+                     if (!fields.ok()) return ScimError(fields.status());
+                     return Answer(a.PatchApp(ctx, current->id, *fields), scim::AppToJson);
                    }),
              big);
   router.Add("DELETE", "/admin/v1/Apps/{id}", Admin(s, [&a](auto& ctx, Request& req) {
@@ -317,7 +347,9 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
   router.Add("PUT", "/admin/v1/AppStatusChanger/{id}", Admin(s, [&a](auto& ctx, Request& req) {
                Result<Json> body = ReadJsonBody(req);
                if (!body.ok()) return ScimError(body.status());
-               return FromResult(a.SetAppActive(ctx, req.params["id"], *body));
+               Result<bool> active = scim::ParseAppStatus(*body);
+               if (!active.ok()) return ScimError(active.status());
+               return Answer(a.SetAppActive(ctx, req.params["id"], *active), scim::AppStatusToJson);
              }));
 
   for (bool partner : {false, true}) {
@@ -329,39 +361,56 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
                      [&a, kind](auto& ctx, Request& req) {
                        Result<Json> body = ReadJsonBody(req);
                        if (!body.ok()) return ScimError(body.status());
-                       return FromResult(a.PutCertificate(ctx, kind, *body), 201);
+                       Result<oauth::NewCertificate> cert = scim::ParseCertificate(*body);
+                       if (!cert.ok()) return ScimError(cert.status());
+                       return Answer(a.PutCertificate(ctx, kind, *cert), scim::CertificateToJson,
+                                     201);
                      }),
                big);
     router.Add("GET", base, Admin(s, [&a, kind](auto&, Request&) {
-                 return FromResult(a.ListCertificates(kind));
+                 return AnswerList(a.ListCertificates(kind), scim::CertificateToJson, 1);
                }));
     router.Add("GET", base + "/{alias}", Admin(s, [&a, kind](auto&, Request& req) {
-                 return FromResult(a.GetCertificate(kind, req.params["alias"]));
+                 return Answer(a.GetCertificate(kind, req.params["alias"]),
+                               scim::CertificateToJson);
                }));
     router.Add("DELETE", base + "/{alias}", Admin(s, [&a, kind](auto& ctx, Request& req) {
                  return FromStatus(a.DeleteCertificate(ctx, kind, req.params["alias"]));
                }));
   }
 
-  router.Add("POST", "/admin/v1/AppClientSecretRegenerator",
-             Admin(s, [&a](auto& ctx, Request& req) {
-               Result<Json> body = ReadJsonBody(req);
-               if (!body.ok()) return ScimError(body.status());
-               return FromResult(a.RegenerateClientSecret(ctx, *body), 201);
-             }));
+  router.Add(
+      "POST", "/admin/v1/AppClientSecretRegenerator", Admin(s, [&a](auto& ctx, Request& req) {
+        Result<Json> body = ReadJsonBody(req);
+        if (!body.ok()) return ScimError(body.status());
+        Result<std::string> app_id = scim::ParseSecretRegeneration(*body);
+        if (!app_id.ok()) return ScimError(app_id.status());
+        return Answer(a.RegenerateClientSecret(ctx, *app_id), scim::SecretRegeneratedToJson, 201);
+      }));
 
   router.Add("POST", "/admin/v1/SigningKeys/rotate", Admin(s, [&a](auto& ctx, Request&) {
-               return FromResult(a.RotateSigningKey(ctx), 201);
+               return Answer(
+                   a.RotateSigningKey(ctx),
+                   [](const std::string& kid) {
+                     return Json{{"kid", kid}, {"active", true}};
+                   },
+                   201);
              }));
-  router.Add("GET", "/admin/v1/SigningKeys",
-             Admin(s, [&a](auto&, Request&) { return FromResult(a.ListSigningKeys()); }));
+  router.Add("GET", "/admin/v1/SigningKeys", Admin(s, [&a](auto&, Request&) {
+               return AnswerList(a.ListSigningKeys(), scim::SigningKeyToJson, 1);
+             }));
   router.Add("POST", "/admin/v1/SigningKeys/{kid}/revoke", Admin(s, [&a](auto& ctx, Request& req) {
-               return FromResult(a.RevokeSigningKey(ctx, req.params["kid"]));
+               const std::string kid = req.params["kid"];
+               return Answer(a.RevokeSigningKey(ctx, kid), [&kid](const std::string& active) {
+                 return Json{{"kid", kid}, {"state", "revoked"}, {"activeKid", active}};
+               });
              }));
   router.Add("GET", "/admin/v1/AuditEvents", Admin(s, [&a](auto&, Request& req) {
                auto q = Query(req);
                if (!q.ok()) return ScimError(q.status());
-               return FromResult(a.ListAudit(*q));
+               Result<store::AuditFilter> filter = scim::ParseAuditQuery(*q);
+               if (!filter.ok()) return ScimError(filter.status());
+               return AnswerList(a.ListAudit(*filter), scim::AuditEventToJson, 1);
              }));
   if (s.checks != nullptr) {
     router.Add(
