@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "http/api/api.h"
 
 namespace tessera::http::scim {
 namespace {
@@ -331,6 +334,58 @@ TEST(ScimAnswerTest, RendersRecordsListsAndErrors) {
   key.key.retired_at = 5;
   EXPECT_EQ(SigningKeyToJson(key)["state"], "expired");
   EXPECT_EQ(SigningKeyToJson(key)["publishUntil"], 0);
+}
+
+std::optional<std::string> HeaderOf(const Response& r, std::string_view name) {
+  for (const auto& [n, v] : r.headers) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
+// The one SCIM/admin error mapping (api.h ScimError): a status and body per StatusCode.
+TEST(ScimErrorTest, EveryStatusCodeHasItsAnswer) {
+  struct Case {
+    Status status;
+    int http;
+    const char* scim_type;
+  };
+  const Case cases[] = {
+      {Status::InvalidArgument("bad"), 400, "invalidValue"},
+      {Status::Unauthenticated("who"), 401, nullptr},
+      {Status::PermissionDenied("no"), 403, nullptr},
+      {Status::NotFound("gone"), 404, nullptr},
+      {Status::AlreadyExists("taken"), 409, "uniqueness"},
+      {Status::FailedPrecondition("not now"), 409, nullptr},
+      {Status::ResourceExhausted("too much"), 429, nullptr},
+      {Status::Unavailable("db down"), 503, nullptr},
+      {Status::Internal("bug"), 500, nullptr},
+      {Status::Ok(), 500, nullptr},
+  };
+  for (const Case& c : cases) {
+    const Response r = http::ScimError(c.status);
+    EXPECT_EQ(r.status, c.http) << c.status.ToString();
+    EXPECT_EQ(r.content_type, "application/scim+json");
+    const Json body = Json::parse(r.body);
+    EXPECT_EQ(body["status"], std::to_string(c.http));
+    EXPECT_EQ(body.contains("scimType"), c.scim_type != nullptr) << body.dump();
+    if (c.scim_type != nullptr) {
+      EXPECT_EQ(body["scimType"], c.scim_type);
+    }
+    EXPECT_EQ(HeaderOf(r, "Retry-After").has_value(), c.http == 503) << c.status.ToString();
+    EXPECT_EQ(HeaderOf(r, "WWW-Authenticate").has_value(), c.http == 401);
+  }
+  // Store and internal details stay in the log.
+  EXPECT_EQ(Json::parse(http::ScimError(Status::Internal("bug at x.cc")).body)["detail"],
+            "internal error");
+  EXPECT_EQ(Json::parse(http::ScimError(Status::Unavailable("host db1")).body)["detail"],
+            "the store is unavailable; retry later");
+  EXPECT_EQ(HeaderOf(http::ScimError(Status::Unavailable("x")), "Retry-After"), "5");
+  EXPECT_EQ(HeaderOf(http::ScimError(Status::Unauthenticated("x")), "WWW-Authenticate"),
+            "Bearer realm=\"tessera\"");
+  EXPECT_EQ(HeaderOf(http::ScimError(Status::Unauthenticated("x", http::kInvalidBearerToken)),
+                     "WWW-Authenticate"),
+            "Bearer realm=\"tessera\", error=\"invalid_token\"");
 }
 
 }  // namespace
