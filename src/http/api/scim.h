@@ -45,7 +45,7 @@ Result<oauth::AppFields> ParseNewApp(const jose::Json& body);
 // [{"value"}]; a confidential app's "clientType" ("confidential" only), "allowedGrants",
 // "allowedScopes" [{"fqs"}], "allowedOperations", "assertionAlgorithms", "requireJti" and
 // "certificates" [{"certAlias", "x509Base64Certificate"?}]. Lists may also be given as plain
-// strings; duplicates are dropped. "active" is read too (a change honours it, a creation not).
+// strings; duplicates are dropped. "active" is not read (ParseAppPatch reads it).
 Result<oauth::AppFields> ParseAppAttributes(const jose::Json& body, store::AppKind kind);
 
 // Applies a SCIM PatchOp (RFC 7644 3.5.2: add/replace/remove on top-level attributes, or
@@ -54,7 +54,8 @@ Result<oauth::AppFields> ParseAppAttributes(const jose::Json& body, store::AppKi
 Status ApplyPatch(jose::Json& resource, const jose::Json& patch);
 
 // A PATCH of `current`: the PatchOp applied to its SCIM view (UserToJson, AppToJson), parsed
-// back into the attributes the change leaves. The app's kind is `current`'s.
+// back into the attributes the change leaves. The app's kind is `current`'s; its "active" is
+// read too.
 Result<oauth::UserFields> ParseUserPatch(const store::User& current, const jose::Json& patch);
 Result<oauth::AppFields> ParseAppPatch(const store::App& current, const jose::Json& patch);
 
