@@ -137,7 +137,8 @@ struct AssertionValidator::Run {
       : client(c), is_client(kind == AssertionKind::kClientAuthentication), now(t), report(r) {}
 
   // Records a failure: kStop in strict mode, kContinue in report mode.
-  Next Fail(int rule, const char* name, Reason reason, std::string detail, std::string fix) {
+  [[nodiscard]] Next Fail(int rule, const char* name, Reason reason, std::string detail,
+                          std::string fix) {
     if (!first) first = Rejection{reason, detail, is_client};
     if (report) {
       report->push_back({rule, name, RuleResult::kFail, reason, std::move(detail), std::move(fix)});

@@ -105,45 +105,45 @@ class AssertionValidator {
   // One validation's state: the client, the time, what earlier rules found, the outcomes.
   struct Run;
   // What a rule method tells Validate: go on with the next rule, or answer now.
-  enum class [[nodiscard]] Next{kContinue, kStop};
+  enum class Next { kContinue, kStop };
 
   // Contract rule 1 (and the key-independent part of rule 2); RFC 7523 3 item 10 (a JWT valid
   // per RFC 7519: 7.2 steps 1-10, strict JWS syntax). kAssertionMalformed, or for a header the
   // JWS parser refuses kAssertionAlgNotAllowed (alg missing, none, unknown) or
   // kAssertionHeaderRejected. Sets run.out.jws. Always kStop on failure: nothing to go on with.
-  Next CheckSyntax(std::string_view token, Run& run) const;
+  [[nodiscard]] Next CheckSyntax(std::string_view token, Run& run) const;
   // Contract rule 2; RFC 7523 3 item 9 (signed with an algorithm the server accepts; RFC 8725
   // 3.1). The app's assertion_algs (default RS256; HMAC algs never count) must hold the header's
   // alg (kAssertionAlgNotAllowed); a typ, when present, must be JWT, or client-authentication+jwt
   // for a client assertion (RFC 8725 3.11: kAssertionHeaderRejected).
-  Next CheckHeader(Run& run) const;
+  [[nodiscard]] Next CheckHeader(Run& run) const;
   // Contract rule 3; RFC 7523 3 item 9 (the signature MUST verify). The certificate named by x5t,
   // else x5t#S256, else kid (its alias), first among the app's attached certificates, then (user
   // assertions only) the partner certificates; one not valid now does not count.
   // kAssertionNoKeyReference, kAssertionKeyNotFound, kAssertionCertificateExpired,
   // kAssertionAlgNotAllowed (the alg does not fit the certificate's key),
   // kAssertionSignatureInvalid; kStoreUnavailable stops. Sets run.out.key_source on success.
-  Next CheckKey(Run& run) const;
+  [[nodiscard]] Next CheckKey(Run& run) const;
   // Contract rule 4; RFC 7523 3 item 1 (iss) and, for a client assertion, item 2 (sub is the
   // client_id). kAssertionIssuerMismatch, kAssertionSubjectMismatch. Sets run.out.issuer.
-  Next CheckIssuer(Run& run) const;
+  [[nodiscard]] Next CheckIssuer(Run& run) const;
   // Contract rule 5; RFC 7523 3 item 3 (aud identifies this authorization server).
   // kAssertionAudienceRejected.
-  Next CheckAudience(Run& run) const;
+  [[nodiscard]] Next CheckAudience(Run& run) const;
   // Contract rule 6; RFC 7523 3 items 4 (exp), 5 (nbf) and 6 (iat, not unreasonably far in the
   // past: the maximum lifetime), each with config.clock_skew. kAssertionExpired,
   // kAssertionNotYetValid, kAssertionIssuedInFuture, kAssertionLifetimeTooLong,
   // kAssertionTimeClaimInvalid (missing exp, wrong type, milliseconds, exp before iat or nbf).
   // Sets run.out.expires_at.
-  Next CheckTimes(Run& run) const;
+  [[nodiscard]] Next CheckTimes(Run& run) const;
   // Contract rule 7; RFC 7523 3 item 7 (jti). Its shape only: kAssertionJtiMissing (required by
   // the app), kAssertionJtiInvalid (not a string, empty, over 256 bytes, control characters).
   // Sets run.out.jti.
-  Next CheckJti(Run& run) const;
+  [[nodiscard]] Next CheckJti(Run& run) const;
   // Contract rule 8, user assertions only; RFC 7523 3 item 2 (sub identifies the principal the
   // token is for; prn when sub is absent). kAssertionSubjectMissing, kAssertionUserUnknown,
   // kAssertionUserInactive; kStoreUnavailable stops. Sets run.out.user.
-  Next CheckUser(Run& run) const;
+  [[nodiscard]] Next CheckUser(Run& run) const;
 
   Directory& directory_;
   const DomainConfig& config_;

@@ -31,8 +31,10 @@
 
 #include "common/clock.h"
 #include "jose/base64url.h"
+#include "jose/jwk.h"
 #include "jose/jws.h"
 #include "jose/keyio.h"
+#include "jose/test_examples.h"
 #include "oauth/audit.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
@@ -56,19 +58,30 @@ struct TestKey {
                       int days = 30, int64_t not_before = kNow - 60) {
     Result<jose::Key> key = jose::GenerateKey(type, bits);
     EXPECT_TRUE(key.ok()) << key.status().ToString();
-    Result<jose::Certificate> cert =
-        jose::MakeSelfSignedCertificate(*key, subject, days, not_before);
-    EXPECT_TRUE(cert.ok()) << cert.status().ToString();
-    return {*key, *cert, alg};
+    return WithCertificate(key.ok() ? *key : jose::Key(), alg, subject, days, not_before);
   }
-  // RSA keys take a while to generate: these are made once per test program.
+  static TestKey WithCertificate(const jose::Key& key, jose::Algorithm alg, const char* subject,
+                                 int days = 30, int64_t not_before = kNow - 60) {
+    Result<jose::Certificate> cert =
+        jose::MakeSelfSignedCertificate(key, subject, days, not_before);
+    EXPECT_TRUE(cert.ok()) << cert.status().ToString();
+    return {key, cert.ok() ? *cert : jose::Certificate(), alg};
+  }
+  // An RSA key generated once per test program (generating one takes a while).
   static const TestKey& Rsa() {
     static const TestKey k = Make(jose::KeyType::kRsa, 2048, jose::Algorithm::kRS256, "CN=rsa");
     return k;
   }
+  // A second RSA key, not generated: the published one of RFC 7515 appendix A.2.
   static const TestKey& OtherRsa() {
-    static const TestKey k =
-        Make(jose::KeyType::kRsa, 2048, jose::Algorithm::kRS256, "CN=other-rsa");
+    static const TestKey k = [] {
+      jose::JwkOptions options;
+      options.allow_private = true;
+      Result<jose::Jwk> jwk = jose::ParseJwkText(jose::testing::kA2Jwk, options);
+      EXPECT_TRUE(jwk.ok()) << jwk.status().ToString();
+      return WithCertificate(jwk.ok() ? jwk->key : jose::Key(), jose::Algorithm::kRS256,
+                             "CN=other-rsa");
+    }();
     return k;
   }
   static TestKey Ec(const char* subject = "CN=ec") {
