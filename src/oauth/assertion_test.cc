@@ -412,6 +412,22 @@ TEST_F(AssertionTest, Rule3SignatureMustVerify) {
   EXPECT_EQ(ReasonOf(forged), Reason::kAssertionSignatureInvalid);
 }
 
+// A stored certificate that no longer parses is the store failing, not the assertion: the
+// answer is to retry later, and a report stops there too (nothing after rule 3 is looked up).
+TEST_F(AssertionTest, Rule3StopsWhenTheStoredCertificateCannotBeRead) {
+  store::CertificateRecord broken{"broken", "not DER", "x5t", "x5t-s256", kNow + 86400, kNow};
+  ASSERT_TRUE(d_.store->PutCertificate(store::CertificateKind::kClient, broken).ok());
+  client_.certificate_aliases = {"broken", "own"};
+  UpdateClient();
+  const Rejection r = Rejected(Sign(Claims()));
+  EXPECT_EQ(r.reason, Reason::kStoreUnavailable);
+  EXPECT_EQ(ToWireError(r).http_status, 503);
+  const std::vector<RuleOutcome> report = Report(Sign(Claims()));
+  ASSERT_FALSE(report.empty());
+  EXPECT_EQ(report.back().rule, 3);
+  EXPECT_EQ(report.back().reason, Reason::kStoreUnavailable);
+}
+
 // ---- Rule 4: iss is the client, and sub too for a client assertion (RFC 7523 3 items 1, 2).
 
 TEST_F(AssertionTest, Rule4IssIsTheClient) {
