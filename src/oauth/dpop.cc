@@ -290,6 +290,9 @@ Result<std::string> NormalizeHtu(std::string_view uri) {
     port = authority.substr(c + 1);
   }
   if (host.empty()) return HtuInvalid("no host");
+  if (host.front() != '[' && host.find_first_of(":[]") != std::string_view::npos) {
+    return HtuInvalid("bad host");
+  }
   if (port.size() > 5) return HtuInvalid("bad port");
   for (char c : port) {
     if (!IsDigit(c)) return HtuInvalid("bad port");

@@ -372,7 +372,8 @@ TEST(NormalizeHtuTest, Rfc3986Normalisation) {
   for (const char* bad :
        {"", "/token", "as.example.com/token", "ftp://h/", "https://", "https:///x",
         "https://user@h/", "https://h:99999/", "https://h:8a/", "https://h/a b", "https://h/%zz",
-        "https://h/%4", "https://[::1/x", "https://h/\x7f", "https://h/\xc3\xa9"}) {
+        "https://a:b:443/", "https://a]/", "https://h/%4", "https://[::1/x", "https://h/\x7f",
+        "https://h/\xc3\xa9"}) {
     Result<std::string> n = NormalizeHtu(bad);
     EXPECT_FALSE(n.ok()) << bad;
     EXPECT_EQ(DpopErrorOf(n.status()), DpopError::kHtuInvalid) << bad;
