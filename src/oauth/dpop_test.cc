@@ -14,6 +14,7 @@
 #include "jose/keyio.h"
 #include "oauth/dpop_nonce.h"
 #include "oauth/dpop_replay.h"
+#include "oauth/dpop_test_examples.h"
 
 namespace tessera::oauth {
 namespace {
@@ -98,6 +99,48 @@ TEST_F(DpopTest, ValidProofOfEachAlgorithm) {
     EXPECT_EQ(proof->issued_at, kNow);
     EXPECT_EQ(proof->replay_until, kNow + 61);
   }
+}
+
+// The published examples of RFC 9449 pass every check, on the clock of their iat.
+TEST(DpopExamplesTest, Rfc9449ProofsValidate) {
+  namespace ex = testing;
+  FixedClock clock(ex::kTokenRequestIat);
+  DpopValidator v = DpopValidator::Create({}, clock).value();
+  Result<DpopProof> proof = v.Validate(
+      {.proofs = {ex::kTokenRequestProof}, .method = "POST", .url = ex::kTokenRequestUrl});
+  ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+  EXPECT_EQ(proof->jkt, ex::kJkt);
+  EXPECT_EQ(proof->jti, ex::kTokenRequestJti);
+  EXPECT_EQ(proof->alg, Algorithm::kES256);
+  EXPECT_EQ(proof->issued_at, ex::kTokenRequestIat);
+  EXPECT_EQ(DpopErrorOf(v.Validate({.proofs = {ex::kTokenRequestProof},
+                                    .method = "GET",
+                                    .url = ex::kTokenRequestUrl})
+                            .status()),
+            DpopError::kHtmMismatch);
+
+  clock.Set(ex::kResourceIat);
+  proof = v.Validate({.proofs = {ex::kResourceProof},
+                      .method = "GET",
+                      .url = ex::kResourceUrl,
+                      .access_token = ex::kAccessToken});
+  ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+  EXPECT_EQ(proof->jkt, ex::kJkt);
+  EXPECT_EQ(DpopErrorOf(v.Validate({.proofs = {ex::kResourceProof},
+                                    .method = "GET",
+                                    .url = ex::kResourceUrl,
+                                    .access_token = "another token"})
+                            .status()),
+            DpopError::kAthMismatch);
+  // Years later the same proofs are stale.
+  FixedClock today(kNow);
+  EXPECT_EQ(DpopErrorOf(DpopValidator::Create({}, today)
+                            .value()
+                            .Validate({.proofs = {ex::kTokenRequestProof},
+                                       .method = "POST",
+                                       .url = ex::kTokenRequestUrl})
+                            .status()),
+            DpopError::kIatTooOld);
 }
 
 TEST_F(DpopTest, CreateRefusesSymmetricOrEmptyAlgorithmsAndBadWindows) {

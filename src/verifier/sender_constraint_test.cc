@@ -4,6 +4,7 @@
 
 #include "jose/keyio.h"
 #include "oauth/dpop_nonce.h"
+#include "oauth/dpop_test_examples.h"
 #include "tessera/client.h"
 
 namespace tessera::verifier {
@@ -130,6 +131,28 @@ TEST_F(SenderConstraintTest, DpopBoundTokenWithAValidProof) {
   const std::string next = Proof(key_);
   EXPECT_TRUE(
       sc.Check(BoundTo(key_), Dpop(), {.dpop_proofs = {next}, .method = "GET", .url = kUrl}).ok());
+}
+
+// RFC 9449 7.1: the published request to a resource, admitted once, refused as Bearer.
+TEST(SenderConstraintExampleTest, Rfc9449ResourceRequest) {
+  namespace ex = oauth::testing;
+  FixedClock clock(ex::kResourceIat);
+  oauth::InMemoryProofReplayCache replay;
+  SenderConstraint sc = SenderConstraint::Create({}, replay, clock).value();
+  const std::string authorization = "DPoP " + std::string(ex::kAccessToken);
+  const Credentials creds = ParseAuthorization(authorization);
+  ASSERT_EQ(creds.scheme, AuthScheme::kDpop);
+  const Confirmation cnf = ConfirmationFromClaims(R"({"sub":"someone@example.com","cnf":{"jkt":")" +
+                                                  std::string(ex::kJkt) + R"("}})")
+                               .value();
+  const ProtectedRequest request{
+      .dpop_proofs = {ex::kResourceProof}, .method = "GET", .url = ex::kResourceUrl};
+  const SenderDecision first = sc.Check(cnf, creds, request);
+  EXPECT_TRUE(first.ok()) << first.detail;
+  EXPECT_EQ(sc.Check(cnf, creds, request).error, SenderError::kProofReplayed);
+  EXPECT_EQ(
+      sc.Check(cnf, ParseAuthorization("Bearer " + std::string(ex::kAccessToken)), request).error,
+      SenderError::kBoundTokenAsBearer);
 }
 
 TEST_F(SenderConstraintTest, DpopBoundTokenAsBearerIsADowngrade) {
