@@ -415,13 +415,17 @@ Result<DpopProof> DpopValidator::Validate(const DpopRequest& request) const {
   auto string_claim = [&](std::string_view name, std::size_t max_len) -> Result<std::string> {
     Result<std::optional<std::string>> v = jose::StringClaim(jws.claims, name, max_len);
     if (!v.ok()) {
-      const DpopError e = jose::JoseErrorOf(v.status()) == JoseError::kClaimTooLong
-                              ? (name == "jti" ? DpopError::kJtiInvalid : DpopError::kClaimType)
-                              : DpopError::kClaimType;
-      return DpopFailure(e, "\"" + std::string(name) + "\"");
+      DpopError e = DpopError::kClaimType;
+      if (jose::JoseErrorOf(v.status()) == JoseError::kClaimTooLong) {
+        e = name == "jti"   ? DpopError::kJtiInvalid
+            : name == "htu" ? DpopError::kHtuInvalid
+                            : DpopError::kHtmMismatch;
+      }
+      return DpopFailure(e, "\"" + std::string(name) + "\" too long or not a string");
     }
-    if (!v->has_value())
+    if (!v->has_value()) {
       return DpopFailure(DpopError::kClaimMissing, "\"" + std::string(name) + "\"");
+    }
     return std::move(**v);
   };
   TESSERA_ASSIGN_OR_RETURN(proof.jti, string_claim("jti", options_.max_jti_length));

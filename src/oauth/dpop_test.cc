@@ -349,6 +349,9 @@ TEST_F(DpopTest, HtmMustBeTheMethod) {
   const std::string proof = Sign(GoodParts());
   EXPECT_EQ(DpopErrorOf(Check(proof, "GET").status()), DpopError::kHtmMismatch);
   EXPECT_EQ(DpopErrorOf(Check(proof, "post").status()), DpopError::kHtmMismatch);
+  ProofParts p = GoodParts();
+  p.claims["htm"] = std::string(65, 'P');  // no method is that long
+  EXPECT_EQ(ErrorOf(p), DpopError::kHtmMismatch);
   EXPECT_TRUE(Check(proof, "POST").ok());
 }
 
@@ -382,6 +385,11 @@ TEST_F(DpopTest, HtuMustBeTheRequestUri) {
   EXPECT_EQ(ErrorOf(p), DpopError::kHtuInvalid);
   p.claims["htu"] = "ftp://as.example.com/oauth2/v1/token";
   EXPECT_EQ(ErrorOf(p), DpopError::kHtuInvalid);
+  p.claims["htu"] = std::string(kUrl) + "/" + std::string(8 * 1024, 'a');
+  EXPECT_EQ(ErrorOf(p), DpopError::kMalformed);  // beyond max_proof_bytes first
+  DpopOptions large;
+  large.max_proof_bytes = 64 * 1024;
+  EXPECT_EQ(ErrorOf(p, large), DpopError::kHtuInvalid);
   // The proof's own query is ignored too.
   p.claims["htu"] = std::string(kUrl) + "?a=b";
   EXPECT_EQ(ErrorOf(p), DpopError::kOk);
