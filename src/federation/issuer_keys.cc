@@ -153,6 +153,13 @@ Result<FetchedDocument> IssuerKeys::LoadJwks(const Trust& trust) const {
       return Status::InvalidArgument(config_url + ": no \"jwks_uri\"");
     }
     url = jwks_uri->get<std::string>();
+    // The document is the issuer's word, not the administrator's: it may not aim this server
+    // at its own machine (a local admin port, a metadata proxy) unless the issuer lives there.
+    if (IsLoopbackUrl(url) && !IsLoopbackUrl(config_url)) {
+      return Status::InvalidArgument(config_url +
+                                     ": \"jwks_uri\" names a loopback address; only an issuer on "
+                                     "loopback may");
+    }
   }
   // Checked at fetch time too: a discovered URL was never seen by ValidateTrust.
   if (Status s = CheckKeyUrl(url); !s.ok()) {

@@ -327,6 +327,21 @@ TEST_F(IssuerKeysTest, EndToEndAnOutsideTokenVerifiesWithTheIssuersRotatedKey) {
   EXPECT_EQ(FederationReasonOf(who.status()), R::kKeysUnavailable);
 }
 
+TEST_F(IssuerKeysTest, TheNumberOfCachedSourcesIsBounded) {
+  IssuerKeys small(fetcher_, clock_, {.max_sources = 2});
+  std::vector<Trust> trusts(3, trust_);
+  for (int i = 0; i < 3; ++i) {
+    trusts[i].public_key_endpoint = server_.url() + "?n=" + std::to_string(i);
+    ASSERT_TRUE(small.Find(trusts[i], "a").ok());
+    clock_.Advance(1);
+  }
+  EXPECT_EQ(small.Stats(trusts[0]).fetches, 0u);  // the least recently used went
+  EXPECT_EQ(small.Stats(trusts[1]).fetches, 1u);
+  EXPECT_EQ(small.Stats(trusts[2]).fetches, 1u);
+  ASSERT_TRUE(small.Find(trusts[0], "a").ok());  // fetched again on its next use
+  EXPECT_EQ(server_.jwks_fetches, 4);
+}
+
 TEST(KeySetTest, RefusesEmptyAndUnhygienicSets) {
   EXPECT_FALSE(KeySet::FromJwks(R"({"keys":[]})").ok());
   EXPECT_FALSE(KeySet::FromJwks("not json").ok());

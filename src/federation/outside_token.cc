@@ -103,6 +103,13 @@ std::optional<std::string> StringAt(const Json& claims, std::string_view path,
 
 }  // namespace
 
+std::optional<SubjectTokenType> SubjectTokenTypeFromUrn(std::string_view urn) {
+  if (urn == kTokenTypeJwt) return SubjectTokenType::kJwt;
+  if (urn == kTokenTypeIdToken) return SubjectTokenType::kIdToken;
+  if (urn == kTokenTypeAccessToken) return SubjectTokenType::kAccessToken;
+  return std::nullopt;
+}
+
 Result<std::string> PeekIssuer(std::string_view token, std::size_t max_token_bytes) {
   TESSERA_ASSIGN_OR_RETURN(jose::Jws jws, Parse(token, max_token_bytes));
   return Issuer(jws.claims);

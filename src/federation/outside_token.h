@@ -124,6 +124,17 @@ struct FederatedIdentity {
   bool MustConsumeJti() const { return jti_policy == JtiPolicy::kRequired; }
 };
 
+// RFC 8693 3: the subject_token_type values a token exchange with an outside token accepts
+// (contract section 10), and the one requested_token_type / issued_token_type it answers with.
+enum class SubjectTokenType { kJwt, kIdToken, kAccessToken };
+inline constexpr std::string_view kTokenTypeJwt = "urn:ietf:params:oauth:token-type:jwt";
+inline constexpr std::string_view kTokenTypeIdToken = "urn:ietf:params:oauth:token-type:id_token";
+inline constexpr std::string_view kTokenTypeAccessToken =
+    "urn:ietf:params:oauth:token-type:access_token";
+// The type named by `urn` (compared exactly), or nullopt for any other value (SAML assertions,
+// refresh tokens, ...), which the grant refuses as invalid_request.
+std::optional<SubjectTokenType> SubjectTokenTypeFromUrn(std::string_view urn);
+
 // The unverified "iss" of `token`, to choose the trust. Applies step 2's syntax and header
 // rules first (so a token refused there is refused before any lookup). Failures: kTooLarge,
 // kMalformed, kHeaderRejected, kAlgorithmRejected, kIssuerMissing.

@@ -445,6 +445,20 @@ TEST_F(OutsideTokenTest, PeekIssuerReadsTheUnverifiedIssuerAfterTheFormRules) {
   EXPECT_EQ(FederationReasonOf(PeekIssuer(Sign(c)).status()), R::kIssuerMissing);
 }
 
+TEST(SubjectTokenTypeTest, TheThreeJwtTypesOfRfc8693) {
+  EXPECT_EQ(SubjectTokenTypeFromUrn("urn:ietf:params:oauth:token-type:jwt"),
+            SubjectTokenType::kJwt);
+  EXPECT_EQ(SubjectTokenTypeFromUrn("urn:ietf:params:oauth:token-type:id_token"),
+            SubjectTokenType::kIdToken);
+  EXPECT_EQ(SubjectTokenTypeFromUrn("urn:ietf:params:oauth:token-type:access_token"),
+            SubjectTokenType::kAccessToken);
+  for (const char* other :
+       {"urn:ietf:params:oauth:token-type:saml2", "urn:ietf:params:oauth:token-type:refresh_token",
+        "urn:ietf:params:oauth:token-type:JWT", ""}) {
+    EXPECT_FALSE(SubjectTokenTypeFromUrn(other).has_value()) << other;
+  }
+}
+
 TEST(ScopeCeilingTest, AllowedScopesBoundTheRequest) {
   Trust t;
   t.name = "ci";

@@ -57,6 +57,9 @@ bool IsLoopbackHost(std::string_view host) {
   return h == "localhost" || h == "[::1]" || IsIpv4Loopback(h);
 }
 
+// The host of a URL that passes CheckKeyUrl's rules, else the refusal.
+Result<std::string> ParseKeyUrl(std::string_view url);
+
 Status FieldError(std::string_view field, const std::string& what) {
   return Status::InvalidArgument(std::string(field) + ": " + what);
 }
@@ -145,7 +148,16 @@ std::optional<JtiPolicy> JtiPolicyFromName(std::string_view name) {
   return std::nullopt;
 }
 
-Status CheckKeyUrl(std::string_view url) {
+Status CheckKeyUrl(std::string_view url) { return ParseKeyUrl(url).status(); }
+
+bool IsLoopbackUrl(std::string_view url) {
+  Result<std::string> host = ParseKeyUrl(url);
+  return host.ok() && IsLoopbackHost(*host);
+}
+
+namespace {
+
+Result<std::string> ParseKeyUrl(std::string_view url) {
   if (url.size() > kMaxUrlBytes) {
     return Status::InvalidArgument("URL longer than " + std::to_string(kMaxUrlBytes) + " bytes");
   }
@@ -197,8 +209,10 @@ Status CheckKeyUrl(std::string_view url) {
         "localhost), not http://" +
         std::string(host));
   }
-  return Status::Ok();
+  return std::string(host);
 }
+
+}  // namespace
 
 bool IsSharedIssuer(std::string_view issuer) {
   std::string_view trimmed = issuer;

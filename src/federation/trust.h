@@ -141,6 +141,9 @@ bool IsSharedIssuer(std::string_view issuer);
 // kInvalidArgument names the fault.
 Status CheckKeyUrl(std::string_view url);
 
+// True when `url` passes CheckKeyUrl and its host is a loopback address (either scheme).
+bool IsLoopbackUrl(std::string_view url);
+
 }  // namespace tessera::federation
 
 #endif  // TESSERA_FEDERATION_TRUST_H_

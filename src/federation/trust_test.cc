@@ -63,6 +63,15 @@ TEST(TrustTest, KeyEndpointIsHttpsExceptOnLoopback) {
   }
 }
 
+TEST(TrustTest, LoopbackUrls) {
+  EXPECT_TRUE(IsLoopbackUrl("http://127.0.0.1:8080/jwks"));
+  EXPECT_TRUE(IsLoopbackUrl("https://localhost/jwks"));
+  EXPECT_TRUE(IsLoopbackUrl("http://[::1]/jwks"));
+  EXPECT_FALSE(IsLoopbackUrl("https://idp.example.test/jwks"));
+  EXPECT_FALSE(IsLoopbackUrl("http://10.0.0.1/jwks"));  // not a key URL at all
+  EXPECT_FALSE(IsLoopbackUrl("https://127.0.0.1.evil.test/jwks"));
+}
+
 TEST(TrustTest, CertificateOrEndpointOrDiscovery) {
   const jose::Key key = jose::GenerateKey(jose::KeyType::kEc, 256).value();
   const jose::Certificate cert =
