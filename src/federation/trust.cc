@@ -81,7 +81,8 @@ Status CheckList(std::string_view field, const std::vector<std::string>& values,
   return Status::Ok();
 }
 
-// The shared CI and identity providers: one issuer, tokens for any of their customers.
+// The shared CI and identity providers: one issuer for all their customers' tokens. (Providers
+// whose issuer URL names the customer's organisation, such as CircleCI, are not shared.)
 constexpr std::string_view kSharedIssuers[] = {
     "https://token.actions.githubusercontent.com",
     "https://vstoken.actions.githubusercontent.com",
@@ -89,10 +90,6 @@ constexpr std::string_view kSharedIssuers[] = {
     "https://accounts.google.com",
     "https://app.terraform.io",
     "https://agent.buildkite.com",
-    "https://oidc.circleci.com",
-    "https://api.bitbucket.org",
-    "https://login.microsoftonline.com/common/v2.0",
-    "https://sts.amazonaws.com",
 };
 
 }  // namespace
