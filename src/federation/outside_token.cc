@@ -124,12 +124,16 @@ Result<FederatedIdentity> ValidateOutsideToken(std::string_view token, const Tru
     const auto& allowed = trust.oauth_clients;
     if (options.presenting_client_id.empty() ||
         std::find(allowed.begin(), allowed.end(), options.presenting_client_id) == allowed.end()) {
-      return Refuse(R::kClientNotAuthorized, {},
-                    "client \"" + options.presenting_client_id +
-                        "\" is not in oauthClients of "
-                        "trust \"" +
-                        trust.name + "\"");
+      const std::string detail = "client \"" + options.presenting_client_id +
+                                 "\" is not in oauthClients of trust \"" + trust.name + "\"";
+      return Refuse(R::kClientNotAuthorized, {}, detail);
     }
+  } else if (!options.presenting_client_id.empty()) {
+    // RFC 8725 3.12: the two uses stay disjoint. An App trust's token authenticates an app; it
+    // is never the subject of a grant presented by another one.
+    return Refuse(
+        R::kClientNotAuthorized, {},
+        "trust \"" + trust.name + "\" (subjectType App) serves client authentication only");
   }
 
   // Steps 2-4: form, type, issuer (unverified: a lookup hint only).

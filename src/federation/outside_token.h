@@ -4,8 +4,9 @@
 //
 // ValidateOutsideToken applies, in this order, stopping at the first failure (each failure is
 // one FederationReason, reason.h; docs/federation.md lists them with examples):
-//   1. the trust is active; the presenting app is in its oauthClients (not asked for subjectType
-//      App, where the token itself authenticates the app);
+//   1. the trust is active; the presenting app is in its oauthClients. A subjectType App trust
+//      serves only client authentication, where the token itself authenticates the app: there
+//      the presenting client must be empty (RFC 8725 3.12: the two uses stay disjoint);
 //   2. the token is one compact JWS of bounded size, strict base64url, duplicate-free JSON
 //      objects (RFC 7515 5.2, RFC 8725 3.11); no crit, b64, cty, zip or enc; no key-carrying
 //      jwk, jku, x5u or x5c (keys come only from the trust: nothing a token names is fetched);

@@ -418,6 +418,8 @@ TEST_F(OutsideTokenTest, AppTrustMapsTheClientClaimToAClient) {
   EXPECT_EQ(r->subject_type, SubjectType::kApp);
   EXPECT_EQ(r->mapping_attribute, SubjectMappingAttribute::kId);
   EXPECT_EQ(r->mapping_value, "ci-app");
+  // Never the subject of a grant that an authenticated app presents.
+  EXPECT_EQ(Why(Sign(Claims()), "client-1"), R::kClientNotAuthorized);
 }
 
 TEST_F(OutsideTokenTest, InlineCertificateAndItsValidity) {
