@@ -15,13 +15,13 @@
 #include <map>
 #include <string>
 
-#include "common/clock.h"
 #include "jose/json.h"
 #include "oauth/audit.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
 #include "oauth/signing_keys.h"
 #include "store/store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 

@@ -11,7 +11,6 @@
 
 #include "common/background_thread.h"
 #include "common/build_info.h"
-#include "common/clock.h"
 #include "common/rate_limiter.h"
 #include "http/api/api.h"
 #include "http/server.h"
@@ -27,6 +26,7 @@
 #include "server/purger.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "tessera/clock.h"
 
 namespace tessera::server {
 namespace {
