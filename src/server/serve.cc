@@ -95,7 +95,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   TESSERA_RETURN_IF_ERROR(keys.EnsureActiveKey().WithContext("signing key"));
 
   oauth::Directory directory(*store, clock, c.cache_ttl);
-  oauth::AuditLog audit(*store);
+  oauth::AuditLog audit(*store, ServerLogger());
   // --token-rate-limit N: N token requests per second per authenticated client, and N failed
   // client authentications per second per address (bursts of N).
   std::unique_ptr<RateLimiter> token_limiter, failure_limiter;
