@@ -45,11 +45,11 @@
 #include <variant>
 #include <vector>
 
-#include "common/clock.h"
 #include "jose/jws.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
 #include "oauth/reasons.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 
