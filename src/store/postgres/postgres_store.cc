@@ -50,7 +50,6 @@ enum Stmt : int {
   kCertGet,
   kCertList,
   kCertDelete,
-  kCertFindByX5t,
   kKeyInsert,
   kKeyList,
   kKeyRetiredAt,
@@ -146,7 +145,6 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
     {"SELECT " CERT_COLUMNS " FROM certificates WHERE kind = $1 AND alias = $2", "tt"},
     {"SELECT " CERT_COLUMNS " FROM certificates WHERE kind = $1 ORDER BY alias", "t"},
     {"DELETE FROM certificates WHERE kind = $1 AND alias = $2", "tt"},
-    {"SELECT " CERT_COLUMNS " FROM certificates WHERE x5t = $2 AND kind = $1 ORDER BY alias", "tt"},
     // Signing keys.
     {"INSERT INTO signing_keys (" KEY_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
      "tttbiiii"},
@@ -1127,16 +1125,6 @@ Status PostgresStore::DeleteCertificate(CertificateKind kind, const std::string&
     p.Text(alias);
     return ChangedOne(c.Run(kCertDelete, p),
                       std::string(CertificateKindName(kind)) + " certificate " + alias);
-  });
-}
-
-Result<std::vector<CertificateRecord>> PostgresStore::FindCertificatesByX5t(
-    CertificateKind kind, const std::string& x5t) {
-  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
-    Params p;
-    p.Text(CertificateKindName(kind));
-    p.Text(x5t);
-    return ReadAll<CertificateRecord>(c.Run(kCertFindByX5t, p), ReadCertificate);
   });
 }
 

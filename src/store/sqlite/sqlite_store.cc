@@ -45,7 +45,6 @@ enum Stmt : int {
   kCertGet,
   kCertList,
   kCertDelete,
-  kCertFindByX5t,
   kKeyInsert,
   kKeyList,
   kKeyRetiredAt,
@@ -113,7 +112,6 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     "SELECT " CERT_COLUMNS " FROM certificates WHERE kind = ?1 AND alias = ?2",
     "SELECT " CERT_COLUMNS " FROM certificates WHERE kind = ?1 ORDER BY alias",
     "DELETE FROM certificates WHERE kind = ?1 AND alias = ?2",
-    "SELECT " CERT_COLUMNS " FROM certificates WHERE x5t = ?2 AND kind = ?1 ORDER BY alias",
     // Signing keys.
     "INSERT INTO signing_keys (" KEY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     "SELECT " KEY_COLUMNS " FROM signing_keys ORDER BY created_at DESC, rowid DESC",
@@ -976,15 +974,6 @@ Status SqliteStore::DeleteCertificate(CertificateKind kind, const std::string& a
   q.Text(1, CertificateKindName(kind));
   q.Text(2, alias);
   return RunOnExisting(q, std::string(CertificateKindName(kind)) + " certificate " + alias);
-}
-
-Result<std::vector<CertificateRecord>> SqliteStore::FindCertificatesByX5t(CertificateKind kind,
-                                                                          const std::string& x5t) {
-  ReadLease lease(*this);
-  Query q(lease.conn(), kCertFindByX5t);
-  q.Text(1, CertificateKindName(kind));
-  q.Text(2, x5t);
-  return ReadAll<CertificateRecord>(q, ReadCertificate);
 }
 
 // ---- Signing keys.

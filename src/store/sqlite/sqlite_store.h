@@ -106,8 +106,6 @@ class SqliteStore final : public Store {
   Result<CertificateRecord> GetCertificate(CertificateKind kind, const std::string& alias) override;
   Result<std::vector<CertificateRecord>> ListCertificates(CertificateKind kind) override;
   Status DeleteCertificate(CertificateKind kind, const std::string& alias) override;
-  Result<std::vector<CertificateRecord>> FindCertificatesByX5t(CertificateKind kind,
-                                                               const std::string& x5t) override;
 
   Status AddSigningKey(const SigningKeyRecord& key) override;
   Result<std::vector<SigningKeyRecord>> ListSigningKeys() override;
