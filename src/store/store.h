@@ -79,7 +79,7 @@ enum class CertificateKind { kClient, kPartner };
 struct CertificateRecord {
   std::string alias;  // unique per kind
   std::string der;    // the certificate, DER bytes
-  std::string x5t;    // base64url SHA-1 of der (indexed for lookup)
+  std::string x5t;    // base64url SHA-1 of der
   std::string x5t_s256;
   int64_t not_after = 0;
   int64_t created_at = 0;
@@ -167,10 +167,6 @@ class CertificateStore {
   // Ordered by alias.
   virtual Result<std::vector<CertificateRecord>> ListCertificates(CertificateKind kind) = 0;
   virtual Status DeleteCertificate(CertificateKind kind, const std::string& alias) = 0;
-  // Every certificate of `kind` whose x5t equals `x5t`, ordered by alias; empty if none (one DER
-  // may be registered under several aliases, so this is a list, not a kNotFound).
-  virtual Result<std::vector<CertificateRecord>> FindCertificatesByX5t(CertificateKind kind,
-                                                                       const std::string& x5t) = 0;
 };
 
 class SigningKeyStore {
