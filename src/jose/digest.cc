@@ -1,10 +1,11 @@
 #include "jose/digest.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include <cstdlib>
+
+#include "jose/key.h"
 
 namespace tessera::jose {
 
@@ -15,17 +16,11 @@ std::string Sha256(std::string_view bytes) {
 }
 
 std::string HmacSha256(std::string_view key, std::string_view message) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  // HMAC() with a non-null output buffer fails only on allocation failure; no caller can go on
-  // without its MAC, and returning an empty tag could be mistaken for a value, so stop here.
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), md,
-           &len) == nullptr ||
-      len != SHA256_DIGEST_LENGTH) {
-    std::abort();
-  }
-  return std::string(reinterpret_cast<char*>(md), len);
+  // One HMAC in the JOSE layer (jose::Hmac); it fails only on allocation failure. No caller can go
+  // on without its MAC, and an empty tag could be mistaken for a value, so stop here.
+  Result<std::string> tag = Hmac(Algorithm::kHS256, key, message);
+  if (!tag.ok()) std::abort();
+  return std::move(tag).value();
 }
 
 }  // namespace tessera::jose
