@@ -47,7 +47,7 @@ function(tessera_installed_library)
     LINKER:--version-script=${PROJECT_SOURCE_DIR}/cmake/tessera.map LINKER:--as-needed)
   # Every symbol resolved at link time: the link line is complete. (Not under the sanitizers,
   # whose runtime the executable, not the library, brings.)
-  if(NOT TESSERA_SANITIZE AND NOT TESSERA_FUZZ)
+  if(NOT TESSERA_SANITIZE AND NOT TESSERA_TSAN AND NOT TESSERA_FUZZ)
     target_link_options(tessera_${ARG_NAME}_shared PRIVATE LINKER:--no-undefined)
   endif()
 

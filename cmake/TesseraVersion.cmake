@@ -14,4 +14,4 @@ add_custom_target(tessera_build_info_source
 
 add_library(tessera_build_info STATIC ${TESSERA_BUILD_INFO_CC})
 add_dependencies(tessera_build_info tessera_build_info_source)
-target_include_directories(tessera_build_info PUBLIC ${PROJECT_SOURCE_DIR}/src)
+target_include_directories(tessera_build_info PRIVATE ${PROJECT_SOURCE_DIR}/src)

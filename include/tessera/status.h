@@ -146,13 +146,13 @@ Status AsStatus(const Result<T>& r) {
     ::tessera::Status tessera_status_ = ::tessera::internal::AsStatus(expr); \
     if (!tessera_status_.ok()) return tessera_status_;                       \
   } while (0)
-
 // Evaluates `rexpr` (a Result<T>); on error returns its Status, else moves the value into `lhs`.
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` may be a declaration, `tmp` is a name.
 #define TESSERA_ASSIGN_OR_RETURN(lhs, rexpr) \
   TESSERA_ASSIGN_OR_RETURN_IMPL_(TESSERA_CONCAT_(tessera_result_, __LINE__), lhs, rexpr)
 #define TESSERA_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, rexpr) \
   auto tmp = (rexpr);                                   \
   if (!tmp.ok()) return tmp.status();                   \
   lhs = std::move(tmp).value()
-
+// NOLINTEND(bugprone-macro-parentheses)
 #endif  // TESSERA_STATUS_H_

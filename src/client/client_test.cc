@@ -196,6 +196,7 @@ TEST(TokenSourceTest, ThirtyTwoThreadsAtOnceMakeOneRequest) {
   std::latch start(kThreads);
   std::vector<std::string> got(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       start.arrive_and_wait();
@@ -219,6 +220,7 @@ TEST(TokenSourceTest, WaitersShareTheErrorOfTheSingleRequest) {
   std::latch start(8);
   std::atomic<int> scope_errors{0};
   std::vector<std::thread> threads;
+  threads.reserve(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
       start.arrive_and_wait();

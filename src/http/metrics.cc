@@ -244,12 +244,13 @@ std::string Metrics::Render() const {
     uint64_t cumulative = 0;
     for (std::size_t b = 0; b < kBuckets.size(); ++b) {
       cumulative += row.buckets[b];
-      out += name + "_bucket{" + prefix + "le=\"";
+      out.append(name).append("_bucket{").append(prefix).append("le=\"");
       AppendNumber(out, kBuckets[b]);
       out += "\"} " + std::to_string(cumulative) + "\n";
     }
     uint64_t count = std::max(row.count, cumulative);
-    out += name + "_bucket{" + prefix + "le=\"+Inf\"} " + std::to_string(count) + "\n";
+    out.append(name).append("_bucket{").append(prefix).append("le=\"+Inf\"} ");
+    out += std::to_string(count) + "\n";
     out += name + "_sum";
     if (!row.labels->empty()) out += "{" + *row.labels + "}";
     out += " ";

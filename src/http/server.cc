@@ -252,6 +252,7 @@ class Server::Impl {
     }
   }
 
+  Status Bind();
   Status Start();
   void Stop();
   void Wait();
@@ -325,6 +326,7 @@ class Server::Impl {
   net::executor_work_guard<net::io_context::executor_type> guard_;
 
   std::atomic<uint16_t> port_{0};
+  std::atomic<bool> bound_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> active_connections_{0};
@@ -338,15 +340,14 @@ class Server::Impl {
   std::vector<std::thread> threads_;  // guarded by threads_mutex_
 };
 
-Status Server::Impl::Start() {
-  if (started_.exchange(true)) return Status::FailedPrecondition("server already started");
+Status Server::Impl::Bind() {
+  if (bound_.load()) return Status::FailedPrecondition("server already bound");
   if (stopping_.load()) return Status::FailedPrecondition("server already stopped");
 
   if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
     return Status::InvalidArgument("TLS needs both a certificate file and a key file");
   }
-  const bool tls = !options_.tls_cert_file.empty();
-  if (tls) {
+  if (!options_.tls_cert_file.empty()) {
     TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> context,
                              MakeTlsContext(options_.tls_cert_file, options_.tls_key_file));
     std::lock_guard lock(tls_mutex_);
@@ -367,6 +368,15 @@ Status Server::Impl::Start() {
                                std::to_string(options_.port) + ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint().port();
+  bound_ = true;
+  return Status::Ok();
+}
+
+Status Server::Impl::Start() {
+  if (started_.exchange(true)) return Status::FailedPrecondition("server already started");
+  if (stopping_.load()) return Status::FailedPrecondition("server already stopped");
+  if (!bound_.load()) TESSERA_RETURN_IF_ERROR(Bind());
+  const bool tls = !options_.tls_cert_file.empty();
 
   if (options_.stop_on_signals) {
     // SIGHUP is caught even without TLS: its default action would kill the server.
@@ -944,6 +954,7 @@ Server::~Server() {
   Wait();
 }
 
+Status Server::Bind() { return impl_->Bind(); }
 Status Server::Start() { return impl_->Start(); }
 Status Server::ReloadTls() { return impl_->ReloadTls(); }
 uint16_t Server::port() const { return impl_->port(); }

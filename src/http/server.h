@@ -41,9 +41,11 @@
 // connections already established keep the certificate they were accepted with. A pair that
 // fails to load changes nothing.
 //
-// Thread safety: Start, Stop, Wait and ReloadTls may be called from any thread; Stop and
-// ReloadTls may be called from a handler or several times. Wait must be called by one thread at a
-// time and not from a handler (it joins the server's threads).
+// Thread safety: Bind and Start are called by one thread (Start synchronizes with the server's
+// threads: what that thread wrote before Start, the handlers see). Stop, Wait and ReloadTls may
+// be called from any thread; Stop and ReloadTls may be called from a handler or several times.
+// Wait must be called by one thread at a time and not from a handler (it joins the server's
+// threads).
 #ifndef TESSERA_HTTP_SERVER_H_
 #define TESSERA_HTTP_SERVER_H_
 
@@ -99,10 +101,16 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Loads the TLS files if set, binds, listens and starts the threads; returns once the
-  // listener accepts. Errors: kInvalidArgument for a bad host or unreadable TLS files (with
-  // the OpenSSL reason), kUnavailable when the address cannot be bound (in use, no
-  // permission), kFailedPrecondition when called twice.
+  // Loads the TLS files if set, binds and listens, without serving: port() is then known (with
+  // port 0, the one the kernel chose), so what the handlers read can be completed before
+  // Start makes them run on other threads. Optional: Start binds when Bind was not called.
+  // Errors: kInvalidArgument for a bad host or unreadable TLS files (with the OpenSSL reason),
+  // kUnavailable when the address cannot be bound (in use, no permission),
+  // kFailedPrecondition when called twice or after Stop.
+  Status Bind();
+
+  // Binds (unless Bind did) and starts the threads; returns once the listener accepts.
+  // Errors: those of Bind, and kFailedPrecondition when called twice.
   Status Start();
 
   // Re-reads tls_cert_file (the chain) and tls_key_file and, if both load and the key matches

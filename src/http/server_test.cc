@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <latch>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -131,7 +132,18 @@ std::string Get(std::string_view path, std::string_view extra = "") {
          "\r\n";
 }
 
-Router TestRouter() {
+// The test's hold on the /slow route (one /slow request per test): the handler counts
+// `entered` down as it starts, then holds its request until the test calls Release (at most
+// 5 s, so that a failed test cannot hold the server's threads).
+struct SlowGate {
+  std::latch entered{1};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  void Release() { release.set_value(); }
+};
+
+// With `slow`, the routes include /slow.
+Router TestRouter(SlowGate* slow = nullptr) {
   Router router;
   router.Add("GET", "/hello", [](Request& r) {
     std::string body = "hello " + r.query + " " + std::string(r.Header("x-name").value_or("-")) +
@@ -142,10 +154,13 @@ Router TestRouter() {
   router.Add("POST", "/small", [](Request& r) { return Response::Text(200, "got " + r.body); },
              {.max_body_bytes = 100});
   router.Add("GET", "/throw", [](Request&) -> Response { throw std::runtime_error("boom"); });
-  router.Add("GET", "/slow", [](Request&) {
-    std::this_thread::sleep_for(400ms);
-    return Response::Text(200, "slow done");
-  });
+  if (slow != nullptr) {
+    router.Add("GET", "/slow", [slow](Request&) {
+      slow->entered.count_down();
+      slow->released.wait_for(5s);
+      return Response::Text(200, "slow done");
+    });
+  }
   router.Add("GET", "/bad-header", [](Request&) {
     return Response::Text(200, "ok").AddHeader("X-Evil", "a\r\nInjected: 1");
   });
@@ -159,7 +174,7 @@ class ServerTest : public ::testing::Test {
     options.port = 0;
     options.threads = 2;
     options.access_log = false;
-    server_ = std::make_unique<Server>(options, TestRouter(), &metrics_);
+    server_ = std::make_unique<Server>(options, TestRouter(&slow_), &metrics_);
     Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
     ASSERT_NE(server_->port(), 0);
@@ -171,6 +186,7 @@ class ServerTest : public ::testing::Test {
     }
   }
 
+  SlowGate slow_;  // declared before server_: the handlers refer to it until the server ends
   Metrics metrics_;
   std::unique_ptr<Server> server_;
 };
@@ -545,8 +561,9 @@ TEST_F(ServerTest, StopLetsInFlightRequestFinish) {
   StartServer();
   Client c(server_->port());
   ASSERT_TRUE(c.Send(Get("/slow")));
-  std::this_thread::sleep_for(100ms);
+  slow_.entered.wait();  // the request is in its handler
   server_->Stop();
+  slow_.Release();
   ParsedResponse r = c.Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "slow done");
@@ -559,9 +576,10 @@ TEST_F(ServerTest, ConnectionLimitIsEnforced) {
   StartServer({.max_connections = 1});
   Client first(server_->port());
   ASSERT_TRUE(first.Send(Get("/slow")));
-  std::this_thread::sleep_for(100ms);
+  slow_.entered.wait();  // the only connection is busy with a request
   Client second(server_->port());
   EXPECT_TRUE(second.WaitForClose());
+  slow_.Release();
   EXPECT_EQ(first.Read().body, "slow done");
   ASSERT_TRUE(first.Send(Get("/users/2")));
   EXPECT_EQ(first.Read().body, "2");
@@ -630,6 +648,21 @@ TEST(ServerStartTest, ReportsBindFailureAndBadTlsFiles) {
                  TestRouter());
   EXPECT_EQ(bad_tls.Start().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(first.Start().code(), StatusCode::kFailedPrecondition);
+}
+
+// Bind makes the port known before any request is served; Start then serves on it.
+TEST(ServerStartTest, BindBeforeStart) {
+  Server server({.host = "127.0.0.1", .port = 0, .threads = 1, .access_log = false}, TestRouter());
+  ASSERT_TRUE(server.Bind().ok());
+  const uint16_t port = server.port();
+  ASSERT_NE(port, 0);
+  EXPECT_EQ(server.Bind().code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(server.Start().ok());
+  EXPECT_EQ(server.port(), port);
+  Client c(port);
+  ASSERT_TRUE(c.Send(Get("/users/7")));
+  EXPECT_EQ(c.Read().body, "7");
+  EXPECT_EQ(server.Start().code(), StatusCode::kFailedPrecondition);
 }
 
 TEST(ServerStartTest, ReloadTlsWithoutTlsIsAPreconditionFailure) {

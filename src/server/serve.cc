@@ -161,18 +161,19 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   // systemd Type=notify: sd_notify does nothing without $NOTIFY_SOCKET.
   options.on_stopping = [] { sd_notify(0, "STOPPING=1"); };
   http::Server server(options, std::move(router), &metrics);
-  TESSERA_RETURN_IF_ERROR(server.Start());
-  PurgeOptions purge_options;
-  purge_options.audit_retention = c.audit_retention;
-  Purger purger(*store, clock, purge_options);
-
+  TESSERA_RETURN_IF_ERROR(server.Bind());
   const std::string bound =
       (address.first.find(':') != std::string::npos ? "[" + address.first + "]" : address.first) +
       ":" + std::to_string(server.port());
   const std::string base = std::string(c.tls_cert.empty() ? "http://" : "https://") + bound;
   // Contract section 1: the default issuer is http://<listen>; with port 0 that is the port the
-  // kernel chose, known only now. Nobody can have learnt the port before the banner below.
+  // kernel chose, known once bound. Set before Start: from then on handler threads read it.
   if (c.issuer.empty() && address.second == 0) domain.issuer = base;
+  TESSERA_RETURN_IF_ERROR(server.Start());
+  PurgeOptions purge_options;
+  purge_options.audit_retention = c.audit_retention;
+  Purger purger(*store, clock, purge_options);
+
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   // With JSON logs every line of standard output is a log record, the banner too.

@@ -123,6 +123,7 @@ AuditEvent MakeEvent(int64_t time, const std::string& client_id, const std::stri
 
 std::vector<std::string> Names(const std::vector<User>& users) {
   std::vector<std::string> out;
+  out.reserve(users.size());
   for (const auto& u : users) out.push_back(u.user_name);
   return out;
 }
@@ -304,6 +305,7 @@ TEST_P(StoreContractTest, AppListIsOrderedByCreationAndPaged) {
   ASSERT_TRUE(store_->CreateApp(MakeConfidentialApp("a2a", "c2a", 200)).ok());
   auto ids = [](const std::vector<App>& apps) {
     std::vector<std::string> out;
+    out.reserve(apps.size());
     for (const auto& a : apps) out.push_back(a.id);
     return out;
   };

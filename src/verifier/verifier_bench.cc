@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <memory>
 #include <set>
@@ -136,9 +137,7 @@ class Collector : public benchmark::ConsoleReporter {
   std::set<std::string> medians;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   namespace jose = tessera::jose;
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
@@ -234,4 +233,15 @@ int main(int argc, char** argv) {
   server.Stop();
   server.Wait();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {  // a JSON or benchmark library error: report, not abort
+    std::fprintf(stderr, "verifier_bench: %s\n", e.what());
+    return 1;
+  }
 }

@@ -29,14 +29,17 @@ LIBS = ("client", "verifier")
 
 
 def sanitizer_flags():
-    """-fsanitize=... when the tree was built with TESSERA_SANITIZE (its libraries then need
-    the sanitizer runtime in every executable that links them)."""
+    """-fsanitize=... when the tree was built with TESSERA_SANITIZE or TESSERA_TSAN (its
+    libraries then need the sanitizer runtime in every executable that links them)."""
     try:
         with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
-            if re.search(r"(?m)^TESSERA_SANITIZE:BOOL=(ON|TRUE|1)$", f.read()):
-                return ["-fsanitize=address,undefined"]
+            cache = f.read()
     except OSError:
-        pass
+        return []
+    if re.search(r"(?m)^TESSERA_SANITIZE:BOOL=(ON|TRUE|1)$", cache):
+        return ["-fsanitize=address,undefined"]
+    if re.search(r"(?m)^TESSERA_TSAN:BOOL=(ON|TRUE|1)$", cache):
+        return ["-fsanitize=thread"]
     return []
 
 

@@ -347,6 +347,13 @@ class Server:
         if self.proc.stdout:
             self.proc.stdout.close()
         self.proc = None
+        # A ThreadSanitizer build reports a race on stderr (this log) and exits: whether the test
+        # saw a failed request or not, the race fails it (also one in the shutdown path).
+        with open(self.log_path, "rb") as f:
+            log = f.read().decode(errors="replace")
+        at = log.find("WARNING: ThreadSanitizer:")
+        if at >= 0:
+            raise AssertionError("tessera serve reported a data race:\n" + log[at:at + 8000])
 
     # HTTP
     def request(self, method, path, body=None, headers=None, timeout=20):

@@ -107,7 +107,7 @@ class AdminCliTest(it.ServerTest):
         self.assertEqual(client["allowedOperations"], ["trustToken"])
         # Inactive until activated.
         r = self.server.token([("grant_type", "client_credentials"), ("scope", fqs)], auth=(client_id, secret))
-        self.assertEqual(r.status, 401, r)
+        self.assertClientAuthFailed(r, basic_used=True)
         self.assertTrue(self.j("apps", "activate", client["id"])["active"])
         self.assertTokenOk(self.server.token([("grant_type", "client_credentials"), ("scope", fqs)],
                                              auth=(client_id, secret)))
@@ -137,7 +137,7 @@ class AdminCliTest(it.ServerTest):
         # deactivate
         self.assertFalse(self.j("apps", "deactivate", client["id"])["active"])
         r = self.server.token([("grant_type", "client_credentials"), ("scope", fqs)], auth=(client_id, secret))
-        self.assertEqual(r.status, 401, r)
+        self.assertClientAuthFailed(r, basic_used=True)
 
     def test_certs_upload_list_delete(self):
         alias_der, alias_pem = it.unique("cli-der"), it.unique("cli-pem")
@@ -269,6 +269,7 @@ class AdminCliTest(it.ServerTest):
         # The old admin token still works: the old key stays published.
         r = self.admin.call("GET", "/admin/v1/Users", token=old_tok)
         self.assertEqual(r.status, 200, r)
+        self.assertIn("Resources", r.json(), r)
 
     # ---- audit
     def test_audit(self):

@@ -124,6 +124,7 @@ class DoctorTest(it.ServerTest):
                                 json.dumps({"assertion": self.other.assertion(), "clientId": self.other.client_id}),
                                 {"Authorization": it.basic(*self.t.auth), "Content-Type": "application/json"})
         self.assertEqual(r.status, 403, r)
+        self.assertIn("a client may check only assertions for its own client id", r.json()["detail"], r)
 
     def test_app_inactive(self):
         t = self.tenant()

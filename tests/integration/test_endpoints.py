@@ -166,9 +166,14 @@ class EndpointsTest(it.ServerTest):
         self.assertIn("at least 16 characters", p.stderr.decode())
 
     def test_unknown_route_and_method(self):
-        self.assertEqual(self.server.get("/oauth2/v1/nothing").status, 404)
+        r = self.server.get("/oauth2/v1/nothing")
+        self.assertEqual(r.status, 404, r)
+        self.assertEqual(r.json()["error"], "not_found", r)
+        # The path exists for POST only: 405 with the methods it has (RFC 9110 15.5.6).
         r = self.server.get("/oauth2/v1/token")
-        self.assertIn(r.status, (404, 405), r)
+        self.assertEqual(r.status, 405, r)
+        self.assertEqual(r.json()["error"], "method_not_allowed", r)
+        self.assertEqual(r.header("Allow"), "POST", r)
 
 
 class SpecialCredentialsTest(unittest.TestCase):
@@ -183,10 +188,13 @@ class SpecialCredentialsTest(unittest.TestCase):
         pairs = [("grant_type", "client_credentials"), ("scope", it.MYSCOPES)]
         r = server.token(pairs, auth=(cid, secret))  # urlencoded, as the contract says
         self.assertEqual(r.status, 200, r)
+        self.assertEqual(it.jwt_parts(r.json()["access_token"])[1]["sub"], cid, r)
         r = server.token(pairs + [("client_id", cid), ("client_secret", secret)])
         self.assertEqual(r.status, 200, r)
+        self.assertEqual(it.jwt_parts(r.json()["access_token"])[1]["sub"], cid, r)
         r = server.token(pairs, auth=(cid, secret[:-1]))
         self.assertEqual(r.status, 401, r)
+        self.assertEqual(r.json()["error"], "invalid_client", r)
 
 
 if __name__ == "__main__":

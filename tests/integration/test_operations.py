@@ -319,6 +319,7 @@ class ConfigTest(unittest.TestCase):
         r = server.token([("grant_type", "client_credentials"), ("scope", it.MYSCOPES)],
                          auth=(it.ADMIN_ID, it.ADMIN_SECRET))
         self.assertEqual(r.status, 200, r)
+        self.assertEqual(it.jwt_parts(r.json()["access_token"])[1]["iss"], "https://from-file.example")
 
     def test_both_forms_of_a_variable_are_refused(self):
         l = Launch(self)

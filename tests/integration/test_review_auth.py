@@ -195,6 +195,7 @@ class AssertionChecksOracleTest(it.ServerTest):
         other = self.tenant()
         r = self.check({"assertion": other.assertion(), "clientId": other.client_id}, auth=self.t.auth)
         self.assertEqual(r.status, 403, r)
+        self.assertIn("a client may check only assertions for its own client id", r.json()["detail"], r)
 
 
 class AssertionChecksRateLimitTest(it.ServerTest):
@@ -226,10 +227,11 @@ class AssertionChecksRateLimitTest(it.ServerTest):
         # The client's budget is spent wherever it comes from; another client is served.
         r = check_from(self.server, "127.0.0.5", {"assertion": "a.b.c", "clientId": self.a.client_id},
                        auth=self.a.auth)
-        self.assertEqual(r.status, 429, r)
+        self.assertOAuthError(r, 429, "temporarily_unavailable")
         r = check_from(self.server, "127.0.0.5", {"assertion": "a.b.c", "clientId": self.b.client_id},
                        auth=self.b.auth)
         self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["rules"], r)
 
     def test_per_address(self):
         statuses = self.flood("127.0.0.6", lambda i: ("no-such-%d" % i, "secret"))
@@ -238,10 +240,11 @@ class AssertionChecksRateLimitTest(it.ServerTest):
         # That address is refused even with good credentials; another address is not.
         r = check_from(self.server, "127.0.0.6", {"assertion": "a.b.c", "clientId": self.b.client_id},
                        auth=self.b.auth)
-        self.assertEqual(r.status, 429, r)
+        self.assertOAuthError(r, 429, "temporarily_unavailable")
         r = check_from(self.server, "127.0.0.7", {"assertion": "a.b.c", "clientId": self.b.client_id},
                        auth=self.b.auth)
         self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json()["rules"], r)
 
 
 class TokenRateLimitLockoutTest(it.ServerTest):
