@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <string>
 
 #include "jose/claims.h"
 #include "jose/error.h"
@@ -11,6 +13,27 @@ namespace tessera::oauth {
 namespace {
 
 using jose::JoseError;
+
+// How `token` is surrounded by whitespace ("ends with a newline (\n)"), or nullopt.
+std::optional<std::string> SurroundingWhitespace(std::string_view token) {
+  auto name = [](char c) -> std::string {
+    switch (c) {
+      case '\n':
+        return "a newline (\\n)";
+      case '\r':
+        return "a carriage return (\\r)";
+      case '\t':
+        return "a tab";
+      default:
+        return "a space";
+    }
+  };
+  auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  if (token.empty()) return std::nullopt;
+  if (is_ws(token.back())) return "ends with " + name(token.back());
+  if (is_ws(token.front())) return "begins with " + name(token.front());
+  return std::nullopt;
+}
 
 constexpr std::size_t kMaxAssertionBytes = 32 * 1024;
 constexpr std::size_t kMaxJtiLength = 256;  // replay (docs/security.md): no 1 MB jti in the store
@@ -126,6 +149,20 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
   Recorder rec(report, is_client);
   const int64_t now = clock_.NowSeconds();
   ValidatedAssertion out;
+
+  // Rule 1: whitespace around the assertion is refused like any other byte outside base64url
+  // (RFC 7515 7.1 allows none), but named, since it is the usual mistake: a file written by
+  // `tessera assert > a.jwt` ends with a newline that `curl --data-urlencode assertion@a.jwt`
+  // sends.
+  if (std::optional<std::string> ws = SurroundingWhitespace(token)) {
+    rec.Fail(1, "syntax", Reason::kAssertionMalformed,
+             "assertion is not a valid JWT: it " + *ws +
+                 "; send it without surrounding whitespace (RFC 7515 7.1)",
+             "send the assertion without surrounding whitespace, e.g. --data-urlencode "
+             "\"assertion=$(cat a.jwt)\" (command substitution drops the final newline) instead "
+             "of assertion@a.jwt");
+    return rec.rejection();
+  }
 
   // Rule 1 and the key-independent part of rule 2.
   jose::JwsOptions options;
@@ -267,18 +304,31 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
                 "upload a new certificate (and sign with its key), or renew the certificate")) {
           return rec.rejection();
         }
-      } else if (rec.Fail(3, "key", Reason::kAssertionKeyNotFound,
-                          std::string("assertion ") + ref_kind + " '" + shown +
-                              "' matches no certificate attached to client " + client.client_id +
-                              " (aliases: " + Join(client.certificate_aliases) + ")" +
-                              (is_client ? "" : " nor any trusted partner certificate"),
-                          std::string(ref_kind) == "kid"
-                              ? "set kid to the alias under which the certificate was uploaded and "
-                                "attached to the app"
-                              : "compute x5t from the certificate the app trusts (tessera keys "
-                                "thumbprint CERT), or "
-                                "upload that certificate")) {
-        return rec.rejection();
+      } else {
+        // The usual mistake after an upload: the alias exists but the app does not trust it yet.
+        bool uploaded_not_attached = false;
+        if (std::string(ref_kind) == "kid") {
+          Result<std::shared_ptr<const NamedCertificate>> c = directory_.ClientCertificate(ref);
+          uploaded_not_attached = c.ok();
+        }
+        std::string detail = std::string("assertion ") + ref_kind + " '" + shown +
+                             "' matches no certificate attached to client " + client.client_id +
+                             " (aliases: " + Join(client.certificate_aliases) + ")" +
+                             (is_client ? "" : " nor any trusted partner certificate");
+        std::string fix =
+            std::string(ref_kind) == "kid"
+                ? "set kid to the alias under which the certificate was uploaded and attached to "
+                  "the app"
+                : "compute x5t from the certificate the app trusts (tessera keys thumbprint CERT), "
+                  "or upload that certificate";
+        if (uploaded_not_attached) {
+          detail += "; certificate '" + shown + "' is uploaded, not attached to client " +
+                    client.client_id;
+          fix = "attach it: tessera admin apps attach-cert " + client.id + " --alias " + shown;
+        }
+        if (rec.Fail(3, "key", Reason::kAssertionKeyNotFound, std::move(detail), std::move(fix))) {
+          return rec.rejection();
+        }
       }
     } else {
       Result<jose::Key> key = found->cert.public_key.RestrictTo(
