@@ -130,8 +130,11 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
 
   std::optional<DemoSetup> demo;
   if (c.demo) {
-    TESSERA_ASSIGN_OR_RETURN(DemoSetup d,
-                             EnsureDemo(admin, *store, c.data_dir, clock.NowSeconds()));
+    TESSERA_ASSIGN_OR_RETURN(
+        DemoSetup d,
+        EnsureDemo(admin, *store, c.data_dir, clock.NowSeconds(),
+                   admin_id && admin_secret && *admin_id && *admin_secret ? std::string(admin_id)
+                                                                          : std::string()));
     demo = std::move(d);
   }
 
