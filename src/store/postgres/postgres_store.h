@@ -145,6 +145,10 @@ class PostgresStore final : public Store {
   Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) override;
   Result<int> PurgeAuditBefore(int64_t before, int limit) override;
 
+  Status RecordCertificateUse(CertificateKind kind, const std::string& alias, int64_t at) override;
+  Result<std::map<std::string, int64_t>> ListCertificateUses(CertificateKind kind) override;
+  Result<int64_t> CountAudit(const AuditFilter& filter) override;
+
   // The connection pool; defined in the .cc, so no libpq type appears here.
   class Pool;
 
