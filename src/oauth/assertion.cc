@@ -248,6 +248,7 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
   };
   std::shared_ptr<const NamedCertificate> found;
   std::string found_source;
+  store::CertificateKind found_kind = store::CertificateKind::kClient;
   bool expired_match = false;
   if (ref_kind == nullptr) {
     if (rec.Fail(3, "key", Reason::kAssertionNoKeyReference,
@@ -290,6 +291,7 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
           continue;
         }
         found = std::make_shared<const NamedCertificate>(p);
+        found_kind = store::CertificateKind::kPartner;
         found_source = "trusted partner certificate '" + p.alias + "'";
         break;
       }
@@ -352,6 +354,8 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
       } else {
         out.key_source = found_source;
         rec.Pass(3, "signature", found_source);
+        // A real request (not a diagnosis) used the certificate: noted in memory only.
+        if (uses_ != nullptr && report == nullptr) uses_->Note(found_kind, found->alias, now);
       }
     }
   }

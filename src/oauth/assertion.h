@@ -32,6 +32,7 @@
 
 #include "common/clock.h"
 #include "jose/jws.h"
+#include "oauth/certificate_uses.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
 #include "oauth/reasons.h"
@@ -84,10 +85,15 @@ class AssertionValidator {
                            std::vector<RuleOutcome>* report = nullptr,
                            ReportDepth depth = ReportDepth::kEveryRule) const;
 
+  // Where a certificate that verified a token request's assertion is noted (report mode, a
+  // diagnosis, notes nothing). Null: not recorded. Set before serving.
+  void set_certificate_uses(CertificateUses* uses) { uses_ = uses; }
+
  private:
   Directory& directory_;
   const DomainConfig& config_;
   const Clock& clock_;
+  CertificateUses* uses_ = nullptr;
 };
 
 }  // namespace tessera::oauth

@@ -107,6 +107,11 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
     limits = {failure_limiter.get(), token_limiter.get()};
   }
   oauth::TokenService tokens(*store, directory, keys, audit, domain, clock, limits);
+  // When each certificate last verified an assertion: noted in memory by token requests,
+  // written once a minute (docs/operations.md), never on the request path.
+  oauth::CertificateUses certificate_uses(*store);
+  certificate_uses.StartFlushing(std::chrono::seconds(60));
+  tokens.set_certificate_uses(&certificate_uses);
   oauth::AdminService admin(*store, directory, keys, audit, domain, clock);
   oauth::TrustTokenService trust(*store, directory, keys, tokens, audit, domain, clock);
   oauth::AssertionCheckService checks(*store, directory, tokens, domain, clock);
@@ -149,6 +154,8 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   // It outlives the server (declared before it): requests in flight wait on it until the end.
   http::JtiBatcher jti_batcher(tokens, &metrics);
   services.jti_batcher = &jti_batcher;
+  oauth::DomainTransfer domain_transfer(*store, directory, audit, clock);
+  services.domain = &domain_transfer;
   http::RegisterApiRoutes(router, services);
 
   http::ServerOptions options;

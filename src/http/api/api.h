@@ -17,6 +17,7 @@
 #include "oauth/admin_service.h"
 #include "oauth/assertion_checks.h"
 #include "oauth/config.h"
+#include "oauth/domain_transfer.h"
 #include "oauth/signing_keys.h"
 #include "oauth/token_service.h"
 #include "oauth/trust_tokens.h"
@@ -35,6 +36,8 @@ struct ApiServices {
   oauth::AssertionCheckService* checks = nullptr;  // /admin/v1/AssertionChecks when set
   // Token requests record their jtis through it (group commit) when set; else one by one.
   JtiBatcher* jti_batcher = nullptr;
+  // /admin/v1/DomainExport and DomainImport when set.
+  oauth::DomainTransfer* domain = nullptr;
 };
 
 // Adds every route. `services` must outlive the router.
@@ -44,6 +47,8 @@ void RegisterApiRoutes(Router& router, ApiServices& services);
 void RegisterAdminRoutes(Router& router, ApiServices& services);
 // Trust tokens (tokeninfo, trusttoken, TrustTokenIssuers).
 void RegisterTrustRoutes(Router& router, ApiServices& services);
+// Configuration as code: GET /admin/v1/DomainExport, POST /admin/v1/DomainImport.
+void RegisterDomainRoutes(Router& router, ApiServices& services);
 
 // The administrator's client id for a request bearing a valid administrator token, or the
 // 401/403/503 SCIM answer to send instead.
