@@ -4,6 +4,7 @@
 
 #include "jose/base64url.h"
 #include "jose/error.h"
+#include "jose/openssl_util.h"
 
 namespace tessera::jose {
 namespace {

@@ -11,7 +11,11 @@
 #include <mutex>
 #include <vector>
 
+#include "jose/openssl_util.h"
+
 namespace tessera::jose {
+
+void PkeyFree::operator()(evp_pkey_st* pkey) const { EVP_PKEY_free(pkey); }
 
 namespace {
 
@@ -218,7 +222,7 @@ Result<std::string> RawToDer(std::string_view raw, int n) {
   return out;
 }
 
-Result<std::string> Hmac(const EVP_MD* md, std::string_view secret, std::string_view input) {
+Result<std::string> MacWith(const EVP_MD* md, std::string_view secret, std::string_view input) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
   if (HMAC(md, secret.data(), static_cast<int>(secret.size()),
@@ -355,7 +359,7 @@ KeyType Key::type() const { return rep_ ? rep_->type : KeyType::kHmac; }
 int Key::bits() const { return rep_ ? rep_->bits : 0; }
 bool Key::has_private() const { return rep_ && rep_->has_private; }
 std::string_view Key::curve() const { return rep_ ? rep_->curve : std::string_view(); }
-EVP_PKEY* Key::pkey() const { return rep_ ? rep_->pkey.get() : nullptr; }
+evp_pkey_st* Key::pkey() const { return rep_ ? rep_->pkey.get() : nullptr; }
 std::string_view Key::secret() const { return rep_ ? std::string_view(rep_->secret) : ""; }
 
 AlgorithmSet Key::CompatibleAlgorithms() const {
@@ -417,7 +421,7 @@ Status Key::Verify(Algorithm alg, std::string_view input, std::string_view sig) 
   const AlgorithmFamily family = FamilyOf(alg);
   if (family == AlgorithmFamily::kHmac) {
     // RFC 7518 3.2: full-length tag only, compared in constant time (docs/security.md).
-    TESSERA_ASSIGN_OR_RETURN(std::string mac, Hmac(md, rep_->secret, input));
+    TESSERA_ASSIGN_OR_RETURN(std::string mac, MacWith(md, rep_->secret, input));
     const size_t mac_len = mac.size();
     if (sig.size() != mac_len) {
       return JoseFailure(
@@ -493,7 +497,7 @@ Result<std::string> Key::Sign(Algorithm alg, std::string_view input) const {
     return JoseFailure(JoseError::kKeyNotPrivate, "signing needs a private key");
   const EVP_MD* md = Digest(alg);
   const AlgorithmFamily family = FamilyOf(alg);
-  if (family == AlgorithmFamily::kHmac) return Hmac(md, rep_->secret, input);
+  if (family == AlgorithmFamily::kHmac) return MacWith(md, rep_->secret, input);
   const auto* in = reinterpret_cast<const unsigned char*>(input.data());
   if (family == AlgorithmFamily::kEdDsa) {
     // RFC 8037 3.1: Ed25519 signs the message itself, not a digest of it.
@@ -525,6 +529,13 @@ Result<std::string> Key::Sign(Algorithm alg, std::string_view input) const {
   out.resize(len);
   if (family == AlgorithmFamily::kEcdsa) return DerToRaw(out, rep_->ec_bytes);
   return out;
+}
+
+Result<std::string> Hmac(Algorithm alg, std::string_view secret, std::string_view input) {
+  if (FamilyOf(alg) != AlgorithmFamily::kHmac) {
+    return JoseFailure(JoseError::kKeyMismatch, std::string(AlgorithmName(alg)) + " is not HMAC");
+  }
+  return MacWith(Digest(alg), secret, input);
 }
 
 }  // namespace tessera::jose

@@ -26,10 +26,19 @@
 #include <string_view>
 
 #include "jose/algorithm.h"
-#include "jose/openssl_util.h"
 #include "tessera/status.h"
 
+// OpenSSL's EVP_PKEY, named without its headers: includers of this one see no OpenSSL
+// declarations (src/jose/openssl_util.h is internal to src/jose).
+struct evp_pkey_st;
+
 namespace tessera::jose {
+
+// Frees with EVP_PKEY_free.
+struct PkeyFree {
+  void operator()(evp_pkey_st* pkey) const;
+};
+using PkeyPtr = std::unique_ptr<evp_pkey_st, PkeyFree>;
 
 enum class KeyType { kRsa, kEc, kEd25519, kHmac };
 
@@ -77,7 +86,7 @@ class Key {
   Result<Key> PublicKey() const;
 
   // The underlying OpenSSL key (nullptr for HMAC). Owned by this Key.
-  EVP_PKEY* pkey() const;
+  evp_pkey_st* pkey() const;
   // The HMAC secret (empty for asymmetric keys). Never log it.
   std::string_view secret() const;
 
@@ -89,6 +98,12 @@ class Key {
   std::shared_ptr<const Rep> rep_;
   AlgorithmSet algs_;
 };
+
+// HMAC (RFC 2104) of `input` under `secret` with the hash of `alg` (HS256, HS384 or HS512),
+// for MACs that are not JWS signatures (e.g. a stored secret's salted hash), so without
+// FromSecret's length policy. Fails with kKeyMismatch if `alg` is not HMAC, kCryptoFailure if
+// OpenSSL fails.
+Result<std::string> Hmac(Algorithm alg, std::string_view secret, std::string_view input);
 
 }  // namespace tessera::jose
 

@@ -34,6 +34,21 @@ std::string SigningInput(std::string_view token) {
   return std::string(token.substr(0, token.rfind('.')));
 }
 
+// RFC 4231 4.3 (test case 2): a key shorter than the hash, as a stored secret's salt is.
+TEST(HmacTest, Rfc4231TestCase2AndOnlyHmacAlgorithms) {
+  Result<std::string> mac = Hmac(Algorithm::kHS256, "Jefe", "what do ya want for nothing?");
+  ASSERT_TRUE(mac.ok()) << mac.status().ToString();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : *mac) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 0xf]);
+  }
+  EXPECT_EQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(Hmac(Algorithm::kHS512, "Jefe", "what do ya want for nothing?")->size(), 64u);
+  EXPECT_EQ(JoseErrorOf(Hmac(Algorithm::kRS256, "Jefe", "x").status()), JoseError::kKeyMismatch);
+}
+
 TEST(Rfc7515Test, A1_Hs256VerifiesAndResignsToTheSameBytes) {
   Result<Key> key = Key::FromSecret(B64(ex::kA1Key), Algorithm::kHS256);
   ASSERT_TRUE(key.ok());

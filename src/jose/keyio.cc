@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "jose/base64url.h"
+#include "jose/openssl_util.h"
 
 namespace tessera::jose {
 namespace {

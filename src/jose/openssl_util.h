@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "jose/error.h"
+#include "jose/key.h"
 
 namespace tessera::jose {
 
@@ -25,7 +26,6 @@ struct Deleter {
   }
 };
 
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;

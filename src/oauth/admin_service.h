@@ -1,22 +1,22 @@
-// AdminService: the identity domain's administration (contract section 6), SCIM 2.0 shaped with
-// IDCS attribute names: Users, Apps (confidential and resource), app activation, client and
-// partner certificates, signing-key rotation, audit events.
+// AdminService: the identity domain's administration (contract section 6): Users, Apps
+// (confidential and resource), app activation, client and partner certificates, signing-key
+// rotation, audit events.
 //
-// Requests and answers are JSON values; the http layer does the transport. Errors are Statuses
-// whose code the http layer maps to the SCIM error shape:
-//   kInvalidArgument -> 400 (the message says which attribute and why), kNotFound -> 404,
-//   kAlreadyExists -> 409 (scimType "uniqueness"), kUnavailable -> 503.
+// Inputs are typed (the attribute values a request gives, already parsed from the wire by
+// http/api/scim.h); answers are store records. Errors are Statuses whose code the http layer
+// maps to the wire: kInvalidArgument (the message says which attribute and why), kNotFound,
+// kAlreadyExists, kUnavailable.
 // Every write invalidates this node's Directory and is audited.
 //
 // Thread safety: all methods may be called concurrently.
 #ifndef TESSERA_OAUTH_ADMIN_SERVICE_H_
 #define TESSERA_OAUTH_ADMIN_SERVICE_H_
 
-#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
-#include "jose/json.h"
 #include "oauth/audit.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
@@ -25,9 +25,74 @@
 
 namespace tessera::oauth {
 
-inline constexpr char kScimErrorSchema[] = "urn:ietf:params:scim:api:messages:2.0:Error";
-inline constexpr char kScimListSchema[] = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-inline constexpr char kScimPatchSchema[] = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+// A User's attributes as a request gives them. On creation an absent optional takes its default
+// (empty names and emails, active); on a change it leaves the stored value.
+struct UserFields {
+  std::string user_name;  // required, non-empty
+  std::optional<std::string> given_name;
+  std::optional<std::string> family_name;
+  std::optional<std::vector<std::string>> emails;  // the primary first
+  std::optional<bool> active;
+};
+
+// A client certificate an app attaches by alias, optionally uploading it (base64 DER or PEM).
+struct CertificateRef {
+  std::string alias;
+  std::optional<std::string> x509_base64;
+};
+
+// An App's attributes as a request gives them; `kind` selects which of them apply (a resource
+// app's audience and scopes, or a confidential app's grants, scopes, operations, algorithms and
+// certificates). An absent optional leaves the stored value (empty on creation).
+struct AppFields {
+  store::AppKind kind = store::AppKind::kConfidential;
+  std::string display_name;  // required, non-empty
+  std::optional<std::string> description;
+  int64_t access_token_expiry = 0;  // 0 = unset (absent resets it)
+  // Resource apps.
+  std::string audience;  // required for a resource app
+  std::optional<std::vector<std::string>> scopes;
+  // Confidential apps.
+  std::optional<std::vector<std::string>> allowed_grants;
+  std::optional<std::vector<std::string>> allowed_scopes;
+  std::optional<std::vector<std::string>> allowed_operations;
+  std::optional<std::vector<std::string>> assertion_algs;
+  std::optional<bool> require_jti;
+  std::optional<std::vector<CertificateRef>> certificates;
+  // Honoured on a change only: a new app is inactive until activated (contract section 6).
+  std::optional<bool> active;
+};
+
+// A certificate to store under an alias: base64 DER or PEM, as x509Base64Certificate carries it.
+struct NewCertificate {
+  std::string alias;
+  std::string x509_base64;
+};
+
+// Paging of a listing: `start` is 1-based.
+struct Page {
+  int start = 1;
+  int count = 100;
+};
+
+// Which attribute an app listing's equality filter names.
+enum class AppFilterField { kDisplayName, kClientId };
+struct AppFilter {
+  AppFilterField field = AppFilterField::kDisplayName;
+  std::string value;
+};
+
+enum class SigningKeyState { kActive, kRetired, kRevoked, kExpired };
+struct SigningKeyStatus {
+  store::SigningKeyRecord key;  // private_pem must not leave the service's caller
+  SigningKeyState state = SigningKeyState::kActive;
+};
+
+// A confidential app with the secret just generated for it, shown only in this answer.
+struct AppWithSecret {
+  store::App app;
+  std::string client_secret;  // empty for a resource app
+};
 
 class AdminService {
  public:
@@ -40,43 +105,54 @@ class AdminService {
     std::string ecid;
   };
 
-  Result<jose::Json> CreateUser(const Context& ctx, const jose::Json& body);
-  Result<jose::Json> GetUser(const std::string& id);
-  // query: "filter" (userName eq "x"), "startIndex" (1-based), "count".
-  Result<jose::Json> ListUsers(const std::map<std::string, std::string>& query);
-  Result<jose::Json> PatchUser(const Context& ctx, const std::string& id, const jose::Json& patch);
+  Result<store::User> CreateUser(const Context& ctx, const UserFields& fields);
+  Result<store::User> GetUser(const std::string& id);
+  // With `user_name`, the one user of that name (or none); else a page ordered by userName.
+  Result<std::vector<store::User>> ListUsers(const std::optional<std::string>& user_name,
+                                             const Page& page);
+  // Applies `fields` (the user's attributes after the change) to the stored user.
+  Result<store::User> PatchUser(const Context& ctx, const std::string& id,
+                                const UserFields& fields);
   Status DeleteUser(const Context& ctx, const std::string& id);
 
-  // The answer of a confidential app's creation carries "clientSecret", shown only then.
-  Result<jose::Json> CreateApp(const Context& ctx, const jose::Json& body);
-  Result<jose::Json> GetApp(const std::string& id);
-  Result<jose::Json> ListApps(const std::map<std::string, std::string>& query);
-  Result<jose::Json> PatchApp(const Context& ctx, const std::string& id, const jose::Json& patch);
+  // A confidential app's creation answers its generated client secret, shown only then.
+  // kInvalidArgument for an unknown grant or operation, an assertion algorithm that is not
+  // allowed, a resource app without scopes, or an unknown certificate alias.
+  Result<AppWithSecret> CreateApp(const Context& ctx, const AppFields& fields);
+  Result<store::App> GetApp(const std::string& id);
+  // With `filter`, every app it matches (no paging); else a page.
+  Result<std::vector<store::App>> ListApps(const std::optional<AppFilter>& filter,
+                                           const Page& page);
+  // Applies `fields` (the app's attributes after the change; `kind` is the stored one) to the
+  // stored app. Identity, secret, role and kind are not changed.
+  Result<store::App> PatchApp(const Context& ctx, const std::string& id, const AppFields& fields);
   Status DeleteApp(const Context& ctx, const std::string& id);
-  Result<jose::Json> SetAppActive(const Context& ctx, const std::string& id,
-                                  const jose::Json& body);
+  Result<store::App> SetAppActive(const Context& ctx, const std::string& id, bool active);
 
-  Result<jose::Json> PutCertificate(const Context& ctx, store::CertificateKind kind,
-                                    const jose::Json& body);
-  Result<jose::Json> GetCertificate(store::CertificateKind kind, const std::string& alias);
-  Result<jose::Json> ListCertificates(store::CertificateKind kind);
+  // kInvalidArgument when the certificate cannot be read or has expired; kAlreadyExists when the
+  // alias is taken.
+  Result<store::CertificateRecord> PutCertificate(const Context& ctx, store::CertificateKind kind,
+                                                  const NewCertificate& cert);
+  Result<store::CertificateRecord> GetCertificate(store::CertificateKind kind,
+                                                  const std::string& alias);
+  Result<std::vector<store::CertificateRecord>> ListCertificates(store::CertificateKind kind);
   Status DeleteCertificate(const Context& ctx, store::CertificateKind kind,
                            const std::string& alias);
 
-  // POST /admin/v1/AppClientSecretRegenerator {"appId":..}: a new generated secret for a
-  // confidential app, answered once ({"appId","clientSecret",...}); the old one stops working at
+  // A new generated secret for a confidential app, answered once; the old one stops working at
   // once on this node (the Directory is invalidated) and within the cache bound elsewhere.
-  // kInvalidArgument without appId or for a resource app, kNotFound for an unknown app.
-  Result<jose::Json> RegenerateClientSecret(const Context& ctx, const jose::Json& body);
+  // kInvalidArgument for a resource app, kNotFound for an unknown app.
+  Result<AppWithSecret> RegenerateClientSecret(const Context& ctx, const std::string& app_id);
 
-  Result<jose::Json> RotateSigningKey(const Context& ctx);
+  // The new active key's kid.
+  Result<std::string> RotateSigningKey(const Context& ctx);
   // Withdraws a signing key at once (SigningKeys::Revoke); the active key is replaced first.
-  Result<jose::Json> RevokeSigningKey(const Context& ctx, const std::string& kid);
-  // Every signing key, newest first: kid, alg, state (active | retired | revoked | expired),
-  // and its times; never private material.
-  Result<jose::Json> ListSigningKeys();
-  // query: "clientId", "outcome", "since", "until" (seconds), "count".
-  Result<jose::Json> ListAudit(const std::map<std::string, std::string>& query);
+  // Answers the active kid.
+  Result<std::string> RevokeSigningKey(const Context& ctx, const std::string& kid);
+  // Every signing key, newest first, with its state now.
+  Result<std::vector<SigningKeyStatus>> ListSigningKeys();
+  // The audit trail's events matching `filter`, this node's pending ones included.
+  Result<std::vector<store::AuditEvent>> ListAudit(const store::AuditFilter& filter);
 
   // The bootstrap administrator app with this id and secret: created when absent; when present
   // and the secret differs from the stored one, the stored hash is replaced (so an operator
@@ -87,8 +163,10 @@ class AdminService {
                                                 const std::string& client_secret);
 
  private:
-  Result<store::App> AppFromJson(const jose::Json& body, store::App base, bool creating,
-                                 const Context& ctx);
+  // Applies `fields` to `app` (kind set), checking the values and attaching certificates.
+  Status ApplyAppFields(const Context& ctx, const AppFields& fields, store::App& app);
+  Status AttachCertificates(const Context& ctx, const std::vector<CertificateRef>& refs,
+                            store::App& app);
   Status Audit(const Context& ctx, const std::string& action, const std::string& what);
 
   store::Store& store_;
@@ -98,14 +176,6 @@ class AdminService {
   const DomainConfig& config_;
   const Clock& clock_;
 };
-
-// SCIM view of records (also used by PATCH, which edits the view and parses it back).
-jose::Json UserToJson(const store::User& user);
-jose::Json AppToJson(const store::App& app);
-
-// Applies a SCIM PatchOp (RFC 7644 3.5.2: add/replace/remove on top-level attributes, or replace
-// with an object value and no path) to `resource`. Errors: kInvalidArgument.
-Status ApplyScimPatch(jose::Json& resource, const jose::Json& patch);
 
 }  // namespace tessera::oauth
 

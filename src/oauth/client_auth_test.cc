@@ -103,7 +103,7 @@ class ClientAuthTest : public ::testing::Test {
     a.display_name = client_id;
     a.active = true;
     a.is_admin = admin;
-    a.secret_hash = HashSecret(secret);
+    a.secret_hash = HashSecret(secret).value();
     a.allowed_grants = {kGrantClientCredentials, kGrantJwtBearer};
     a.certificate_aliases = std::move(certs);
     a.assertion_algs = {"ES256"};

@@ -29,12 +29,13 @@ Status Bad(const std::string& where, const std::string& what) {
 
 // A supplied secret of the generated shape (43 base64url characters: 256 random bits) keeps the
 // fast hash generated secrets have; any other may have been chosen by a person: Argon2id.
-std::string HashSupplied(const std::string& secret) {
+Result<std::string> HashSupplied(const std::string& secret) {
   const bool generated =
       secret.size() == 43 && std::all_of(secret.begin(), secret.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
       });
-  return generated ? HashSecret(secret) : HashChosenSecret(secret);
+  if (generated) return HashSecret(secret);
+  return HashChosenSecret(secret);
 }
 
 const std::string* Find(const std::map<std::string, std::string>& m, const std::string& key) {
@@ -287,7 +288,9 @@ Result<std::vector<PlanStep>> DomainTransfer::Import(
       App rec = want;
       rec.id = want.id.empty() || app_ids.count(want.id) ? RandomUuid() : want.id;
       app_ids.insert(rec.id);
-      rec.secret_hash = secret ? HashSupplied(*secret) : "";
+      if (secret != nullptr) {
+        TESSERA_ASSIGN_OR_RETURN(rec.secret_hash, HashSupplied(*secret));
+      }
       rec.created_at = rec.updated_at = now;
       step(PlanStep::Action::kCreate, kind_name, name);
       writes.push_back([this, rec] { return store_.CreateApp(rec); });
@@ -309,7 +312,10 @@ Result<std::vector<PlanStep>> DomainTransfer::Import(
       return Status::Ok();
     }
     step(PlanStep::Action::kUpdate, kind_name, name, changes);
-    std::string hash = new_secret ? HashSupplied(*secret) : "";
+    std::string hash;
+    if (new_secret) {
+      TESSERA_ASSIGN_OR_RETURN(hash, HashSupplied(*secret));
+    }
     writes.push_back([this, rec, hash]() mutable -> Status {
       if (hash.empty()) {
         TESSERA_ASSIGN_OR_RETURN(App stored, store_.GetApp(rec.id));

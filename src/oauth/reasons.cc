@@ -80,10 +80,10 @@ std::string_view ReasonCode(Reason reason) {
       return "scope_expiry_invalid";
     case Reason::kScopeAdminNotAllowed:
       return "scope_admin_not_allowed";
-    case Reason::kRateLimited:
-      return "rate_limited";
     case Reason::kScopeResourceInactive:
       return "scope_resource_inactive";
+    case Reason::kRateLimited:
+      return "rate_limited";
     case Reason::kStoreUnavailable:
       return "store_unavailable";
     case Reason::kInternal:

@@ -1,10 +1,14 @@
 // Reason: why the identity domain refused a request, precisely, and the one place where each
 // reason becomes an OAuth wire error (RFC 6749 5.2, RFC 7521 4.1.1/4.2.1, RFC 7523 3.1/3.2).
 //
-// Every rejection in src/oauth is a Rejection {reason, detail, client_assertion}. The detail is
-// for logs, the audit trail and, where the contract allows it (assertion rules once the client is
-// authenticated), the error_description. Client-authentication failures never reveal which check
-// failed on the wire (docs/security.md): the description is "Client authentication failed.".
+// Every rejection in src/oauth is a Rejection {reason, detail, client_assertion, retry_after}.
+// The detail is for logs, the audit trail and, where the contract allows it (assertion rules once
+// the client is authenticated, scopes, grants), the error_description. Client-authentication
+// failures, a rejected client assertion included, never reveal which check failed on the wire
+// (docs/security.md): the description is "Client authentication failed.".
+//
+// Adding a reason: give it a ReasonCode and a case in ToWireError (both switches have no
+// default, so -Wswitch names the one forgotten) and a row in reasons_test.cc.
 #ifndef TESSERA_OAUTH_REASONS_H_
 #define TESSERA_OAUTH_REASONS_H_
 
@@ -28,39 +32,49 @@ enum class Reason {
   kBadClientSecret,               // the secret does not match
   kClientInactive,                // the app exists but is not activated
   kClientIdMismatch,              // client_id form parameter names another client (RFC 7521 4.2)
-  kClientAssertionNoSecretAuth,   // the app has no secret but secret auth was used
+  kClientAssertionNoSecretAuth,   // secret authentication for an app that has no secret
   // --- grant authorisation ---
   kGrantNotAllowed,  // the app's allowedGrants lacks this grant -> unauthorized_client
-  // --- assertion rules (contract section 2; RFC 7523 section 3) ---
-  kAssertionMalformed,           // rule 1: not a strict compact JWS of JSON objects
-  kAssertionHeaderRejected,      // rule 2: crit, b64, key-carrying or JWE headers
-  kAssertionAlgNotAllowed,       // rule 2: alg not in the app's allowed list
-  kAssertionNoKeyReference,      // rule 3: no x5t, x5t#S256 or kid in the header
-  kAssertionKeyNotFound,         // rule 3: no attached or partner certificate matches
-  kAssertionCertificateExpired,  // rule 3: the matching certificate has expired
-  kAssertionSignatureInvalid,    // rule 3: the signature does not verify with that key
-  kAssertionIssuerMismatch,      // rule 4: iss is not the authenticated client
-  kAssertionSubjectMismatch,     // rule 4: client assertion sub is not the client id
-  kAssertionAudienceRejected,    // rule 5
-  kAssertionTimeClaimInvalid,    // rule 6: exp/iat/nbf of the wrong type or in milliseconds
-  kAssertionExpired,             // rule 6
-  kAssertionNotYetValid,         // rule 6
-  kAssertionIssuedInFuture,      // rule 6
-  kAssertionLifetimeTooLong,     // rule 6
-  kAssertionJtiMissing,          // rule 7: jti required by the app
-  kAssertionJtiInvalid,          // rule 7: jti not a string or too long
-  kAssertionJtiReplayed,         // rule 7: (iss, jti) already accepted
-  kAssertionSubjectMissing,      // rule 8: neither sub nor prn
-  kAssertionUserUnknown,         // rule 8: no user with that userName
-  kAssertionUserInactive,        // rule 8: the user is not active
+  // --- assertion rules (contract section 2 rule N; RFC 7523 section 3 item M) ---
+  // Rule 1, item 10: not a strict compact JWS of JSON objects, or over 32 KiB.
+  kAssertionMalformed,
+  // Rule 2, item 9: crit, b64, jwk, jku, x5u, x5c, cty, zip or enc in the header, a kid/x5t/typ
+  // of the wrong type, or a typ that names no assertion.
+  kAssertionHeaderRejected,
+  // Rule 2, item 9: alg missing, none, unknown or not in the app's allowed list (HMAC never);
+  // rule 3: an alg that does not fit the certificate's key.
+  kAssertionAlgNotAllowed,
+  kAssertionNoKeyReference,  // rule 3, item 9: no x5t, x5t#S256 or kid in the header
+  // Rule 3, item 9: no certificate attached to the app matches, nor (user assertions only) a
+  // partner certificate.
+  kAssertionKeyNotFound,
+  kAssertionCertificateExpired,  // rule 3, item 9: the matching certificates are not valid now
+  kAssertionSignatureInvalid,    // rule 3, item 9: the signature does not verify with that key
+  kAssertionIssuerMismatch,      // rule 4, item 1: iss is not the authenticated client
+  kAssertionSubjectMismatch,     // rule 4, item 2: client assertion sub is not the client id
+  kAssertionAudienceRejected,    // rule 5, item 3: no aud value is an accepted audience
+  // Rule 6, items 4-6: exp missing; exp/iat/nbf not a number or in milliseconds; exp before iat
+  // or nbf.
+  kAssertionTimeClaimInvalid,
+  kAssertionExpired,          // rule 6, item 4: now >= exp + skew
+  kAssertionNotYetValid,      // rule 6, item 5: now + skew < nbf
+  kAssertionIssuedInFuture,   // rule 6, item 6: iat > now + skew
+  kAssertionLifetimeTooLong,  // rule 6, items 4 and 6: exp - iat (or exp - now) over the maximum
+  kAssertionJtiMissing,       // rule 7, item 7: jti absent, and the app requires it
+  // Rule 7, item 7: jti not a string, empty, over 256 bytes, or with control characters.
+  kAssertionJtiInvalid,
+  kAssertionJtiReplayed,     // rule 7, item 7: (iss, jti) already recorded (TokenService)
+  kAssertionSubjectMissing,  // rule 8, item 2: neither sub nor prn
+  kAssertionUserUnknown,     // rule 8, item 2: no user with that userName
+  kAssertionUserInactive,    // rule 8, item 2: the user is not active
   // --- scopes (contract section 4) ---
-  kScopeNotAllowed,       // an fqs outside the app's token issuance policy
-  kScopeUnknown,          // an fqs that names no resource app's scope
-  kScopeExpiryInvalid,    // urn:opc:resource:expiry=N out of range or not a number
-  kScopeAdminNotAllowed,  // __myscopes__ for an app without an administrator role
-  // --- request-rate limits ---
-  kRateLimited,            // too many requests for the client, or failures from the address: 429
+  kScopeNotAllowed,        // an fqs outside the app's token issuance policy
+  kScopeUnknown,           // an fqs that names no resource app's scope
+  kScopeExpiryInvalid,     // urn:opc:resource:expiry=N out of range or not a number
+  kScopeAdminNotAllowed,   // __myscopes__ for an app without an administrator role
   kScopeResourceInactive,  // an fqs of a resource app that is not active
+  // --- request-rate limits ---
+  kRateLimited,  // too many requests for the client, or failures from the address: 429
   // --- the server itself ---
   kStoreUnavailable,  // the database is unreachable: 503, retry later
   kInternal,          // a bug or an unexpected failure: 500
@@ -80,11 +94,19 @@ struct WireError {
   int http_status;
   std::string_view error;   // RFC 6749 5.2 error code
   std::string description;  // error_description
-  bool www_authenticate;    // add WWW-Authenticate (client auth failures)
+  bool www_authenticate;    // a client-authentication failure: WWW-Authenticate when Basic was used
 };
 
-// The one mapping from a Rejection to the wire. `used_basic` decides the 401 WWW-Authenticate
-// scheme (RFC 6749 5.2: MUST be 401 with WWW-Authenticate when Basic was used).
+// The one mapping from a Rejection to the wire:
+//   a rejected client assertion (client_assertion set), whatever the rule: 401 invalid_client;
+//   a client-authentication reason: 401 invalid_client, www_authenticate set (the http layer
+//     adds WWW-Authenticate when the request used Basic, RFC 6749 5.2);
+//   request shape: 400 invalid_request or unsupported_grant_type; kGrantNotAllowed: 400
+//     unauthorized_client; an assertion rule: 400 invalid_grant (RFC 7523 3.1); a scope reason:
+//     400 invalid_scope; kRateLimited: 429 temporarily_unavailable (Retry-After from
+//     retry_after); kStoreUnavailable: 503 temporarily_unavailable; kInternal: 500 server_error.
+// Client-authentication failures and the server's own failures get a fixed description; the
+// others carry the Rejection's detail.
 WireError ToWireError(const Rejection& rejection);
 
 }  // namespace tessera::oauth

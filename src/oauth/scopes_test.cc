@@ -115,25 +115,5 @@ TEST_F(ScopesTest, MyScopesNeedsTheAdministratorRole) {
   EXPECT_EQ(std::get<GrantedScopes>(r).TokenScope(), "urn:opc:idm:__myscopes__");
 }
 
-TEST(ReasonsTest, EveryReasonMapsToTheWire) {
-  for (int i = 0; i <= static_cast<int>(Reason::kInternal); ++i) {
-    const Reason r = static_cast<Reason>(i);
-    EXPECT_NE(ReasonCode(r), "unknown") << i;
-    const WireError w = ToWireError({r, "detail", false});
-    EXPECT_GE(w.http_status, 400) << ReasonCode(r);
-    // Client-authentication failures never tell which check failed.
-    if (w.error == "invalid_client") {
-      EXPECT_EQ(w.description, "Client authentication failed.");
-    }
-    // A rejected client assertion is invalid_client whatever the rule.
-    EXPECT_EQ(ToWireError({r, "detail", true}).error, "invalid_client");
-  }
-  EXPECT_EQ(
-      ToWireError({Reason::kAssertionJtiReplayed, "assertion jti was already used", false}).error,
-      "invalid_grant");
-  EXPECT_EQ(ToWireError({Reason::kGrantNotAllowed, "", false}).error, "unauthorized_client");
-  EXPECT_EQ(ToWireError({Reason::kStoreUnavailable, "", false}).http_status, 503);
-}
-
 }  // namespace
 }  // namespace tessera::oauth

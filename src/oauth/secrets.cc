@@ -1,14 +1,13 @@
 #include "oauth/secrets.h"
 
 #include <argon2.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <cstdlib>
 #include <vector>
 
 #include "common/random.h"
 #include "jose/base64url.h"
+#include "jose/key.h"
 
 namespace tessera::oauth {
 namespace {
@@ -25,14 +24,8 @@ constexpr size_t kArgonHashBytes = 32;
 // not take the server down.
 constexpr size_t kMaxEncodedHash = 256;
 
-std::string Mac(std::string_view salt, std::string_view secret) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  // Fetched once: OpenSSL 3 would look the digest up again on every call (every token request).
-  static const EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
-  HMAC(kSha256, salt.data(), static_cast<int>(salt.size()),
-       reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), out, &len);
-  return std::string(reinterpret_cast<char*>(out), len);
+Result<std::string> Mac(std::string_view salt, std::string_view secret) {
+  return jose::Hmac(jose::Algorithm::kHS256, salt, secret);
 }
 
 bool VerifyHs256(std::string_view secret, std::string_view stored) {
@@ -42,7 +35,9 @@ bool VerifyHs256(std::string_view secret, std::string_view stored) {
   Result<std::string> salt = jose::Base64UrlDecode(stored.substr(0, dollar));
   Result<std::string> expected = jose::Base64UrlDecode(stored.substr(dollar + 1));
   if (!salt.ok() || !expected.ok()) return false;
-  return ConstantTimeEquals(Mac(*salt, secret), *expected);
+  Result<std::string> mac = Mac(*salt, secret);
+  // A MAC that cannot be computed matches nothing.
+  return mac.ok() && ConstantTimeEquals(*mac, *expected);
 }
 
 bool VerifyArgon2id(std::string_view secret, std::string_view stored) {
@@ -73,10 +68,10 @@ std::string GenerateClientId() {
   return out;
 }
 
-std::string HashSecret(std::string_view secret) {
+Result<std::string> HashSecret(std::string_view secret) {
   const std::string salt = RandomBytes(16);
-  return std::string(kHs256Prefix) + jose::Base64UrlEncode(salt) + "$" +
-         jose::Base64UrlEncode(Mac(salt, secret));
+  TESSERA_ASSIGN_OR_RETURN(std::string mac, Mac(salt, secret));
+  return std::string(kHs256Prefix) + jose::Base64UrlEncode(salt) + "$" + jose::Base64UrlEncode(mac);
 }
 
 std::string HashChosenSecret(std::string_view secret) {

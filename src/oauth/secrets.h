@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "tessera/status.h"
+
 namespace tessera::oauth {
 
 // A new client secret (43 characters, 256 random bits).
@@ -27,7 +29,8 @@ std::string GenerateClientSecret();
 std::string GenerateClientId();
 
 // For a secret from GenerateClientSecret: "hs256$<salt b64url>$<HMAC-SHA-256(salt, secret)>".
-std::string HashSecret(std::string_view secret);
+// Fails only if the HMAC cannot be computed (an OpenSSL failure).
+Result<std::string> HashSecret(std::string_view secret);
 
 // For a secret a person chose: Argon2id, 19 MiB, 2 passes, 1 lane (RFC 9106 / OWASP's
 // recommended minimum), 16-byte random salt, in the PHC string format.

@@ -19,12 +19,14 @@ TEST(SecretsTest, GeneratedCredentialsAreUnreservedAndStrong) {
 
 TEST(SecretsTest, HashVerifiesOnlyTheSecret) {
   const std::string secret = GenerateClientSecret();
-  const std::string hash = HashSecret(secret);
+  Result<std::string> hashed = HashSecret(secret);
+  ASSERT_TRUE(hashed.ok()) << hashed.status().ToString();
+  const std::string hash = *hashed;
   EXPECT_EQ(hash.find(secret), std::string::npos);  // never stored in the clear
   EXPECT_TRUE(VerifySecret(secret, hash));
   EXPECT_FALSE(VerifySecret(secret + "x", hash));
   EXPECT_FALSE(VerifySecret("", hash));
-  EXPECT_NE(HashSecret(secret), hash);  // salted
+  EXPECT_NE(HashSecret(secret).value(), hash);  // salted
   EXPECT_FALSE(VerifySecret(secret, "plain"));
   EXPECT_FALSE(VerifySecret(secret, "hs256$@@@$@@@"));
 }
@@ -44,7 +46,7 @@ TEST(SecretsTest, ChosenSecretsUseArgon2idAndOldHashesKeepVerifying) {
   costly.replace(costly.find("m=19456"), 7, "m=99999");
   EXPECT_FALSE(VerifySecret(chosen, costly));
   // Hashes written before (HMAC) keep verifying beside the new format.
-  const std::string old = HashSecret(chosen);
+  const std::string old = HashSecret(chosen).value();
   EXPECT_FALSE(IsChosenSecretHash(old));
   EXPECT_TRUE(VerifySecret(chosen, old));
   EXPECT_FALSE(VerifySecret(chosen, "argon2id$" + hash));

@@ -51,10 +51,12 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
   // The user.
   if (Result<store::User> u = store.FindUserByName(kDemoUser); !u.ok()) {
     TESSERA_RETURN_IF_ERROR(u.status().code() == StatusCode::kNotFound ? Status::Ok() : u.status());
-    Json user = {{"userName", kDemoUser},
-                 {"name", {{"givenName", "Demo"}, {"familyName", "User"}}},
-                 {"emails", {{{"value", "demo.user@example.com"}, {"primary", true}}}},
-                 {"active", true}};
+    oauth::UserFields user;
+    user.user_name = kDemoUser;
+    user.given_name = "Demo";
+    user.family_name = "User";
+    user.emails = std::vector<std::string>{"demo.user@example.com"};
+    user.active = true;
     TESSERA_RETURN_IF_ERROR(admin.CreateUser(ctx, user).status());
   }
 
@@ -75,14 +77,14 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
   for (const auto& a : apps)
     have_resource |= a.kind == store::AppKind::kResource && a.audience == kDemoAudience;
   if (!have_resource) {
-    Json resource = {{"displayName", "Demo resource"},
-                     {"isOAuthResource", true},
-                     {"audience", kDemoAudience},
-                     {"scopes", {{{"value", kDemoScope}}}}};
-    TESSERA_ASSIGN_OR_RETURN(Json created, admin.CreateApp(ctx, resource));
+    oauth::AppFields resource;
+    resource.kind = store::AppKind::kResource;
+    resource.display_name = "Demo resource";
+    resource.audience = kDemoAudience;
+    resource.scopes = std::vector<std::string>{kDemoScope};
+    TESSERA_ASSIGN_OR_RETURN(oauth::AppWithSecret created, admin.CreateApp(ctx, resource));
     // An inactive resource app grants no scope (contract section 4).
-    TESSERA_RETURN_IF_ERROR(
-        admin.SetAppActive(ctx, created["id"], Json{{"active", true}}).status());
+    TESSERA_RETURN_IF_ERROR(admin.SetAppActive(ctx, created.app.id, true).status());
   }
 
   // The administrator: the configured one, else a demo administrator made once.
@@ -122,18 +124,18 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
       return demo;
     }
   }
-  Json client = {
-      {"displayName", "Demo client"},
-      {"isOAuthClient", true},
-      {"clientType", "confidential"},
-      {"allowedGrants", {"client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"}},
-      {"allowedScopes", {{{"fqs", demo.scope}}}},
-      {"certificates", {{{"certAlias", kDemoAlias}, {"x509Base64Certificate", cert_pem}}}},
-      {"allowedOperations", {"introspect"}}};
-  TESSERA_ASSIGN_OR_RETURN(Json created, admin.CreateApp(ctx, client));
-  TESSERA_RETURN_IF_ERROR(admin.SetAppActive(ctx, created["id"], Json{{"active", true}}).status());
-  demo.client_id = created["name"];
-  demo.client_secret = created["clientSecret"];
+  oauth::AppFields client;
+  client.kind = store::AppKind::kConfidential;
+  client.display_name = "Demo client";
+  client.allowed_grants =
+      std::vector<std::string>{oauth::kGrantClientCredentials, oauth::kGrantJwtBearer};
+  client.allowed_scopes = std::vector<std::string>{demo.scope};
+  client.certificates = std::vector<oauth::CertificateRef>{{kDemoAlias, cert_pem}};
+  client.allowed_operations = std::vector<std::string>{"introspect"};
+  TESSERA_ASSIGN_OR_RETURN(oauth::AppWithSecret created, admin.CreateApp(ctx, client));
+  TESSERA_RETURN_IF_ERROR(admin.SetAppActive(ctx, created.app.id, true).status());
+  demo.client_id = created.app.client_id;
+  demo.client_secret = created.client_secret;
   TESSERA_RETURN_IF_ERROR(WriteFile(
       client_file,
       jose::DumpCompact({{"clientId", demo.client_id}, {"clientSecret", demo.client_secret}}),

@@ -1,4 +1,4 @@
-// SCIM PATCH (oauth/admin_service.h ApplyScimPatch) on hostile PatchOp bodies, applied to the
+// SCIM PATCH (http/api/scim.h ApplyPatch) on hostile PatchOp bodies, applied to the
 // SCIM views (UserToJson, AppToJson) of fixed records, as PATCH /Users/{id} and /Apps/{id} do.
 //
 // The fuzzer's bytes are parsed with jose::ParseStrictJson, as the admin API parses a body; a
@@ -6,7 +6,7 @@
 // quickly.
 //
 // Invariants checked beyond the sanitizers:
-//   - ApplyScimPatch never throws, and every error is kInvalidArgument;
+//   - ApplyPatch never throws, and every error is kInvalidArgument;
 //   - a body that is not an object, or has no non-empty "Operations" array, is refused;
 //   - an accepted patch leaves the view a JSON object whose top-level attributes show the last
 //     operation on each: "remove" erased it, "replace" (with a path) set it to the value, an
@@ -19,8 +19,8 @@
 #include <string_view>
 
 #include "fuzz_support.h"
+#include "http/api/scim.h"
 #include "jose/json.h"
-#include "oauth/admin_service.h"
 #include "store/store.h"
 
 namespace tessera::fuzz {
@@ -39,7 +39,7 @@ const Json& UserView() {
     u.active = true;
     u.created_at = 1767225600;
     u.updated_at = 1767229200;
-    return new Json(oauth::UserToJson(u));
+    return new Json(http::scim::UserToJson(u));
   }();
   return *view;
 }
@@ -62,7 +62,7 @@ const Json& ConfidentialAppView() {
     a.access_token_expiry = 3600;
     a.created_at = 1767225600;
     a.updated_at = 1767225600;
-    return new Json(oauth::AppToJson(a));
+    return new Json(http::scim::AppToJson(a));
   }();
   return *view;
 }
@@ -79,7 +79,7 @@ const Json& ResourceAppView() {
     a.access_token_expiry = 900;
     a.created_at = 1767225600;
     a.updated_at = 1767225600;
-    return new Json(oauth::AppToJson(a));
+    return new Json(http::scim::AppToJson(a));
   }();
   return *view;
 }
@@ -133,9 +133,9 @@ void CheckPatch(const Json& patch) {
     Json resource = *view;
     Status s;
     try {
-      s = oauth::ApplyScimPatch(resource, patch);
+      s = http::scim::ApplyPatch(resource, patch);
     } catch (const std::exception& e) {
-      CheckFailed(__FILE__, __LINE__, "ApplyScimPatch threw", e.what());
+      CheckFailed(__FILE__, __LINE__, "ApplyPatch threw", e.what());
     }
     if (!s.ok()) {
       TESSERA_FUZZ_CHECK(s.code() == StatusCode::kInvalidArgument, Describe(s));
@@ -144,7 +144,7 @@ void CheckPatch(const Json& patch) {
     TESSERA_FUZZ_CHECK(shaped, patch.dump());
     CheckApplied(patch, resource);
     Json again = *view;
-    const Status s2 = oauth::ApplyScimPatch(again, patch);
+    const Status s2 = http::scim::ApplyPatch(again, patch);
     TESSERA_FUZZ_CHECK(s2.ok() && again == resource, Describe(s2));
   }
 }
@@ -158,7 +158,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!body.ok()) return 0;
   fuzz::CheckPatch(*body);
   if (body->is_array()) {
-    jose::Json wrapped = {{"schemas", {oauth::kScimPatchSchema}}, {"Operations", *body}};
+    jose::Json wrapped = {{"schemas", {http::scim::kPatchSchema}}, {"Operations", *body}};
     fuzz::CheckPatch(wrapped);
   }
   return 0;

@@ -106,22 +106,6 @@ class AssertionRulesTest(it.ServerTest):
         a = self.t.assertion(header={"alg": "RS256", "x5t": it.x5t(self.other.keys["cer"])}, key=self.other.keys["key"])
         self.reject(a, "matches no certificate attached to client " + self.t.client_id)
 
-    def test_rule3_expired_certificate(self):
-        key = self.t.keys["key"]  # an existing key: the certificate is made just before its upload
-        end = int(time.time()) + 4
-        _, cert = it.cert_with_dates(self.work, "shortlived", it.utc_stamp(end - 86400), it.utc_stamp(end), key=key)
-        alias = it.unique("short")
-        self.admin.upload_cert(alias, cert)
-        app = self.admin.create_client(scopes=[self.t.fqs], certs=[alias])
-        deadline = time.time() + 15
-        while time.time() <= end + 1 and time.time() < deadline:
-            time.sleep(0.25)
-        c = it.claims(app["name"], self.t.user_name)
-        a = it.make_jwt({"alg": "RS256", "kid": alias}, c, key)
-        r = self.server.token([("grant_type", it.JWT_BEARER), ("assertion", a), ("scope", self.t.fqs)],
-                              auth=(app["name"], app["clientSecret"]))
-        self.assertInvalidGrant(r, "the certificate named by kid '" + alias + "' has expired")
-
     # ---- rule 4: iss
     def test_rule4_iss_not_the_client(self):
         self.reject(self.t.assertion(iss=self.other.client_id),

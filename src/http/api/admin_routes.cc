@@ -6,6 +6,7 @@
 
 #include "common/log_value.h"
 #include "http/api/api.h"
+#include "http/api/scim.h"
 #include "http/form.h"
 #include "jose/base64url.h"
 #include "jose/json.h"
@@ -45,26 +46,22 @@ Response ScimJson(int status, const Json& body) {
   return r;
 }
 
-std::variant<std::string, Response> AuthorizeAdmin(ApiServices& s, Request& req) {
+Result<std::string> AuthorizeAdmin(ApiServices& s, Request& req) {
   std::optional<std::string_view> auth = req.Header("authorization");
   if (!auth || auth->size() < 8 ||
       !std::equal(auth->begin(), auth->begin() + 7, "Bearer ",
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-    Response r = ScimError(
-        401, "a bearer token is required (client_credentials with scope urn:opc:idm:__myscopes__)");
-    r.AddHeader("WWW-Authenticate", "Bearer realm=\"tessera\"");
-    return r;
+    return Status::Unauthenticated(
+        "a bearer token is required (client_credentials with scope urn:opc:idm:__myscopes__)");
   }
   std::string_view token = auth->substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   Result<oauth::AccessTokenInfo> info = s.tokens.VerifyAccessToken(token);
   if (!info.ok()) {
-    if (info.status().code() == StatusCode::kUnavailable)
-      return ScimError(503, "the store is unavailable; retry later");
+    if (info.status().code() == StatusCode::kUnavailable) return info.status();
     spdlog::warn("ecid={} admin bearer rejected: {}", req.ecid, LogValue(info.status().message()));
-    Response r = ScimError(401, "the bearer token is not valid: " + info.status().message());
-    r.AddHeader("WWW-Authenticate", "Bearer realm=\"tessera\", error=\"invalid_token\"");
-    return r;
+    return Status::Unauthenticated("the bearer token is not valid: " + info.status().message(),
+                                   kInvalidBearerToken);
   }
   // Contract section 6: only a client_credentials token speaks for the administrator app. A user
   // token minted for that app (jwt-bearer, gtp "jwt") speaks for its user, who holds no role.
@@ -73,19 +70,28 @@ std::variant<std::string, Response> AuthorizeAdmin(ApiServices& s, Request& req)
       StringClaim(info->claims, "sub") != info->client_id) {
     spdlog::info("ecid={} admin bearer rejected: not a client_credentials token of client {}",
                  req.ecid, info->client_id);
-    return ScimError(
-        403, "the admin API accepts only client_credentials tokens of an administrator app");
+    return Status::PermissionDenied(
+        "the admin API accepts only client_credentials tokens of an administrator app");
   }
   if (!HasScope(info->claims, oauth::kScopeMyScopes)) {
-    return ScimError(403, "the token lacks scope urn:opc:idm:__myscopes__");
+    return Status::PermissionDenied("the token lacks scope urn:opc:idm:__myscopes__");
   }
   // The role is checked now, not only at issuance: a revoked role takes effect at once.
   Result<store::App> app = s.store.FindAppByClientId(info->client_id);
   if (!app.ok() || !app->is_admin || !app->active) {
-    return ScimError(
-        403, "client " + info->client_id + " does not hold the identity domain administrator role");
+    return Status::PermissionDenied("client " + info->client_id +
+                                    " does not hold the identity domain administrator role");
   }
   return info->client_id;
+}
+
+Handler AdminRoute(ApiServices& s, AdminCall call) {
+  return [&s, call = std::move(call)](Request& req) {
+    Result<std::string> who = AuthorizeAdmin(s, req);
+    if (!who.ok()) return ScimError(who.status());
+    oauth::AdminService::Context ctx{std::move(who).value(), req.ecid};
+    return call(ctx, req);
+  };
 }
 
 Result<Json> ReadJsonBody(const Request& req) {
@@ -102,20 +108,20 @@ Result<std::map<std::string, std::string>> Query(const Request& req) {
   return ParseQuery(req.query);
 }
 
-using AdminCall = std::function<Response(oauth::AdminService::Context&, Request&)>;
-
-Handler Admin(ApiServices& s, AdminCall call) {
-  return [&s, call](Request& req) {
-    auto who = AuthorizeAdmin(s, req);
-    if (auto* r = std::get_if<Response>(&who)) return *r;
-    oauth::AdminService::Context ctx{std::get<std::string>(who), req.ecid};
-    return call(ctx, req);
-  };
+// A service call's answer: its value rendered by `to_json`, or its error.
+template <typename T, typename ToJson>
+Response Answer(const Result<T>& r, ToJson to_json, int ok_status = 200) {
+  if (!r.ok()) return ScimError(r.status());
+  return ScimJson(ok_status, to_json(*r));
 }
 
-Response FromResult(const Result<Json>& r, int ok_status = 200) {
+// A listing's answer: a SCIM ListResponse of every record rendered by `to_json`.
+template <typename T, typename ToJson>
+Response AnswerList(const Result<std::vector<T>>& r, ToJson to_json, int start_index) {
   if (!r.ok()) return ScimError(r.status());
-  return ScimJson(ok_status, *r);
+  Json resources = Json::array();
+  for (const T& item : *r) resources.push_back(to_json(item));
+  return ScimJson(200, scim::ListResponse(std::move(resources), start_index));
 }
 
 Response FromStatus(const Status& s) {
@@ -156,13 +162,7 @@ Response RefuseCaller(const Request& req, const oauth::Rejection& rej, bool basi
                       std::string_view why) {
   spdlog::info("ecid={} endpoint=assertion_checks rejected reason={} detail={}", req.ecid,
                oauth::ReasonCode(rej.reason), why);
-  const oauth::WireError wire = oauth::ToWireError(rej);
-  Response r = OAuthError(wire.http_status, wire.error, wire.description, req.ecid);
-  if (wire.http_status == 401 && basic) r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
-  if (wire.http_status == 429)
-    r.AddHeader("Retry-After", std::to_string(std::max<int64_t>(1, rej.retry_after)));
-  if (wire.http_status == 503) r.AddHeader("Retry-After", "5");
-  return r;
+  return OAuthRejection(rej, basic, req.ecid);
 }
 
 // POST /admin/v1/AssertionChecks (contract section 6), as oauth/assertion_checks.h describes:
@@ -196,12 +196,13 @@ Response AssertionChecks(ApiServices& s, oauth::AssertionCheckService& checks, R
     // Past a signature that failed, a client learns nothing (no user lookups for made-up claims).
     depth = oauth::ReportDepth::kUntilSignatureFails;
   } else {
-    auto who = AuthorizeAdmin(s, req);
-    if (auto* r = std::get_if<Response>(&who)) {
-      if (r->status == 503) return *r;
+    Result<std::string> who = AuthorizeAdmin(s, req);
+    if (!who.ok()) {
+      const Response refused = ScimError(who.status());
+      if (who.status().code() == StatusCode::kUnavailable) return refused;
       return RefuseCaller(req, {oauth::Reason::kNoClientAuthentication, ""}, false,
                           "neither an administrator's bearer token nor client credentials (" +
-                              std::to_string(r->status) + ")");
+                              std::to_string(refused.status) + ")");
     }
   }
 
@@ -225,34 +226,45 @@ Response AssertionChecks(ApiServices& s, oauth::AssertionCheckService& checks, R
 }  // namespace
 
 Response ScimError(int http_status, std::string_view detail, std::string_view scim_type) {
-  Json body = {{"schemas", {oauth::kScimErrorSchema}},
-               {"detail", detail},
-               {"status", std::to_string(http_status)}};
-  if (!scim_type.empty()) body["scimType"] = scim_type;
-  return ScimJson(http_status, body);
+  return ScimJson(http_status, scim::ErrorToJson(http_status, detail, scim_type));
 }
 
 Response ScimError(const Status& s) {
+  // Exhaustive, without a default: a new StatusCode must be given its answer here (-Wswitch).
   switch (s.code()) {
     case StatusCode::kInvalidArgument:
       return ScimError(400, s.message(), "invalidValue");
+    case StatusCode::kUnauthenticated: {
+      // RFC 6750 3: a 401 carries the Bearer challenge; 3.1: error="invalid_token" when the
+      // token sent is not valid.
+      Response r = ScimError(401, s.message());
+      r.AddHeader("WWW-Authenticate", s.reason() == kInvalidBearerToken
+                                          ? "Bearer realm=\"tessera\", error=\"invalid_token\""
+                                          : "Bearer realm=\"tessera\"");
+      return r;
+    }
+    case StatusCode::kPermissionDenied:
+      return ScimError(403, s.message());
     case StatusCode::kNotFound:
       return ScimError(404, s.message());
     case StatusCode::kAlreadyExists:
       return ScimError(409, s.message(), "uniqueness");
-    case StatusCode::kPermissionDenied:
-      return ScimError(403, s.message());
-    case StatusCode::kUnauthenticated:
-      return ScimError(401, s.message());
+    case StatusCode::kFailedPrecondition:
+      // The resource's state does not allow the operation now (e.g. a concurrent key rotation).
+      return ScimError(409, s.message());
+    case StatusCode::kResourceExhausted:
+      return ScimError(429, s.message());
     case StatusCode::kUnavailable: {
       Response r = ScimError(503, "the store is unavailable; retry later");
-      r.AddHeader("Retry-After", "5");
+      SetRetryAfter(r, kUnavailableRetrySeconds);
       return r;
     }
-    default:
-      spdlog::error("admin request failed: {}", LogValue(s.ToString()));
-      return ScimError(500, "internal error");
+    case StatusCode::kOk:  // a caller's bug: an answer was asked for a success
+    case StatusCode::kInternal:
+      break;
   }
+  spdlog::error("admin request failed: {}", LogValue(s.ToString()));
+  return ScimError(500, "internal error");
 }
 
 void RegisterAdminRoutes(Router& router, ApiServices& s) {
@@ -260,64 +272,88 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
   oauth::AdminService& a = s.admin;
 
   router.Add("POST", "/admin/v1/Users",
-             Admin(s,
-                   [&a](auto& ctx, Request& req) {
-                     Result<Json> body = ReadJsonBody(req);
-                     if (!body.ok()) return ScimError(body.status());
-                     return FromResult(a.CreateUser(ctx, *body), 201);
-                   }),
+             AdminRoute(s,
+                        [&a](auto& ctx, Request& req) {
+                          Result<Json> body = ReadJsonBody(req);
+                          if (!body.ok()) return ScimError(body.status());
+                          Result<oauth::UserFields> fields = scim::ParseUser(*body);
+                          if (!fields.ok()) return ScimError(fields.status());
+                          return Answer(a.CreateUser(ctx, *fields), scim::UserToJson, 201);
+                        }),
              big);
-  router.Add("GET", "/admin/v1/Users", Admin(s, [&a](auto&, Request& req) {
+  router.Add("GET", "/admin/v1/Users", AdminRoute(s, [&a](auto&, Request& req) {
                auto q = Query(req);
                if (!q.ok()) return ScimError(q.status());
-               return FromResult(a.ListUsers(*q));
+               Result<oauth::Page> page = scim::ParsePage(*q);
+               if (!page.ok()) return ScimError(page.status());
+               Result<std::optional<std::string>> name = scim::ParseUserFilter(*q);
+               if (!name.ok()) return ScimError(name.status());
+               return AnswerList(a.ListUsers(*name, *page), scim::UserToJson,
+                                 name->has_value() ? 1 : page->start);
              }));
-  router.Add("GET", "/admin/v1/Users/{id}", Admin(s, [&a](auto&, Request& req) {
-               return FromResult(a.GetUser(req.params["id"]));
+  router.Add("GET", "/admin/v1/Users/{id}", AdminRoute(s, [&a](auto&, Request& req) {
+               return Answer(a.GetUser(req.params["id"]), scim::UserToJson);
              }));
   router.Add("PATCH", "/admin/v1/Users/{id}",
-             Admin(s,
-                   [&a](auto& ctx, Request& req) {
-                     Result<Json> body = ReadJsonBody(req);
-                     if (!body.ok()) return ScimError(body.status());
-                     return FromResult(a.PatchUser(ctx, req.params["id"], *body));
-                   }),
+             AdminRoute(s,
+                        [&a](auto& ctx, Request& req) {
+                          Result<Json> body = ReadJsonBody(req);
+                          if (!body.ok()) return ScimError(body.status());
+                          Result<store::User> current = a.GetUser(req.params["id"]);
+                          if (!current.ok()) return ScimError(current.status());
+                          Result<oauth::UserFields> fields = scim::ParseUserPatch(*current, *body);
+                          if (!fields.ok()) return ScimError(fields.status());
+                          return Answer(a.PatchUser(ctx, current->id, *fields), scim::UserToJson);
+                        }),
              big);
-  router.Add("DELETE", "/admin/v1/Users/{id}", Admin(s, [&a](auto& ctx, Request& req) {
+  router.Add("DELETE", "/admin/v1/Users/{id}", AdminRoute(s, [&a](auto& ctx, Request& req) {
                return FromStatus(a.DeleteUser(ctx, req.params["id"]));
              }));
 
   router.Add("POST", "/admin/v1/Apps",
-             Admin(s,
-                   [&a](auto& ctx, Request& req) {
-                     Result<Json> body = ReadJsonBody(req);
-                     if (!body.ok()) return ScimError(body.status());
-                     return FromResult(a.CreateApp(ctx, *body), 201);
-                   }),
+             AdminRoute(s,
+                        [&a](auto& ctx, Request& req) {
+                          Result<Json> body = ReadJsonBody(req);
+                          if (!body.ok()) return ScimError(body.status());
+                          Result<oauth::AppFields> fields = scim::ParseNewApp(*body);
+                          if (!fields.ok()) return ScimError(fields.status());
+                          return Answer(a.CreateApp(ctx, *fields), scim::AppCreatedToJson, 201);
+                        }),
              big);
-  router.Add("GET", "/admin/v1/Apps", Admin(s, [&a](auto&, Request& req) {
+  router.Add("GET", "/admin/v1/Apps", AdminRoute(s, [&a](auto&, Request& req) {
                auto q = Query(req);
                if (!q.ok()) return ScimError(q.status());
-               return FromResult(a.ListApps(*q));
+               Result<oauth::Page> page = scim::ParsePage(*q);
+               if (!page.ok()) return ScimError(page.status());
+               Result<std::optional<oauth::AppFilter>> filter = scim::ParseAppFilter(*q);
+               if (!filter.ok()) return ScimError(filter.status());
+               return AnswerList(a.ListApps(*filter, *page), scim::AppToJson,
+                                 filter->has_value() ? 1 : page->start);
              }));
-  router.Add("GET", "/admin/v1/Apps/{id}", Admin(s, [&a](auto&, Request& req) {
-               return FromResult(a.GetApp(req.params["id"]));
+  router.Add("GET", "/admin/v1/Apps/{id}", AdminRoute(s, [&a](auto&, Request& req) {
+               return Answer(a.GetApp(req.params["id"]), scim::AppToJson);
              }));
   router.Add("PATCH", "/admin/v1/Apps/{id}",
-             Admin(s,
-                   [&a](auto& ctx, Request& req) {
-                     Result<Json> body = ReadJsonBody(req);
-                     if (!body.ok()) return ScimError(body.status());
-                     return FromResult(a.PatchApp(ctx, req.params["id"], *body));
-                   }),
+             AdminRoute(s,
+                        [&a](auto& ctx, Request& req) {
+                          Result<Json> body = ReadJsonBody(req);
+                          if (!body.ok()) return ScimError(body.status());
+                          Result<store::App> current = a.GetApp(req.params["id"]);
+                          if (!current.ok()) return ScimError(current.status());
+                          Result<oauth::AppFields> fields = scim::ParseAppPatch(*current, *body);
+                          if (!fields.ok()) return ScimError(fields.status());
+                          return Answer(a.PatchApp(ctx, current->id, *fields), scim::AppToJson);
+                        }),
              big);
-  router.Add("DELETE", "/admin/v1/Apps/{id}", Admin(s, [&a](auto& ctx, Request& req) {
+  router.Add("DELETE", "/admin/v1/Apps/{id}", AdminRoute(s, [&a](auto& ctx, Request& req) {
                return FromStatus(a.DeleteApp(ctx, req.params["id"]));
              }));
-  router.Add("PUT", "/admin/v1/AppStatusChanger/{id}", Admin(s, [&a](auto& ctx, Request& req) {
+  router.Add("PUT", "/admin/v1/AppStatusChanger/{id}", AdminRoute(s, [&a](auto& ctx, Request& req) {
                Result<Json> body = ReadJsonBody(req);
                if (!body.ok()) return ScimError(body.status());
-               return FromResult(a.SetAppActive(ctx, req.params["id"], *body));
+               Result<bool> active = scim::ParseAppStatus(*body);
+               if (!active.ok()) return ScimError(active.status());
+               return Answer(a.SetAppActive(ctx, req.params["id"], *active), scim::AppStatusToJson);
              }));
 
   for (bool partner : {false, true}) {
@@ -325,43 +361,61 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
         partner ? "/admin/v1/OAuthPartnerCertificates" : "/admin/v1/OAuthClientCertificates";
     const CertificateKind kind = KindOf(partner);
     router.Add("POST", base,
-               Admin(s,
-                     [&a, kind](auto& ctx, Request& req) {
-                       Result<Json> body = ReadJsonBody(req);
-                       if (!body.ok()) return ScimError(body.status());
-                       return FromResult(a.PutCertificate(ctx, kind, *body), 201);
-                     }),
+               AdminRoute(s,
+                          [&a, kind](auto& ctx, Request& req) {
+                            Result<Json> body = ReadJsonBody(req);
+                            if (!body.ok()) return ScimError(body.status());
+                            Result<oauth::NewCertificate> cert = scim::ParseCertificate(*body);
+                            if (!cert.ok()) return ScimError(cert.status());
+                            return Answer(a.PutCertificate(ctx, kind, *cert),
+                                          scim::CertificateToJson, 201);
+                          }),
                big);
-    router.Add("GET", base, Admin(s, [&a, kind](auto&, Request&) {
-                 return FromResult(a.ListCertificates(kind));
+    router.Add("GET", base, AdminRoute(s, [&a, kind](auto&, Request&) {
+                 return AnswerList(a.ListCertificates(kind), scim::CertificateToJson, 1);
                }));
-    router.Add("GET", base + "/{alias}", Admin(s, [&a, kind](auto&, Request& req) {
-                 return FromResult(a.GetCertificate(kind, req.params["alias"]));
+    router.Add("GET", base + "/{alias}", AdminRoute(s, [&a, kind](auto&, Request& req) {
+                 return Answer(a.GetCertificate(kind, req.params["alias"]),
+                               scim::CertificateToJson);
                }));
-    router.Add("DELETE", base + "/{alias}", Admin(s, [&a, kind](auto& ctx, Request& req) {
+    router.Add("DELETE", base + "/{alias}", AdminRoute(s, [&a, kind](auto& ctx, Request& req) {
                  return FromStatus(a.DeleteCertificate(ctx, kind, req.params["alias"]));
                }));
   }
 
-  router.Add("POST", "/admin/v1/AppClientSecretRegenerator",
-             Admin(s, [&a](auto& ctx, Request& req) {
-               Result<Json> body = ReadJsonBody(req);
-               if (!body.ok()) return ScimError(body.status());
-               return FromResult(a.RegenerateClientSecret(ctx, *body), 201);
-             }));
+  router.Add(
+      "POST", "/admin/v1/AppClientSecretRegenerator", AdminRoute(s, [&a](auto& ctx, Request& req) {
+        Result<Json> body = ReadJsonBody(req);
+        if (!body.ok()) return ScimError(body.status());
+        Result<std::string> app_id = scim::ParseSecretRegeneration(*body);
+        if (!app_id.ok()) return ScimError(app_id.status());
+        return Answer(a.RegenerateClientSecret(ctx, *app_id), scim::SecretRegeneratedToJson, 201);
+      }));
 
-  router.Add("POST", "/admin/v1/SigningKeys/rotate", Admin(s, [&a](auto& ctx, Request&) {
-               return FromResult(a.RotateSigningKey(ctx), 201);
+  router.Add("POST", "/admin/v1/SigningKeys/rotate", AdminRoute(s, [&a](auto& ctx, Request&) {
+               return Answer(
+                   a.RotateSigningKey(ctx),
+                   [](const std::string& kid) {
+                     return Json{{"kid", kid}, {"active", true}};
+                   },
+                   201);
              }));
-  router.Add("GET", "/admin/v1/SigningKeys",
-             Admin(s, [&a](auto&, Request&) { return FromResult(a.ListSigningKeys()); }));
-  router.Add("POST", "/admin/v1/SigningKeys/{kid}/revoke", Admin(s, [&a](auto& ctx, Request& req) {
-               return FromResult(a.RevokeSigningKey(ctx, req.params["kid"]));
+  router.Add("GET", "/admin/v1/SigningKeys", AdminRoute(s, [&a](auto&, Request&) {
+               return AnswerList(a.ListSigningKeys(), scim::SigningKeyToJson, 1);
              }));
-  router.Add("GET", "/admin/v1/AuditEvents", Admin(s, [&a](auto&, Request& req) {
+  router.Add("POST", "/admin/v1/SigningKeys/{kid}/revoke",
+             AdminRoute(s, [&a](auto& ctx, Request& req) {
+               const std::string kid = req.params["kid"];
+               return Answer(a.RevokeSigningKey(ctx, kid), [&kid](const std::string& active) {
+                 return Json{{"kid", kid}, {"state", "revoked"}, {"activeKid", active}};
+               });
+             }));
+  router.Add("GET", "/admin/v1/AuditEvents", AdminRoute(s, [&a](auto&, Request& req) {
                auto q = Query(req);
                if (!q.ok()) return ScimError(q.status());
-               return FromResult(a.ListAudit(*q));
+               Result<store::AuditFilter> filter = scim::ParseAuditQuery(*q);
+               if (!filter.ok()) return ScimError(filter.status());
+               return AnswerList(a.ListAudit(*filter), scim::AuditEventToJson, 1);
              }));
   if (s.checks != nullptr) {
     router.Add(

@@ -9,7 +9,6 @@
 
 #include <functional>
 #include <string>
-#include <variant>
 
 #include "http/api/jti_batcher.h"
 #include "http/metrics.h"
@@ -50,9 +49,20 @@ void RegisterTrustRoutes(Router& router, ApiServices& services);
 // Configuration as code: GET /admin/v1/DomainExport, POST /admin/v1/DomainImport.
 void RegisterDomainRoutes(Router& router, ApiServices& services);
 
-// The administrator's client id for a request bearing a valid administrator token, or the
-// 401/403/503 SCIM answer to send instead.
-std::variant<std::string, Response> AuthorizeAdmin(ApiServices& services, Request& request);
+// Status::reason() of a kUnauthenticated admin refusal whose bearer token was sent but is not
+// valid: its challenge carries error="invalid_token" (RFC 6750 3.1).
+inline constexpr int kInvalidBearerToken = 1;
+
+// The admin prologue (contract section 6): the administrator's client id for a request bearing
+// a valid client_credentials token of an active administrator app holding
+// urn:opc:idm:__myscopes__; else kUnauthenticated (no or an invalid bearer token),
+// kPermissionDenied or kUnavailable, answered by ScimError.
+Result<std::string> AuthorizeAdmin(ApiServices& services, Request& request);
+
+// A route behind the admin prologue: `call` runs with the administrator's audit context; a
+// refused caller gets ScimError's answer.
+using AdminCall = std::function<Response(oauth::AdminService::Context&, Request&)>;
+Handler AdminRoute(ApiServices& services, AdminCall call);
 
 // The JSON body of an admin request (at most 1 MiB, strict JSON).
 Result<jose::Json> ReadJsonBody(const Request& request);
@@ -64,7 +74,21 @@ Response ScimJson(int status, const jose::Json& body);
 Response OAuthError(int status, std::string_view error, std::string_view description,
                     std::string_view ecid);
 
-// A SCIM error answer for a failed Status (RFC 7644 3.12).
+// The OAuth endpoints' answer to a Rejection: oauth::ToWireError's error, WWW-Authenticate: Basic
+// on a 401 when Basic was used, Retry-After on a 429 (the rejection's wait) or a 503.
+Response OAuthRejection(const oauth::Rejection& rejection, bool used_basic, std::string_view ecid);
+
+// How long a client is told to wait (Retry-After) when a dependency is unavailable.
+inline constexpr int64_t kUnavailableRetrySeconds = 5;
+
+// Sets Retry-After (RFC 9110 10.2.3) to `seconds`, at least 1: the one place it is set.
+void SetRetryAfter(Response& response, int64_t seconds);
+
+// The SCIM/admin answer for a failed Status (RFC 7644 3.12), one case per StatusCode:
+//   kInvalidArgument 400 "invalidValue", kUnauthenticated 401 with a Bearer challenge,
+//   kPermissionDenied 403, kNotFound 404, kAlreadyExists 409 "uniqueness",
+//   kFailedPrecondition 409, kResourceExhausted 429, kUnavailable 503 with Retry-After,
+//   kInternal (and an OK Status, a bug) 500 "internal error", the detail logged only.
 Response ScimError(const Status& status);
 Response ScimError(int http_status, std::string_view detail, std::string_view scim_type = {});
 

@@ -77,14 +77,7 @@ Response Render(const oauth::Outcome& outcome, std::string_view ecid, Metrics& m
   // detail quotes what the request sent (kid, iss, sub, client id): escaped, never raw.
   spdlog::warn("ecid={} endpoint={} rejected reason={} client_assertion={} detail={}", ecid,
                endpoint, code, rej.client_assertion, LogValue(rej.detail));
-  const oauth::WireError wire = oauth::ToWireError(rej);
-  Response r = OAuthError(wire.http_status, wire.error, wire.description, ecid);
-  if (wire.http_status == 401 && outcome.used_basic)
-    r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
-  if (wire.http_status == 503) r.AddHeader("Retry-After", "5");
-  if (wire.http_status == 429)
-    r.AddHeader("Retry-After", std::to_string(std::max<int64_t>(1, rej.retry_after)));
-  return r;
+  return OAuthRejection(rej, outcome.used_basic, ecid);
 }
 
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -197,6 +190,22 @@ Response OAuthError(int status, std::string_view error, std::string_view descrip
   return r;
 }
 
+void SetRetryAfter(Response& response, int64_t seconds) {
+  response.AddHeader("Retry-After", std::to_string(std::max<int64_t>(1, seconds)));
+}
+
+Response OAuthRejection(const oauth::Rejection& rejection, bool used_basic, std::string_view ecid) {
+  const oauth::WireError wire = oauth::ToWireError(rejection);
+  Response r = OAuthError(wire.http_status, wire.error, wire.description, ecid);
+  // RFC 6749 5.2: a 401 after Basic authentication names the scheme the client used.
+  if (wire.http_status == 401 && used_basic)
+    r.AddHeader("WWW-Authenticate", "Basic realm=\"tessera\"");
+  // RFC 6585 4 (429: the budget's own wait) and RFC 9110 15.6.4 (503).
+  if (wire.http_status == 429) SetRetryAfter(r, rejection.retry_after);
+  if (wire.http_status == 503) SetRetryAfter(r, kUnavailableRetrySeconds);
+  return r;
+}
+
 void RegisterApiRoutes(Router& router, ApiServices& s) {
   s.metrics.Describe("tessera_oauth_requests_total",
                      "Token, introspection and revocation requests by outcome and precise reason.");
@@ -250,7 +259,7 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
                    {"store", db.ok() ? "UP" : "DOWN"},
                    {"signingKey", key.ok() ? "UP" : "DOWN"}};
       Response r = Response::Json(503, jose::DumpCompact(body));
-      r.AddHeader("Retry-After", "5");
+      SetRetryAfter(r, kUnavailableRetrySeconds);
       return r;
     }
     return Response::Json(200, R"({"status":"UP","store":"UP","signingKey":"UP"})");

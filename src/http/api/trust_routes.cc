@@ -42,7 +42,7 @@ void RegisterTrustRoutes(Router& router, ApiServices& s) {
       if (!claims.ok()) {
         if (claims.status().code() == StatusCode::kUnavailable) {
           Response r = OAuthError(503, "temporarily_unavailable", "retry later", req.ecid);
-          r.AddHeader("Retry-After", "5");
+          SetRetryAfter(r, kUnavailableRetrySeconds);
           return r;
         }
         s.metrics.Increment("tessera_tokeninfo_total", {{"outcome", "invalid"}});
@@ -58,32 +58,28 @@ void RegisterTrustRoutes(Router& router, ApiServices& s) {
     router.Add("GET", "/oauth2/v1/tokeninfo", tokeninfo);
     router.Add("POST", "/oauth2/v1/tokeninfo", tokeninfo);
 
-    router.Add(
-        "POST", "/admin/v1/TrustTokenIssuers",
-        [&s, &trust](Request& req) {
-          auto who = AuthorizeAdmin(s, req);
-          if (auto* r = std::get_if<Response>(&who)) return *r;
-          Result<Json> body = ReadJsonBody(req);
-          if (!body.ok()) return ScimError(body.status());
-          Result<Json> out = trust.PutIssuer(std::get<std::string>(who), req.ecid, *body);
-          return out.ok() ? ScimJson(201, *out) : ScimError(out.status());
-        },
-        RouteOptions{64 * 1024});
-    router.Add("GET", "/admin/v1/TrustTokenIssuers", [&s, &trust](Request& req) {
-      auto who = AuthorizeAdmin(s, req);
-      if (auto* r = std::get_if<Response>(&who)) return *r;
-      Result<Json> out = trust.ListIssuers();
-      return out.ok() ? ScimJson(200, *out) : ScimError(out.status());
-    });
-    router.Add("DELETE", "/admin/v1/TrustTokenIssuers/{issuer}", [&s, &trust](Request& req) {
-      auto who = AuthorizeAdmin(s, req);
-      if (auto* r = std::get_if<Response>(&who)) return *r;
-      Status st = trust.DeleteIssuer(std::get<std::string>(who), req.ecid, req.params["issuer"]);
-      if (!st.ok()) return ScimError(st);
-      Response r = Response::Text(204, "");
-      r.content_type.clear();
-      return r;
-    });
+    router.Add("POST", "/admin/v1/TrustTokenIssuers",
+               AdminRoute(s,
+                          [&trust](oauth::AdminService::Context& ctx, Request& req) {
+                            Result<Json> body = ReadJsonBody(req);
+                            if (!body.ok()) return ScimError(body.status());
+                            Result<Json> out = trust.PutIssuer(ctx.actor, ctx.ecid, *body);
+                            return out.ok() ? ScimJson(201, *out) : ScimError(out.status());
+                          }),
+               RouteOptions{64 * 1024});
+    router.Add("GET", "/admin/v1/TrustTokenIssuers",
+               AdminRoute(s, [&trust](oauth::AdminService::Context&, Request&) {
+                 Result<Json> out = trust.ListIssuers();
+                 return out.ok() ? ScimJson(200, *out) : ScimError(out.status());
+               }));
+    router.Add("DELETE", "/admin/v1/TrustTokenIssuers/{issuer}",
+               AdminRoute(s, [&trust](oauth::AdminService::Context& ctx, Request& req) {
+                 Status st = trust.DeleteIssuer(ctx.actor, ctx.ecid, req.params["issuer"]);
+                 if (!st.ok()) return ScimError(st);
+                 Response r = Response::Text(204, "");
+                 r.content_type.clear();
+                 return r;
+               }));
   }
 }
 
