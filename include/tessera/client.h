@@ -184,6 +184,63 @@ class TokenSource {
   std::shared_ptr<Impl> impl_;
 };
 
+// DPoP (RFC 9449): sender-constrained tokens. A DpopKey is a key pair of the client's own; each
+// request to the token endpoint or to a resource carries a fresh proof (header "DPoP") signed with
+// it, and the server binds the tokens it issues to the key's RFC 7638 thumbprint ("cnf.jkt"), so
+// a stolen token is useless without the private key. Keep one DpopKey per token cache: a token is
+// usable only with proofs of the key it was issued for.
+//
+// Example:
+//   auto key = tessera::client::DpopKey::Generate("ES256");
+//   auto proof = tessera::client::MakeDpopProof(*key, "GET", "https://api.example.com/orders",
+//                                               token.access_token, /*nonce=*/"", now);
+//   // send "Authorization: DPoP <access_token>" and "DPoP: <proof>"
+//
+// Thread safety: a DpopKey is an immutable, cheap handle; MakeDpopProof may run concurrently.
+class DpopKey {
+ public:
+  // A fresh key pair for `alg`: "ES256" (P-256, the default), "ES384", "ES512", "EdDSA"
+  // (Ed25519), or "RS256"/"PS256" (RSA 2048). Errors: kInvalidArgument for another algorithm.
+  static Result<DpopKey> Generate(std::string_view alg = "ES256");
+  // A private key in PEM (or DER): PKCS#8, PKCS#1, SEC1, or encrypted PKCS#8 with `password`.
+  // `alg` "" = the key's default (RS256 for RSA, ES256/384/512 by curve, EdDSA). Errors:
+  // kInvalidArgument for unreadable material, a public key, or an algorithm the key cannot use.
+  static Result<DpopKey> FromPem(std::string_view key_pem, std::string_view alg = {},
+                                 std::string_view password = {});
+  // The same, reading a file. Errors also kNotFound/kUnavailable.
+  static Result<DpopKey> FromPemFile(const std::string& key_file, std::string_view alg = {},
+                                     std::string_view password = {});
+
+  // The RFC 7638 SHA-256 thumbprint: the "cnf.jkt" of tokens bound to this key.
+  const std::string& Thumbprint() const;
+  // The JWS algorithm proofs are signed with ("ES256").
+  const std::string& Algorithm() const;
+  // The public JWK the proofs carry, compact JSON.
+  const std::string& PublicJwk() const;
+  // The private key as unencrypted PKCS#8 PEM, to keep a generated key. A secret: store it as
+  // one (mode 0600), never log it.
+  Result<std::string> PrivateKeyPem() const;
+
+  class Impl;  // internal
+
+ private:
+  explicit DpopKey(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+  friend Result<std::string> MakeDpopProof(const DpopKey& key, std::string_view method,
+                                           std::string_view url, std::string_view access_token,
+                                           std::string_view nonce, int64_t now);
+  std::shared_ptr<const Impl> impl_;
+};
+
+// A DPoP proof (RFC 9449 4.2) for one request: header {typ:"dpop+jwt", alg, jwk}, claims {jti (128
+// random bits), htm = `method`, htu = `url` without its query and fragment, iat = `now`}, plus
+// "ath" = base64url(SHA-256(access_token)) when `access_token` is not empty (requests to a
+// resource) and "nonce" when `nonce` is not empty (the server's last DPoP-Nonce header). Errors:
+// kInvalidArgument for a method that is not an HTTP token, a URL that is not absolute http(s),
+// or a nonce with characters RFC 9449 8.1 does not allow.
+Result<std::string> MakeDpopProof(const DpopKey& key, std::string_view method, std::string_view url,
+                                  std::string_view access_token, std::string_view nonce,
+                                  int64_t now);
+
 }  // namespace tessera::client
 
 #endif  // TESSERA_CLIENT_H_

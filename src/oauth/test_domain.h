@@ -142,7 +142,7 @@ class TestDomain {
     a.client_id = client_id;
     a.display_name = client_id;
     a.active = true;
-    a.secret_hash = HashSecret("secret-" + client_id);
+    a.secret_hash = HashSecret("secret-" + client_id).value();
     a.allowed_grants = {kGrantClientCredentials, kGrantJwtBearer};
     a.certificate_aliases = std::move(certificates);
     a.allowed_scopes = std::move(allowed_scopes);

@@ -82,7 +82,8 @@ std::optional<int64_t> ParseCacheControlMaxAge(std::string_view value) {
   return std::nullopt;
 }
 
-Result<JwksAnswer> FetchJwks(const std::string& url, long timeout_seconds, std::size_t max_bytes) {
+Result<JwksAnswer> FetchJwks(const std::string& url, long timeout_seconds, std::size_t max_bytes,
+                             bool follow_redirects) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("cannot fetch " + url + ": only http:// and https:// URLs");
   }
@@ -99,7 +100,7 @@ Result<JwksAnswer> FetchJwks(const std::string& url, long timeout_seconds, std::
   // Where the key set comes from decides which tokens verify: no other scheme, even by redirect.
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, follow_redirects ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_seconds);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout_seconds);

@@ -23,8 +23,10 @@ struct JwksAnswer {
   std::optional<int64_t> max_age;
 };
 
+// With follow_redirects false a 3xx answer is not followed and fails as a non-2xx status (for
+// key URLs an administrator named, whose keys must come from that URL alone).
 Result<JwksAnswer> FetchJwks(const std::string& url, long timeout_seconds,
-                             std::size_t max_bytes = 512 * 1024);
+                             std::size_t max_bytes = 512 * 1024, bool follow_redirects = true);
 
 // The max-age of a Cache-Control header value ("public, max-age=60" -> 60), 0 when it says
 // no-store or no-cache, nullopt when it says neither. Exposed for tests.
