@@ -322,46 +322,43 @@ Json PlanJson(const std::vector<oauth::PlanStep>& plan, bool dry_run) {
 void RegisterDomainRoutes(Router& router, ApiServices& s) {
   if (s.domain == nullptr) return;
   oauth::DomainTransfer& domain = *s.domain;
-  router.Add("GET", "/admin/v1/DomainExport", [&s, &domain](Request& req) {
-    auto who = AuthorizeAdmin(s, req);
-    if (auto* r = std::get_if<Response>(&who)) return *r;
-    Result<DomainRecords> d = domain.Export();
-    if (!d.ok()) return ScimError(d.status());
-    return ScimJson(200, DomainJson(*d));
-  });
+  router.Add("GET", "/admin/v1/DomainExport", AdminRoute(s, [&domain](auto&, Request&) {
+               Result<DomainRecords> d = domain.Export();
+               if (!d.ok()) return ScimError(d.status());
+               return ScimJson(200, DomainJson(*d));
+             }));
   router.Add(
       "POST", "/admin/v1/DomainImport",
-      [&s, &domain](Request& req) {
-        auto who = AuthorizeAdmin(s, req);
-        if (auto* r = std::get_if<Response>(&who)) return *r;
-        Result<Json> body = ReadJsonBody(req);
-        if (!body.ok()) return ScimError(body.status());
-        Reader top(*body, "request");
-        if (Status st = top.Object({"schemas", "domain", "secrets", "dryRun"}); !st.ok())
-          return ScimError(st);
-        bool dry_run = false;
-        if (Status st = top.Bool("dryRun", &dry_run); !st.ok()) return ScimError(st);
-        if (!body->contains("domain"))
-          return ScimError(Status::InvalidArgument("request: 'domain' is required"));
-        std::map<std::string, std::string> secrets;
-        if (auto it = body->find("secrets"); it != body->end() && !it->is_null()) {
-          if (!it->is_object())
-            return ScimError(Status::InvalidArgument(
-                "request: 'secrets' must be an object of reference -> secret strings"));
-          for (auto e = it->begin(); e != it->end(); ++e) {
-            if (!e->is_string())
-              return ScimError(Status::InvalidArgument(
-                  "request: secrets['" + e.key().substr(0, 64) + "'] must be a string"));
-            secrets[e.key()] = e->get<std::string>();
-          }
-        }
-        Result<DomainRecords> parsed = ParseDomain((*body)["domain"]);
-        if (!parsed.ok()) return ScimError(parsed.status());
-        Result<std::vector<oauth::PlanStep>> plan =
-            domain.Import(std::get<std::string>(who), req.ecid, *parsed, secrets, dry_run);
-        if (!plan.ok()) return ScimError(plan.status());
-        return ScimJson(200, PlanJson(*plan, dry_run));
-      },
+      AdminRoute(s,
+                 [&domain](oauth::AdminService::Context& ctx, Request& req) {
+                   Result<Json> body = ReadJsonBody(req);
+                   if (!body.ok()) return ScimError(body.status());
+                   Reader top(*body, "request");
+                   if (Status st = top.Object({"schemas", "domain", "secrets", "dryRun"}); !st.ok())
+                     return ScimError(st);
+                   bool dry_run = false;
+                   if (Status st = top.Bool("dryRun", &dry_run); !st.ok()) return ScimError(st);
+                   if (!body->contains("domain"))
+                     return ScimError(Status::InvalidArgument("request: 'domain' is required"));
+                   std::map<std::string, std::string> secrets;
+                   if (auto it = body->find("secrets"); it != body->end() && !it->is_null()) {
+                     if (!it->is_object())
+                       return ScimError(Status::InvalidArgument(
+                           "request: 'secrets' must be an object of reference -> secret strings"));
+                     for (auto e = it->begin(); e != it->end(); ++e) {
+                       if (!e->is_string())
+                         return ScimError(Status::InvalidArgument(
+                             "request: secrets['" + e.key().substr(0, 64) + "'] must be a string"));
+                       secrets[e.key()] = e->get<std::string>();
+                     }
+                   }
+                   Result<DomainRecords> parsed = ParseDomain((*body)["domain"]);
+                   if (!parsed.ok()) return ScimError(parsed.status());
+                   Result<std::vector<oauth::PlanStep>> plan =
+                       domain.Import(ctx.actor, ctx.ecid, *parsed, secrets, dry_run);
+                   if (!plan.ok()) return ScimError(plan.status());
+                   return ScimJson(200, PlanJson(*plan, dry_run));
+                 }),
       RouteOptions{1024 * 1024});
 }
 
