@@ -616,6 +616,59 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
       });
   krev->add_option("KID", o->id, "Key id (kid)")->required();
 
+  Leaf(admin, "export",
+       "Print the whole domain as JSON (apps, resource apps, certificates, partners, users, "
+       "trust-token issuers); secrets appear as {\"secretRef\": ...} to be supplied on import",
+       ctx, o, [](auto& c, auto& a) -> Status {
+         TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(a));
+         TESSERA_ASSIGN_OR_RETURN(Json domain, client.Send("GET", "/admin/v1/DomainExport"));
+         *c.out << domain.dump(2) << '\n';
+         return Status::Ok();
+       });
+  CLI::App* imp = Leaf(
+      admin, "import",
+      "Make the server match a domain file from export: creates what is missing, changes what "
+      "differs, deletes nothing; validated whole first, so a refusal changes nothing",
+      ctx, o, [](auto& c, auto& a) -> Status {
+        TESSERA_ASSIGN_OR_RETURN(std::string text, ReadFileBounded(a.file, "domain file"));
+        Result<Json> domain = jose::ParseStrictJson(text, {1 << 20, 32});
+        if (!domain.ok())
+          return Status::InvalidArgument(a.file + " is not JSON: " + domain.status().message());
+        Json body = {{"domain", *domain}, {"dryRun", a.activate}};
+        if (!a.secret_file.empty()) {
+          TESSERA_ASSIGN_OR_RETURN(std::string st, ReadFileBounded(a.secret_file, "secrets file"));
+          Result<Json> secrets = jose::ParseStrictJson(st, {1 << 20, 8});
+          if (!secrets.ok() || !secrets->is_object())
+            return Status::InvalidArgument(a.secret_file +
+                                           " must be a JSON object of secret reference -> secret");
+          body["secrets"] = *secrets;
+        }
+        TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(a));
+        TESSERA_ASSIGN_OR_RETURN(Json answer, client.Send("POST", "/admin/v1/DomainImport", body));
+        if (a.json) {
+          *c.out << answer.dump(2) << '\n';
+          return Status::Ok();
+        }
+        for (const auto& step : answer.value("plan", Json::array())) {
+          std::string changes;
+          for (const auto& ch : step.value("changes", Json::array()))
+            changes += (changes.empty() ? "" : ", ") + ch.get<std::string>();
+          *c.out << TerminalSafe(step.value("action", std::string())) << ' '
+                 << TerminalSafe(step.value("kind", std::string())) << ' '
+                 << TerminalSafe(step.value("name", std::string()))
+                 << (changes.empty() ? "" : " (" + TerminalSafe(changes) + ")") << '\n';
+        }
+        *c.out << answer.value("created", 0) << " to create, " << answer.value("updated", 0)
+               << " to update, " << answer.value("unchanged", 0) << " unchanged"
+               << (a.activate ? " (dry run: nothing written)" : ": applied") << '\n';
+        return Status::Ok();
+      });
+  imp->add_option("FILE", o->file, "Domain file written by tessera admin export")->required();
+  imp->add_flag("--dry-run", o->activate, "Print the plan only; write nothing");
+  imp->add_option("--secrets", o->secret_file,
+                  "JSON file of secret reference -> secret (\"app:<client id>\", "
+                  "\"issuer:<issuer>\"), needed for the records to create");
+
   CLI::App* audit =
       Leaf(admin, "audit", "Audit events, newest first", ctx, o, [](auto& c, auto& a) {
         std::string path = "/admin/v1/AuditEvents?count=" + std::to_string(a.count);

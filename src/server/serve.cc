@@ -156,6 +156,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   services.jti_batcher = &jti_batcher;
   oauth::DomainTransfer domain_transfer(*store, directory, audit, clock);
   services.domain = &domain_transfer;
+  services.certificate_uses = &certificate_uses;
   http::RegisterApiRoutes(router, services);
 
   http::ServerOptions options;

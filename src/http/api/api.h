@@ -37,6 +37,8 @@ struct ApiServices {
   JtiBatcher* jti_batcher = nullptr;
   // /admin/v1/DomainExport and DomainImport when set.
   oauth::DomainTransfer* domain = nullptr;
+  // Certificate listings carry "lastUsed" when set.
+  oauth::CertificateUses* certificate_uses = nullptr;
 };
 
 // Adds every route. `services` must outlive the router.
