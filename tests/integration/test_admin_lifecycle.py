@@ -57,6 +57,21 @@ class AdminLifecycleTest(it.ServerTest):
         self.assertNotEqual(rc, 0)
         self.assertIn("is not attached", err)
 
+    def test_output_shows_what_a_person_reads(self):
+        name = it.unique("out")
+        out = cli(self.server, "users", "create", "--user-name", name, "--email", name + "@example.com")[1]
+        self.assertIn("emails: " + name + "@example.com", out.splitlines())
+        alias = it.unique("out")
+        keys = it.generate_keys(alias, self.work)
+        rc, out, err = cli(self.server, "certs", "upload", "--alias", alias, "--file", keys["cer"])
+        self.assertNotIn("x509Base64Certificate", out)
+        self.assertIn("x5t: " + it.x5t(keys["cer"]), out.splitlines())
+        self.assertIn("tessera admin apps attach-cert APP_ID --alias " + alias, err)
+        keys_table = cli(self.server, "keys", "list")[1].splitlines()
+        self.assertEqual(keys_table[0].split(),
+                         ["kid", "alg", "state", "created", "retired", "publishUntil", "revoked"])
+        self.assertRegex(keys_table[1], r"\bactive\b.*\d{4}-\d\d-\d\dT")
+
     def test_certificate_rotation_with_overlap(self):
         t = self.tenant()
         old = t.alias
