@@ -47,19 +47,16 @@
 #include <string>
 #include <string_view>
 
+#include "tessera/clock.h"
 #include "tessera/status.h"
 
 namespace tessera::client {
 
-// Where the client reads the time (seconds since the Unix epoch). Tests pass their own;
-// implementations must be safe to call from several threads.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual int64_t NowSeconds() const = 0;
-};
+// Where the client reads the time: tessera::Clock (tessera/clock.h). Tests pass their own, such
+// as a tessera::FixedClock; implementations must be safe to call from several threads.
+using Clock = ::tessera::Clock;
 
-// The system's wall clock (a process-wide instance).
+// The system's wall clock (a process-wide tessera::SystemClock).
 const Clock& SystemClock();
 
 inline constexpr std::string_view kDefaultAudience = "https://identity.oraclecloud.com/";

@@ -61,19 +61,17 @@
 #include <string_view>
 #include <vector>
 
+#include "tessera/clock.h"
 #include "tessera/status.h"
 
 namespace tessera::verifier {
 
-// Where the verifier reads the time (seconds since the Unix epoch, RFC 7519 NumericDate). Tests
-// pass their own; implementations must be safe to call from several threads.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual int64_t NowSeconds() const = 0;
-};
+// Where the verifier reads the time (RFC 7519 NumericDate): tessera::Clock (tessera/clock.h).
+// Tests pass their own, such as a tessera::FixedClock; implementations must be safe to call from
+// several threads.
+using Clock = ::tessera::Clock;
 
-// The system's wall clock (a process-wide instance).
+// The system's wall clock (a process-wide tessera::SystemClock).
 const Clock& SystemClock();
 
 // Why a token was refused. One value per rule; ReasonText has one line for each (its switch has

@@ -33,7 +33,7 @@
 #include <functional>
 #include <ostream>
 
-#include "common/clock.h"
+#include "tessera/clock.h"
 #include "tessera/status.h"
 
 namespace CLI {

@@ -28,15 +28,6 @@ struct GatewayFlags {
   long upstream_timeout = 30;
 };
 
-class ContextClock final : public verifier::Clock {
- public:
-  explicit ContextClock(const tessera::Clock* clock) : clock_(clock) {}
-  int64_t NowSeconds() const override { return clock_->NowSeconds(); }
-
- private:
-  const tessera::Clock* clock_;
-};
-
 Status RunGateway(const GatewayFlags& f, CommandContext& ctx) {
   const std::size_t colon = f.listen.rfind(':');
   if (colon == std::string::npos || colon == 0) {
@@ -68,7 +59,6 @@ Status RunGateway(const GatewayFlags& f, CommandContext& ctx) {
       pos = sp + 1;
     }
   }
-  static ContextClock clock(ctx.clock);  // outlives the verifier, which lives until exit
   verifier::VerifierOptions vo;
   vo.jwks_url = f.jwks_url;
   vo.issuer = f.issuer;
@@ -76,7 +66,7 @@ Status RunGateway(const GatewayFlags& f, CommandContext& ctx) {
   vo.required_scopes = scopes;
   vo.refetch_interval_seconds = f.refetch_interval;
   vo.clock_skew_seconds = f.clock_skew;
-  vo.clock = &clock;
+  vo.clock = ctx.clock;  // main's, which outlives the verifier
   TESSERA_ASSIGN_OR_RETURN(verifier::Verifier verifier, verifier::Verifier::Create(vo));
   if (verifier.Stats().keys == 0) {
     *ctx.err << "tessera: warning: no signing keys from " << f.jwks_url

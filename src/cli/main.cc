@@ -15,7 +15,7 @@
 #include "cli/docgen.h"
 #include "cli/env_files.h"
 #include "common/build_info.h"
-#include "common/clock.h"
+#include "tessera/clock.h"
 
 namespace {
 

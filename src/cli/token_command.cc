@@ -30,18 +30,7 @@ struct TokenOptions {
   int attempts = 3;
 };
 
-// The clock of the command context, in the client library's terms.
-class ContextClock final : public client::Clock {
- public:
-  explicit ContextClock(const tessera::Clock* clock) : clock_(clock) {}
-  int64_t NowSeconds() const override { return clock_->NowSeconds(); }
-
- private:
-  const tessera::Clock* clock_;
-};
-
-Result<client::AssertionSigner> UserSigner(const AssertionKeyOptions& o,
-                                           const client::Clock* clock) {
+Result<client::AssertionSigner> UserSigner(const AssertionKeyOptions& o, const Clock* clock) {
   if (o.key_file.has_value() == o.p12_file.has_value()) {
     return Status::InvalidArgument("--sub needs exactly one of --key FILE or --p12 FILE");
   }
@@ -94,11 +83,10 @@ Status RunToken(const TokenOptions& o, CommandContext& ctx) {
   if (o.attempts < 1 || o.attempts > 10) {
     return Status::InvalidArgument("--attempts must be between 1 and 10");
   }
-  ContextClock clock(ctx.clock);
   client::TokenSourceOptions options;
   options.base_url = o.url;
   options.client_id = o.client_id;
-  options.clock = &clock;
+  options.clock = ctx.clock;
   options.retry.max_attempts = o.attempts;
   if (client_secret) {
     options.client_secret = *client_secret;
@@ -113,14 +101,14 @@ Status RunToken(const TokenOptions& o, CommandContext& ctx) {
     so.alg = o.key.alg;
     so.audience = o.key.aud;
     so.ttl_seconds = o.key.ttl;
-    so.clock = &clock;
+    so.clock = ctx.clock;
     Result<client::AssertionSigner> signer =
         client::AssertionSigner::FromPemFile(*o.client_key, so, o.client_key_password);
     if (!signer.ok()) return signer.status().WithContext("--client-key");
     options.client_signer = std::move(signer).value();
   }
   if (o.sub) {
-    Result<client::AssertionSigner> signer = UserSigner(o.key, &clock);
+    Result<client::AssertionSigner> signer = UserSigner(o.key, ctx.clock);
     if (!signer.ok()) return signer.status().WithContext("user assertion key");
     options.user_signer = std::move(signer).value();
   }

@@ -28,12 +28,6 @@ using namespace std::chrono_literals;
 
 constexpr int64_t kStart = 1'800'000'000;
 
-class TestClock final : public Clock {
- public:
-  int64_t NowSeconds() const override { return now.load(); }
-  std::atomic<int64_t> now{kStart};
-};
-
 template <typename T>
 T Must(Result<T> r) {
   EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -150,15 +144,15 @@ AssertionSigner UserSigner(const Clock* clock) {
 
 TEST(TokenSourceTest, CachesPerSubjectAndScopeAndRenewsAt80Percent) {
   TokenEndpoint ep(3600);
-  TestClock clock;
+  FixedClock clock(kStart);
   TokenSource ts = Must(TokenSource::Create(Options(ep, &clock)));
   EXPECT_EQ(Must(ts.ClientToken("a")).access_token, "token-1");
   EXPECT_EQ(Must(ts.ClientToken("a")).access_token, "token-1");
   EXPECT_EQ(Must(ts.ClientToken("b")).access_token, "token-2");  // another scope
   EXPECT_EQ(ep.requests.load(), 2);
-  clock.now = kStart + 2879;  // 80% of 3600 s is 2880 s
+  clock.Set(kStart + 2879);  // 80% of 3600 s is 2880 s
   EXPECT_EQ(Must(ts.ClientToken("a")).access_token, "token-1");
-  clock.now = kStart + 2880;
+  clock.Set(kStart + 2880);
   Token renewed = Must(ts.ClientToken("a"));
   EXPECT_EQ(renewed.access_token, "token-3");
   EXPECT_EQ(renewed.expires_at, kStart + 2880 + 3600);
@@ -170,25 +164,25 @@ TEST(TokenSourceTest, CachesPerSubjectAndScopeAndRenewsAt80Percent) {
 TEST(TokenSourceTest, ShortTokensRenewSixtySecondsBeforeOrAtHalfLife) {
   {
     TokenEndpoint ep(200);  // 80% = 160 s, 60 s before = 140 s: the earlier wins
-    TestClock clock;
+    FixedClock clock(kStart);
     TokenSource ts = Must(TokenSource::Create(Options(ep, &clock)));
     (void)Must(ts.ClientToken(""));
-    clock.now = kStart + 139;
+    clock.Set(kStart + 139);
     (void)Must(ts.ClientToken(""));
     EXPECT_EQ(ep.requests.load(), 1);
-    clock.now = kStart + 140;
+    clock.Set(kStart + 140);
     (void)Must(ts.ClientToken(""));
     EXPECT_EQ(ep.requests.load(), 2);
   }
   {
     TokenEndpoint ep(60);  // 60 s before expiry is issuance: renew at half-life instead
-    TestClock clock;
+    FixedClock clock(kStart);
     TokenSource ts = Must(TokenSource::Create(Options(ep, &clock)));
     (void)Must(ts.ClientToken(""));
-    clock.now = kStart + 29;
+    clock.Set(kStart + 29);
     (void)Must(ts.ClientToken(""));
     EXPECT_EQ(ep.requests.load(), 1);
-    clock.now = kStart + 30;
+    clock.Set(kStart + 30);
     (void)Must(ts.ClientToken(""));
     EXPECT_EQ(ep.requests.load(), 2);
   }
@@ -338,7 +332,7 @@ TEST(TokenSourceTest, ClientErrorsCarryTheServersErrorAndAreNotRetried) {
 
 TEST(TokenSourceTest, UserTokensSignAFreshAssertionPerRequest) {
   TokenEndpoint ep;
-  TestClock clock;
+  FixedClock clock(kStart);
   TokenSourceOptions o = Options(ep, &clock);
   o.user_signer = UserSigner(&clock);
   TokenSource ts = Must(TokenSource::Create(o));
@@ -396,7 +390,7 @@ TEST(TokenSourceTest, RejectsBadOptions) {
 }
 
 TEST(AssertionSignerTest, KidX5tAndPkcs12) {
-  TestClock clock;
+  FixedClock clock(kStart);
   const jose::Key& key = UserKey();
   const jose::Certificate cert =
       Must(jose::MakeSelfSignedCertificate(key, "CN=assert", 30, kStart));

@@ -4,7 +4,6 @@
 
 #include <fstream>
 
-#include "common/clock.h"
 #include "jose/base64url.h"
 #include "jose/jwk.h"
 #include "jose/jws.h"
@@ -12,6 +11,7 @@
 #include "oauth/dpop.h"
 #include "oauth/dpop_nonce.h"
 #include "tessera/client.h"
+#include "tessera/clock.h"
 
 namespace tessera::client {
 namespace {

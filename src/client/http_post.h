@@ -1,5 +1,6 @@
-// The client's one network call: POST an application/x-www-form-urlencoded body with libcurl,
-// bounded in time and size, returning status, body and the headers the client needs.
+// The client's one network call: POST an application/x-www-form-urlencoded body (through
+// common/http_client.h), bounded in time and size, never following a redirect, returning
+// status, body and the headers the client needs.
 #ifndef TESSERA_CLIENT_HTTP_POST_H_
 #define TESSERA_CLIENT_HTTP_POST_H_
 

@@ -13,15 +13,6 @@
 namespace tessera::client {
 namespace {
 
-class WallClock final : public Clock {
- public:
-  int64_t NowSeconds() const override {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
-
 constexpr std::size_t kMaxFileBytes = 1 << 20;
 
 Result<std::string> ReadFile(const std::string& path, std::string_view what) {
@@ -60,7 +51,7 @@ Result<std::pair<jose::Key, jose::Algorithm>> Pin(const jose::Key& key, std::str
 }  // namespace
 
 const Clock& SystemClock() {
-  static const WallClock clock;
+  static const tessera::SystemClock clock;
   return clock;
 }
 

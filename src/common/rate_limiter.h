@@ -18,7 +18,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "common/clock.h"
+#include "tessera/clock.h"
 
 namespace tessera {
 

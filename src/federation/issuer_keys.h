@@ -47,10 +47,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/clock.h"
 #include "federation/outside_token.h"
 #include "federation/trust.h"
 #include "jose/key.h"
+#include "tessera/clock.h"
 #include "tessera/status.h"
 
 namespace tessera::federation {

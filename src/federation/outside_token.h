@@ -60,10 +60,10 @@
 #include <string_view>
 #include <vector>
 
-#include "common/clock.h"
 #include "federation/reason.h"
 #include "federation/trust.h"
 #include "jose/key.h"
+#include "tessera/clock.h"
 #include "tessera/status.h"
 
 namespace tessera::federation {

@@ -181,10 +181,6 @@ void Metrics::SetGauge(std::string_view name, const Labels& labels, double value
   }
 }
 
-void Metrics::AddGauge(std::string_view name, const Labels& labels, double delta) {
-  if (Series* s = GetSeries(name, labels, Kind::kGauge)) AtomicAdd(s->value, delta);
-}
-
 std::string Metrics::Render() const {
   struct Snapshot {
     const Family* family;

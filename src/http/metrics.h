@@ -65,8 +65,6 @@ class Metrics {
 
   // Sets gauge `name` with `labels` to `value`.
   void SetGauge(std::string_view name, const Labels& labels, double value);
-  // Adds `delta` (may be negative) to gauge `name` with `labels`.
-  void AddGauge(std::string_view name, const Labels& labels, double delta);
 
   // The whole registry in Prometheus text format 0.0.4: families sorted by name, each with
   // "# HELP" and "# TYPE" lines, series sorted by labels; histograms as cumulative "_bucket"

@@ -68,7 +68,7 @@ TEST(MetricsTest, ExactBoundaryFallsInItsBucket) {
 TEST(MetricsTest, Gauges) {
   Metrics m;
   m.SetGauge("tessera_connections", {}, 5);
-  m.AddGauge("tessera_connections", {}, -2);
+  m.SetGauge("tessera_connections", {}, 3);  // replaces, does not add
   EXPECT_TRUE(Contains(m.Render(), "# TYPE tessera_connections gauge\ntessera_connections 3\n"));
 }
 

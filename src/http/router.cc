@@ -179,8 +179,4 @@ Response Router::Invoke(Match match, Request& request) const {
   return ErrorJson(404, "not_found", "no such endpoint", request);
 }
 
-Response Router::Dispatch(Request& request) const {
-  return Invoke(Find(request.method, request.path), request);
-}
-
 }  // namespace tessera::http

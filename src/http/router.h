@@ -16,11 +16,11 @@
 //   router.Add("GET", "/admin/v1/Users/{id}", GetUser);
 //   Server server(options, std::move(router));
 //
-// Dispatch answers 404 (JSON {"error":"not_found",...}) when no route has the path, and 405
+// Invoke answers 404 (JSON {"error":"not_found",...}) when no route has the path, and 405
 // with an "Allow" header listing the path's methods when the path exists for other methods.
 //
 // Thread safety: Add is not thread-safe and must finish before the router is shared (it is
-// moved into the Server). Find, Invoke and Dispatch are const and safe to call concurrently.
+// moved into the Server). Find and Invoke are const and safe to call concurrently.
 #ifndef TESSERA_HTTP_ROUTER_H_
 #define TESSERA_HTTP_ROUTER_H_
 
@@ -65,9 +65,6 @@ class Router {
   // Runs `match` for `request`: for kFound moves the params into request.params and calls the
   // handler (whose exceptions propagate); otherwise builds the 404/405 answer.
   Response Invoke(Match match, Request& request) const;
-
-  // Find + Invoke.
-  Response Dispatch(Request& request) const;
 
   std::size_t size() const { return routes_.size(); }
 

@@ -1,9 +1,5 @@
 #include "http/server.h"
 
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -36,6 +32,7 @@
 
 #include "common/log_value.h"
 #include "common/random.h"
+#include "http/tls_context.h"
 
 namespace tessera::http {
 namespace {
@@ -59,12 +56,9 @@ constexpr std::size_t kMaxDrainBytes = 1024 * 1024;
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kEcidBytes = 12;
 
-// Modern ciphers for TLS 1.2 (Mozilla "intermediate"): ECDHE key exchange, AEAD only.
-// TLS 1.3 suites are OpenSSL's defaults, all AEAD.
-constexpr const char* kTls12Ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+// HTTP versions as Beast numbers them (major * 10 + minor).
+constexpr unsigned kHttp10 = 10;
+constexpr unsigned kHttp11 = 11;
 
 // idle_since while the connection is busy (reading or answering a request).
 constexpr int64_t kBusy = 0;
@@ -167,7 +161,7 @@ struct FramingProblem {
 std::optional<FramingProblem> CheckFraming(const bhttp::request_header<>& header) {
   const std::size_t hosts = header.count(bhttp::field::host);
   if (hosts > 1) return FramingProblem{400, "more than one Host header field"};
-  if (hosts == 0 && header.version() >= 11) {
+  if (hosts == 0 && header.version() >= kHttp11) {
     return FramingProblem{400, "HTTP/1.1 request without a Host header field"};
   }
   if (hosts == 1 && !ValidHost(header[bhttp::field::host])) {
@@ -175,7 +169,7 @@ std::optional<FramingProblem> CheckFraming(const bhttp::request_header<>& header
   }
   auto [first, last] = header.equal_range(bhttp::field::transfer_encoding);
   if (first == last) return std::nullopt;
-  if (header.version() < 11) {
+  if (header.version() <= kHttp10) {
     return FramingProblem{400, "Transfer-Encoding in an HTTP/1.0 request"};
   }
   if (header.count(bhttp::field::content_length) != 0) {
@@ -229,67 +223,15 @@ std::string ErrorBody(std::string_view error, std::string_view description, std:
   return body;
 }
 
-std::string OpenSslErrors() {
-  std::string out;
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown OpenSSL error" : out;
-}
-
-// A TLS server context from PEM files, with every TLS setting of the server. The one place
-// that builds it, for Start and for ReloadTls alike, so a reload can never weaken the
-// protocol versions or ciphers. Reads the files once; the key never leaves OpenSSL.
-Result<std::shared_ptr<ssl::context>> MakeTlsContext(const std::string& cert_file,
-                                                     const std::string& key_file) {
-  auto tls = std::make_shared<ssl::context>(ssl::context::tls_server);
-  SSL_CTX* ctx = tls->native_handle();
-  ERR_clear_error();
-  // TLS 1.0 and 1.1 are deprecated (RFC 8996); compression invites CRIME; renegotiation is
-  // a DoS lever and unneeded.
-  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_options(
-      ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) {
-    return Status::Internal("TLS cipher list: " + OpenSslErrors());
-  }
-  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
-    return Status::InvalidArgument("TLS certificate " + cert_file + ": " + OpenSslErrors());
-  }
-  if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    // OpenSSL compares the key with the certificate already here; say so in plain words, as
-    // a key left over from the previous pair is the likely mistake of a reload.
-    const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
-    return Status::InvalidArgument(
-        "TLS key " + key_file +
-        (mismatch ? " does not match the certificate " + cert_file : std::string()) + ": " +
-        OpenSslErrors());
-  }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    return Status::InvalidArgument("TLS key " + key_file + " does not match the certificate " +
-                                   cert_file + ": " + OpenSslErrors());
-  }
-  return tls;
-}
-
-// The subject of a context's leaf certificate, RFC 2253 style, for the log.
-std::string CertificateSubject(ssl::context& tls) {
-  X509* cert = SSL_CTX_get0_certificate(tls.native_handle());
-  if (cert == nullptr) return "(none)";
-  BIO* bio = BIO_new(BIO_s_mem());
-  if (bio == nullptr) return "(unknown)";
-  std::string out = "(unknown)";
-  if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
-    char* data = nullptr;
-    long n = BIO_get_mem_data(bio, &data);
-    out.assign(data, n > 0 ? static_cast<std::size_t>(n) : 0);
-  }
-  BIO_free(bio);
-  return out;
-}
+// One request, read whole and routed: what the dispatch step needs.
+struct RoutedRequest {
+  Request request;      // all but params, which Router::Invoke moves in from the match
+  Router::Match match;  // the route found, or why none was
+  std::string route;    // the route's pattern, or "unmatched": the label of metrics and log
+  unsigned version = kHttp11;
+  bool keep_alive = false;
+  Clock::time_point start;  // when the request was complete
+};
 
 }  // namespace
 
@@ -324,9 +266,23 @@ class Server::Impl {
   template <class Stream>
   net::awaitable<void> Session(beast::tcp_stream tcp, std::shared_ptr<ssl::context> tls,
                                std::shared_ptr<ConnectionState> state);
+  // Reads and answers one request (ReadRequest, then Dispatch). Returns whether the connection
+  // should carry another.
   template <class Stream>
   net::awaitable<bool> Serve(Stream& stream, ConnectionState& state, beast::flat_buffer& buffer,
                              const std::string& remote);
+  // Reads one request: waits for its first byte, reads the header, checks its framing, finds
+  // the route and reads the body under the route's limit. Answers what it refuses itself (400,
+  // 413, 431, 501; the connection then closes). Nothing when the connection is to end: refused,
+  // closed by the peer, timed out, evicted or stopping.
+  template <class Stream>
+  net::awaitable<std::optional<RoutedRequest>> ReadRequest(Stream& stream, ConnectionState& state,
+                                                           beast::flat_buffer& buffer,
+                                                           const std::string& remote);
+  // Runs the request's handler (a throw is a 500), sends the answer and records it. Returns
+  // whether the connection should carry another.
+  template <class Stream>
+  net::awaitable<bool> Dispatch(Stream& stream, RoutedRequest routed, const std::string& remote);
   template <class Stream>
   net::awaitable<void> Close(Stream& stream, bool drain);
   // Waits under idle_timeout for the first bytes of a request (or of a TLS handshake) and
@@ -811,28 +767,39 @@ void Server::Impl::Record(std::string_view ecid, std::string_view method, std::s
   }
 }
 
-// Reads and answers one request. Returns whether the connection should carry another.
 template <class Stream>
 net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
                                          beast::flat_buffer& buffer, const std::string& remote) {
+  std::optional<RoutedRequest> routed = co_await ReadRequest(stream, state, buffer, remote);
+  if (!routed) co_return false;
+  co_return co_await Dispatch(stream, std::move(*routed), remote);
+}
+
+template <class Stream>
+net::awaitable<std::optional<RoutedRequest>> Server::Impl::ReadRequest(Stream& stream,
+                                                                       ConnectionState& state,
+                                                                       beast::flat_buffer& buffer,
+                                                                       const std::string& remote) {
   auto& lowest = beast::get_lowest_layer(stream);
-  if (stopping_.load()) co_return false;
+  if (stopping_.load()) co_return std::nullopt;
 
   // Wait for the first byte separately, under idle_timeout (for the first request as for the
   // next ones): a silent connection is dropped soon, and afterwards the whole header must
   // arrive within read_timeout.
-  if (buffer.size() == 0 && !co_await AwaitFirstBytes(stream, state, buffer)) co_return false;
+  if (buffer.size() == 0 && !co_await AwaitFirstBytes(stream, state, buffer)) {
+    co_return std::nullopt;
+  }
 
   // Until the header is read (a request too malformed to have one keeps this id).
   std::string ecid = RandomToken(kEcidBytes);
+  // Answers a refused request and closes the connection.
   auto fail = [&](int status, std::string_view error, std::string_view description,
-                  std::string_view method, std::string_view route) -> net::awaitable<bool> {
+                  std::string_view method, std::string_view route) -> net::awaitable<void> {
     Clock::time_point start = Clock::now();
     Response r = Response::Json(status, ErrorBody(error, description, ecid));
-    co_await Send(stream, r, ecid, 11, /*keep_alive=*/false);
+    co_await Send(stream, r, ecid, kHttp11, /*keep_alive=*/false);
     Record(ecid, method, route, status, start, remote);
     co_await Close(stream, /*drain=*/true);
-    co_return false;
   };
 
   bhttp::request_parser<bhttp::string_body> parser;
@@ -845,12 +812,14 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   {
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     if (ec == bhttp::error::header_limit) {
-      co_return co_await fail(431, "invalid_request", "request header fields too large", "-", "-");
+      co_await fail(431, "invalid_request", "request header fields too large", "-", "-");
+      co_return std::nullopt;
     }
     if (IsParseError(ec)) {
-      co_return co_await fail(400, "invalid_request", "malformed HTTP request", "-", "-");
+      co_await fail(400, "invalid_request", "malformed HTTP request", "-", "-");
+      co_return std::nullopt;
     }
-    if (ec) co_return false;  // timeout (the socket is closed), reset, or end of stream
+    if (ec) co_return std::nullopt;  // timeout (the socket is closed), reset, or end of stream
   }
 
   const auto& header = parser.get();
@@ -865,19 +834,21 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   // Beast frames a request whose Transfer-Encoding does not end in chunked as bodiless, which
   // would let the body pass for a second request; the rest it accepts too leniently as well.
   if (std::optional<FramingProblem> problem = CheckFraming(header)) {
-    co_return co_await fail(problem->status, "invalid_request", problem->description, method, "-");
+    co_await fail(problem->status, "invalid_request", problem->description, method, "-");
+    co_return std::nullopt;
   }
 
   std::size_t qmark = target.find('?');
   std::string path = target.substr(0, qmark);
   Router::Match match = router_.Find(method, path);
   const bool found = match.kind == Router::Match::Kind::kFound;
-  const std::string route = found ? match.pattern : "unmatched";
+  std::string route = found ? match.pattern : "unmatched";
   std::size_t limit =
       std::min(found ? match.options.max_body_bytes : kUnmatchedBodyLimit, options_.max_body_bytes);
 
   if (auto length = parser.content_length(); length && *length > limit) {
-    co_return co_await fail(413, "invalid_request", "request body too large", method, route);
+    co_await fail(413, "invalid_request", "request body too large", method, route);
+    co_return std::nullopt;
   }
 
   if (!parser.is_done()) {
@@ -886,26 +857,31 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
       bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, header.version()};
       lowest.expires_after(options_.read_timeout);
       auto [ec, n] = co_await bhttp::async_write(stream, go_on, kTuple);
-      if (ec) co_return false;
+      if (ec) co_return std::nullopt;
     }
     parser.body_limit(limit);
     lowest.expires_after(options_.read_timeout);
     auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     if (ec == bhttp::error::body_limit) {
-      co_return co_await fail(413, "invalid_request", "request body too large", method, route);
+      co_await fail(413, "invalid_request", "request body too large", method, route);
+      co_return std::nullopt;
     }
     if (IsParseError(ec)) {
-      co_return co_await fail(400, "invalid_request", "malformed HTTP request body", method, route);
+      co_await fail(400, "invalid_request", "malformed HTTP request body", method, route);
+      co_return std::nullopt;
     }
-    if (ec) co_return false;
+    if (ec) co_return std::nullopt;
   }
 
-  Clock::time_point start = Clock::now();
+  RoutedRequest routed;
+  routed.start = Clock::now();
   bhttp::request<bhttp::string_body> message = parser.release();
-  const bool keep_alive = message.keep_alive();
-  const unsigned version = message.version();
+  routed.keep_alive = message.keep_alive();
+  routed.version = message.version();
+  routed.match = std::move(match);
+  routed.route = std::move(route);
 
-  Request request;
+  Request& request = routed.request;
   request.method = std::move(method);
   request.target = std::move(target);
   request.path = std::move(path);
@@ -920,8 +896,17 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
   }
   request.body = std::move(message.body());
   request.remote_address = remote;
-  request.ecid = ecid;
+  request.ecid = std::move(ecid);
   request.tls = kIsTls<Stream>;
+  co_return routed;
+}
+
+template <class Stream>
+net::awaitable<bool> Server::Impl::Dispatch(Stream& stream, RoutedRequest routed,
+                                            const std::string& remote) {
+  Request& request = routed.request;
+  const std::string& ecid = request.ecid;
+  const std::string& route = routed.route;
 
   // Work a handler defers runs after what this thread already has queued: the requests read
   // meanwhile are handled first (and can join, for instance, one batched store write).
@@ -929,7 +914,7 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
 
   Response response;
   try {
-    response = router_.Invoke(std::move(match), request);
+    response = router_.Invoke(std::move(routed.match), request);
   } catch (const std::exception& ex) {
     spdlog::error("http: ecid={} route={} handler threw: {}", ecid, route, LogValue(ex.what()));
     response = Response::Json(500, ErrorBody("server_error", "", ecid));
@@ -940,9 +925,9 @@ net::awaitable<bool> Server::Impl::Serve(Stream& stream, ConnectionState& state,
 
   if (response.later) response = co_await AwaitLater(std::move(response.later), ecid, route);
 
-  const bool again = keep_alive && !stopping_.load();
-  bool written = co_await Send(stream, response, ecid, version, again);
-  Record(ecid, request.method, route, response.status, start, remote);
+  const bool again = routed.keep_alive && !stopping_.load();
+  bool written = co_await Send(stream, response, ecid, routed.version, again);
+  Record(ecid, request.method, route, response.status, routed.start, remote);
   if (!written) co_return false;
   if (!again) {
     co_await Close(stream, /*drain=*/false);

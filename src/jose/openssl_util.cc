@@ -4,17 +4,24 @@
 
 namespace tessera::jose {
 
-Status OpenSslFailure(JoseError e, std::string_view context) {
-  std::string detail(context);
-  unsigned long code = ERR_get_error();
-  if (code != 0) {
+std::string TakeOpenSslError() {
+  std::string text;
+  if (unsigned long code = ERR_get_error(); code != 0) {
     char buf[256];
     ERR_error_string_n(code, buf, sizeof(buf));
-    detail += " (";
-    detail += buf;
-    detail += ")";
+    text = buf;
   }
   ERR_clear_error();
+  return text;
+}
+
+Status OpenSslFailure(JoseError e, std::string_view context) {
+  std::string detail(context);
+  if (std::string reason = TakeOpenSslError(); !reason.empty()) {
+    detail += " (";
+    detail += reason;
+    detail += ")";
+  }
   return JoseFailure(e, detail);
 }
 

@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
-#include "common/clock.h"
 #include "oauth/audit.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
 #include "oauth/signing_keys.h"
 #include "store/store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 

@@ -45,12 +45,12 @@
 #include <variant>
 #include <vector>
 
-#include "common/clock.h"
 #include "jose/jws.h"
 #include "oauth/certificate_uses.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
 #include "oauth/reasons.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 

@@ -28,12 +28,12 @@
 #include <string>
 #include <variant>
 
-#include "common/clock.h"
 #include "common/rate_limiter.h"
 #include "jose/json.h"
 #include "oauth/directory.h"
 #include "oauth/token_service.h"
 #include "store/store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 

@@ -1,7 +1,8 @@
 #include "oauth/audit.h"
 
-#include <cstdio>
 #include <vector>
+
+#include "common/log_value.h"
 
 namespace tessera::oauth {
 namespace {
@@ -9,8 +10,8 @@ constexpr std::size_t kMaxBatch = 256;
 constexpr auto kGatherTime = std::chrono::milliseconds(5);
 }  // namespace
 
-AuditLog::AuditLog(store::AuditStore& store, std::size_t max_queued)
-    : store_(store), max_queued_(max_queued), worker_([this] { Run(); }) {}
+AuditLog::AuditLog(store::AuditStore& store, Logger& logger, std::size_t max_queued)
+    : store_(store), logger_(logger), max_queued_(max_queued), worker_([this] { Run(); }) {}
 
 AuditLog::~AuditLog() {
   Flush();
@@ -37,7 +38,7 @@ void AuditLog::Record(store::AuditEvent event) {
   }
   // Back-pressure instead of loss.
   if (Status s = store_.AppendAudit(event); !s.ok()) {
-    std::fprintf(stderr, "tessera: audit write failed: %s\n", s.ToString().c_str());
+    logger_.Log(LogLevel::kError, "audit write failed, event lost: " + LogValue(s.ToString()));
   }
 }
 
@@ -71,7 +72,7 @@ void AuditLog::Run() {
     Status s = store_.AppendAudits(batch);
     if (!s.ok()) {
       // The store is away: keep the events and retry shortly rather than lose them.
-      std::fprintf(stderr, "tessera: audit write failed (will retry): %s\n", s.ToString().c_str());
+      logger_.Log(LogLevel::kWarning, "audit write failed (will retry): " + LogValue(s.ToString()));
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     lock.lock();

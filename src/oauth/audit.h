@@ -7,6 +7,8 @@
 // Flush() waits (at most 5 s) until everything queued so far is written; the destructor flushes.
 // Events queued but not yet written when the process is killed are lost: at most the last few
 // milliseconds of audit (the jti itself is written synchronously, never here).
+// A failed batch is logged (a warning to `logger`) and retried every 200 ms until it is written
+// or the log is destroyed; a failed synchronous write is logged as an error and the event lost.
 //
 // Thread safety: Record and Flush may be called concurrently.
 #ifndef TESSERA_OAUTH_AUDIT_H_
@@ -17,13 +19,16 @@
 #include <mutex>
 #include <thread>
 
+#include "common/logger.h"
 #include "store/store.h"
 
 namespace tessera::oauth {
 
 class AuditLog {
  public:
-  explicit AuditLog(store::AuditStore& store, std::size_t max_queued = 10000);
+  // `logger` must outlive the AuditLog.
+  explicit AuditLog(store::AuditStore& store, Logger& logger = StderrLogger(),
+                    std::size_t max_queued = 10000);
   ~AuditLog();
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
@@ -35,6 +40,7 @@ class AuditLog {
   void Run();
 
   store::AuditStore& store_;
+  Logger& logger_;
   const std::size_t max_queued_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "common/clock.h"
 #include "common/rate_limiter.h"
 #include "jose/jws.h"
 #include "jose/keyio.h"
@@ -21,6 +20,7 @@
 #include "oauth/signing_keys.h"
 #include "oauth/token_service.h"
 #include "store/sqlite/sqlite_store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 namespace {

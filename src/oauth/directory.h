@@ -16,9 +16,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/clock.h"
 #include "jose/keyio.h"
 #include "store/store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 

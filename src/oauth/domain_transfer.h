@@ -28,10 +28,10 @@
 #include <string>
 #include <vector>
 
-#include "common/clock.h"
 #include "oauth/audit.h"
 #include "oauth/directory.h"
 #include "store/store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 

@@ -54,8 +54,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/clock.h"
 #include "jose/algorithm.h"
+#include "tessera/clock.h"
 #include "tessera/status.h"
 
 namespace tessera::oauth {

@@ -24,7 +24,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/clock.h"
+#include "tessera/clock.h"
 #include "tessera/status.h"
 
 namespace tessera::oauth {

@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
-#include "common/clock.h"
 #include "jose/jws.h"
 #include "jose/key.h"
 #include "store/store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 

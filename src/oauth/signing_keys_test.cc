@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/clock.h"
 #include "store/sqlite/sqlite_store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 namespace {

@@ -29,7 +29,6 @@
 #include <utility>
 #include <vector>
 
-#include "common/clock.h"
 #include "jose/base64url.h"
 #include "jose/jwk.h"
 #include "jose/jws.h"
@@ -42,6 +41,7 @@
 #include "oauth/signing_keys.h"
 #include "oauth/token_service.h"
 #include "store/sqlite/sqlite_store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth::testing {
 

@@ -26,7 +26,6 @@
 #include <variant>
 #include <vector>
 
-#include "common/clock.h"
 #include "common/rate_limiter.h"
 #include "jose/json.h"
 #include "oauth/assertion.h"
@@ -37,6 +36,7 @@
 #include "oauth/scopes.h"
 #include "oauth/signing_keys.h"
 #include "store/store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 

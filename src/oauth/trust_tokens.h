@@ -21,7 +21,6 @@
 
 #include <string>
 
-#include "common/clock.h"
 #include "jose/json.h"
 #include "oauth/audit.h"
 #include "oauth/config.h"
@@ -29,6 +28,7 @@
 #include "oauth/signing_keys.h"
 #include "oauth/token_service.h"
 #include "store/store.h"
+#include "tessera/clock.h"
 
 namespace tessera::oauth {
 

@@ -86,6 +86,16 @@ class RecordFormatter final : public spdlog::formatter {
   LogFormat format_;
 };
 
+class SpdlogLogger final : public Logger {
+ public:
+  void Log(LogLevel level, std::string_view message) override {
+    spdlog::log(level == LogLevel::kError     ? spdlog::level::err
+                : level == LogLevel::kWarning ? spdlog::level::warn
+                                              : spdlog::level::info,
+                "{}", message);
+  }
+};
+
 }  // namespace
 
 std::string_view RecordEcid(std::string_view payload) {
@@ -124,6 +134,11 @@ Status ConfigureLogging(const std::string& format, const std::string& level) {
   spdlog::set_formatter(MakeLogFormatter(f));
   spdlog::set_level(spdlog::level::from_str(level == "warning" ? "warn" : level));
   return Status::Ok();
+}
+
+Logger& ServerLogger() {
+  static SpdlogLogger logger;
+  return logger;
 }
 
 }  // namespace tessera::server

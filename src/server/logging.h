@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/logger.h"
 #include "tessera/status.h"
 
 namespace tessera::server {
@@ -37,6 +38,10 @@ std::string_view RecordEcid(std::string_view payload);
 
 // Makes the default logger write `format` ("text" or "json") at `level` and above.
 Status ConfigureLogging(const std::string& format, const std::string& level);
+
+// The server's log (spdlog's default logger, as ConfigureLogging set it) as the Logger that
+// domain code writes to (a process-wide instance).
+Logger& ServerLogger();
 
 }  // namespace tessera::server
 

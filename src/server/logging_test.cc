@@ -1,10 +1,14 @@
 #include "server/logging.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace tessera::server {
 namespace {
@@ -69,6 +73,28 @@ TEST(LoggingTest, ConfigureRejectsUnknownFormats) {
   EXPECT_FALSE(ConfigureLogging("xml", "info").ok());
   EXPECT_TRUE(ConfigureLogging("text", "warning").ok());
   EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::warn);
+}
+
+TEST(LoggingTest, ServerLoggerWritesTheServerLog) {
+  const std::shared_ptr<spdlog::logger> previous = spdlog::default_logger();
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  ASSERT_TRUE(ConfigureLogging("json", "warning").ok());
+  ServerLogger().Log(LogLevel::kInfo, "below the level");
+  ServerLogger().Log(LogLevel::kWarning, "audit write failed (will retry): \"x\"");
+  ServerLogger().Log(LogLevel::kError, "audit write failed, event lost: {}");
+  spdlog::set_default_logger(previous);
+
+  std::istringstream lines(out.str());
+  std::string line;
+  std::vector<nlohmann::json> records;
+  while (std::getline(lines, line)) records.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(records.size(), 2u) << out.str();
+  EXPECT_EQ(records[0]["level"], "warning");
+  EXPECT_EQ(records[0]["msg"], "audit write failed (will retry): \"x\"");
+  EXPECT_EQ(records[1]["level"], "error");
+  EXPECT_EQ(records[1]["msg"], "audit write failed, event lost: {}");  // not a format string
 }
 
 }  // namespace

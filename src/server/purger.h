@@ -9,8 +9,8 @@
 #include <mutex>
 #include <thread>
 
-#include "common/clock.h"
 #include "store/store.h"
+#include "tessera/clock.h"
 
 namespace tessera::server {
 

@@ -11,7 +11,6 @@
 
 #include "common/background_thread.h"
 #include "common/build_info.h"
-#include "common/clock.h"
 #include "common/rate_limiter.h"
 #include "http/api/api.h"
 #include "http/server.h"
@@ -27,6 +26,7 @@
 #include "server/purger.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
+#include "tessera/clock.h"
 
 namespace tessera::server {
 namespace {
@@ -95,7 +95,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   TESSERA_RETURN_IF_ERROR(keys.EnsureActiveKey().WithContext("signing key"));
 
   oauth::Directory directory(*store, clock, c.cache_ttl);
-  oauth::AuditLog audit(*store);
+  oauth::AuditLog audit(*store, ServerLogger());
   // --token-rate-limit N: N token requests per second per authenticated client, and N failed
   // client authentications per second per address (bursts of N).
   std::unique_ptr<RateLimiter> token_limiter, failure_limiter;

@@ -80,7 +80,7 @@ enum class CertificateKind { kClient, kPartner };
 struct CertificateRecord {
   std::string alias;  // unique per kind
   std::string der;    // the certificate, DER bytes
-  std::string x5t;    // base64url SHA-1 of der (indexed for lookup)
+  std::string x5t;    // base64url SHA-1 of der
   std::string x5t_s256;
   int64_t not_after = 0;
   int64_t created_at = 0;
@@ -168,10 +168,6 @@ class CertificateStore {
   // Ordered by alias.
   virtual Result<std::vector<CertificateRecord>> ListCertificates(CertificateKind kind) = 0;
   virtual Status DeleteCertificate(CertificateKind kind, const std::string& alias) = 0;
-  // Every certificate of `kind` whose x5t equals `x5t`, ordered by alias; empty if none (one DER
-  // may be registered under several aliases, so this is a list, not a kNotFound).
-  virtual Result<std::vector<CertificateRecord>> FindCertificatesByX5t(CertificateKind kind,
-                                                                       const std::string& x5t) = 0;
   // Records that the certificate verified an assertion at `at`; a later time than the stored one
   // replaces it, an earlier one changes nothing. An absent alias is not an error (it may have
   // been deleted since the use). Callers batch or throttle: this is a write.

@@ -426,25 +426,6 @@ TEST_P(StoreContractTest, CertificateDeleteRemovesOnlyThatKind) {
   EXPECT_TRUE(store_->PutCertificate(CertificateKind::kClient, MakeCert("a", "t9")).ok());
 }
 
-TEST_P(StoreContractTest, CertificateFindByX5t) {
-  ASSERT_TRUE(store_->PutCertificate(CertificateKind::kClient, MakeCert("b", "shared")).ok());
-  ASSERT_TRUE(store_->PutCertificate(CertificateKind::kClient, MakeCert("a", "shared")).ok());
-  ASSERT_TRUE(store_->PutCertificate(CertificateKind::kClient, MakeCert("c", "other")).ok());
-  ASSERT_TRUE(store_->PutCertificate(CertificateKind::kPartner, MakeCert("p", "shared")).ok());
-  auto found = store_->FindCertificatesByX5t(CertificateKind::kClient, "shared");
-  ASSERT_TRUE(found.ok()) << found.status().ToString();
-  ASSERT_EQ(found->size(), 2u);
-  EXPECT_EQ((*found)[0], MakeCert("a", "shared"));
-  EXPECT_EQ((*found)[1], MakeCert("b", "shared"));
-  found = store_->FindCertificatesByX5t(CertificateKind::kPartner, "shared");
-  ASSERT_TRUE(found.ok());
-  ASSERT_EQ(found->size(), 1u);
-  EXPECT_EQ((*found)[0].alias, "p");
-  found = store_->FindCertificatesByX5t(CertificateKind::kClient, "absent");
-  ASSERT_TRUE(found.ok());
-  EXPECT_THAT(*found, IsEmpty());
-}
-
 // ---- Signing keys.
 
 TEST_P(StoreContractTest, SigningKeysRoundTripNewestFirst) {

@@ -1,5 +1,6 @@
 // The storage contract suite: the behaviour every Store backend must show, written once against
-// the ports in store.h and run on each backend (SQLite now, PostgreSQL later).
+// the ports in store.h and run on each backend (SQLite: store_sqlite_test; PostgreSQL:
+// store_postgres_test).
 //
 // A backend's test binary links the CMake target `tessera_store_contract` and instantiates the
 // suite with a factory that returns a fresh, empty store on every call:

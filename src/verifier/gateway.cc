@@ -1,15 +1,14 @@
 #include "verifier/gateway.h"
 
-#include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
-#include <mutex>
 #include <set>
 #include <string_view>
 #include <vector>
 
+#include "common/http_client.h"
 #include "common/log_value.h"
 
 namespace tessera::gateway {
@@ -87,41 +86,6 @@ http::Response Refuse(verifier::VerifyReason reason, const std::vector<std::stri
       .AddHeader("WWW-Authenticate", std::move(challenge));
 }
 
-struct UpstreamSink {
-  int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  bool overflow = false;
-};
-
-size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  auto* sink = static_cast<UpstreamSink*>(user);
-  const size_t n = size * count;
-  if (sink->body.size() + n > kMaxUpstreamBody) {
-    sink->overflow = true;
-    return 0;
-  }
-  sink->body.append(data, n);
-  return n;
-}
-
-size_t OnHeader(char* data, size_t size, size_t count, void* user) {
-  auto* sink = static_cast<UpstreamSink*>(user);
-  const size_t n = size * count;
-  std::string_view line(data, n);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  if (line.rfind("HTTP/", 0) == 0) {
-    sink->headers.clear();  // an interim (1xx) answer's fields do not belong to the final one
-    return n;
-  }
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return n;
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  sink->headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
-  return n;
-}
-
 class Proxy {
  public:
   Proxy(verifier::Verifier verifier, GatewayOptions options, std::vector<std::string> scopes)
@@ -155,17 +119,12 @@ class Proxy {
  private:
   http::Response Forward(http::Request& req, const verifier::Principal& who,
                          const std::string& path) const {
-    // One handle per worker thread, reset between requests: curl_easy_reset keeps the handle's
-    // connection cache, so requests reuse keep-alive connections to the upstream instead of
-    // paying a TCP handshake each.
-    static thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(
-        curl_easy_init(), &curl_easy_cleanup);
-    if (!curl) return http::Response::Json(500, R"({"error":"server_error"})");
-    CURL* c = curl.get();
-    curl_easy_reset(c);
-    const std::string url =
-        o_.upstream + path + (req.query.empty() ? std::string() : "?" + req.query);
-    curl_slist* list = nullptr;
+    // One client per worker thread: it keeps its connections, so requests reuse keep-alive
+    // connections to the upstream instead of paying a TCP handshake each.
+    static thread_local HttpClient client;
+    HttpClientRequest upstream;
+    upstream.method = req.method;
+    upstream.url = o_.upstream + path + (req.query.empty() ? std::string() : "?" + req.query);
     // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1).
     std::set<std::string> dropped;
     for (const auto& [name, value] : req.headers) {
@@ -181,7 +140,7 @@ class Proxy {
         rest.remove_prefix(comma + 1);
       }
     }
-    auto add = [&list](const std::string& line) { list = curl_slist_append(list, line.c_str()); };
+    auto add = [&upstream](std::string line) { upstream.headers.push_back(std::move(line)); };
     for (const auto& [name, value] : req.headers) {
       const std::string canonical = Canonical(name);
       if (IsHopByHop(canonical) || dropped.count(canonical) > 0 || canonical == "host" ||
@@ -202,51 +161,35 @@ class Proxy {
     add("X-Forwarded-For: " + req.remote_address);
     add(std::string("X-Forwarded-Proto: ") + (req.tls ? "https" : "http"));
     add("Expect:");  // no 100-continue round trip
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(list, &curl_slist_free_all);
-
-    UpstreamSink sink;
-    char error[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // redirects go back to the client
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, o_.upstream_timeout_seconds);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, std::min(o_.upstream_timeout_seconds, 10L));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, nullptr);  // pass bodies through untouched
-    curl_easy_setopt(c, CURLOPT_HTTP_CONTENT_DECODING, 0L);
-    if (req.method == "HEAD") {
-      curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    } else if (req.method != "GET" || !req.body.empty()) {
-      curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
-      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
-      curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    if (req.method != "HEAD" && (req.method != "GET" || !req.body.empty())) {
+      upstream.body = req.body;
     }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &OnBody);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &OnHeader);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink);
-    const CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK || sink.overflow) {
-      spdlog::warn(
-          "gateway: ecid={} upstream {} failed: {}", req.ecid, LogValue(url),
-          sink.overflow ? "answer too large" : (error[0] != '\0' ? error : curl_easy_strerror(rc)));
-      const bool timeout = rc == CURLE_OPERATION_TIMEDOUT;
-      return http::Response::Json(timeout ? 504 : 502, timeout ? R"({"error":"upstream_timeout"})"
-                                                               : R"({"error":"bad_gateway"})");
+    upstream.timeout_seconds = o_.upstream_timeout_seconds;
+    upstream.connect_timeout_seconds = std::min(o_.upstream_timeout_seconds, 10L);
+    upstream.max_body_bytes = kMaxUpstreamBody;
+    upstream.max_redirects = 0;  // redirects go back to the client
+    Result<HttpClientAnswer> answer = client.Perform(upstream);
+    if (!answer.ok()) {
+      spdlog::warn("gateway: ecid={} upstream {} failed: {}", req.ecid, LogValue(upstream.url),
+                   answer.status().message());
+      switch (HttpClientErrorOf(answer.status())) {
+        case HttpClientError::kNoHandle:
+          return http::Response::Json(500, R"({"error":"server_error"})");
+        case HttpClientError::kTimeout:
+          return http::Response::Json(504, R"({"error":"upstream_timeout"})");
+        default:
+          return http::Response::Json(502, R"({"error":"bad_gateway"})");
+      }
     }
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     http::Response out;
-    out.status = static_cast<int>(status);
+    out.status = static_cast<int>(answer->status);
     out.content_type.clear();  // the upstream's own Content-Type, if any, is among the headers
-    for (auto& [name, value] : sink.headers) {
+    for (auto& [name, value] : answer->headers) {
       const std::string lower = Lower(name);
       if (IsHopByHop(lower) || lower == "content-length" || lower == "connection") continue;
       out.headers.emplace_back(std::move(name), std::move(value));
     }
-    out.body = std::move(sink.body);
+    out.body = std::move(answer->body);
     return out;
   }
 
@@ -341,8 +284,6 @@ Status AddGatewayRoutes(http::Router& router, const verifier::Verifier& verifier
     return Status::InvalidArgument("the upstream must be an http:// or https:// URL, not \"" +
                                    options.upstream + "\"");
   }
-  static std::once_flag init;
-  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   auto proxy = std::make_shared<const Proxy>(verifier, options, std::move(required_scopes));
   http::Handler handler = [proxy](http::Request& req) { return proxy->Handle(req); };
   const http::RouteOptions route{.max_body_bytes = options.max_body_bytes};

@@ -1,5 +1,5 @@
-// The one network call of the verifier: GET a JWK Set over http(s) with libcurl, bounded in time
-// and size, returning the body and the Cache-Control max-age of the answer.
+// The one network call of the verifier: GET a JWK Set over http(s) (through common/http_client.h),
+// bounded in time and size, returning the body and the Cache-Control max-age of the answer.
 //
 // Only http:// and https:// (also across at most 3 redirects); TLS peer and host verification on.
 // Failures are kUnavailable (network, TLS, timeout, non-2xx status) or kResourceExhausted (body

@@ -44,9 +44,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/clock.h"
 #include "oauth/dpop.h"
 #include "oauth/dpop_replay.h"
+#include "tessera/clock.h"
 #include "tessera/status.h"
 
 namespace tessera::verifier {

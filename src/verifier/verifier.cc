@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <limits>
 #include <mutex>
 #include <unordered_map>
@@ -19,15 +18,6 @@ namespace tessera::verifier {
 namespace {
 
 using jose::JoseError;
-
-class WallClock final : public Clock {
- public:
-  int64_t NowSeconds() const override {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
 
 Status Fail(VerifyReason reason, std::string_view detail = {}) {
   std::string message(ReasonText(reason));
@@ -122,7 +112,7 @@ Result<std::shared_ptr<const KeySet>> ParseKeySet(const std::string& text) {
 }  // namespace
 
 const Clock& SystemClock() {
-  static const WallClock clock;
+  static const tessera::SystemClock clock;
   return clock;
 }
 

@@ -29,12 +29,6 @@ constexpr int64_t kNow = 1'800'000'000;
 constexpr char kIssuer[] = "https://idm.example.test";
 constexpr char kAudience[] = "https://api.example.test:443";
 
-class TestClock final : public Clock {
- public:
-  int64_t NowSeconds() const override { return now.load(); }
-  std::atomic<int64_t> now{kNow};
-};
-
 template <typename T>
 T Must(Result<T> r) {
   EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -140,7 +134,7 @@ class VerifierTest : public ::testing::Test {
     return ReasonOf(r.status());
   }
 
-  TestClock clock_;
+  FixedClock clock_{kNow};
   JwksServer server_;
 };
 
@@ -197,11 +191,11 @@ TEST_F(VerifierTest, RejectsTamperedTokens) {
 TEST_F(VerifierTest, TimeRulesWithSkew) {
   Verifier v = Make();
   const std::string token = Sign(RsaKey(0), GoodClaims());
-  clock_.now = kNow + 3600 + 29;  // within the 30 s skew
+  clock_.Set(kNow + 3600 + 29);  // within the 30 s skew
   EXPECT_TRUE(v.Verify(token).ok());
-  clock_.now = kNow + 3600 + 30;
+  clock_.Set(kNow + 3600 + 30);
   EXPECT_EQ(Why(v.Verify(token)), VerifyReason::kExpired);
-  clock_.now = kNow;
+  clock_.Set(kNow);
   Json claims = GoodClaims();
   claims.erase("exp");
   EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), claims))), VerifyReason::kExpired);
@@ -267,7 +261,7 @@ TEST_F(VerifierTest, UnknownKidRefetchesAfterRotation) {
   EXPECT_EQ(Why(v.Verify(new_token)), VerifyReason::kUnknownKey);  // within the interval
   EXPECT_EQ(server_.fetches.load(), 1);
   server_.Publish({&RsaKey(0), &RsaKey(1)});  // rotation: old key stays published
-  clock_.now += 30;
+  clock_.Advance(30);
   Result<Principal> p = v.Verify(new_token);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->key_id, "rsa-b");
@@ -278,17 +272,17 @@ TEST_F(VerifierTest, UnknownKidRefetchesAfterRotation) {
 
 TEST_F(VerifierTest, UnknownKidRefetchIsRateLimited) {
   Verifier v = Make({}, /*refetch_interval=*/30);
-  clock_.now += 30;
+  clock_.Advance(30);
   for (int i = 0; i < 50; ++i) {
     Json header = {{"kid", "made-up-" + std::to_string(i)}};
     EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), GoodClaims(), header))), VerifyReason::kUnknownKey);
   }
   EXPECT_EQ(server_.fetches.load(), 2);  // Create + one refetch for 50 unknown kids
-  clock_.now += 29;
+  clock_.Advance(29);
   EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), GoodClaims(), {{"kid", "x"}}))),
             VerifyReason::kUnknownKey);
   EXPECT_EQ(server_.fetches.load(), 2);
-  clock_.now += 1;
+  clock_.Advance(1);
   EXPECT_EQ(Why(v.Verify(Sign(RsaKey(0), GoodClaims(), {{"kid", "y"}}))),
             VerifyReason::kUnknownKey);
   EXPECT_EQ(server_.fetches.load(), 3);
@@ -298,7 +292,7 @@ TEST_F(VerifierTest, UnknownKidRefetchIsRateLimited) {
 TEST_F(VerifierTest, ConcurrentUnknownKidsShareOneFetch) {
   Verifier v = Make({}, /*refetch_interval=*/30);
   server_.Publish({&RsaKey(0), &RsaKey(1)});
-  clock_.now += 30;
+  clock_.Advance(30);
   const std::string token = Sign(RsaKey(1), GoodClaims());
   constexpr int kThreads = 16;
   std::latch start(kThreads);
@@ -319,18 +313,18 @@ TEST_F(VerifierTest, HonoursCacheControlMaxAgeWithinBounds) {
   server_.Publish({&RsaKey(0)}, "public, max-age=120");
   Verifier v = Make({}, /*refetch_interval=*/1);
   const std::string token = Sign(RsaKey(0), GoodClaims());
-  clock_.now += 119;
+  clock_.Advance(119);
   ASSERT_TRUE(v.Verify(token).ok());
   EXPECT_EQ(server_.fetches.load(), 1);
-  clock_.now += 1;  // the set is 120 s old: refreshed by this verify
+  clock_.Advance(1);  // the set is 120 s old: refreshed by this verify
   ASSERT_TRUE(v.Verify(token).ok());
   EXPECT_EQ(server_.fetches.load(), 2);
   // max-age=0 is raised to min_cache_seconds (30), so a set is not fetched per request.
   server_.Publish({&RsaKey(0)}, "no-cache");
-  clock_.now += 120;
+  clock_.Advance(120);
   ASSERT_TRUE(v.Verify(token).ok());
   EXPECT_EQ(server_.fetches.load(), 3);
-  clock_.now += 29;
+  clock_.Advance(29);
   ASSERT_TRUE(v.Verify(token).ok());
   EXPECT_EQ(server_.fetches.load(), 3);
 }
@@ -343,11 +337,11 @@ TEST_F(VerifierTest, KeySetOutageAtStartThenRecovery) {
   EXPECT_EQ(Why(r), VerifyReason::kKeySetUnavailable);
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   server_.SetDown(false);
-  clock_.now += 10;
+  clock_.Advance(10);
   EXPECT_TRUE(v.Verify(token).ok());
   // A later outage keeps the cached keys in use.
   server_.SetDown(true);
-  clock_.now += 1000;
+  clock_.Advance(1000);
   EXPECT_TRUE(v.Verify(token).ok());
   EXPECT_EQ(v.Stats().fetch_failures, 2u);
 }

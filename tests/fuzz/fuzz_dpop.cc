@@ -13,9 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "common/clock.h"
 #include "fuzz_support.h"
 #include "oauth/dpop.h"
+#include "tessera/clock.h"
 
 namespace tessera::fuzz {
 namespace {

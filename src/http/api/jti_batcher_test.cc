@@ -10,11 +10,11 @@
 #include <thread>
 #include <vector>
 
-#include "common/clock.h"
 #include "oauth/audit.h"
 #include "oauth/directory.h"
 #include "oauth/signing_keys.h"
 #include "store/sqlite/sqlite_store.h"
+#include "tessera/clock.h"
 
 namespace tessera::http {
 namespace {

@@ -59,6 +59,10 @@
 
 namespace tessera::store {
 
+namespace postgres_internal {
+class Pool;  // the connections (postgres_pool.h)
+}  // namespace postgres_internal
+
 struct PostgresOptions {
   // Most connections open at once. 0: std::thread::hardware_concurrency() + 2 (the server's
   // default worker count, plus room for the purger and the audit writer).
@@ -117,8 +121,6 @@ class PostgresStore final : public Store {
   Result<CertificateRecord> GetCertificate(CertificateKind kind, const std::string& alias) override;
   Result<std::vector<CertificateRecord>> ListCertificates(CertificateKind kind) override;
   Status DeleteCertificate(CertificateKind kind, const std::string& alias) override;
-  Result<std::vector<CertificateRecord>> FindCertificatesByX5t(CertificateKind kind,
-                                                               const std::string& x5t) override;
 
   Status AddSigningKey(const SigningKeyRecord& key) override;
   Result<std::vector<SigningKeyRecord>> ListSigningKeys() override;
@@ -149,13 +151,10 @@ class PostgresStore final : public Store {
   Result<std::map<std::string, int64_t>> ListCertificateUses(CertificateKind kind) override;
   Result<int64_t> CountAudit(const AuditFilter& filter) override;
 
-  // The connection pool; defined in the .cc, so no libpq type appears here.
-  class Pool;
-
  private:
-  explicit PostgresStore(std::unique_ptr<Pool> pool);
+  explicit PostgresStore(std::unique_ptr<postgres_internal::Pool> pool);
 
-  std::unique_ptr<Pool> pool_;
+  std::unique_ptr<postgres_internal::Pool> pool_;  // no libpq type appears here
 };
 
 }  // namespace tessera::store

@@ -1,34 +1,38 @@
 #include "store/sqlite/sqlite_store.h"
 
-#include <fcntl.h>
-#include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <array>
-#include <cerrno>
 #include <climits>
-#include <cstring>
-#include <filesystem>
-#include <nlohmann/json.hpp>
 #include <string_view>
 #include <utility>
 
 #include "store/sqlite/migrations.h"
-#include "store/sqlite/sqlite_error.h"
+#include "store/sqlite/sqlite_connection.h"
+#include "store/store_common.h"
 
 namespace tessera::store {
 namespace {
 
+using sqlite_internal::Connection;
 using sqlite_internal::kMigrations;
+using sqlite_internal::Pool;
+using sqlite_internal::Query;
+using sqlite_internal::Transaction;
+using store_internal::AppJson;
+using store_internal::AppKindFromName;
+using store_internal::AppKindName;
+using store_internal::CertificateKindName;
+using store_internal::CheckLimit;
+using store_internal::CheckPage;
+using store_internal::DecodeApp;
+using store_internal::EncodeApp;
+using store_internal::FromJson;
+using store_internal::RequireKey;
+using store_internal::ToJson;
 
 // Every statement the store runs. Each connection prepares all of them once, at Open; a call
-// binds, steps and resets one, and never prepares.
+// binds, steps and resets one, and never prepares. (Transactions have their own: Transaction.)
 enum Stmt : int {
   kSchemaVersion,
-  kBeginImmediate,
-  kCommit,
-  kRollback,
   kUserInsert,
   kUserGet,
   kUserFindByName,
@@ -45,7 +49,6 @@ enum Stmt : int {
   kCertGet,
   kCertList,
   kCertDelete,
-  kCertFindByX5t,
   kKeyInsert,
   kKeyList,
   kKeyRetiredAt,
@@ -85,11 +88,6 @@ enum Stmt : int {
 constexpr std::array<const char*, kNumStmts> kSql = {
     // kSchemaVersion
     "SELECT coalesce(max(version), 0) FROM schema_version",
-    // kBeginImmediate: takes the write lock at once, so a transaction that reads before it
-    // writes never fails to upgrade its lock halfway (SQLITE_BUSY without waiting).
-    "BEGIN IMMEDIATE",
-    "COMMIT",
-    "ROLLBACK",
     // Users.
     "INSERT INTO users (" USER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     "SELECT " USER_COLUMNS " FROM users WHERE id = ?1",
@@ -116,7 +114,6 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     "SELECT " CERT_COLUMNS " FROM certificates WHERE kind = ?1 AND alias = ?2",
     "SELECT " CERT_COLUMNS " FROM certificates WHERE kind = ?1 ORDER BY alias",
     "DELETE FROM certificates WHERE kind = ?1 AND alias = ?2",
-    "SELECT " CERT_COLUMNS " FROM certificates WHERE x5t = ?2 AND kind = ?1 ORDER BY alias",
     // Signing keys.
     "INSERT INTO signing_keys (" KEY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     "SELECT " KEY_COLUMNS " FROM signing_keys ORDER BY created_at DESC, rowid DESC",
@@ -167,278 +164,6 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     " AND (?3 IS NULL OR time >= ?3) AND (?4 IS NULL OR time <= ?4)",
 };
 
-constexpr const char* kCreateSchemaVersion =
-    "CREATE TABLE IF NOT EXISTS schema_version ("
-    " version INTEGER PRIMARY KEY NOT NULL,"
-    " name TEXT NOT NULL,"
-    " applied_at INTEGER NOT NULL)";
-constexpr const char* kRecordVersion =
-    "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, CAST(strftime('%s', "
-    "'now') AS INTEGER))";
-
-Status ErrnoStatus(std::string_view what, const std::string& path, int err) {
-  std::string message(what);
-  message += " ";
-  message += path;
-  message += ": ";
-  message += std::strerror(err);
-  return Status::Unavailable(std::move(message));
-}
-
-}  // namespace
-
-// One sqlite3 handle and its prepared statements. Used by one thread at a time (the store's
-// leases guarantee it), so the handle is opened with SQLITE_OPEN_NOMUTEX.
-class SqliteStore::Connection {
- public:
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path,
-                                                  const SqliteOptions& options, bool writer) {
-    auto conn = std::unique_ptr<Connection>(new Connection());
-    const int flags =
-        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
-    const int rc = sqlite3_open_v2(path.c_str(), &conn->db_, flags, nullptr);
-    if (rc != SQLITE_OK) {
-      return SqliteError(rc, conn->db_, "opening " + path);
-    }
-    sqlite3_extended_result_codes(conn->db_, 1);
-    // Set before anything that may wait for a lock, including journal_mode below.
-    sqlite3_busy_timeout(conn->db_, static_cast<int>(options.busy_timeout.count()));
-    if (writer) {
-      // journal_mode is persistent in the file; only the writer sets it, and it must answer
-      // "wal" (it answers the old mode when it cannot switch, e.g. on a read-only medium).
-      TESSERA_ASSIGN_OR_RETURN(std::string mode, conn->QueryText("PRAGMA journal_mode = WAL"));
-      if (mode != "wal") {
-        return Status::Internal("cannot put " + path + " in WAL mode (journal_mode is " + mode +
-                                ")");
-      }
-      TESSERA_RETURN_IF_ERROR(conn->Exec(options.synchronous == SqliteOptions::Synchronous::kFull
-                                             ? "PRAGMA synchronous = FULL"
-                                             : "PRAGMA synchronous = NORMAL"));
-    } else {
-      // A reader never writes; if a bug ever routed a write here it fails loudly.
-      TESSERA_RETURN_IF_ERROR(conn->Exec("PRAGMA query_only = ON"));
-    }
-    TESSERA_RETURN_IF_ERROR(conn->Exec("PRAGMA foreign_keys = ON"));
-    return conn;
-  }
-
-  ~Connection() {
-    for (sqlite3_stmt* stmt : stmts_) sqlite3_finalize(stmt);  // null is a no-op
-    sqlite3_close_v2(db_);
-  }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  sqlite3* db() const { return db_; }
-  sqlite3_stmt* stmt(Stmt id) const { return stmts_[id]; }
-
-  // REQUIRES: the schema is migrated.
-  Status PrepareAll() {
-    for (int i = 0; i < kNumStmts; ++i) {
-      const int rc =
-          sqlite3_prepare_v3(db_, kSql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmts_[i], nullptr);
-      if (rc != SQLITE_OK) return SqliteError(rc, db_, std::string("preparing ") + kSql[i]);
-    }
-    return Status::Ok();
-  }
-
-  // Runs `sql` (one or more statements, no results) outside the cache: for set-up only.
-  Status Exec(const char* sql) {
-    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(rc, db_, std::string("running ") + sql);
-    return Status::Ok();
-  }
-
-  // The first column of the first row of `sql`, as text: for set-up only.
-  Result<std::string> QueryText(const char* sql) {
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(rc, db_, std::string("preparing ") + sql);
-    rc = sqlite3_step(stmt);
-    std::string text;
-    if (rc == SQLITE_ROW) {
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-      if (p != nullptr) text.assign(p, static_cast<size_t>(sqlite3_column_bytes(stmt, 0)));
-    }
-    Status status = (rc == SQLITE_ROW || rc == SQLITE_DONE)
-                        ? Status::Ok()
-                        : SqliteError(rc, db_, std::string("running ") + sql);
-    sqlite3_finalize(stmt);
-    TESSERA_RETURN_IF_ERROR(status);
-    return text;
-  }
-
- private:
-  Connection() = default;
-
-  sqlite3* db_ = nullptr;
-  std::array<sqlite3_stmt*, kNumStmts> stmts_{};
-};
-
-namespace {
-
-using Connection = SqliteStore::Connection;
-
-// One use of a cached statement: bind, step, read columns; the destructor resets it and clears
-// its bindings so the cached statement is ready for the next call and holds no read snapshot.
-// Text and blobs are bound without copying (SQLITE_STATIC): the caller's strings outlive the
-// Query. A bind error is kept and reported by the first Step.
-class Query {
- public:
-  Query(const Connection& conn, Stmt id) : db_(conn.db()), stmt_(conn.stmt(id)), id_(id) {}
-  ~Query() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  void Text(int index, std::string_view value) {
-    if (!FitsInt(value)) return;
-    // data() of an empty view may be null, which SQLite would store as NULL, not ''.
-    Check(sqlite3_bind_text(stmt_, index, value.empty() ? "" : value.data(),
-                            static_cast<int>(value.size()), SQLITE_STATIC));
-  }
-  void Blob(int index, std::string_view value) {
-    if (!FitsInt(value)) return;
-    Check(sqlite3_bind_blob(stmt_, index, value.empty() ? "" : value.data(),
-                            static_cast<int>(value.size()), SQLITE_STATIC));
-  }
-  void Int(int index, int64_t value) { Check(sqlite3_bind_int64(stmt_, index, value)); }
-  void Null(int index) { Check(sqlite3_bind_null(stmt_, index)); }
-
-  // Steps once: true with a row to read, false when the statement is done.
-  Result<bool> Step() {
-    TESSERA_RETURN_IF_ERROR(bind_status_);
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqliteError(rc, db_, Context());
-  }
-  // Steps a statement that returns no rows.
-  Status Run() {
-    TESSERA_ASSIGN_OR_RETURN(bool row, Step());
-    if (row) return Status::Internal(Context() + ": returned an unexpected row");
-    return Status::Ok();
-  }
-  // Rows changed by the statement just run.
-  int Changes() const { return sqlite3_changes(db_); }
-
-  int64_t ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string ColumnText(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    if (p == nullptr) return std::string();
-    return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
-  }
-  std::string ColumnBlob(int col) const {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
-    if (p == nullptr) return std::string();  // a zero-length blob reads back as null
-    return std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
-  }
-
- private:
-  bool FitsInt(std::string_view value) {
-    if (value.size() <= static_cast<size_t>(INT_MAX)) return true;
-    if (bind_status_.ok()) bind_status_ = Status::InvalidArgument(Context() + ": value too large");
-    return false;
-  }
-  void Check(int rc) {
-    if (rc != SQLITE_OK && bind_status_.ok()) {
-      bind_status_ = SqliteError(rc, db_, Context() + ": binding");
-    }
-  }
-  std::string Context() const { return std::string("statement ") + kSql[id_]; }
-
-  sqlite3* db_;
-  sqlite3_stmt* stmt_;
-  Stmt id_;
-  Status bind_status_;
-};
-
-// A write transaction on the writer connection (BEGIN IMMEDIATE); rolled back unless committed.
-class Transaction {
- public:
-  static Result<Transaction> Begin(const Connection& conn) {
-    TESSERA_RETURN_IF_ERROR(Query(conn, kBeginImmediate).Run());
-    return Transaction(conn);
-  }
-  Transaction(Transaction&& other) noexcept : conn_(other.conn_), open_(other.open_) {
-    other.open_ = false;
-  }
-  Transaction& operator=(Transaction&&) = delete;
-  ~Transaction() {
-    // A failed rollback leaves nothing to do: SQLite rolls back on its own when a statement
-    // error aborts the transaction, and the next BEGIN would report a stuck one.
-    if (open_) (void)Query(*conn_, kRollback).Run();
-  }
-  Status Commit() {
-    TESSERA_RETURN_IF_ERROR(Query(*conn_, kCommit).Run());
-    open_ = false;
-    return Status::Ok();
-  }
-
- private:
-  explicit Transaction(const Connection& conn) : conn_(&conn) {}
-  const Connection* conn_;
-  bool open_ = true;
-};
-
-Status RequireKey(std::string_view value, std::string_view what) {
-  if (value.empty()) return Status::InvalidArgument(std::string(what) + " must not be empty");
-  return Status::Ok();
-}
-
-Status CheckPage(int offset, int limit) {
-  if (offset < 0 || limit < 0) {
-    return Status::InvalidArgument("offset and limit must not be negative");
-  }
-  return Status::Ok();
-}
-
-Status CheckLimit(int limit) {
-  // SQLite reads a negative LIMIT as "no limit"; refuse it rather than purge everything.
-  if (limit < 0) return Status::InvalidArgument("limit must not be negative");
-  return Status::Ok();
-}
-
-Result<std::string> ToJson(const std::vector<std::string>& values, std::string_view field) {
-  try {
-    return nlohmann::json(values).dump();
-  } catch (const nlohmann::json::exception& e) {
-    // dump() throws on invalid UTF-8.
-    return Status::InvalidArgument(std::string(field) + ": " + e.what());
-  }
-}
-
-Result<std::vector<std::string>> FromJson(const std::string& text, std::string_view field) {
-  try {
-    return nlohmann::json::parse(text).get<std::vector<std::string>>();
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Internal("stored " + std::string(field) +
-                            " is not a JSON string array: " + e.what());
-  }
-}
-
-const char* AppKindName(AppKind kind) {
-  switch (kind) {
-    case AppKind::kConfidential:
-      return "confidential";
-    case AppKind::kResource:
-      return "resource";
-  }
-  return "";  // not reached: the switch is exhaustive and -Wswitch checks it
-}
-
-const char* CertificateKindName(CertificateKind kind) {
-  switch (kind) {
-    case CertificateKind::kClient:
-      return "client";
-    case CertificateKind::kPartner:
-      return "partner";
-  }
-  return "";
-}
-
 // Row readers: the column order is the *_COLUMNS order above.
 
 Result<User> ReadUser(const Query& q) {
@@ -460,28 +185,20 @@ Result<App> ReadApp(const Query& q) {
   app.client_id = q.ColumnText(1);
   app.display_name = q.ColumnText(2);
   app.description = q.ColumnText(3);
-  const std::string kind = q.ColumnText(4);
-  if (kind == "confidential") {
-    app.kind = AppKind::kConfidential;
-  } else if (kind == "resource") {
-    app.kind = AppKind::kResource;
-  } else {
-    return Status::Internal("stored app kind is unknown: " + kind);
-  }
+  TESSERA_ASSIGN_OR_RETURN(app.kind, AppKindFromName(q.ColumnText(4)));
   app.active = q.ColumnInt(5) != 0;
   app.is_admin = q.ColumnInt(6) != 0;
   app.secret_hash = q.ColumnText(7);
-  TESSERA_ASSIGN_OR_RETURN(app.allowed_grants, FromJson(q.ColumnText(8), "allowed_grants"));
-  TESSERA_ASSIGN_OR_RETURN(app.allowed_scopes, FromJson(q.ColumnText(9), "allowed_scopes"));
-  TESSERA_ASSIGN_OR_RETURN(app.certificate_aliases,
-                           FromJson(q.ColumnText(10), "certificate_aliases"));
-  TESSERA_ASSIGN_OR_RETURN(app.allowed_operations,
-                           FromJson(q.ColumnText(11), "allowed_operations"));
-  TESSERA_ASSIGN_OR_RETURN(app.assertion_algs, FromJson(q.ColumnText(12), "assertion_algs"));
   app.require_jti = q.ColumnInt(13) != 0;
   app.access_token_expiry = q.ColumnInt(14);
   app.audience = q.ColumnText(15);
-  TESSERA_ASSIGN_OR_RETURN(app.scopes, FromJson(q.ColumnText(16), "scopes"));
+  TESSERA_RETURN_IF_ERROR(DecodeApp({.allowed_grants = q.ColumnText(8),
+                                     .allowed_scopes = q.ColumnText(9),
+                                     .certificate_aliases = q.ColumnText(10),
+                                     .allowed_operations = q.ColumnText(11),
+                                     .assertion_algs = q.ColumnText(12),
+                                     .scopes = q.ColumnText(16)},
+                                    app));
   app.created_at = q.ColumnInt(17);
   app.updated_at = q.ColumnInt(18);
   return app;
@@ -570,25 +287,6 @@ Status RunOnExisting(Query& q, const std::string& what) {
   return Status::Ok();
 }
 
-// The JSON texts of an app's vector fields, in column order 9..13 and 17.
-struct AppJson {
-  std::string allowed_grants, allowed_scopes, certificate_aliases, allowed_operations,
-      assertion_algs, scopes;
-};
-
-Result<AppJson> EncodeApp(const App& app) {
-  AppJson j;
-  TESSERA_ASSIGN_OR_RETURN(j.allowed_grants, ToJson(app.allowed_grants, "allowed_grants"));
-  TESSERA_ASSIGN_OR_RETURN(j.allowed_scopes, ToJson(app.allowed_scopes, "allowed_scopes"));
-  TESSERA_ASSIGN_OR_RETURN(j.certificate_aliases,
-                           ToJson(app.certificate_aliases, "certificate_aliases"));
-  TESSERA_ASSIGN_OR_RETURN(j.allowed_operations,
-                           ToJson(app.allowed_operations, "allowed_operations"));
-  TESSERA_ASSIGN_OR_RETURN(j.assertion_algs, ToJson(app.assertion_algs, "assertion_algs"));
-  TESSERA_ASSIGN_OR_RETURN(j.scopes, ToJson(app.scopes, "scopes"));
-  return j;
-}
-
 // Binds ?1..?19 in APP_COLUMNS order (the update statement skips ?18, created_at).
 void BindApp(Query& q, const App& app, const AppJson& j) {
   q.Text(1, app.id);
@@ -624,176 +322,22 @@ void BindUser(Query& q, const User& user, const std::string& emails) {
   q.Int(8, user.updated_at);
 }
 
-// Creates the directories of `dir` that are missing, owner-only.
-Status MakeDirectories(const std::filesystem::path& dir) {
-  if (dir.empty()) return Status::Ok();
-  std::error_code ec;
-  if (std::filesystem::is_directory(dir, ec)) return Status::Ok();
-  TESSERA_RETURN_IF_ERROR(MakeDirectories(dir.parent_path()));
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ErrnoStatus("cannot create directory", dir.string(), errno);
-  }
-  return Status::Ok();
-}
-
-// Applies the embedded migrations that `conn`'s database lacks, each in its own transaction.
-// Another process may migrate at the same time: the version is read inside the write
-// transaction, so each migration is applied exactly once.
-Status Migrate(Connection& conn) {
-  TESSERA_RETURN_IF_ERROR(conn.Exec(kCreateSchemaVersion));
-  constexpr int kLatest = static_cast<int>(std::size(kMigrations));
-  while (true) {
-    TESSERA_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
-    // Rolls back on every early return; disarmed after COMMIT.
-    bool open = true;
-    struct Rollback {
-      Connection& conn;
-      bool& open;
-      ~Rollback() {
-        if (open) (void)conn.Exec("ROLLBACK");
-      }
-    } rollback{conn, open};
-
-    TESSERA_ASSIGN_OR_RETURN(
-        std::string text, conn.QueryText("SELECT coalesce(max(version), 0) FROM schema_version"));
-    const int current = std::stoi(text);
-    if (current > kLatest) {
-      return Status::FailedPrecondition("database schema version " + std::to_string(current) +
-                                        " is newer than this build supports (" +
-                                        std::to_string(kLatest) + "); run a newer Tessera");
-    }
-    if (current == kLatest) return Status::Ok();
-
-    const auto& migration = kMigrations[current];  // version current + 1
-    TESSERA_RETURN_IF_ERROR(conn.Exec(migration.sql));
-    sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v2(conn.db(), kRecordVersion, -1, &stmt, nullptr);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_int(stmt, 1, migration.version);
-      sqlite3_bind_text(stmt, 2, migration.name, -1, SQLITE_STATIC);
-      rc = sqlite3_step(stmt);
-    }
-    Status recorded = rc == SQLITE_DONE
-                          ? Status::Ok()
-                          : SqliteError(rc, conn.db(), std::string("recording ") + migration.name);
-    sqlite3_finalize(stmt);
-    TESSERA_RETURN_IF_ERROR(recorded);
-    TESSERA_RETURN_IF_ERROR(conn.Exec("COMMIT"));
-    open = false;
-  }
-}
-
 }  // namespace
 
-// Exclusive use of the writer connection for one call.
-class SqliteStore::WriteLease {
+// The pool's leases, under the names the methods use.
+class SqliteStore::WriteLease : public Pool::WriteLease {
  public:
-  explicit WriteLease(SqliteStore& store) : lock_(store.write_mu_), conn_(*store.writer_) {}
-  const Connection& conn() const { return conn_; }
-
- private:
-  std::lock_guard<std::mutex> lock_;
-  const Connection& conn_;
+  explicit WriteLease(SqliteStore& store) : Pool::WriteLease(*store.pool_) {}
 };
 
-// Exclusive use of one pooled reader for one call; waits while all are in use.
-class SqliteStore::ReadLease {
+class SqliteStore::ReadLease : public Pool::ReadLease {
  public:
-  explicit ReadLease(SqliteStore& store) : store_(store) {
-    std::unique_lock<std::mutex> lock(store_.pool_mu_);
-    store_.pool_cv_.wait(lock, [this] { return !store_.idle_readers_.empty(); });
-    conn_ = store_.idle_readers_.back();
-    store_.idle_readers_.pop_back();
-  }
-  ~ReadLease() {
-    {
-      std::lock_guard<std::mutex> lock(store_.pool_mu_);
-      store_.idle_readers_.push_back(conn_);
-    }
-    store_.pool_cv_.notify_one();
-  }
-  ReadLease(const ReadLease&) = delete;
-  ReadLease& operator=(const ReadLease&) = delete;
-  const Connection& conn() const { return *conn_; }
-
- private:
-  SqliteStore& store_;
-  Connection* conn_ = nullptr;
+  explicit ReadLease(SqliteStore& store) : Pool::ReadLease(*store.pool_) {}
 };
 
-SqliteStore::SqliteStore() = default;
+SqliteStore::SqliteStore(std::unique_ptr<Pool> pool) : pool_(std::move(pool)) {}
 
-SqliteStore::~SqliteStore() {
-  if (checkpoint_thread_.joinable()) {
-    {
-      std::lock_guard lock(checkpoint_mu_);
-      checkpoint_stop_ = true;
-    }
-    checkpoint_cv_.notify_one();
-    checkpoint_thread_.join();
-  }
-}
-
-int SqliteStore::OnWalCommit(void* store, sqlite3* /*db*/, const char* /*name*/, int frames) {
-  auto* self = static_cast<SqliteStore*>(store);
-  const int copied = self->checkpointed_frames_.load(std::memory_order_relaxed);
-  // A log shorter than what was copied has started over from its beginning.
-  const int uncopied = frames >= copied ? frames - copied : frames;
-  if (uncopied >= self->checkpoint_pages_) {
-    bool wake = false;
-    {
-      std::lock_guard lock(self->checkpoint_mu_);
-      wake = !self->checkpoint_due_;
-      self->checkpoint_due_ = true;
-    }
-    if (wake) self->checkpoint_cv_.notify_one();
-  }
-  return SQLITE_OK;
-}
-
-void SqliteStore::RunCheckpointer() {
-  std::unique_lock lock(checkpoint_mu_);
-  for (;;) {
-    checkpoint_cv_.wait(lock, [this] { return checkpoint_due_ || checkpoint_stop_; });
-    if (checkpoint_stop_) return;
-    lock.unlock();
-    Checkpoint();
-    lock.lock();
-    // Commits made while it ran asked for this same checkpoint; a log still too long after it
-    // asks again at the next commit.
-    checkpoint_due_ = false;
-  }
-}
-
-void SqliteStore::Checkpoint() {
-  int log_frames = 0;
-  int copied = 0;
-  // PASSIVE: copies what no reader still needs and never waits for the writer; the copying and
-  // both fsyncs happen here, while writes go on.
-  auto pass = [&] {
-    return sqlite3_wal_checkpoint_v2(checkpointer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                     &log_frames, &copied);
-  };
-  int rc = pass();
-  if (rc == SQLITE_OK && log_frames >= kLogLimitFactor * checkpoint_pages_) {
-    // A write starts the log over from its beginning only if every frame was in the database
-    // when it began, which under steady writes never happens by itself: a write is always
-    // under way. Past the limit, more passes without the lock copy what the writes added
-    // meanwhile, each shorter than the last, until little is added; then one pass with writes
-    // held off copies the rest (a short stall) and the next write starts the log over.
-    for (int i = 0; i < kMaxCatchUpPasses && rc == SQLITE_OK; ++i) {
-      const int before = log_frames;
-      rc = pass();
-      if (log_frames - before <= kFewFrames) break;
-    }
-    if (rc == SQLITE_OK) {
-      WriteLease lease(*this);
-      rc = pass();
-    }
-  }
-  // SQLITE_BUSY: another process is checkpointing. On any failure the next commit asks again.
-  checkpointed_frames_.store(rc == SQLITE_OK ? copied : 0, std::memory_order_relaxed);
-}
+SqliteStore::~SqliteStore() = default;
 
 int SqliteStore::LatestSchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
@@ -803,43 +347,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
   if (options.read_connections < 1) {
     return Status::InvalidArgument("SqliteOptions.read_connections must be at least 1");
   }
-  if (options.checkpoint_pages < 1 || options.checkpoint_pages > INT_MAX / kLogLimitFactor) {
+  if (options.checkpoint_pages < 1 || options.checkpoint_pages > INT_MAX / Pool::kLogLimitFactor) {
     return Status::InvalidArgument("SqliteOptions.checkpoint_pages is out of range");
   }
   if (options.busy_timeout.count() < 0 || options.busy_timeout.count() > INT_MAX) {
     return Status::InvalidArgument("SqliteOptions.busy_timeout is out of range");
   }
-  // The connections are used by one thread at a time, but the library itself must be built
-  // thread-safe for several connections to run in parallel.
-  if (sqlite3_threadsafe() == 0) {
-    return Status::Internal("the SQLite library was built without thread support");
-  }
-
-  TESSERA_RETURN_IF_ERROR(MakeDirectories(std::filesystem::path(path).parent_path()));
-  // Create the file ourselves so it is owner-only whatever the umask; SQLite then creates the
-  // -wal and -shm files with the same mode as the database file.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus("cannot open", path, errno);
-  ::close(fd);
-
-  auto store = std::unique_ptr<SqliteStore>(new SqliteStore());
-  TESSERA_ASSIGN_OR_RETURN(store->writer_, Connection::Open(path, options, /*writer=*/true));
-  TESSERA_RETURN_IF_ERROR(Migrate(*store->writer_));
-  TESSERA_RETURN_IF_ERROR(store->writer_->PrepareAll());
-  // A connection of its own that may write (a checkpoint writes the database file) and syncs as
-  // the writer does. Installing the hook also turns off SQLite's automatic checkpoint, which
-  // would run inside the writer's commit.
-  TESSERA_ASSIGN_OR_RETURN(store->checkpointer_, Connection::Open(path, options, /*writer=*/true));
-  store->checkpoint_pages_ = options.checkpoint_pages;
-  sqlite3_wal_hook(store->writer_->db(), &SqliteStore::OnWalCommit, store.get());
-  store->checkpoint_thread_ = std::thread([s = store.get()] { s->RunCheckpointer(); });
-  for (int i = 0; i < options.read_connections; ++i) {
-    TESSERA_ASSIGN_OR_RETURN(auto reader, Connection::Open(path, options, /*writer=*/false));
-    TESSERA_RETURN_IF_ERROR(reader->PrepareAll());
-    store->idle_readers_.push_back(reader.get());
-    store->readers_.push_back(std::move(reader));
-  }
-  return store;
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Pool> pool, Pool::Open(path, options, kSql));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(pool)));
 }
 
 Result<int> SqliteStore::SchemaVersion() {
@@ -988,15 +503,6 @@ Status SqliteStore::DeleteCertificate(CertificateKind kind, const std::string& a
   q.Text(1, CertificateKindName(kind));
   q.Text(2, alias);
   return RunOnExisting(q, std::string(CertificateKindName(kind)) + " certificate " + alias);
-}
-
-Result<std::vector<CertificateRecord>> SqliteStore::FindCertificatesByX5t(CertificateKind kind,
-                                                                          const std::string& x5t) {
-  ReadLease lease(*this);
-  Query q(lease.conn(), kCertFindByX5t);
-  q.Text(1, CertificateKindName(kind));
-  q.Text(2, x5t);
-  return ReadAll<CertificateRecord>(q, ReadCertificate);
 }
 
 // ---- Signing keys.

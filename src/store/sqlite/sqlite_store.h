@@ -27,30 +27,28 @@
 // log into the database file each time checkpoint_pages more pages are in it, so that no
 // caller's write waits for a checkpoint's copies and fsyncs. Under steady writes the log cannot
 // start over by itself (frames keep arriving during each copy); once it holds
-// kLogLimitFactor * checkpoint_pages pages the checkpointer catches up without the lock, then
-// copies the last few frames with writes held off, and the next write starts the log over. A
+// 10 * checkpoint_pages pages (Pool::kLogLimitFactor) the checkpointer catches up without the lock,
+// then copies the last few frames with writes held off, and the next write starts the log over. A
 // failed checkpoint is retried after the next commit.
 //
 // Lifetime: destroy the store only when no call is running on it.
 #ifndef TESSERA_STORE_SQLITE_SQLITE_STORE_H_
 #define TESSERA_STORE_SQLITE_SQLITE_STORE_H_
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "store/store.h"
 #include "tessera/status.h"
 
-struct sqlite3;
-
 namespace tessera::store {
+
+namespace sqlite_internal {
+class Pool;  // the connections and the checkpointer (sqlite_connection.h)
+}  // namespace sqlite_internal
 
 struct SqliteOptions {
   enum class Synchronous {
@@ -106,8 +104,6 @@ class SqliteStore final : public Store {
   Result<CertificateRecord> GetCertificate(CertificateKind kind, const std::string& alias) override;
   Result<std::vector<CertificateRecord>> ListCertificates(CertificateKind kind) override;
   Status DeleteCertificate(CertificateKind kind, const std::string& alias) override;
-  Result<std::vector<CertificateRecord>> FindCertificatesByX5t(CertificateKind kind,
-                                                               const std::string& x5t) override;
 
   Status AddSigningKey(const SigningKeyRecord& key) override;
   Result<std::vector<SigningKeyRecord>> ListSigningKeys() override;
@@ -139,43 +135,13 @@ class SqliteStore final : public Store {
   Result<std::map<std::string, int64_t>> ListCertificateUses(CertificateKind kind) override;
   Result<int64_t> CountAudit(const AuditFilter& filter) override;
 
-  // A connection with its prepared statements; defined in the .cc.
-  class Connection;
-
  private:
   class ReadLease;
   class WriteLease;
 
-  SqliteStore();
+  explicit SqliteStore(std::unique_ptr<sqlite_internal::Pool> pool);
 
-  // Called by SQLite after each commit of the writer with the log's size in frames.
-  static int OnWalCommit(void* store, sqlite3* db, const char* name, int frames);
-  void RunCheckpointer();
-  void Checkpoint();
-
-  std::mutex write_mu_;
-  std::unique_ptr<Connection> writer_;  // used only while write_mu_ is held
-
-  // The log's size limit, in multiples of checkpoint_pages (see the file comment).
-  static constexpr int kLogLimitFactor = 10;
-  // Past the limit: passes without the lock while they still find more than kFewFrames new
-  // frames (at most kMaxCatchUpPasses), before the one with writes held off.
-  static constexpr int kMaxCatchUpPasses = 8;
-  static constexpr int kFewFrames = 64;
-
-  int checkpoint_pages_ = 1000;
-  std::atomic<int> checkpointed_frames_{0};   // frames copied by the last checkpoint
-  std::unique_ptr<Connection> checkpointer_;  // used only by checkpoint_thread_
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool checkpoint_due_ = false;   // guarded by checkpoint_mu_
-  bool checkpoint_stop_ = false;  // guarded by checkpoint_mu_
-  std::thread checkpoint_thread_;
-
-  std::mutex pool_mu_;
-  std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<Connection>> readers_;  // owned; never resized after Open
-  std::vector<Connection*> idle_readers_;             // guarded by pool_mu_
+  std::unique_ptr<sqlite_internal::Pool> pool_;
 };
 
 }  // namespace tessera::store

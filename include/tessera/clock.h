@@ -1,9 +1,21 @@
-// Clock: where Tessera reads the time. Passed in everywhere a rule depends on time, so expiry
-// tests are deterministic (a FixedClock) and production reads the system clock.
+// Clock: where Tessera reads the time. Passed in everywhere a rule depends on time (token and
+// assertion lifetimes, key-set caching, rate limits), so that tests are deterministic with a
+// FixedClock while production reads the system clock.
 //
-// Thread safety: NowSeconds() may be called concurrently on every implementation here.
-#ifndef TESSERA_COMMON_CLOCK_H_
-#define TESSERA_COMMON_CLOCK_H_
+// The client and verifier libraries take a `const Clock*` in their options (nullptr: the system
+// clock); a program may pass its own implementation.
+//
+// Example (a test that lets a token expire):
+//   tessera::FixedClock clock(1700000000);
+//   options.clock = &clock;              // must outlive what it is given to
+//   ...
+//   clock.Advance(3600);
+//
+// Thread safety: NowSeconds() and NowMillis() may be called concurrently on every
+// implementation here (and must be on any implementation passed to Tessera); FixedClock's Set
+// and Advance may be called while other threads read it.
+#ifndef TESSERA_CLOCK_H_
+#define TESSERA_CLOCK_H_
 
 #include <atomic>
 #include <chrono>
@@ -50,4 +62,4 @@ class FixedClock final : public Clock {
 
 }  // namespace tessera
 
-#endif  // TESSERA_COMMON_CLOCK_H_
+#endif  // TESSERA_CLOCK_H_
