@@ -14,6 +14,10 @@
 
 namespace tessera::cli {
 
+// Every request AdminClient sends carries X-Request-Id "tessera-admin-<random>", which the server
+// takes as the request's ecid: the audit trail tells the CLI's own token requests from others.
+inline constexpr char kAdminRequestIdPrefix[] = "tessera-admin-";
+
 // Percent-encodes every byte outside the RFC 3986 unreserved set.
 std::string UrlEncodeComponent(std::string_view s);
 

@@ -4,6 +4,7 @@
 // tables by default, the server's JSON with --json.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 
 #include "cli/admin_client.h"
@@ -13,6 +14,7 @@
 #include "cli/secret_options.h"
 #include "common/log_value.h"
 #include "jose/base64url.h"
+#include "jose/claims.h"
 #include "jose/json.h"
 
 namespace tessera::cli {
@@ -27,15 +29,41 @@ struct AdminOptions {
   // Arguments of the leaf commands.
   std::string id, name, user_name, given_name, family_name, email, audience, alias, file, issuer,
       secret_file;
-  std::string outcome, filter_client;
-  std::vector<std::string> grants, scopes, cert_aliases, operations;
+  std::string outcome, filter_client, since, until;
+  std::vector<std::string> grants, scopes, cert_aliases, operations, algs;
+  int64_t lifetime = 0;
+  bool activate = false, print_env = false;
   int count = 50;
 };
+
+// What a person reads in a column: its header and the JSON member it shows.
+struct Column {
+  std::string label;
+  std::string key;
+};
+
+// Members never printed in key: value form (bulky, and readable with --json).
+bool Hidden(const std::string& key) {
+  return key == "schemas" || key == "meta" || key == "x509Base64Certificate";
+}
+
+// The header a member is shown under: an app's client id is its SCIM "name".
+std::string Label(const Json& answer, const std::string& key) {
+  if (key == "name" && (answer.contains("isOAuthClient") || answer.contains("appId")))
+    return "clientId";
+  return key;
+}
+
+bool IsTimeColumn(const std::string& key) {
+  return key == "createdAt" || key == "retiredAt" || key == "publishUntil" || key == "revokedAt";
+}
 
 std::string Cell(const Json& row, const std::string& key) {
   auto it = row.find(key);
   if (it == row.end() || it->is_null()) return "";
   if (it->is_string()) return it->get<std::string>();
+  if (IsTimeColumn(key) && it->is_number_integer())
+    return jose::FormatNumericDate(it->get<int64_t>());
   if (it->is_array()) {
     std::string out;
     for (const auto& v : *it) {
@@ -43,7 +71,15 @@ std::string Cell(const Json& row, const std::string& key) {
       if (v.is_string()) {
         out += v.get<std::string>();
       } else if (v.is_object() && !v.empty()) {
-        out += v.begin()->is_string() ? v.begin()->get<std::string>() : v.begin()->dump();
+        // IDCS multi-valued entries: {"value":..,"primary":..}, {"fqs":..}, {"certAlias":..}.
+        const Json* shown = &*v.begin();
+        for (const char* member : {"value", "fqs", "certAlias", "certificateAlias"}) {
+          if (auto m = v.find(member); m != v.end()) {
+            shown = &*m;
+            break;
+          }
+        }
+        out += shown->is_string() ? shown->get<std::string>() : shown->dump();
       }
     }
     return out;
@@ -60,14 +96,18 @@ std::string TerminalSafe(const std::string& text) {
 }
 
 // Prints `rows` (objects) as an aligned table of `columns`.
-void PrintTable(std::ostream& out, const Json& rows, const std::vector<std::string>& columns) {
+void PrintTable(std::ostream& out, const Json& rows, const std::vector<Column>& columns) {
   std::vector<std::vector<std::string>> cells;
   std::vector<size_t> width;
-  for (const auto& c : columns) width.push_back(c.size());
+  std::vector<std::string> header;
+  for (const auto& c : columns) {
+    width.push_back(c.label.size());
+    header.push_back(c.label);
+  }
   for (const auto& row : rows) {
     std::vector<std::string> line;
     for (size_t i = 0; i < columns.size(); ++i) {
-      std::string v = TerminalSafe(Cell(row, columns[i]));
+      std::string v = TerminalSafe(Cell(row, columns[i].key));
       if (v.size() > 60) v = v.substr(0, 57) + "...";
       width[i] = std::max(width[i], v.size());
       line.push_back(std::move(v));
@@ -81,22 +121,24 @@ void PrintTable(std::ostream& out, const Json& rows, const std::vector<std::stri
     }
     out << '\n';
   };
-  print_line(columns);
+  print_line(header);
   for (const auto& line : cells) print_line(line);
   if (rows.empty()) out << "(none)\n";
 }
 
-// Runs one request and prints its answer: a table for list answers, key: value lines otherwise.
-Status Show(CommandContext& ctx, const AdminOptions& o, const std::string& method,
-            const std::string& path, const Json& body, const std::vector<std::string>& columns) {
+Result<AdminClient> Connect(const AdminOptions& o) {
   TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> secret, o.secret.Resolve());
   if (!secret) {
     return Status::InvalidArgument(
         "give the administrator's secret: --client-secret, --client-secret-file or "
         "TESSERA_ADMIN_CLIENT_SECRET");
   }
-  AdminClient client(o.url, o.client_id, *secret);
-  TESSERA_ASSIGN_OR_RETURN(Json answer, client.Send(method, path, body));
+  return AdminClient(o.url, o.client_id, *secret);
+}
+
+// Prints an answer: a table for list answers, key: value lines otherwise.
+void Print(CommandContext& ctx, const AdminOptions& o, const Json& answer,
+           const std::vector<Column>& columns) {
   std::ostream& out = *ctx.out;
   if (o.json) {
     out << (answer.is_null() ? "{}" : answer.dump(2)) << '\n';
@@ -104,13 +146,95 @@ Status Show(CommandContext& ctx, const AdminOptions& o, const std::string& metho
     PrintTable(out, answer["Resources"], columns);
   } else if (answer.is_object()) {
     for (auto it = answer.begin(); it != answer.end(); ++it) {
-      if (it.key() == "schemas" || it.key() == "meta") continue;
-      out << TerminalSafe(it.key()) << ": " << TerminalSafe(Cell(answer, it.key())) << '\n';
+      if (Hidden(it.key())) continue;
+      out << TerminalSafe(Label(answer, it.key())) << ": " << TerminalSafe(Cell(answer, it.key()))
+          << '\n';
     }
   } else {
     out << "done\n";
   }
+}
+
+// Runs one request and prints its answer.
+Status Show(CommandContext& ctx, const AdminOptions& o, const std::string& method,
+            const std::string& path, const Json& body, const std::vector<Column>& columns) {
+  TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(o));
+  TESSERA_ASSIGN_OR_RETURN(Json answer, client.Send(method, path, body));
+  Print(ctx, o, answer, columns);
   return Status::Ok();
+}
+
+Json PatchOp(Json operations) {
+  return Json{{"schemas", {"urn:ietf:params:scim:api:messages:2.0:PatchOp"}},
+              {"Operations", std::move(operations)}};
+}
+
+// Single-quoted for a POSIX shell.
+std::string ShellQuote(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "'";
+}
+
+// --since/--until: seconds since the epoch, a UTC date-time (2026-12-06T16:00:00Z, or a date),
+// or an age (90s, 15m, 2h, 7d) meaning that long ago.
+Result<int64_t> ParseWhen(const std::string& flag, const std::string& text, int64_t now) {
+  const auto bad = [&] {
+    return Status::InvalidArgument(flag + " '" + text.substr(0, 64) +
+                                   "': give seconds since the epoch, a UTC date-time "
+                                   "(2026-12-06T16:00:00Z or 2026-12-06), or an age (90s, 15m, "
+                                   "2h, 7d)");
+  };
+  if (text.empty()) return bad();
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (text.size() > 12) return bad();
+    return std::stoll(text);
+  }
+  const char unit = text.back();
+  const std::string digits = text.substr(0, text.size() - 1);
+  if (!digits.empty() && digits.size() <= 9 &&
+      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    const int64_t n = std::stoll(digits);
+    switch (unit) {
+      case 's':
+        return now - n;
+      case 'm':
+        return now - n * 60;
+      case 'h':
+        return now - n * 3600;
+      case 'd':
+        return now - n * 86400;
+      default:
+        return bad();
+    }
+  }
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+  char z = 0;
+  int fields = 0;
+  if (text.size() == 10) {
+    fields = std::sscanf(text.c_str(), "%4d-%2d-%2d", &y, &mo, &d);
+    if (fields != 3) return bad();
+  } else if (text.size() == 20) {
+    fields = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &se, &z);
+    if (fields != 7 || z != 'Z') return bad();
+  } else {
+    return bad();
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return bad();
+  // Days from civil (H. Hinnant's algorithm), so that no time zone is involved.
+  const int yy = y - (mo <= 2);
+  const int era = (yy >= 0 ? yy : yy - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(yy - era * 400);
+  const unsigned doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
+  return days * 86400 + h * 3600 + mi * 60 + se;
 }
 
 // Adds a leaf subcommand whose action calls `run` with the shared options.
@@ -144,10 +268,16 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
   AddClientSecretOptions(admin, &o->secret, "Its secret", "TESSERA_ADMIN_CLIENT_SECRET");
   admin->add_flag("--json", o->json, "Print the server's JSON instead of a table");
   admin->require_subcommand(1);
-  const std::vector<std::string> user_cols = {"id", "userName", "active"};
-  const std::vector<std::string> app_cols = {"id",     "displayName", "name",
-                                             "active", "audience",    "allowedGrants"};
-  const std::vector<std::string> cert_cols = {"certificateAlias", "x5t", "notAfter"};
+  const std::vector<Column> user_cols = {
+      {"id", "id"}, {"userName", "userName"}, {"active", "active"}};
+  const std::vector<Column> app_cols = {
+      {"id", "id"},         {"clientId", "name"},     {"displayName", "displayName"},
+      {"active", "active"}, {"audience", "audience"}, {"allowedGrants", "allowedGrants"}};
+  const std::vector<Column> cert_cols = {{"alias", "certificateAlias"},
+                                         {"thumbprint", "x5t"},
+                                         {"notAfter", "notAfter"},
+                                         {"usedBy", "usedBy"},
+                                         {"lastUsed", "lastUsed"}};
 
   CLI::App* users = admin->add_subcommand("users", "Users")->require_subcommand(1);
   Leaf(users, "list", "List users", ctx, o, [user_cols](auto& c, auto& a) {
@@ -185,23 +315,49 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
   Leaf(apps, "list", "List apps", ctx, o, [app_cols](auto& c, auto& a) {
     return Show(c, a, "GET", "/admin/v1/Apps", nullptr, app_cols);
   });
-  CLI::App* cc =
-      Leaf(apps, "create-client",
-           "Create a confidential app (inactive until activated); prints its secret once", ctx, o,
-           [app_cols](auto& c, auto& a) {
-             Json body = {
-                 {"displayName", a.name}, {"isOAuthClient", true}, {"clientType", "confidential"}};
-             body["allowedGrants"] =
-                 a.grants.empty() ? std::vector<std::string>{"client_credentials"} : a.grants;
-             Json scopes = Json::array();
-             for (const auto& s : a.scopes) scopes.push_back({{"fqs", s}});
-             body["allowedScopes"] = scopes;
-             Json certs = Json::array();
-             for (const auto& alias : a.cert_aliases) certs.push_back({{"certAlias", alias}});
-             body["certificates"] = certs;
-             body["allowedOperations"] = a.operations;
-             return Show(c, a, "POST", "/admin/v1/Apps", body, app_cols);
-           });
+  CLI::App* cc = Leaf(
+      apps, "create-client",
+      "Create a confidential app (inactive until activated); prints its secret once", ctx, o,
+      [app_cols](auto& c, auto& a) {
+        Json body = {
+            {"displayName", a.name}, {"isOAuthClient", true}, {"clientType", "confidential"}};
+        body["allowedGrants"] =
+            a.grants.empty() ? std::vector<std::string>{"client_credentials"} : a.grants;
+        Json scopes = Json::array();
+        for (const auto& s : a.scopes) scopes.push_back({{"fqs", s}});
+        body["allowedScopes"] = scopes;
+        Json certs = Json::array();
+        for (const auto& alias : a.cert_aliases) certs.push_back({{"certAlias", alias}});
+        body["certificates"] = certs;
+        body["allowedOperations"] = a.operations;
+        if (a.lifetime != 0) body["accessTokenExpiry"] = a.lifetime;
+        if (!a.algs.empty()) body["assertionAlgorithms"] = a.algs;
+        TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(a));
+        TESSERA_ASSIGN_OR_RETURN(Json created, client.Send("POST", "/admin/v1/Apps", body));
+        const std::string id = created.value("id", std::string());
+        if (a.activate) {
+          TESSERA_ASSIGN_OR_RETURN(
+              Json status,
+              client.Send("PUT", "/admin/v1/AppStatusChanger/" + id, Json{{"active", true}}));
+          created["active"] = status.value("active", false);
+        }
+        if (a.print_env) {
+          *c.out << "APP_ID=" << ShellQuote(id) << "\n"
+                 << "CLIENT_ID=" << ShellQuote(created.value("name", std::string())) << "\n"
+                 << "CLIENT_SECRET=" << ShellQuote(created.value("clientSecret", std::string()))
+                 << "\n";
+        } else {
+          Print(c, a, created, app_cols);
+        }
+        if (!a.activate) {
+          // New apps are inactive: until activated, the token endpoint answers a bare
+          // invalid_client (contract section 2), so say what comes next.
+          *c.err << "The app is inactive: its token requests fail with invalid_client until "
+                    "you run:\n  tessera admin apps activate "
+                 << id << "\n";
+        }
+        return Status::Ok();
+      });
   cc->add_option("--name", o->name, "Display name")->required();
   cc->add_option("--grant", o->grants,
                  "Allowed grant (repeatable): client_credentials, "
@@ -211,6 +367,97 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
                  "Attach an uploaded client certificate by alias (repeatable)");
   cc->add_option("--operation", o->operations,
                  "Allowed operation (repeatable): introspect, trustToken");
+  cc->add_option("--lifetime", o->lifetime,
+                 "Access-token lifetime in seconds (accessTokenExpiry, 60 to 31556952)");
+  cc->add_option("--alg", o->algs,
+                 "Allowed assertion algorithm (repeatable): RS256, PS256, ES256, EdDSA");
+  cc->add_flag("--activate", o->activate, "Activate the app at once");
+  cc->add_flag("--print-env", o->print_env,
+               "Print APP_ID, CLIENT_ID and CLIENT_SECRET as shell assignments (for eval)");
+
+  CLI::App* upd =
+      Leaf(apps, "update",
+           "Change a confidential app: only what is given is replaced (grants, scopes, lifetime, "
+           "algorithms, operations, name)",
+           ctx, o, [app_cols](auto& c, auto& a) -> Status {
+             Json ops = Json::array();
+             auto replace = [&ops](const char* path, Json value) {
+               ops.push_back({{"op", "replace"}, {"path", path}, {"value", std::move(value)}});
+             };
+             if (!a.name.empty()) replace("displayName", a.name);
+             if (!a.grants.empty()) replace("allowedGrants", a.grants);
+             if (!a.scopes.empty()) {
+               Json scopes = Json::array();
+               for (const auto& s : a.scopes) scopes.push_back({{"fqs", s}});
+               replace("allowedScopes", scopes);
+             }
+             if (a.lifetime != 0) replace("accessTokenExpiry", a.lifetime);
+             if (!a.algs.empty()) replace("assertionAlgorithms", a.algs);
+             if (!a.operations.empty()) replace("allowedOperations", a.operations);
+             if (ops.empty()) {
+               return Status::InvalidArgument(
+                   "nothing to update: give --grant, --scope, --lifetime, --alg, --operation or "
+                   "--name");
+             }
+             return Show(c, a, "PATCH", "/admin/v1/Apps/" + a.id, PatchOp(ops), app_cols);
+           });
+  upd->add_option("ID", o->id, "App id")->required();
+  upd->add_option("--name", o->name, "New display name");
+  upd->add_option("--grant", o->grants,
+                  "Allowed grant (repeatable; replaces the list): client_credentials, "
+                  "urn:ietf:params:oauth:grant-type:jwt-bearer");
+  upd->add_option("--scope", o->scopes,
+                  "Allowed fully qualified scope (repeatable; replaces the list)");
+  upd->add_option("--lifetime", o->lifetime,
+                  "Access-token lifetime in seconds (accessTokenExpiry, 60 to 31556952)");
+  upd->add_option("--alg", o->algs,
+                  "Allowed assertion algorithm (repeatable; replaces the list): RS256, PS256, "
+                  "ES256, EdDSA");
+  upd->add_option("--operation", o->operations,
+                  "Allowed operation (repeatable; replaces the list): introspect, trustToken");
+
+  CLI::App* attach = Leaf(
+      apps, "attach-cert",
+      "Trust an uploaded client certificate for this app: assertions may then name it by kid", ctx,
+      o, [app_cols](auto& c, auto& a) {
+        // RFC 7644 3.5.2.1: "add" to a multi-valued attribute appends (the server drops repeats).
+        Json ops = Json::array(
+            {{{"op", "add"}, {"path", "certificates"}, {"value", {{{"certAlias", a.alias}}}}}});
+        return Show(c, a, "PATCH", "/admin/v1/Apps/" + a.id, PatchOp(ops), app_cols);
+      });
+  attach->add_option("ID", o->id, "App id")->required();
+  attach->add_option("--alias", o->alias, "Alias of an uploaded client certificate")->required();
+  CLI::App* detach = Leaf(
+      apps, "detach-cert",
+      "Stop trusting a certificate for this app (it stays uploaded for the apps that use it)", ctx,
+      o, [app_cols](auto& c, auto& a) -> Status {
+        TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(a));
+        TESSERA_ASSIGN_OR_RETURN(Json app, client.Send("GET", "/admin/v1/Apps/" + a.id));
+        Json kept = Json::array();
+        bool found = false;
+        std::string attached;
+        for (const auto& cert : app.value("certificates", Json::array())) {
+          const std::string alias = cert.value("certAlias", std::string());
+          if (alias == a.alias) {
+            found = true;
+          } else {
+            kept.push_back({{"certAlias", alias}});
+          }
+          attached += (attached.empty() ? "" : ", ") + alias;
+        }
+        if (!found) {
+          return Status::NotFound("certificate alias '" + a.alias + "' is not attached to app " +
+                                  a.id + " (attached: " + (attached.empty() ? "none" : attached) +
+                                  ")");
+        }
+        Json ops = Json::array({{{"op", "replace"}, {"path", "certificates"}, {"value", kept}}});
+        TESSERA_ASSIGN_OR_RETURN(Json updated,
+                                 client.Send("PATCH", "/admin/v1/Apps/" + a.id, PatchOp(ops)));
+        Print(c, a, updated, app_cols);
+        return Status::Ok();
+      });
+  detach->add_option("ID", o->id, "App id")->required();
+  detach->add_option("--alias", o->alias, "Alias to detach")->required();
   CLI::App* cr = Leaf(apps, "create-resource", "Create a resource app with scopes", ctx, o,
                       [app_cols](auto& c, auto& a) {
                         Json scopes = Json::array();
@@ -261,17 +508,45 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
                              partner ? "Trusted partner certificates"
                                      : "Client certificates (attached to apps by alias)")
             ->require_subcommand(1);
-    Leaf(certs, "list", "List certificates", ctx, o, [base, cert_cols](auto& c, auto& a) {
-      return Show(c, a, "GET", base, nullptr, cert_cols);
-    });
-    CLI::App* up =
-        Leaf(certs, "upload", "Upload a certificate (PEM or DER, as keytool -exportcert writes it)",
-             ctx, o, [base, cert_cols](auto& c, auto& a) -> Status {
-               TESSERA_ASSIGN_OR_RETURN(std::string text, CertificateText(a.file));
-               return Show(c, a, "POST", base,
-                           Json{{"certificateAlias", a.alias}, {"x509Base64Certificate", text}},
-                           cert_cols);
-             });
+    Leaf(certs, "list",
+         partner ? "List partner certificates"
+                 : "List client certificates: not-after, the apps that trust each alias, and when "
+                   "it last verified an assertion",
+         ctx, o, [base, cert_cols, partner](auto& c, auto& a) -> Status {
+           TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(a));
+           TESSERA_ASSIGN_OR_RETURN(Json list, client.Send("GET", base));
+           if (!partner && list.contains("Resources")) {
+             TESSERA_ASSIGN_OR_RETURN(Json apps, client.Send("GET", "/admin/v1/Apps?count=1000"));
+             for (auto& cert : list["Resources"]) {
+               Json used = Json::array();
+               for (const auto& app : apps.value("Resources", Json::array())) {
+                 for (const auto& att : app.value("certificates", Json::array())) {
+                   if (att.value("certAlias", std::string()) ==
+                       cert.value("certificateAlias", std::string()))
+                     used.push_back(app.value("name", app.value("id", std::string())));
+                 }
+               }
+               cert["usedBy"] = used;
+               if (!cert.contains("lastUsed")) cert["lastUsed"] = "never";
+             }
+           }
+           Print(c, a, list, cert_cols);
+           return Status::Ok();
+         });
+    CLI::App* up = Leaf(
+        certs, "upload", "Upload a certificate (PEM or DER, as keytool -exportcert writes it)", ctx,
+        o, [base, cert_cols](auto& c, auto& a) -> Status {
+          TESSERA_ASSIGN_OR_RETURN(std::string text, CertificateText(a.file));
+          TESSERA_RETURN_IF_ERROR(Show(
+              c, a, "POST", base,
+              Json{{"certificateAlias", a.alias}, {"x509Base64Certificate", text}}, cert_cols));
+          if (base == "/admin/v1/OAuthClientCertificates" && !a.json) {
+            *c.err << "Uploaded. An app trusts it once attached:\n  tessera admin apps "
+                      "attach-cert APP_ID --alias "
+                   << a.alias << "\n";
+          }
+          return Status::Ok();
+        });
     up->add_option("--alias", o->alias, "Certificate alias (the kid assertions name)")->required();
     up->add_option("--file", o->file, "Certificate file")->required();
     CLI::App* del = Leaf(certs, "delete", "Delete a certificate by alias", ctx, o,
@@ -284,7 +559,8 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
 
   CLI::App* trust =
       admin->add_subcommand("trust-issuers", "Trust-token issuers")->require_subcommand(1);
-  const std::vector<std::string> trust_cols = {"issuer", "algorithm", "certAlias"};
+  const std::vector<Column> trust_cols = {
+      {"issuer", "issuer"}, {"algorithm", "algorithm"}, {"certAlias", "certAlias"}};
   Leaf(trust, "list", "List trust-token issuers", ctx, o, [trust_cols](auto& c, auto& a) {
     return Show(c, a, "GET", "/admin/v1/TrustTokenIssuers", nullptr, trust_cols);
   });
@@ -322,8 +598,10 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
        [](auto& c, auto& a) {
          return Show(c, a, "POST", "/admin/v1/SigningKeys/rotate", nullptr, {});
        });
-  const std::vector<std::string> key_cols = {"kid",       "alg",          "state",    "createdAt",
-                                             "retiredAt", "publishUntil", "revokedAt"};
+  const std::vector<Column> key_cols = {{"kid", "kid"},           {"alg", "alg"},
+                                        {"state", "state"},       {"created", "createdAt"},
+                                        {"retired", "retiredAt"}, {"publishUntil", "publishUntil"},
+                                        {"revoked", "revokedAt"}};
   Leaf(keys, "list", "List signing keys and their state (active, retired, revoked, expired)", ctx,
        o, [key_cols](auto& c, auto& a) {
          return Show(c, a, "GET", "/admin/v1/SigningKeys", nullptr, key_cols);
@@ -338,18 +616,90 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
       });
   krev->add_option("KID", o->id, "Key id (kid)")->required();
 
+  Leaf(admin, "export",
+       "Print the whole domain as JSON (apps, resource apps, certificates, partners, users, "
+       "trust-token issuers); secrets appear as {\"secretRef\": ...} to be supplied on import",
+       ctx, o, [](auto& c, auto& a) -> Status {
+         TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(a));
+         TESSERA_ASSIGN_OR_RETURN(Json domain, client.Send("GET", "/admin/v1/DomainExport"));
+         *c.out << domain.dump(2) << '\n';
+         return Status::Ok();
+       });
+  CLI::App* imp = Leaf(
+      admin, "import",
+      "Make the server match a domain file from export: creates what is missing, changes what "
+      "differs, deletes nothing; validated whole first, so a refusal changes nothing",
+      ctx, o, [](auto& c, auto& a) -> Status {
+        TESSERA_ASSIGN_OR_RETURN(std::string text, ReadFileBounded(a.file, "domain file"));
+        Result<Json> domain = jose::ParseStrictJson(text, {1 << 20, 32});
+        if (!domain.ok())
+          return Status::InvalidArgument(a.file + " is not JSON: " + domain.status().message());
+        Json body = {{"domain", *domain}, {"dryRun", a.activate}};
+        if (!a.secret_file.empty()) {
+          TESSERA_ASSIGN_OR_RETURN(std::string st, ReadFileBounded(a.secret_file, "secrets file"));
+          Result<Json> secrets = jose::ParseStrictJson(st, {1 << 20, 8});
+          if (!secrets.ok() || !secrets->is_object())
+            return Status::InvalidArgument(a.secret_file +
+                                           " must be a JSON object of secret reference -> secret");
+          body["secrets"] = *secrets;
+        }
+        TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(a));
+        TESSERA_ASSIGN_OR_RETURN(Json answer, client.Send("POST", "/admin/v1/DomainImport", body));
+        if (a.json) {
+          *c.out << answer.dump(2) << '\n';
+          return Status::Ok();
+        }
+        for (const auto& step : answer.value("plan", Json::array())) {
+          std::string changes;
+          for (const auto& ch : step.value("changes", Json::array()))
+            changes += (changes.empty() ? "" : ", ") + ch.get<std::string>();
+          *c.out << TerminalSafe(step.value("action", std::string())) << ' '
+                 << TerminalSafe(step.value("kind", std::string())) << ' '
+                 << TerminalSafe(step.value("name", std::string()))
+                 << (changes.empty() ? "" : " (" + TerminalSafe(changes) + ")") << '\n';
+        }
+        *c.out << answer.value("created", 0) << " to create, " << answer.value("updated", 0)
+               << " to update, " << answer.value("unchanged", 0) << " unchanged"
+               << (a.activate ? " (dry run: nothing written)" : ": applied") << '\n';
+        return Status::Ok();
+      });
+  imp->add_option("FILE", o->file, "Domain file written by tessera admin export")->required();
+  imp->add_flag("--dry-run", o->activate, "Print the plan only; write nothing");
+  imp->add_option("--secrets", o->secret_file,
+                  "JSON file of secret reference -> secret (\"app:<client id>\", "
+                  "\"issuer:<issuer>\"), needed for the records to create");
+
   CLI::App* audit =
       Leaf(admin, "audit", "Audit events, newest first", ctx, o, [](auto& c, auto& a) {
         std::string path = "/admin/v1/AuditEvents?count=" + std::to_string(a.count);
         if (!a.filter_client.empty()) path += "&clientId=" + UrlEncodeComponent(a.filter_client);
         if (!a.outcome.empty()) path += "&outcome=" + UrlEncodeComponent(a.outcome);
+        const int64_t now = c.clock->NowSeconds();
+        if (!a.since.empty()) {
+          TESSERA_ASSIGN_OR_RETURN(int64_t since, ParseWhen("--since", a.since, now));
+          path += "&since=" + std::to_string(since);
+        }
+        if (!a.until.empty()) {
+          TESSERA_ASSIGN_OR_RETURN(int64_t until, ParseWhen("--until", a.until, now));
+          path += "&until=" + std::to_string(until);
+        }
         return Show(c, a, "GET", path, nullptr,
-                    {"time", "ecid", "clientId", "subject", "grant", "outcome", "reason"});
+                    {{"time", "time"},
+                     {"ecid", "ecid"},
+                     {"clientId", "clientId"},
+                     {"subject", "subject"},
+                     {"grant", "grant"},
+                     {"outcome", "outcome"},
+                     {"reason", "reason"}});
       });
   audit->add_option("--for-client", o->filter_client, "Only events of this client id");
   audit->add_option("--outcome", o->outcome,
                     "Only this outcome (issued, rejected, app.create, ...)");
   audit->add_option("--count", o->count, "How many (default 50)")->check(CLI::Range(1, 1000));
+  audit->add_option("--since", o->since,
+                    "Only events at or after: epoch seconds, 2026-12-06T16:00:00Z, or an age "
+                    "(15m, 2h, 7d)");
+  audit->add_option("--until", o->until, "Only events at or before (same forms as --since)");
 }
 
 }  // namespace tessera::cli

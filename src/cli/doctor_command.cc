@@ -2,6 +2,7 @@
 // each failed rule. It authenticates as the client itself (Basic), so an integrator can diagnose
 // without administrator rights; nothing is consumed or issued.
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <memory>
 
 #include "cli/admin_client.h"
@@ -43,10 +44,25 @@ void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
       std::string assertion = o->assertion;
       if (assertion == "-") {
         TESSERA_ASSIGN_OR_RETURN(assertion, ReadFileBounded("-", "assertion"));
-      }
-      while (!assertion.empty() &&
-             (assertion.back() == '\n' || assertion.back() == '\r' || assertion.back() == ' ')) {
-        assertion.pop_back();
+        // A file's final newline is how text files end, not part of what was asked about: it is
+        // named (the token endpoint refuses it, and `curl --data-urlencode assertion@FILE` sends
+        // it) and the assertion without it is checked. An assertion given as an argument is
+        // checked exactly as given, so its whitespace fails rule 1 with that reason.
+        std::string trimmed = assertion;
+        while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back())))
+          trimmed.pop_back();
+        size_t lead = 0;
+        while (lead < trimmed.size() && std::isspace(static_cast<unsigned char>(trimmed[lead])))
+          ++lead;
+        trimmed.erase(0, lead);
+        if (trimmed != assertion) {
+          *ctx.err << "note: the assertion read from standard input "
+                   << (lead > 0 ? "begins" : "ends")
+                   << " with whitespace, which the token endpoint refuses (rule 1); send it "
+                      "without: curl --data-urlencode \"assertion=$(cat a.jwt)\", not "
+                      "assertion@a.jwt. Checking it without that whitespace:\n";
+          assertion = std::move(trimmed);
+        }
       }
       jose::Json body = {{"assertion", assertion}, {"clientId", o->client_id}};
       if (!o->scope.empty()) body["scope"] = o->scope;

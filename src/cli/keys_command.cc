@@ -1,6 +1,7 @@
 // `tessera keys generate|thumbprint|jwk`: what integration developers otherwise do with keytool
 // and openssl before they can sign an assertion.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -74,6 +75,15 @@ Status RunGenerate(const GenerateOptions& o, CommandContext& ctx) {
   const std::string pem_path = base + ".cert.pem";
   const std::string der_path = base + ".cer";
   const std::string p12_path = base + ".p12";
+  // A missing output directory is made (owner-only: it receives a private key), as `mkdir -p`.
+  if (!o.out_dir.empty() && !std::filesystem::exists(o.out_dir)) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.out_dir, ec);
+    if (ec)
+      return Status::InvalidArgument("cannot create --out-dir " + o.out_dir + ": " + ec.message());
+    std::filesystem::permissions(o.out_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
 
   // Refuse before generating anything, so that a second run never leaves a mix of old and new.
   if (!o.force) {

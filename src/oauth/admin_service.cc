@@ -179,6 +179,58 @@ Status AdminService::DeleteCertificate(const Context& ctx, store::CertificateKin
 
 // ---- Apps ----
 
+namespace {
+
+// Edit distance, for suggesting the scope meant (inputs are at most 1024 bytes).
+std::size_t Distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// Every allowed scope must be a fully qualified scope (audience + value) of a resource app, or a
+// client could be configured for a scope no request can ever be granted; the refusal lists the
+// ones that exist and the nearest.
+Status CheckAllowedScopes(store::Store& store, const std::vector<std::string>& scopes) {
+  if (scopes.empty()) return Status::Ok();
+  TESSERA_ASSIGN_OR_RETURN(std::vector<store::App> apps, store.ListApps(0, 100000));
+  std::vector<std::string> fqs;
+  for (const auto& app : apps) {
+    if (app.kind != store::AppKind::kResource) continue;
+    for (const auto& v : app.scopes) fqs.push_back(app.audience + v);
+  }
+  for (const auto& s : scopes) {
+    if (std::find(fqs.begin(), fqs.end(), s) != fqs.end()) continue;
+    std::string msg = "allowedScopes: '" + s.substr(0, 256) +
+                      "' is no scope of a resource app (audience + scope value)";
+    if (fqs.empty()) return Bad(msg + "; no resource app exists yet: create one first");
+    const std::string* nearest = &fqs.front();
+    std::size_t best = Distance(s.substr(0, 1024), *nearest);
+    std::string known;
+    for (std::size_t i = 0; i < fqs.size(); ++i) {
+      if (const std::size_t d = Distance(s.substr(0, 1024), fqs[i]); d < best) {
+        best = d;
+        nearest = &fqs[i];
+      }
+      if (i < 20) known += (known.empty() ? "" : ", ") + fqs[i];
+    }
+    if (fqs.size() > 20) known += ", ... (" + std::to_string(fqs.size()) + " in all)";
+    return Bad(msg + "; did you mean '" + *nearest + "'? Existing: " + known);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status AdminService::ApplyAppFields(const Context& ctx, const AppFields& f, store::App& a) {
   a.display_name = f.display_name;
   if (f.description) a.description = *f.description;
@@ -196,7 +248,10 @@ Status AdminService::ApplyAppFields(const Context& ctx, const AppFields& f, stor
     TESSERA_RETURN_IF_ERROR(CheckGrants(*f.allowed_grants));
     a.allowed_grants = *f.allowed_grants;
   }
-  if (f.allowed_scopes) a.allowed_scopes = *f.allowed_scopes;
+  if (f.allowed_scopes) {
+    TESSERA_RETURN_IF_ERROR(CheckAllowedScopes(store_, *f.allowed_scopes));
+    a.allowed_scopes = *f.allowed_scopes;
+  }
   if (f.allowed_operations) {
     TESSERA_RETURN_IF_ERROR(CheckOperations(*f.allowed_operations));
     a.allowed_operations = *f.allowed_operations;

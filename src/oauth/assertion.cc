@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <string>
 
 #include "jose/claims.h"
 #include "jose/error.h"
@@ -76,10 +78,32 @@ std::string TimeFix(JoseError e, int64_t max_lifetime) {
 }
 
 // The certificate a header names, looked up as contract rule 3 orders it.
+// How `token` is surrounded by whitespace ("ends with a newline (\n)"), or nullopt.
+std::optional<std::string> SurroundingWhitespace(std::string_view token) {
+  auto name = [](char c) -> std::string {
+    switch (c) {
+      case '\n':
+        return "a newline (\\n)";
+      case '\r':
+        return "a carriage return (\\r)";
+      case '\t':
+        return "a tab";
+      default:
+        return "a space";
+    }
+  };
+  auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  if (token.empty()) return std::nullopt;
+  if (is_ws(token.back())) return "ends with " + name(token.back());
+  if (is_ws(token.front())) return "begins with " + name(token.front());
+  return std::nullopt;
+}
+
 struct KeyMatch {
   std::shared_ptr<const NamedCertificate> cert;  // null when none valid now matches
   std::string source;                            // for details and ValidatedAssertion
   bool expired_match = false;                    // a matching certificate not valid now
+  store::CertificateKind kind = store::CertificateKind::kClient;  // where `cert` came from
 };
 
 // x5t, else x5t#S256, else kid. REQUIRES: the header names one of them.
@@ -122,6 +146,7 @@ Result<KeyMatch> FindCertificate(Directory& directory, const jose::Jws& jws,
       continue;
     }
     match.cert = std::make_shared<const NamedCertificate>(p);
+    match.kind = store::CertificateKind::kPartner;
     match.source = "trusted partner certificate '" + p.alias + "'";
     return match;
   }
@@ -205,6 +230,19 @@ AssertionResult AssertionValidator::Validate(std::string_view token, const store
 }
 
 AssertionValidator::Next AssertionValidator::CheckSyntax(std::string_view token, Run& run) const {
+  // Whitespace around the assertion is refused like any other byte outside base64url (RFC 7515
+  // 7.1 allows none), but named, since it is the usual mistake: a file written by
+  // `tessera assert > a.jwt` ends with a newline that `curl --data-urlencode assertion@a.jwt`
+  // sends.
+  if (std::optional<std::string> ws = SurroundingWhitespace(token)) {
+    (void)run.Fail(1, "syntax", Reason::kAssertionMalformed,
+                   "assertion is not a valid JWT: it " + *ws +
+                       "; send it without surrounding whitespace (RFC 7515 7.1)",
+                   "send the assertion without surrounding whitespace, e.g. --data-urlencode "
+                   "\"assertion=$(cat a.jwt)\" (command substitution drops the final newline) "
+                   "instead of assertion@a.jwt");
+    return Next::kStop;
+  }
   jose::JwsOptions options;
   options.max_bytes = kMaxAssertionBytes;
   Result<jose::Jws> parsed = jose::ParseJwt(token, options);
@@ -298,17 +336,22 @@ AssertionValidator::Next AssertionValidator::CheckKey(Run& run) const {
           std::string("the certificate named by ") + ref_kind + " '" + shown + "' has expired",
           "upload a new certificate (and sign with its key), or renew the certificate");
     }
-    return run.Fail(3, "key", Reason::kAssertionKeyNotFound,
-                    std::string("assertion ") + ref_kind + " '" + shown +
-                        "' matches no certificate attached to client " + client.client_id +
-                        " (aliases: " + Join(client.certificate_aliases) + ")" +
-                        (run.is_client ? "" : " nor any trusted partner certificate"),
-                    std::string(ref_kind) == "kid"
-                        ? "set kid to the alias under which the certificate was uploaded and "
-                          "attached to the app"
-                        : "compute x5t from the certificate the app trusts (tessera keys "
-                          "thumbprint CERT), or "
-                          "upload that certificate");
+    std::string detail = std::string("assertion ") + ref_kind + " '" + shown +
+                         "' matches no certificate attached to client " + client.client_id +
+                         " (aliases: " + Join(client.certificate_aliases) + ")" +
+                         (run.is_client ? "" : " nor any trusted partner certificate");
+    std::string fix = std::string(ref_kind) == "kid"
+                          ? "set kid to the alias under which the certificate was uploaded and "
+                            "attached to the app"
+                          : "compute x5t from the certificate the app trusts (tessera keys "
+                            "thumbprint CERT), or upload that certificate";
+    // The usual mistake after an upload: the alias exists, but the app does not trust it yet.
+    if (std::string(ref_kind) == "kid" && directory_.ClientCertificate(ref).ok()) {
+      detail +=
+          "; certificate '" + shown + "' is uploaded, not attached to client " + client.client_id;
+      fix = "attach it: tessera admin apps attach-cert " + client.id + " --alias " + shown;
+    }
+    return run.Fail(3, "key", Reason::kAssertionKeyNotFound, std::move(detail), std::move(fix));
   }
   const jose::Key& public_key = match->cert->cert.public_key;
   Result<jose::Key> key =
@@ -329,6 +372,9 @@ AssertionValidator::Next AssertionValidator::CheckKey(Run& run) const {
   }
   run.out.key_source = match->source;
   run.Pass(3, "signature", match->source);
+  // A real request (not a diagnosis) used the certificate: noted in memory only.
+  if (uses_ != nullptr && run.report == nullptr)
+    uses_->Note(match->kind, match->cert->alias, run.now);
   return Next::kContinue;
 }
 

@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "jose/jws.h"
+#include "oauth/certificate_uses.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
 #include "oauth/reasons.h"
@@ -101,6 +102,10 @@ class AssertionValidator {
                            std::vector<RuleOutcome>* report = nullptr,
                            ReportDepth depth = ReportDepth::kEveryRule) const;
 
+  // Where a certificate that verified a token request's assertion is noted (report mode, a
+  // diagnosis, notes nothing). Null: not recorded. Set before serving.
+  void set_certificate_uses(CertificateUses* uses) { uses_ = uses; }
+
  private:
   // One validation's state: the client, the time, what earlier rules found, the outcomes.
   struct Run;
@@ -148,6 +153,7 @@ class AssertionValidator {
   Directory& directory_;
   const DomainConfig& config_;
   const Clock& clock_;
+  CertificateUses* uses_ = nullptr;
 };
 
 }  // namespace tessera::oauth

@@ -97,7 +97,7 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth de
     add(0, "client", true, std::nullopt, "client " + a.client_id + " (" + a.display_name + ")", "");
     if (!a.active) {
       add(0, "client active", false, Reason::kClientInactive, "the app is not active",
-          "activate it: PUT /admin/v1/AppStatusChanger/" + a.id + " {\"active\":true}");
+          "activate it: tessera admin apps activate " + a.id);
     } else {
       add(0, "client active", true, std::nullopt, "", "");
     }
@@ -106,7 +106,8 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth de
     if (!jwt_allowed) {
       add(0, "grant", false, Reason::kGrantNotAllowed,
           "the app's allowedGrants lack " + std::string(kGrantJwtBearer),
-          "add urn:ietf:params:oauth:grant-type:jwt-bearer to the app's allowedGrants");
+          "allow the grant: tessera admin apps update " + a.id +
+              " --grant client_credentials --grant urn:ietf:params:oauth:grant-type:jwt-bearer");
     } else {
       add(0, "grant", true, std::nullopt, "", "");
     }
@@ -151,7 +152,8 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth de
             r->reason == Reason::kScopeExpiryInvalid
                 ? "use urn:opc:resource:expiry=N with 60 <= N <= 31556952"
                 : "request a fully qualified scope (resource audience + scope value) listed in the "
-                  "app's allowedScopes");
+                  "app's allowedScopes (tessera admin apps get " +
+                      a.id + "), or allow it: tessera admin apps update " + a.id + " --scope FQS");
       } else {
         const GrantedScopes& g = std::get<GrantedScopes>(scopes);
         add(9, "scope", true, std::nullopt,
@@ -161,6 +163,9 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth de
     }
   }
 
+  // In rule order (the validator records some rules late, e.g. the jti lookup above).
+  std::stable_sort(rules.begin(), rules.end(),
+                   [](const RuleOutcome& x, const RuleOutcome& y) { return x.rule < y.rule; });
   bool passed = true;
   Json list = Json::array();
   for (const auto& r : rules) {

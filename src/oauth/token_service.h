@@ -157,6 +157,8 @@ class TokenService {
   Status CheckPrincipalsLive(const jose::Json& claims);
 
   const AssertionValidator& validator() const { return validator_; }
+  // See AssertionValidator::set_certificate_uses. Set before serving.
+  void set_certificate_uses(CertificateUses* uses) { validator_.set_certificate_uses(uses); }
 
  private:
   // Authenticate within ClientAuthLimits::failures_per_address: refused at once from an address

@@ -8,6 +8,7 @@
 
 #include "jose/json.h"
 #include "jose/keyio.h"
+#include "oauth/secrets.h"
 
 namespace tessera::server {
 namespace {
@@ -35,7 +36,8 @@ Result<std::string> ReadFile(const fs::path& path) {
 }  // namespace
 
 Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
-                             const std::string& data_dir, int64_t now) {
+                             const std::string& data_dir, int64_t now,
+                             const std::string& bootstrap_admin_id) {
   const oauth::AdminService::Context ctx{"demo", "demo-setup"};
   const fs::path dir = fs::path(data_dir) / "demo";
   std::error_code ec;
@@ -85,6 +87,32 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
     TESSERA_RETURN_IF_ERROR(admin.SetAppActive(ctx, created.app.id, true).status());
   }
 
+  // The administrator: the configured one, else a demo administrator made once.
+  if (!bootstrap_admin_id.empty()) {
+    demo.admin_client_id = bootstrap_admin_id;
+  } else {
+    const fs::path admin_file = dir / "admin.json";
+    if (Result<std::string> saved = ReadFile(admin_file); saved.ok()) {
+      Result<Json> j = jose::ParseStrictJson(*saved);
+      if (j.ok() && j->contains("clientId") && j->contains("clientSecret")) {
+        demo.admin_client_id = (*j)["clientId"];
+        demo.admin_client_secret = (*j)["clientSecret"];
+      }
+    }
+    if (demo.admin_client_id.empty()) {
+      demo.admin_client_id = kDemoAdmin;
+      demo.admin_client_secret = oauth::GenerateClientSecret();
+      TESSERA_RETURN_IF_ERROR(
+          WriteFile(admin_file,
+                    jose::DumpCompact({{"clientId", demo.admin_client_id},
+                                       {"clientSecret", demo.admin_client_secret}}),
+                    0600));
+    }
+    // Created when absent, and given the kept secret again if the app was changed meanwhile.
+    TESSERA_RETURN_IF_ERROR(
+        admin.EnsureBootstrapAdmin(demo.admin_client_id, demo.admin_client_secret).status());
+  }
+
   // The confidential app; its secret is kept beside the key so every start prints it.
   const fs::path client_file = dir / "client.json";
   if (Result<std::string> saved = ReadFile(client_file); saved.ok()) {
@@ -130,7 +158,17 @@ void PrintDemoCommands(const DemoSetup& d, const std::string& base_url, const st
       << "    --data-urlencode 'scope=" << d.scope << "'\n\n"
       << "Or the client's own token: curl -s -X POST " << base_url << "/oauth2/v1/token -u '"
       << d.client_id << ":" << d.client_secret << "' -d grant_type=client_credentials\n"
-      << "Signing keys: " << base_url << "/admin/v1/SigningCert/jwk\n\n";
+      << "Signing keys: " << base_url << "/admin/v1/SigningCert/jwk\n\n"
+      << "Administrator (what `tessera admin` reads from the environment):\n\n"
+      << "  export TESSERA_URL=" << base_url << "\n"
+      << "  export TESSERA_ADMIN_CLIENT_ID=" << d.admin_client_id << "\n";
+  if (d.admin_client_secret.empty()) {
+    out << "  export TESSERA_ADMIN_CLIENT_SECRET=...   # the secret this server was started "
+           "with\n\n";
+  } else {
+    out << "  export TESSERA_ADMIN_CLIENT_SECRET=" << d.admin_client_secret << "\n\n";
+  }
+  out << "Then, e.g.: " << tessera << " admin apps list\n\n";
 }
 
 }  // namespace tessera::server

@@ -107,6 +107,11 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
     limits = {failure_limiter.get(), token_limiter.get()};
   }
   oauth::TokenService tokens(*store, directory, keys, audit, domain, clock, limits);
+  // When each certificate last verified an assertion: noted in memory by token requests,
+  // written once a minute (docs/operations.md), never on the request path.
+  oauth::CertificateUses certificate_uses(*store);
+  certificate_uses.StartFlushing(std::chrono::seconds(60));
+  tokens.set_certificate_uses(&certificate_uses);
   oauth::AdminService admin(*store, directory, keys, audit, domain, clock);
   oauth::TrustTokenService trust(*store, directory, keys, tokens, audit, domain, clock);
   oauth::AssertionCheckService checks(*store, directory, tokens, domain, clock);
@@ -130,8 +135,11 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
 
   std::optional<DemoSetup> demo;
   if (c.demo) {
-    TESSERA_ASSIGN_OR_RETURN(DemoSetup d,
-                             EnsureDemo(admin, *store, c.data_dir, clock.NowSeconds()));
+    TESSERA_ASSIGN_OR_RETURN(
+        DemoSetup d,
+        EnsureDemo(admin, *store, c.data_dir, clock.NowSeconds(),
+                   admin_id && admin_secret && *admin_id && *admin_secret ? std::string(admin_id)
+                                                                          : std::string()));
     demo = std::move(d);
   }
 
@@ -146,6 +154,9 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   // It outlives the server (declared before it): requests in flight wait on it until the end.
   http::JtiBatcher jti_batcher(tokens, &metrics);
   services.jti_batcher = &jti_batcher;
+  oauth::DomainTransfer domain_transfer(*store, directory, audit, clock);
+  services.domain = &domain_transfer;
+  services.certificate_uses = &certificate_uses;
   http::RegisterApiRoutes(router, services);
 
   http::ServerOptions options;

@@ -26,6 +26,7 @@
 #define TESSERA_STORE_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -167,6 +168,13 @@ class CertificateStore {
   // Ordered by alias.
   virtual Result<std::vector<CertificateRecord>> ListCertificates(CertificateKind kind) = 0;
   virtual Status DeleteCertificate(CertificateKind kind, const std::string& alias) = 0;
+  // Records that the certificate verified an assertion at `at`; a later time than the stored one
+  // replaces it, an earlier one changes nothing. An absent alias is not an error (it may have
+  // been deleted since the use). Callers batch or throttle: this is a write.
+  virtual Status RecordCertificateUse(CertificateKind kind, const std::string& alias,
+                                      int64_t at) = 0;
+  // alias -> the last time it verified an assertion, for the certificates of `kind` ever used.
+  virtual Result<std::map<std::string, int64_t>> ListCertificateUses(CertificateKind kind) = 0;
 };
 
 class SigningKeyStore {
@@ -264,6 +272,8 @@ class AuditStore {
   virtual Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) = 0;
   // Deletes up to `limit` events whose time < `before` (the retention bound); returns how many.
   virtual Result<int> PurgeAuditBefore(int64_t before, int limit) = 0;
+  // How many events match `filter`, whatever its limit: the total of a limited listing.
+  virtual Result<int64_t> CountAudit(const AuditFilter& filter) = 0;
 };
 
 // Everything a node needs, from one backend.

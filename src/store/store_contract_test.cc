@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <latch>
+#include <map>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -950,6 +952,75 @@ TEST_P(StoreContractTest, ConcurrentWritersAndReadersSeeTheirOwnWrites) {
   auto events = store_->ListAudit(f);
   ASSERT_TRUE(events.ok());
   EXPECT_EQ(events->size(), static_cast<size_t>(kThreads * kPerThread));
+}
+
+// ---- Certificate use and audit totals (appended with migration 004 / 003).
+
+TEST_P(StoreContractTest, CertificateUseIsRecordedPerKindAndOnlyMovesForward) {
+  ASSERT_TRUE(store_->PutCertificate(CertificateKind::kClient, MakeCert("a", "t1")).ok());
+  ASSERT_TRUE(store_->PutCertificate(CertificateKind::kClient, MakeCert("b", "t2")).ok());
+  ASSERT_TRUE(store_->PutCertificate(CertificateKind::kPartner, MakeCert("a", "t3")).ok());
+  auto none = store_->ListCertificateUses(CertificateKind::kClient);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_THAT(*none, IsEmpty());  // never used: not listed
+
+  ASSERT_TRUE(store_->RecordCertificateUse(CertificateKind::kClient, "a", 1000).ok());
+  ASSERT_TRUE(store_->RecordCertificateUse(CertificateKind::kClient, "a", 900).ok());  // older
+  ASSERT_TRUE(store_->RecordCertificateUse(CertificateKind::kPartner, "a", 50).ok());
+  // An alias deleted since its use is no error, and creates nothing.
+  ASSERT_TRUE(store_->RecordCertificateUse(CertificateKind::kClient, "gone", 1000).ok());
+  auto uses = store_->ListCertificateUses(CertificateKind::kClient);
+  ASSERT_TRUE(uses.ok()) << uses.status().ToString();
+  EXPECT_EQ(*uses, (std::map<std::string, int64_t>{{"a", 1000}}));
+  ASSERT_TRUE(store_->RecordCertificateUse(CertificateKind::kClient, "a", 1060).ok());
+  ASSERT_TRUE(store_->RecordCertificateUse(CertificateKind::kClient, "b", 7).ok());
+  uses = store_->ListCertificateUses(CertificateKind::kClient);
+  ASSERT_TRUE(uses.ok());
+  EXPECT_EQ(*uses, (std::map<std::string, int64_t>{{"a", 1060}, {"b", 7}}));
+  auto partner = store_->ListCertificateUses(CertificateKind::kPartner);
+  ASSERT_TRUE(partner.ok());
+  EXPECT_EQ(*partner, (std::map<std::string, int64_t>{{"a", 50}}));
+  // The record itself is unchanged by its use.
+  auto got = store_->GetCertificate(CertificateKind::kClient, "a");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, MakeCert("a", "t1"));
+  // Deleting the certificate forgets its use.
+  ASSERT_TRUE(store_->DeleteCertificate(CertificateKind::kClient, "a").ok());
+  uses = store_->ListCertificateUses(CertificateKind::kClient);
+  ASSERT_TRUE(uses.ok());
+  EXPECT_EQ(*uses, (std::map<std::string, int64_t>{{"b", 7}}));
+}
+
+TEST_P(StoreContractTest, AuditCountIsTheTotalOfTheFilterWhateverTheLimit) {
+  std::vector<AuditEvent> events;
+  for (int i = 0; i < 7; ++i) events.push_back(MakeEvent(100 + i, "c1", "issued"));
+  for (int i = 0; i < 3; ++i) events.push_back(MakeEvent(200 + i, "c2", "rejected"));
+  ASSERT_TRUE(store_->AppendAudits(events).ok());
+  AuditFilter all;
+  all.limit = 2;
+  auto total = store_->CountAudit(all);
+  ASSERT_TRUE(total.ok()) << total.status().ToString();
+  EXPECT_EQ(*total, 10);
+  auto listed = store_->ListAudit(all);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 2u);
+  AuditFilter c1;
+  c1.client_id = "c1";
+  c1.since = 102;
+  c1.until = 105;
+  total = store_->CountAudit(c1);
+  ASSERT_TRUE(total.ok());
+  EXPECT_EQ(*total, 4);
+  AuditFilter rejected;
+  rejected.outcome = "rejected";
+  total = store_->CountAudit(rejected);
+  ASSERT_TRUE(total.ok());
+  EXPECT_EQ(*total, 3);
+  AuditFilter nobody;
+  nobody.client_id = "nobody";
+  total = store_->CountAudit(nobody);
+  ASSERT_TRUE(total.ok());
+  EXPECT_EQ(*total, 0);
 }
 
 }  // namespace

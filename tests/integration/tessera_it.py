@@ -284,7 +284,11 @@ class Server:
 
     def start(self, timeout=30):
         env = dict(os.environ)
-        env["TESSERA_ADMIN_CLIENT_ID"], env["TESSERA_ADMIN_CLIENT_SECRET"] = self.admin_credentials
+        if self.admin_credentials is None:  # no bootstrap administrator
+            env.pop("TESSERA_ADMIN_CLIENT_ID", None)
+            env.pop("TESSERA_ADMIN_CLIENT_SECRET", None)
+        else:
+            env["TESSERA_ADMIN_CLIENT_ID"], env["TESSERA_ADMIN_CLIENT_SECRET"] = self.admin_credentials
         args = [TESSERA, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
                 "--threads", str(self.threads)] + self.extra_args
         log = open(self.log_path, "ab")

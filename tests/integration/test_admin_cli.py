@@ -122,7 +122,7 @@ class AdminCliTest(it.ServerTest):
         self.assertNotIn(secret, listed)
         table = self.table("apps", "list")
         self.assertEqual(table.splitlines()[0].split(),
-                         ["id", "displayName", "name", "active", "audience", "allowedGrants"])
+                         ["id", "clientId", "displayName", "active", "audience", "allowedGrants"])
         self.assertNotIn(secret, table)
         row = [l for l in table.splitlines() if client["id"] in l]
         self.assertEqual(len(row), 1, table)
@@ -151,7 +151,7 @@ class AdminCliTest(it.ServerTest):
         self.assertEqual(by_alias[alias_der]["x5t"], it.x5t(k1["cer"]))
         self.assertEqual(by_alias[alias_pem]["x5t"], it.x5t(k2["cert"]))
         table = self.table("certs", "list")
-        self.assertEqual(table.splitlines()[0].split(), ["certificateAlias", "x5t", "notAfter"])
+        self.assertEqual(table.splitlines()[0].split(), ["alias", "thumbprint", "notAfter", "usedBy", "lastUsed"])
         self.assertTrue(any(l.split()[:2] == [alias_der, it.x5t(k1["cer"])] for l in table.splitlines()), table)
         self.cli("certs", "delete", alias_der)
         aliases = [c["certificateAlias"] for c in self.j("certs", "list")["Resources"]]

@@ -139,7 +139,7 @@ class DoctorTest(it.ServerTest):
         active = [x for x in r.json()["rules"] if x["name"] == "client active"][0]
         self.assertEqual((active["result"], active["reason"], active["detail"]),
                          ("fail", "client_inactive", "the app is not active"))
-        self.assertIn("AppStatusChanger/" + t.app["id"], active["fix"])
+        self.assertIn("tessera admin apps activate " + t.app["id"], active["fix"])
 
     def test_jwt_bearer_grant_not_allowed(self):
         t = self.tenant(grants=("client_credentials",))

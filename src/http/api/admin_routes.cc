@@ -9,6 +9,7 @@
 #include "http/api/scim.h"
 #include "http/form.h"
 #include "jose/base64url.h"
+#include "jose/claims.h"
 #include "jose/json.h"
 
 namespace tessera::http {
@@ -371,8 +372,21 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
                                           scim::CertificateToJson, 201);
                           }),
                big);
-    router.Add("GET", base, AdminRoute(s, [&a, kind](auto&, Request&) {
-                 return AnswerList(a.ListCertificates(kind), scim::CertificateToJson, 1);
+    router.Add("GET", base, AdminRoute(s, [&s, &a, kind](auto&, Request&) {
+                 Result<std::vector<store::CertificateRecord>> certs = a.ListCertificates(kind);
+                 if (!certs.ok() || s.certificate_uses == nullptr)
+                   return AnswerList(certs, scim::CertificateToJson, 1);
+                 // When each one last verified an assertion (rotation: is the old one idle?).
+                 Result<std::map<std::string, int64_t>> uses = s.certificate_uses->Last(kind);
+                 if (!uses.ok()) return ScimError(uses.status());
+                 Json resources = Json::array();
+                 for (const auto& c : *certs) {
+                   Json j = scim::CertificateToJson(c);
+                   if (auto it = uses->find(c.alias); it != uses->end())
+                     j["lastUsed"] = jose::FormatNumericDate(it->second);
+                   resources.push_back(std::move(j));
+                 }
+                 return ScimJson(200, scim::ListResponse(std::move(resources), 1));
                }));
     router.Add("GET", base + "/{alias}", AdminRoute(s, [&a, kind](auto&, Request& req) {
                  return Answer(a.GetCertificate(kind, req.params["alias"]),
@@ -410,12 +424,22 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
                  return Json{{"kid", kid}, {"state", "revoked"}, {"activeKid", active}};
                });
              }));
-  router.Add("GET", "/admin/v1/AuditEvents", AdminRoute(s, [&a](auto&, Request& req) {
+  router.Add("GET", "/admin/v1/AuditEvents", AdminRoute(s, [&s, &a](auto&, Request& req) {
                auto q = Query(req);
                if (!q.ok()) return ScimError(q.status());
                Result<store::AuditFilter> filter = scim::ParseAuditQuery(*q);
                if (!filter.ok()) return ScimError(filter.status());
-               return AnswerList(a.ListAudit(*filter), scim::AuditEventToJson, 1);
+               Result<std::vector<store::AuditEvent>> events = a.ListAudit(*filter);
+               if (!events.ok()) return ScimError(events.status());
+               // totalResults is every matching event, not the page's size (RFC 7644 3.4.2).
+               Result<int64_t> total = s.store.CountAudit(*filter);
+               if (!total.ok()) return ScimError(total.status());
+               Json resources = Json::array();
+               for (const auto& e : *events) resources.push_back(scim::AuditEventToJson(e));
+               Json list = scim::ListResponse(std::move(resources), 1);
+               list["totalResults"] =
+                   std::max<int64_t>(*total, list["itemsPerPage"].get<int64_t>());
+               return ScimJson(200, list);
              }));
   if (s.checks != nullptr) {
     router.Add(

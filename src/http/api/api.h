@@ -16,6 +16,7 @@
 #include "oauth/admin_service.h"
 #include "oauth/assertion_checks.h"
 #include "oauth/config.h"
+#include "oauth/domain_transfer.h"
 #include "oauth/signing_keys.h"
 #include "oauth/token_service.h"
 #include "oauth/trust_tokens.h"
@@ -34,6 +35,10 @@ struct ApiServices {
   oauth::AssertionCheckService* checks = nullptr;  // /admin/v1/AssertionChecks when set
   // Token requests record their jtis through it (group commit) when set; else one by one.
   JtiBatcher* jti_batcher = nullptr;
+  // /admin/v1/DomainExport and DomainImport when set.
+  oauth::DomainTransfer* domain = nullptr;
+  // Certificate listings carry "lastUsed" when set.
+  oauth::CertificateUses* certificate_uses = nullptr;
 };
 
 // Adds every route. `services` must outlive the router.
@@ -43,6 +48,8 @@ void RegisterApiRoutes(Router& router, ApiServices& services);
 void RegisterAdminRoutes(Router& router, ApiServices& services);
 // Trust tokens (tokeninfo, trusttoken, TrustTokenIssuers).
 void RegisterTrustRoutes(Router& router, ApiServices& services);
+// Configuration as code: GET /admin/v1/DomainExport, POST /admin/v1/DomainImport.
+void RegisterDomainRoutes(Router& router, ApiServices& services);
 
 // Status::reason() of a kUnauthenticated admin refusal whose bearer token was sent but is not
 // valid: its challenge carries error="invalid_token" (RFC 6750 3.1).

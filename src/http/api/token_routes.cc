@@ -268,6 +268,7 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
   router.Add("GET", "/health/ready", ready);
   router.Add("GET", "/readyz", ready);
   RegisterAdminRoutes(router, s);
+  RegisterDomainRoutes(router, s);
   RegisterTrustRoutes(router, s);
   router.Add("GET", "/metrics", [&s](Request&) {
     Response r = Response::Text(200, s.metrics.Render());

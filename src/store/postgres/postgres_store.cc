@@ -76,6 +76,9 @@ enum Stmt : int {
   kAuditInsert,
   kAuditList,
   kAuditPurge,
+  kCertRecordUse,
+  kCertUses,
+  kAuditCount,
   kNumStmts,
 };
 
@@ -193,6 +196,18 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
     {"DELETE FROM audit_events WHERE ctid = ANY (ARRAY("
      "SELECT ctid FROM audit_events WHERE time < $1 LIMIT $2))",
      "ii"},
+    // Certificate use (migration 003).
+    {"UPDATE certificates SET last_used_at = $3"
+     " WHERE kind = $1 AND alias = $2 AND last_used_at < $3",
+     "tti"},
+    {"SELECT alias, last_used_at FROM certificates WHERE kind = $1 AND last_used_at > 0"
+     " ORDER BY alias",
+     "t"},
+    // The total of a filtered audit listing (same filter as the listing).
+    {"SELECT count(*)::bigint FROM audit_events"
+     " WHERE ($1 IS NULL OR client_id = $1) AND ($2 IS NULL OR outcome = $2)"
+     " AND ($3 IS NULL OR time >= $3) AND ($4 IS NULL OR time <= $4)",
+     "ttii"},
 }};
 
 static_assert(kKeyRotationLock == 8387236820507844866, "kKeyLock's SQL spells this key");
@@ -810,6 +825,62 @@ Result<int> PostgresStore::PurgeAuditBefore(int64_t before, int limit) {
     Result<Rows> rows = c.Run(kAuditPurge, p);
     TESSERA_RETURN_IF_ERROR(rows.status());
     return rows->Changes();
+  });
+}
+
+// ---- Certificate use and audit totals.
+
+Status PostgresStore::RecordCertificateUse(CertificateKind kind, const std::string& alias,
+                                           int64_t at) {
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) -> Status {
+    Params p;
+    p.Text(CertificateKindName(kind));
+    p.Text(alias);
+    p.Int(at);
+    return c.Run(kCertRecordUse, p).status();
+  });
+}
+
+Result<std::map<std::string, int64_t>> PostgresStore::ListCertificateUses(CertificateKind kind) {
+  return RunOnPool(*pool_, Retry::kRead,
+                   [&](PgConnection& c) -> Result<std::map<std::string, int64_t>> {
+                     Params p;
+                     p.Text(CertificateKindName(kind));
+                     Result<Rows> rows = c.Run(kCertUses, p);
+                     TESSERA_RETURN_IF_ERROR(rows.status());
+                     std::map<std::string, int64_t> out;
+                     for (int i = 0; i < rows->size(); ++i) out[rows->Text(i, 0)] = rows->Int(i, 1);
+                     return out;
+                   });
+}
+
+Result<int64_t> PostgresStore::CountAudit(const AuditFilter& filter) {
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) -> Result<int64_t> {
+    Params p;
+    if (filter.client_id) {
+      p.Text(*filter.client_id);
+    } else {
+      p.Null();
+    }
+    if (filter.outcome) {
+      p.Text(*filter.outcome);
+    } else {
+      p.Null();
+    }
+    if (filter.since) {
+      p.Int(*filter.since);
+    } else {
+      p.Null();
+    }
+    if (filter.until) {
+      p.Int(*filter.until);
+    } else {
+      p.Null();
+    }
+    Result<Rows> rows = c.Run(kAuditCount, p);
+    TESSERA_RETURN_IF_ERROR(rows.status());
+    if (rows->size() != 1) return Status::Internal("audit count: no row");
+    return rows->Int(0, 0);
   });
 }
 

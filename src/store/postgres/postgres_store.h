@@ -147,6 +147,10 @@ class PostgresStore final : public Store {
   Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) override;
   Result<int> PurgeAuditBefore(int64_t before, int limit) override;
 
+  Status RecordCertificateUse(CertificateKind kind, const std::string& alias, int64_t at) override;
+  Result<std::map<std::string, int64_t>> ListCertificateUses(CertificateKind kind) override;
+  Result<int64_t> CountAudit(const AuditFilter& filter) override;
+
  private:
   explicit PostgresStore(std::unique_ptr<postgres_internal::Pool> pool);
 

@@ -67,6 +67,9 @@ enum Stmt : int {
   kAuditInsert,
   kAuditList,
   kAuditPurge,
+  kCertRecordUse,
+  kCertUses,
+  kAuditCount,
   kNumStmts,
 };
 
@@ -150,6 +153,15 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     // Bounded like the other purges; the (time, id) index finds the oldest rows.
     "DELETE FROM audit_events WHERE id IN"
     " (SELECT id FROM audit_events WHERE time < ?1 LIMIT ?2)",
+    // Certificate use (migration 004).
+    "UPDATE certificates SET last_used_at = ?3"
+    " WHERE kind = ?1 AND alias = ?2 AND last_used_at < ?3",
+    "SELECT alias, last_used_at FROM certificates WHERE kind = ?1 AND last_used_at > 0"
+    " ORDER BY alias",
+    // The total of a filtered audit listing (same filter as the listing).
+    "SELECT count(*) FROM audit_events"
+    " WHERE (?1 IS NULL OR client_id = ?1) AND (?2 IS NULL OR outcome = ?2)"
+    " AND (?3 IS NULL OR time >= ?3) AND (?4 IS NULL OR time <= ?4)",
 };
 
 // Row readers: the column order is the *_COLUMNS order above.
@@ -742,6 +754,56 @@ Result<int> SqliteStore::PurgeAuditBefore(int64_t before, int limit) {
   q.Int(2, limit);
   TESSERA_RETURN_IF_ERROR(q.Run());
   return q.Changes();
+}
+
+// ---- Certificate use and audit totals.
+
+Status SqliteStore::RecordCertificateUse(CertificateKind kind, const std::string& alias,
+                                         int64_t at) {
+  WriteLease lease(*this);
+  Query q(lease.conn(), kCertRecordUse);
+  q.Text(1, CertificateKindName(kind));
+  q.Text(2, alias);
+  q.Int(3, at);
+  return q.Run();
+}
+
+Result<std::map<std::string, int64_t>> SqliteStore::ListCertificateUses(CertificateKind kind) {
+  using Use = std::pair<std::string, int64_t>;
+  ReadLease lease(*this);
+  Query q(lease.conn(), kCertUses);
+  q.Text(1, CertificateKindName(kind));
+  Result<std::vector<Use>> rows =
+      ReadAll<Use>(q, [](const Query& r) { return Use(r.ColumnText(0), r.ColumnInt(1)); });
+  TESSERA_RETURN_IF_ERROR(rows.status());
+  return std::map<std::string, int64_t>(rows->begin(), rows->end());
+}
+
+Result<int64_t> SqliteStore::CountAudit(const AuditFilter& filter) {
+  ReadLease lease(*this);
+  Query q(lease.conn(), kAuditCount);
+  if (filter.client_id) {
+    q.Text(1, *filter.client_id);
+  } else {
+    q.Null(1);
+  }
+  if (filter.outcome) {
+    q.Text(2, *filter.outcome);
+  } else {
+    q.Null(2);
+  }
+  if (filter.since) {
+    q.Int(3, *filter.since);
+  } else {
+    q.Null(3);
+  }
+  if (filter.until) {
+    q.Int(4, *filter.until);
+  } else {
+    q.Null(4);
+  }
+  return ReadOne<int64_t>(
+      q, [](const Query& r) { return r.ColumnInt(0); }, "audit count");
 }
 
 }  // namespace tessera::store
