@@ -33,6 +33,7 @@ struct AdminOptions {
   std::vector<std::string> grants, scopes, cert_aliases, operations, algs;
   int64_t lifetime = 0;
   bool activate = false, print_env = false;
+  bool clear_scopes = false, clear_operations = false;  // apps update: empty the list
   int count = 50;
 };
 
@@ -375,32 +376,40 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
   cc->add_flag("--print-env", o->print_env,
                "Print APP_ID, CLIENT_ID and CLIENT_SECRET as shell assignments (for eval)");
 
-  CLI::App* upd =
-      Leaf(apps, "update",
-           "Change a confidential app: only what is given is replaced (grants, scopes, lifetime, "
-           "algorithms, operations, name)",
-           ctx, o, [app_cols](auto& c, auto& a) -> Status {
-             Json ops = Json::array();
-             auto replace = [&ops](const char* path, Json value) {
-               ops.push_back({{"op", "replace"}, {"path", path}, {"value", std::move(value)}});
-             };
-             if (!a.name.empty()) replace("displayName", a.name);
-             if (!a.grants.empty()) replace("allowedGrants", a.grants);
-             if (!a.scopes.empty()) {
-               Json scopes = Json::array();
-               for (const auto& s : a.scopes) scopes.push_back({{"fqs", s}});
-               replace("allowedScopes", scopes);
-             }
-             if (a.lifetime != 0) replace("accessTokenExpiry", a.lifetime);
-             if (!a.algs.empty()) replace("assertionAlgorithms", a.algs);
-             if (!a.operations.empty()) replace("allowedOperations", a.operations);
-             if (ops.empty()) {
-               return Status::InvalidArgument(
-                   "nothing to update: give --grant, --scope, --lifetime, --alg, --operation or "
-                   "--name");
-             }
-             return Show(c, a, "PATCH", "/admin/v1/Apps/" + a.id, PatchOp(ops), app_cols);
-           });
+  CLI::App* upd = Leaf(
+      apps, "update",
+      "Change a confidential app: only what is given is replaced (grants, scopes, lifetime, "
+      "algorithms, operations, name)",
+      ctx, o, [app_cols](auto& c, auto& a) -> Status {
+        Json ops = Json::array();
+        auto replace = [&ops](const char* path, Json value) {
+          ops.push_back({{"op", "replace"}, {"path", path}, {"value", std::move(value)}});
+        };
+        if (!a.name.empty()) replace("displayName", a.name);
+        if (!a.grants.empty()) replace("allowedGrants", a.grants);
+        if (a.clear_scopes && !a.scopes.empty()) {
+          return Status::InvalidArgument("--scope and --clear-scopes: give one of them");
+        }
+        if (a.clear_operations && !a.operations.empty()) {
+          return Status::InvalidArgument("--operation and --clear-operations: give one of them");
+        }
+        if (a.clear_scopes) replace("allowedScopes", Json::array());
+        if (a.clear_operations) replace("allowedOperations", Json::array());
+        if (!a.scopes.empty()) {
+          Json scopes = Json::array();
+          for (const auto& s : a.scopes) scopes.push_back({{"fqs", s}});
+          replace("allowedScopes", scopes);
+        }
+        if (a.lifetime != 0) replace("accessTokenExpiry", a.lifetime);
+        if (!a.algs.empty()) replace("assertionAlgorithms", a.algs);
+        if (!a.operations.empty()) replace("allowedOperations", a.operations);
+        if (ops.empty()) {
+          return Status::InvalidArgument(
+              "nothing to update: give --grant, --scope, --clear-scopes, --lifetime, --alg, "
+              "--operation, --clear-operations or --name");
+        }
+        return Show(c, a, "PATCH", "/admin/v1/Apps/" + a.id, PatchOp(ops), app_cols);
+      });
   upd->add_option("ID", o->id, "App id")->required();
   upd->add_option("--name", o->name, "New display name");
   upd->add_option("--grant", o->grants,
@@ -415,6 +424,10 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
                   "ES256, EdDSA");
   upd->add_option("--operation", o->operations,
                   "Allowed operation (repeatable; replaces the list): introspect, trustToken");
+  upd->add_flag("--clear-scopes", o->clear_scopes,
+                "Empty the allowed scopes (the app may then request none)");
+  upd->add_flag("--clear-operations", o->clear_operations,
+                "Empty the allowed operations (no introspection, no trust tokens)");
 
   CLI::App* attach = Leaf(
       apps, "attach-cert",

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <latch>
 #include <map>
-#include <map>
 #include <set>
 #include <string>
 #include <thread>

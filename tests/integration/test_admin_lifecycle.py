@@ -43,6 +43,18 @@ class AdminLifecycleTest(it.ServerTest):
         self.assertIn("client_credentials", err)
         rc, _, err = cli(self.server, "apps", "update", app_id, check=False)
         self.assertIn("nothing to update", err)
+        # lists can be emptied, not only replaced
+        got = self.j("apps", "update", app_id, "--operation", "introspect")
+        self.assertEqual(got["allowedOperations"], ["introspect"])
+        got = self.j("apps", "update", app_id, "--clear-operations", "--clear-scopes")
+        self.assertEqual(got.get("allowedOperations", []), [])
+        self.assertEqual(got.get("allowedScopes", []), [])
+        rc, _, err = cli(self.server, "apps", "update", app_id, "--clear-scopes", "--scope", t.fqs,
+                         check=False)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("give one of them", err)
+        got = self.j("apps", "update", app_id, "--scope", t.fqs)
+        self.assertEqual(got["allowedScopes"], [{"fqs": t.fqs}])
         # attach and detach
         alias = it.unique("extra")
         keys = it.generate_keys(alias, self.work)
