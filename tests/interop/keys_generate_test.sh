@@ -99,6 +99,11 @@ expect_failure "--bits for an ec key" "$TESSERA" keys generate --alias e9 --type
 expect_failure "RSA keys need at least 2048 bits" "$TESSERA" keys generate --alias r1 --bits 1024 --out-dir out
 expect_failure "--alias" "$TESSERA" keys generate --alias ../evil --out-dir out
 expect_failure "--type" "$TESSERA" keys generate --alias t --type dsa
-expect_failure "cannot write" "$TESSERA" keys generate --alias t --out-dir /nonexistent/dir
+# A missing --out-dir is made (owner only); one that cannot be made is refused.
+"$TESSERA" keys generate --alias nd --out-dir new/dir >/dev/null
+[[ -f new/dir/nd.key.pem ]] || fail "--out-dir new/dir was not made"
+[[ $(stat -c %a new/dir) == 700 ]] || fail "a made --out-dir is not mode 0700"
+touch plainfile
+expect_failure "cannot create --out-dir" "$TESSERA" keys generate --alias t --out-dir plainfile/dir
 ls out | grep -q tmp && fail "temporary files left behind"
 echo PASS
