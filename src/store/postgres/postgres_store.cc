@@ -787,30 +787,27 @@ Status PostgresStore::AppendAudit(const AuditEvent& event) {
   });
 }
 
+namespace {
+
+// Parameters $1-$4 of the audit list and count statements: client, outcome, since, until; NULL
+// where the filter leaves one open.
+Params AuditFilterParams(const AuditFilter& filter) {
+  Params p;
+  auto text = [&p](const std::optional<std::string>& v) { v ? p.Text(*v) : p.Null(); };
+  auto time = [&p](const std::optional<int64_t>& v) { v ? p.Int(*v) : p.Null(); };
+  text(filter.client_id);
+  text(filter.outcome);
+  time(filter.since);
+  time(filter.until);
+  return p;
+}
+
+}  // namespace
+
 Result<std::vector<AuditEvent>> PostgresStore::ListAudit(const AuditFilter& filter) {
   TESSERA_RETURN_IF_ERROR(CheckLimit(filter.limit));
   return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
-    Params p;
-    if (filter.client_id) {
-      p.Text(*filter.client_id);
-    } else {
-      p.Null();
-    }
-    if (filter.outcome) {
-      p.Text(*filter.outcome);
-    } else {
-      p.Null();
-    }
-    if (filter.since) {
-      p.Int(*filter.since);
-    } else {
-      p.Null();
-    }
-    if (filter.until) {
-      p.Int(*filter.until);
-    } else {
-      p.Null();
-    }
+    Params p = AuditFilterParams(filter);
     p.Int(filter.limit);
     return ReadAll<AuditEvent>(c.Run(kAuditList, p), ReadAudit);
   });
@@ -856,27 +853,7 @@ Result<std::map<std::string, int64_t>> PostgresStore::ListCertificateUses(Certif
 
 Result<int64_t> PostgresStore::CountAudit(const AuditFilter& filter) {
   return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) -> Result<int64_t> {
-    Params p;
-    if (filter.client_id) {
-      p.Text(*filter.client_id);
-    } else {
-      p.Null();
-    }
-    if (filter.outcome) {
-      p.Text(*filter.outcome);
-    } else {
-      p.Null();
-    }
-    if (filter.since) {
-      p.Int(*filter.since);
-    } else {
-      p.Null();
-    }
-    if (filter.until) {
-      p.Int(*filter.until);
-    } else {
-      p.Null();
-    }
+    Params p = AuditFilterParams(filter);
     Result<Rows> rows = c.Run(kAuditCount, p);
     TESSERA_RETURN_IF_ERROR(rows.status());
     if (rows->size() != 1) return Status::Internal("audit count: no row");

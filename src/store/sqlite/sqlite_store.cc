@@ -718,30 +718,26 @@ Status SqliteStore::AppendAudits(const std::vector<AuditEvent>& events) {
   return tx.Commit();
 }
 
+namespace {
+
+// Parameters 1-4 of the audit list and count statements: client, outcome, since, until; NULL
+// where the filter leaves one open.
+void BindAuditFilter(Query& q, const AuditFilter& filter) {
+  auto text = [&q](int i, const std::optional<std::string>& v) { v ? q.Text(i, *v) : q.Null(i); };
+  auto time = [&q](int i, const std::optional<int64_t>& v) { v ? q.Int(i, *v) : q.Null(i); };
+  text(1, filter.client_id);
+  text(2, filter.outcome);
+  time(3, filter.since);
+  time(4, filter.until);
+}
+
+}  // namespace
+
 Result<std::vector<AuditEvent>> SqliteStore::ListAudit(const AuditFilter& filter) {
   TESSERA_RETURN_IF_ERROR(CheckLimit(filter.limit));
   ReadLease lease(*this);
   Query q(lease.conn(), kAuditList);
-  if (filter.client_id) {
-    q.Text(1, *filter.client_id);
-  } else {
-    q.Null(1);
-  }
-  if (filter.outcome) {
-    q.Text(2, *filter.outcome);
-  } else {
-    q.Null(2);
-  }
-  if (filter.since) {
-    q.Int(3, *filter.since);
-  } else {
-    q.Null(3);
-  }
-  if (filter.until) {
-    q.Int(4, *filter.until);
-  } else {
-    q.Null(4);
-  }
+  BindAuditFilter(q, filter);
   q.Int(5, filter.limit);
   return ReadAll<AuditEvent>(q, ReadAudit);
 }
@@ -782,26 +778,7 @@ Result<std::map<std::string, int64_t>> SqliteStore::ListCertificateUses(Certific
 Result<int64_t> SqliteStore::CountAudit(const AuditFilter& filter) {
   ReadLease lease(*this);
   Query q(lease.conn(), kAuditCount);
-  if (filter.client_id) {
-    q.Text(1, *filter.client_id);
-  } else {
-    q.Null(1);
-  }
-  if (filter.outcome) {
-    q.Text(2, *filter.outcome);
-  } else {
-    q.Null(2);
-  }
-  if (filter.since) {
-    q.Int(3, *filter.since);
-  } else {
-    q.Null(3);
-  }
-  if (filter.until) {
-    q.Int(4, *filter.until);
-  } else {
-    q.Null(4);
-  }
+  BindAuditFilter(q, filter);
   return ReadOne<int64_t>(
       q, [](const Query& r) { return r.ColumnInt(0); }, "audit count");
 }
