@@ -63,6 +63,7 @@ std::string TerminalSafe(const std::string& text) {
 void PrintTable(std::ostream& out, const Json& rows, const std::vector<std::string>& columns) {
   std::vector<std::vector<std::string>> cells;
   std::vector<size_t> width;
+  width.reserve(columns.size());
   for (const auto& c : columns) width.push_back(c.size());
   for (const auto& row : rows) {
     std::vector<std::string> line;
@@ -115,8 +116,8 @@ Status Show(CommandContext& ctx, const AdminOptions& o, const std::string& metho
 
 // Adds a leaf subcommand whose action calls `run` with the shared options.
 CLI::App* Leaf(CLI::App* parent, const char* name, const char* help, CommandContext& ctx,
-               std::shared_ptr<AdminOptions> o,
-               std::function<Status(CommandContext&, AdminOptions&)> run) {
+               const std::shared_ptr<AdminOptions>& o,
+               const std::function<Status(CommandContext&, AdminOptions&)>& run) {
   CLI::App* cmd = parent->add_subcommand(name, help);
   cmd->callback([&ctx, o, run] { ctx.action = [&ctx, o, run]() { return run(ctx, *o); }; });
   return cmd;
