@@ -21,22 +21,21 @@ build: configure
 run: setup build
 	./$(BUILD_DIR)/tessera serve --demo
 
-# All tests: the format check, the Release build, a short smoke of every fuzz target, every suite
-# under ThreadSanitizer, then every suite again under ASan+UBSan (so CTest's summary closes the
-# run).
+# All tests: the format and clang-tidy checks, the Release build, a short smoke of every fuzz
+# target, every suite under ThreadSanitizer, then every suite again under ASan+UBSan (so CTest's
+# summary closes the run).
 test: setup build
-	$(MAKE) lint-format
+	$(MAKE) lint
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 	$(MAKE) fuzz-smoke
 	$(MAKE) test-tsan
 	$(MAKE) test-asan
 
 # The style the build declares: clang-format (.clang-format) leaves every tracked .h/.cc as it
-# is (lint-format, part of make test), and clang-tidy (.clang-tidy, warnings as errors) passes
-# on every source under src/, with the Release build's compile_commands.json (built first: the
-# generated headers are needed), one clang-tidy per core. -Wno-unknown-warning-option: GCC's
-# flags that clang does not know. make test runs lint-format only until the sources pass
-# clang-tidy.
+# is (lint-format), and clang-tidy (.clang-tidy, warnings as errors) passes on every source
+# under src/, with the Release build's compile_commands.json (built first: the generated headers
+# are needed), one clang-tidy per core. -Wno-unknown-warning-option: GCC's flags that clang does
+# not know. make test runs both (lint).
 lint-format:
 	git ls-files '*.h' '*.cc' | xargs clang-format --dry-run -Werror
 

@@ -76,18 +76,19 @@ class AssertionSigner {
   // `certificate` (PEM, DER or base64 DER; may be empty) is needed only for use_x5t.
   // Errors: kInvalidArgument for unreadable key material, a certificate of another key, an
   // algorithm the key cannot use, neither kid nor x5t, a ttl <= 0 or an empty audience.
-  static Result<AssertionSigner> FromPem(std::string_view key_pem, SignerOptions options,
+  static Result<AssertionSigner> FromPem(std::string_view key_pem, const SignerOptions& options,
                                          std::string_view password = {},
                                          std::string_view certificate = {});
   // The same, reading files (certificate_file may be empty). Errors also kNotFound/kUnavailable.
-  static Result<AssertionSigner> FromPemFile(const std::string& key_file, SignerOptions options,
+  static Result<AssertionSigner> FromPemFile(const std::string& key_file,
+                                             const SignerOptions& options,
                                              std::string_view password = {},
                                              const std::string& certificate_file = {});
   // A PKCS#12 (DER) holding the key and, usually, its certificate.
   static Result<AssertionSigner> FromPkcs12(std::string_view der, std::string_view password,
-                                            SignerOptions options);
+                                            const SignerOptions& options);
   static Result<AssertionSigner> FromPkcs12File(const std::string& file, std::string_view password,
-                                                SignerOptions options);
+                                                const SignerOptions& options);
 
   // A compact JWT: header {alg, typ:"JWT", kid | x5t}, claims {iss, sub, aud, iat, exp, jti}.
   // For a user assertion `subject` is the user name; for a client assertion it is `issuer`.

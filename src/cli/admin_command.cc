@@ -100,6 +100,8 @@ std::string TerminalSafe(const std::string& text) {
 void PrintTable(std::ostream& out, const Json& rows, const std::vector<Column>& columns) {
   std::vector<std::vector<std::string>> cells;
   std::vector<size_t> width;
+  width.reserve(columns.size());
+  header.reserve(columns.size());
   std::vector<std::string> header;
   for (const auto& c : columns) {
     width.push_back(c.label.size());
@@ -240,8 +242,8 @@ Result<int64_t> ParseWhen(const std::string& flag, const std::string& text, int6
 
 // Adds a leaf subcommand whose action calls `run` with the shared options.
 CLI::App* Leaf(CLI::App* parent, const char* name, const char* help, CommandContext& ctx,
-               std::shared_ptr<AdminOptions> o,
-               std::function<Status(CommandContext&, AdminOptions&)> run) {
+               const std::shared_ptr<AdminOptions>& o,
+               const std::function<Status(CommandContext&, AdminOptions&)>& run) {
   CLI::App* cmd = parent->add_subcommand(name, help);
   cmd->callback([&ctx, o, run] { ctx.action = [&ctx, o, run]() { return run(ctx, *o); }; });
   return cmd;

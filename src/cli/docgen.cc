@@ -45,8 +45,9 @@ std::string Roff(const std::string& text, bool hyphens = false) {
 
 std::string Path(const CLI::App& app) {
   std::string path = app.get_name();
-  for (const CLI::App* p = app.get_parent(); p != nullptr; p = p->get_parent())
-    path = p->get_name() + " " + path;
+  for (const CLI::App* p = app.get_parent(); p != nullptr; p = p->get_parent()) {
+    path.insert(0, 1, ' ').insert(0, p->get_name());
+  }
   return path;
 }
 
@@ -107,7 +108,7 @@ void CompletionNodes(const CLI::App& cmd, const std::string& key,
 
 std::string ManPage(const CLI::App& app) {
   std::ostringstream out;
-  const std::string name = app.get_name();
+  const std::string& name = app.get_name();
   out << ".TH TESSERA 1 \"\" \"" << Roff(name) << "\" \"User Commands\"\n"
       << ".SH NAME\n"
       << Roff(name) << " \\- " << Roff(app.get_description()) << "\n"
@@ -142,7 +143,7 @@ std::string ManPage(const CLI::App& app) {
 }
 
 std::string BashCompletion(const CLI::App& app) {
-  const std::string name = app.get_name();
+  const std::string& name = app.get_name();
   std::vector<CompletionNode> nodes;
   CompletionNodes(app, name, nodes);
   std::ostringstream out;

@@ -30,7 +30,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ResolveFileVariables(
     }
     const std::string target = name.substr(0, name.size() - kSuffix.size());
     if (const char* direct = getenv(target.c_str()); direct != nullptr && *direct != '\0') {
-      return Status::InvalidArgument(target + " and " + name + " are both set; give one of them");
+      return Status::InvalidArgument(std::string(target).append(" and ").append(name).append(
+          " are both set; give one of them"));
     }
     if (path == "-") return Status::InvalidArgument(name + " must name a file, not standard input");
     TESSERA_ASSIGN_OR_RETURN(std::string value, ReadSecretFile(path, name));

@@ -56,11 +56,12 @@ Result<std::string> ReadFileBounded(const std::string& path, std::string_view wh
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return ReadError(what, path, errno);
   if (S_ISDIR(st.st_mode)) return ReadError(what, path, EISDIR);
-  const std::string limit_text = "larger than " + std::to_string(max_bytes) + " bytes";
+  const Status too_large =
+      Status::ResourceExhausted("cannot read " + std::string(what) + " " + path + ": larger than " +
+                                std::to_string(max_bytes) + " bytes");
   // A regular file announces its size; pipes and stdin are read up to the bound below.
   if (S_ISREG(st.st_mode) && static_cast<std::size_t>(st.st_size) > max_bytes) {
-    return Status::ResourceExhausted("cannot read " + std::string(what) + " " + path + ": " +
-                                     limit_text);
+    return too_large;
   }
   std::string data;
   char buf[16384];
@@ -73,8 +74,7 @@ Result<std::string> ReadFileBounded(const std::string& path, std::string_view wh
     if (n == 0) break;
     data.append(buf, static_cast<std::size_t>(n));
     if (data.size() > max_bytes) {
-      return Status::ResourceExhausted("cannot read " + std::string(what) + " " + path + ": " +
-                                       limit_text);
+      return too_large;
     }
   }
   if (data.empty()) {

@@ -8,6 +8,7 @@
 // Exit status: 0 success; 1 the command failed (file, key, token, network); 2 the command line
 // itself is wrong (unknown option, missing argument).
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <iostream>
 #include <string>
 
@@ -31,9 +32,7 @@ std::string OneLine(std::string s) {
   return s;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   tessera::SystemClock clock;
   tessera::cli::CommandContext ctx;
   ctx.out = &std::cout;
@@ -108,4 +107,19 @@ int main(int argc, char** argv) {
     return kExitFailure;
   }
   return 0;
+}
+
+}  // namespace
+
+// An exception no verb turned into a Status (allocation failure, a library's own) is a failed
+// command, reported on one line like the others, not std::terminate's abort.
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "tessera: " << OneLine(e.what()) << '\n';
+  } catch (...) {
+    std::cerr << "tessera: unexpected error\n";
+  }
+  return kExitFailure;
 }

@@ -98,7 +98,8 @@ class AssertionSigner::Impl {
   }
 };
 
-Result<AssertionSigner> AssertionSigner::FromPem(std::string_view key_pem, SignerOptions options,
+Result<AssertionSigner> AssertionSigner::FromPem(std::string_view key_pem,
+                                                 const SignerOptions& options,
                                                  std::string_view password,
                                                  std::string_view certificate) {
   Result<jose::Key> key = jose::LoadPrivateKey(key_pem, password);
@@ -120,7 +121,7 @@ Result<AssertionSigner> AssertionSigner::FromPem(std::string_view key_pem, Signe
 }
 
 Result<AssertionSigner> AssertionSigner::FromPemFile(const std::string& key_file,
-                                                     SignerOptions options,
+                                                     const SignerOptions& options,
                                                      std::string_view password,
                                                      const std::string& certificate_file) {
   TESSERA_ASSIGN_OR_RETURN(std::string pem, ReadFile(key_file, "key file"));
@@ -128,13 +129,13 @@ Result<AssertionSigner> AssertionSigner::FromPemFile(const std::string& key_file
   if (!certificate_file.empty()) {
     TESSERA_ASSIGN_OR_RETURN(cert, ReadFile(certificate_file, "certificate file"));
   }
-  Result<AssertionSigner> s = FromPem(pem, std::move(options), password, cert);
+  Result<AssertionSigner> s = FromPem(pem, options, password, cert);
   if (!s.ok()) return s.status().WithContext(key_file);
   return s;
 }
 
 Result<AssertionSigner> AssertionSigner::FromPkcs12(std::string_view der, std::string_view password,
-                                                    SignerOptions options) {
+                                                    const SignerOptions& options) {
   Result<jose::Pkcs12Contents> p12 = jose::LoadPkcs12(der, password);
   if (!p12.ok()) {
     return Status::InvalidArgument(p12.status().WithContext("cannot open the PKCS#12").message());
@@ -146,9 +147,9 @@ Result<AssertionSigner> AssertionSigner::FromPkcs12(std::string_view der, std::s
 
 Result<AssertionSigner> AssertionSigner::FromPkcs12File(const std::string& file,
                                                         std::string_view password,
-                                                        SignerOptions options) {
+                                                        const SignerOptions& options) {
   TESSERA_ASSIGN_OR_RETURN(std::string der, ReadFile(file, "PKCS#12 file"));
-  Result<AssertionSigner> s = FromPkcs12(der, password, std::move(options));
+  Result<AssertionSigner> s = FromPkcs12(der, password, options);
   if (!s.ok()) return s.status().WithContext(file);
   return s;
 }

@@ -159,6 +159,7 @@ TEST_F(IssuerKeysTest, ConcurrentUnknownKidsShareOneFetch) {
   constexpr int kThreads = 8;
   std::latch start(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::atomic<int> not_found{0};
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {

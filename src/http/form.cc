@@ -84,7 +84,8 @@ Result<std::string> DecodeBase64(std::string_view in) {
       if (c == '=' && last && j >= 4 - pad) {
         v = 0;
       } else {
-        v = kBase64[static_cast<unsigned char>(c)];
+        // The table's int8_t entries are numbers (-1 or 0..63), not characters.
+        v = kBase64[static_cast<unsigned char>(c)];  // NOLINT(bugprone-signed-char-misuse)
         if (v < 0) return Status::InvalidArgument("credentials are not base64");
       }
       group = (group << 6) | static_cast<uint32_t>(v);

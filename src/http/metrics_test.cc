@@ -93,6 +93,7 @@ TEST(MetricsTest, ConcurrentIncrementsAreAllCounted) {
   Metrics m;
   constexpr int kThreads = 4, kPerThread = 20000;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&m] {
       for (int i = 0; i < kPerThread; ++i) {

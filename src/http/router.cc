@@ -62,7 +62,8 @@ void Router::Add(std::string method, std::string pattern, Handler handler, Route
   }
   for (const Route& r : routes_) {
     if (r.method == method && r.pattern == pattern) {
-      throw std::invalid_argument("route added twice: " + method + " " + pattern);
+      throw std::invalid_argument(
+          std::string("route added twice: ").append(method).append(" ").append(pattern));
     }
   }
   route.method = std::move(method);

@@ -8,10 +8,10 @@
 namespace tessera::http {
 namespace {
 
-Handler Named(std::string name) {
+Handler Named(const std::string& name) {
   return [name](Request& r) {
     std::string body = name;
-    for (const auto& [k, v] : r.params) body += " " + k + "=" + v;
+    for (const auto& [k, v] : r.params) body.append(" ").append(k).append("=").append(v);
     return Response::Text(200, body);
   };
 }

@@ -384,7 +384,7 @@ Status Server::Impl::Start() {
     AwaitSignal();
   }
 
-  net::co_spawn(acceptor_strand_, Listen(), [](std::exception_ptr e) {
+  net::co_spawn(acceptor_strand_, Listen(), [](const std::exception_ptr& e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -535,7 +535,7 @@ net::awaitable<void> Server::Impl::Listen() {
     tcp::socket socket(std::move(accepted));
     socket.set_option(tcp::no_delay(true), ec);
     state->executor = socket.get_executor();
-    auto on_done = [](std::exception_ptr e) {
+    auto on_done = [](const std::exception_ptr& e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -950,8 +950,15 @@ Server::Server(ServerOptions options, Router router, Metrics* metrics)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(router), metrics)) {}
 
 Server::~Server() {
-  Stop();
-  Wait();
+  // Stop and Wait throw only when the process cannot go on (an on_stopping hook that throws, a
+  // thread that cannot be joined), and the threads would outlive impl_: terminate, as an
+  // exception leaving the destructor would (the handler still reports the exception).
+  try {
+    Stop();
+    Wait();
+  } catch (...) {
+    std::terminate();
+  }
 }
 
 Status Server::Bind() { return impl_->Bind(); }

@@ -385,7 +385,7 @@ TEST_F(ServerTest, UnknownTransferEncodingIs400) {
 
 TEST_F(ServerTest, ContentLengthWithTransferEncodingIs400AndClosed) {
   StartServer();
-  for (std::string fields :
+  for (const std::string& fields :
        std::vector<std::string>{"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n",
                                 "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"}) {
     Client c(server_->port());

@@ -58,8 +58,11 @@ Result<std::string> DecodeUnpadded(std::string_view text, const std::array<int8_
   char* o = out.data();
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
+    // The table's int8_t entries are numbers (-1 or 0..63), not characters.
+    // NOLINTBEGIN(bugprone-signed-char-misuse)
     const int32_t a = table[in[i]], b = table[in[i + 1]], c = table[in[i + 2]],
                   d = table[in[i + 3]];
+    // NOLINTEND(bugprone-signed-char-misuse)
     if ((a | b | c | d) < 0)
       return JoseFailure(JoseError::kBadBase64Url, "character outside the alphabet");
     const uint32_t v = (static_cast<uint32_t>(a) << 18) | (static_cast<uint32_t>(b) << 12) |
@@ -70,6 +73,7 @@ Result<std::string> DecodeUnpadded(std::string_view text, const std::array<int8_
   }
   const size_t rest = n - i;
   if (rest > 0) {
+    // NOLINTNEXTLINE(bugprone-signed-char-misuse): numbers, as above
     const int32_t a = table[in[i]], b = table[in[i + 1]], c = rest == 3 ? table[in[i + 2]] : 0;
     if ((a | b | c) < 0)
       return JoseFailure(JoseError::kBadBase64Url, "character outside the alphabet");

@@ -18,7 +18,8 @@ JoseError Times(const Json& claims, int64_t skew = 30, int64_t max_lifetime = 36
   return JoseErrorOf(CheckTimes(claims, r));
 }
 
-JoseError Aud(const Json& claims, std::vector<std::string> accepted = {"https://as.example.com"}) {
+JoseError Aud(const Json& claims,
+              const std::vector<std::string>& accepted = {"https://as.example.com"}) {
   return JoseErrorOf(CheckAudience(claims, accepted));
 }
 

@@ -16,7 +16,7 @@ namespace {
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD_free>>;
 using ParamsPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM_free>>;
 
-Status JwkError(std::string detail) { return JoseFailure(JoseError::kJwkInvalid, detail); }
+Status JwkError(std::string_view detail) { return JoseFailure(JoseError::kJwkInvalid, detail); }
 
 // The required base64url member `name`, decoded strictly.
 Result<std::string> Required(const Json& jwk, const char* name) {

@@ -79,7 +79,7 @@ TEST(JwkTest, PrivateMembersRefusedByDefault) {
 TEST(JwkTest, UseKeyOpsAndAlgPinning) {
   const Key ec = GenerateKey(KeyType::kEc, 256).value();
   Json jwk = PublicJwk(ec, "").value();
-  for (Json use : {Json("enc"), Json(1), Json("SIG")}) {
+  for (const Json& use : {Json("enc"), Json(1), Json("SIG")}) {
     jwk["use"] = use;
     EXPECT_EQ(JwkError(jwk), JoseError::kJwkInvalid) << use;
   }

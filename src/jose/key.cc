@@ -445,7 +445,7 @@ Status Key::Verify(Algorithm alg, std::string_view input, std::string_view sig) 
       }
       break;
     case AlgorithmFamily::kEcdsa: {
-      if (sig.size() != static_cast<size_t>(2 * rep_->ec_bytes)) {
+      if (sig.size() != 2 * static_cast<size_t>(rep_->ec_bytes)) {
         return JoseFailure(JoseError::kSignatureLength,
                            "ECDSA signature of " + std::to_string(sig.size()) +
                                " bytes, expected " + std::to_string(2 * rep_->ec_bytes) +

@@ -60,13 +60,8 @@ void ApplyUserFields(const UserFields& f, store::User& u) {
 }  // namespace
 
 AdminService::AdminService(store::Store& store, Directory& directory, SigningKeys& keys,
-                           AuditLog& audit, const DomainConfig& config, const Clock& clock)
-    : store_(store),
-      directory_(directory),
-      keys_(keys),
-      audit_(audit),
-      config_(config),
-      clock_(clock) {}
+                           AuditLog& audit, const DomainConfig& /*config*/, const Clock& clock)
+    : store_(store), directory_(directory), keys_(keys), audit_(audit), clock_(clock) {}
 
 Status AdminService::Audit(const Context& ctx, const std::string& action, const std::string& what) {
   directory_.Invalidate();

@@ -173,7 +173,6 @@ class AdminService {
   Directory& directory_;
   SigningKeys& keys_;
   AuditLog& audit_;
-  const DomainConfig& config_;
   const Clock& clock_;
 };
 

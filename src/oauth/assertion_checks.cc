@@ -179,7 +179,7 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth de
 
 std::string AssertionCheckService::ExplainBasicFailure(const ClientCredentials& decoded,
                                                        const ClientCredentials& raw) const {
-  const std::string kEncode =
+  static constexpr char kEncode[] =
       "the Basic credentials were not URL-encoded: encode the client id and the secret with "
       "application/x-www-form-urlencoded before joining them with ':' and base64 (RFC 6749 2.3.1)";
   Result<std::shared_ptr<const store::App>> app = directory_.FindClient(decoded.client_id);

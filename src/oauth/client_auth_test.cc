@@ -113,7 +113,7 @@ class ClientAuthTest : public ::testing::Test {
 
   // An ES256 assertion iss = `iss`, sub = `sub`, naming its key by `header`.
   static std::string Sign(const jose::Key& key, const std::string& iss, const std::string& sub,
-                          Json header) {
+                          const Json& header) {
     Json claims = {
         {"iss", iss},  {"sub", sub},        {"aud", kOracleAudience},
         {"iat", kNow}, {"exp", kNow + 300}, {"jti", "jti-" + iss + "-" + sub + header.dump()}};
@@ -311,6 +311,7 @@ TEST_F(ClientAuthTest, CheckBudgetsPerClientAndPerAddress) {
 // client's: the client, from its own address, still gets its tokens.
 TEST_F(ClientAuthTest, WrongSecretFloodDoesNotLockOutTheClient) {
   std::vector<std::optional<Reason>> flood;
+  flood.reserve(6);
   for (int i = 0; i < 6; ++i)
     flood.push_back(Refusal(tokens_->Prepare(Basic("admin", "wrong", "192.0.2.66"))));
   EXPECT_EQ(flood.front(), Reason::kBadClientSecret);

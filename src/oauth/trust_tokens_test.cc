@@ -280,7 +280,7 @@ TEST_F(TrustTokensTest, MintRefusals) {
 }
 
 TEST_F(TrustTokensTest, IssuerRegistrationRules) {
-  auto put = [&](Json body) { return trust_->PutIssuer("admin", "ecid", body).status(); };
+  auto put = [&](const Json& body) { return trust_->PutIssuer("admin", "ecid", body).status(); };
   EXPECT_EQ(
       put({{"issuer", "https://short.example"}, {"sharedSecret", std::string(31, 's')}}).code(),
       StatusCode::kInvalidArgument);

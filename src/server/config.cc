@@ -203,6 +203,9 @@ Status ApplyTomlFile(ServeConfig& config, const std::string& path) {
     return Status::InvalidArgument("config file " + path + ": " + std::string(e.description()) +
                                    " at line " + std::to_string(e.source().begin.line));
   }
+  const auto invalid = [&path](const std::string& name, const char* what) {
+    return Status::InvalidArgument("config file " + path + ": " + name + what);
+  };
   for (const auto& [key, node] : table) {
     const std::string name(key.str());
     std::string text;
@@ -215,15 +218,12 @@ Status ApplyTomlFile(ServeConfig& config, const std::string& path) {
     } else if (const toml::array* arr = node.as_array()) {
       for (const auto& item : *arr) {
         auto s = item.value<std::string>();
-        if (!s)
-          return Status::InvalidArgument("config file " + path + ": " + name +
-                                         " must list strings");
+        if (!s) return invalid(name, " must list strings");
         if (!text.empty()) text += ',';
         text += *s;
       }
     } else {
-      return Status::InvalidArgument("config file " + path + ": " + name +
-                                     " has an unsupported type");
+      return invalid(name, " has an unsupported type");
     }
     TESSERA_RETURN_IF_ERROR(SetSetting(config, name, text).WithContext("config file " + path));
   }

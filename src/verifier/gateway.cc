@@ -150,7 +150,7 @@ class Proxy {
       if (value.empty()) {
         add(name + ";");  // curl's syntax for a field with an empty value
       } else {
-        add(name + ": " + value);
+        add(std::string(name).append(": ").append(value));
       }
     }
     // Identity from the verified token only; values are header-safe by construction of JSON

@@ -36,7 +36,7 @@ bool IsToken68(std::string_view s) {
   return true;
 }
 
-Status BadConfirmation(std::string detail) {
+Status BadConfirmation(const std::string& detail) {
   return Status::InvalidArgument(
       std::string(SenderErrorText(SenderError::kBadConfirmation)) + ": " + detail,
       static_cast<int>(SenderError::kBadConfirmation));
@@ -127,7 +127,7 @@ Result<SenderConstraint> SenderConstraint::Create(SenderConstraintOptions option
   }
   TESSERA_ASSIGN_OR_RETURN(oauth::DpopValidator validator,
                            oauth::DpopValidator::Create(options.dpop, clock));
-  return SenderConstraint(std::move(options), std::move(validator), replay, clock);
+  return SenderConstraint(std::move(options), validator, replay, clock);
 }
 
 std::vector<std::string> SenderConstraint::Challenges() const {

@@ -150,10 +150,7 @@ class SenderConstraint {
  private:
   SenderConstraint(SenderConstraintOptions options, oauth::DpopValidator validator,
                    oauth::ProofReplayCache& replay, const Clock& clock)
-      : options_(std::move(options)),
-        validator_(std::move(validator)),
-        replay_(&replay),
-        clock_(&clock) {}
+      : options_(std::move(options)), validator_(validator), replay_(&replay), clock_(&clock) {}
 
   SenderDecision Refuse(SenderError error, AuthScheme scheme, std::string detail,
                         oauth::DpopError dpop_error = oauth::DpopError::kOk) const;

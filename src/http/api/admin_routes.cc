@@ -199,7 +199,7 @@ Response AssertionChecks(ApiServices& s, oauth::AssertionCheckService& checks, R
   } else {
     Result<std::string> who = AuthorizeAdmin(s, req);
     if (!who.ok()) {
-      const Response refused = ScimError(who.status());
+      Response refused = ScimError(who.status());
       if (who.status().code() == StatusCode::kUnavailable) return refused;
       return RefuseCaller(req, {oauth::Reason::kNoClientAuthentication, ""}, false,
                           "neither an administrator's bearer token nor client credentials (" +

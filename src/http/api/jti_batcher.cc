@@ -29,21 +29,18 @@ void JtiBatcher::Stop() {
 }
 
 void JtiBatcher::Submit(const std::vector<oauth::PendingJti>* jtis, Done done, const Defer& defer) {
-  bool queued = false;
   bool wake = false;
   {
-    std::lock_guard lock(mu_);
-    if (!stop_) {
-      queue_.push_back(Entry{jtis, std::move(done)});
-      queued = true;
-      if (!busy_) busy_ = wake = true;
+    std::unique_lock lock(mu_);
+    if (stop_) {  // the writer is gone: record this one here, outside the lock
+      lock.unlock();
+      std::vector<Entry> alone;
+      alone.push_back(Entry{jtis, std::move(done)});
+      Record(std::move(alone));
+      return;
     }
-  }
-  if (!queued) {  // the writer is gone
-    std::vector<Entry> alone;
-    alone.push_back(Entry{jtis, std::move(done)});
-    Record(std::move(alone));
-    return;
+    queue_.push_back(Entry{jtis, std::move(done)});
+    if (!busy_) busy_ = wake = true;
   }
   if (!wake) return;
   if (defer) {

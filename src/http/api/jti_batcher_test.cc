@@ -71,6 +71,7 @@ TEST_F(JtiBatcherTest, ConcurrentRequestsWithOneJtiYieldOneAcceptance) {
   std::atomic<int> accepted{0}, replayed{0}, answers{0};
   std::latch start(kThreads), finished(kThreads * kPerThread);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       start.arrive_and_wait();
@@ -108,7 +109,7 @@ TEST_F(JtiBatcherTest, StopRecordsWhatIsQueuedAndLaterSubmitsRecordAtOnce) {
   std::vector<std::function<void()>> never_run;
   int answered = 0;
   batcher.Submit(
-      &first, [&](std::optional<oauth::Rejection> r) { answered += r ? 100 : 1; },
+      &first, [&](const std::optional<oauth::Rejection>& r) { answered += r ? 100 : 1; },
       [&](std::function<void()> work) { never_run.push_back(std::move(work)); });
   EXPECT_EQ(never_run.size(), 1u);
   batcher.Stop();
@@ -116,7 +117,7 @@ TEST_F(JtiBatcherTest, StopRecordsWhatIsQueuedAndLaterSubmitsRecordAtOnce) {
   const std::thread::id caller = std::this_thread::get_id();
   std::thread::id ran_on;
   batcher.Submit(&second,
-                 [&](std::optional<oauth::Rejection> r) {
+                 [&](const std::optional<oauth::Rejection>& r) {
                    answered += r ? 100 : 1;
                    ran_on = std::this_thread::get_id();
                  },

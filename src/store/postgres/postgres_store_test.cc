@@ -184,6 +184,7 @@ TEST(PostgresStoreTest, NodesOpeningTogetherMigrateOnce) {
   const std::string url = NewDatabaseUrl();
   constexpr int kNodes = 6;
   std::vector<std::thread> threads;
+  threads.reserve(kNodes);
   std::atomic<int> opened{0};
   for (int i = 0; i < kNodes; ++i) {
     threads.emplace_back([&] {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <utility>
 
@@ -253,8 +254,13 @@ Result<Transaction> Transaction::Begin(const Connection& conn) {
 
 Transaction::~Transaction() {
   // A failed rollback leaves nothing to do: SQLite rolls back on its own when a statement
-  // error aborts the transaction, and the next BEGIN would report a stuck one.
-  if (open_) (void)Query(conn_->db(), conn_->rollback()).Run();
+  // error aborts the transaction, and the next BEGIN would report a stuck one. Only an
+  // allocation failure throws here: terminate, as the exception leaving the destructor would.
+  try {
+    if (open_) (void)Query(conn_->db(), conn_->rollback()).Run();
+  } catch (...) {
+    std::terminate();
+  }
 }
 
 Status Transaction::Commit() {

@@ -146,7 +146,7 @@ AuditEvent TestEvent() {
 
 // A store with one of everything that must travel with a backup.
 fs::path MakeStore(const fs::path& dir) {
-  const fs::path path = dir / "tessera.db";
+  fs::path path = dir / "tessera.db";
   auto store = OpenStore(path);
   EXPECT_TRUE(store->AddSigningKey(TestKey()).ok());
   EXPECT_TRUE(store->CreateUser(TestUser()).ok());
