@@ -100,9 +100,9 @@ std::string TerminalSafe(const std::string& text) {
 void PrintTable(std::ostream& out, const Json& rows, const std::vector<Column>& columns) {
   std::vector<std::vector<std::string>> cells;
   std::vector<size_t> width;
+  std::vector<std::string> header;
   width.reserve(columns.size());
   header.reserve(columns.size());
-  std::vector<std::string> header;
   for (const auto& c : columns) {
     width.push_back(c.label.size());
     header.push_back(c.label);
