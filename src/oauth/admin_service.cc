@@ -216,10 +216,16 @@ Status CheckAllowedScopes(store::Store& store, const std::vector<std::string>& s
         best = d;
         nearest = &fqs[i];
       }
-      if (i < 20) known += (known.empty() ? "" : ", ") + fqs[i];
+      if (i < 20) {
+        if (!known.empty()) known += ", ";
+        known += fqs[i];
+      }
     }
-    if (fqs.size() > 20) known += ", ... (" + std::to_string(fqs.size()) + " in all)";
-    return Bad(msg + "; did you mean '" + *nearest + "'? Existing: " + known);
+    if (fqs.size() > 20)
+      known.append(", ... (").append(std::to_string(fqs.size())).append(" in all)");
+    std::string text = msg;
+    text.append("; did you mean '").append(*nearest).append("'? Existing: ").append(known);
+    return Bad(text);
   }
   return Status::Ok();
 }

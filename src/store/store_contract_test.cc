@@ -992,6 +992,7 @@ TEST_P(StoreContractTest, CertificateUseIsRecordedPerKindAndOnlyMovesForward) {
 
 TEST_P(StoreContractTest, AuditCountIsTheTotalOfTheFilterWhateverTheLimit) {
   std::vector<AuditEvent> events;
+  events.reserve(10);
   for (int i = 0; i < 7; ++i) events.push_back(MakeEvent(100 + i, "c1", "issued"));
   for (int i = 0; i < 3; ++i) events.push_back(MakeEvent(200 + i, "c2", "rejected"));
   ASSERT_TRUE(store_->AppendAudits(events).ok());
