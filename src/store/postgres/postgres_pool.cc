@@ -10,6 +10,30 @@
 #include "store/postgres/pg_error.h"
 
 namespace tessera::store::postgres_internal {
+
+Result<std::string> PostgresUrlWhere(const std::string& url) {
+  if (url.rfind("postgresql://", 0) != 0 && url.rfind("postgres://", 0) != 0) {
+    return Status::InvalidArgument("a PostgreSQL URL starts with postgresql://");
+  }
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &error);
+  if (parsed == nullptr) {
+    std::string why = error != nullptr ? error : "out of memory";
+    PQfreemem(error);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return Status::InvalidArgument("invalid PostgreSQL URL: " + why);
+  }
+  std::string host = "localhost", port = "5432", db;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (std::strcmp(o->keyword, "host") == 0) host = o->val;
+    if (std::strcmp(o->keyword, "port") == 0) port = o->val;
+    if (std::strcmp(o->keyword, "dbname") == 0) db = o->val;
+  }
+  PQconninfoFree(parsed);
+  return host + ":" + port + "/" + db;
+}
+
 namespace {
 
 // The advisory lock key ('tessera' and a suffix) that serialises migrations across nodes.
@@ -85,29 +109,10 @@ Status Migrate(PgConnection& conn) {
 
 // Builds the libpq parameters; kInvalidArgument when libpq cannot parse the URL.
 Result<ConnectParams> MakeConnectParams(const std::string& url, const PostgresOptions& options) {
-  if (url.rfind("postgresql://", 0) != 0 && url.rfind("postgres://", 0) != 0) {
-    return Status::InvalidArgument("a PostgreSQL URL starts with postgresql://");
-  }
-  char* error = nullptr;
-  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &error);
-  if (parsed == nullptr) {
-    std::string why = error != nullptr ? error : "out of memory";
-    PQfreemem(error);
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    return Status::InvalidArgument("invalid PostgreSQL URL: " + why);
-  }
-  std::string host = "localhost", port = "5432", db;
-  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    if (std::strcmp(o->keyword, "host") == 0) host = o->val;
-    if (std::strcmp(o->keyword, "port") == 0) port = o->val;
-    if (std::strcmp(o->keyword, "dbname") == 0) db = o->val;
-  }
-  PQconninfoFree(parsed);
-
+  TESSERA_ASSIGN_OR_RETURN(std::string where, PostgresUrlWhere(url));
   ConnectParams p;
   p.url = url;
-  p.where = host + ":" + port + "/" + db;
+  p.where = std::move(where);
   p.statement_timeout = options.statement_timeout;
   auto add = [&p](std::string k, std::string v) {
     p.keys.push_back(std::move(k));

@@ -126,6 +126,10 @@ class Rows {
   ResultPtr res_;
 };
 
+// "host:port/db" of a postgresql:// or postgres:// URL, for messages (never the password);
+// kInvalidArgument naming the problem when libpq cannot parse the URL.
+Result<std::string> PostgresUrlWhere(const std::string& url);
+
 // How libpq is told to connect: the URL expanded as "dbname", then our fixed settings, which win
 // over the same keys in the URL; and the statements every connection prepares.
 struct ConnectParams {

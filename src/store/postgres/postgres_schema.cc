@@ -10,6 +10,7 @@
 
 #include "store/postgres/migrations.h"
 #include "store/postgres/pg_error.h"
+#include "store/postgres/postgres_pool.h"
 
 namespace tessera::store {
 namespace {
@@ -30,26 +31,8 @@ Result<ResultPtr> Query(PGconn* conn, const char* sql) {
 }  // namespace
 
 Result<SchemaStatus> PostgresSchemaStatus(const std::string& url) {
-  if (url.rfind("postgresql://", 0) != 0 && url.rfind("postgres://", 0) != 0) {
-    return Status::InvalidArgument("a PostgreSQL URL starts with postgresql://");
-  }
-  char* error = nullptr;
-  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &error);
-  if (parsed == nullptr) {
-    std::string why = error != nullptr ? error : "out of memory";
-    PQfreemem(error);
-    while (!why.empty() && why.back() == '\n') why.pop_back();
-    return Status::InvalidArgument("invalid PostgreSQL URL: " + why);
-  }
-  std::string host = "localhost", port = "5432", db;
-  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    if (std::string_view(o->keyword) == "host") host = o->val;
-    if (std::string_view(o->keyword) == "port") port = o->val;
-    if (std::string_view(o->keyword) == "dbname") db = o->val;
-  }
-  PQconninfoFree(parsed);
-  const std::string where = host + ":" + port + "/" + db;  // for messages: never the password
+  // For messages: never the password.
+  TESSERA_ASSIGN_OR_RETURN(const std::string where, postgres_internal::PostgresUrlWhere(url));
 
   const char* keys[] = {"dbname", "connect_timeout", "fallback_application_name", nullptr};
   const char* values[] = {url.c_str(), "3", "tessera", nullptr};
