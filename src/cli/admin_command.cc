@@ -875,7 +875,8 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
 
   Leaf(admin, "export",
        "Print the whole domain as JSON (apps, resource apps, certificates, partners, users, "
-       "trust-token issuers); secrets appear as {\"secretRef\": ...} to be supplied on import",
+       "trust-token issuers, federation trusts); secrets appear as {\"secretRef\": ...} to be "
+       "supplied on import",
        ctx, o, [](auto& c, auto& a) -> Status {
          TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(a));
          TESSERA_ASSIGN_OR_RETURN(Json domain, client.Send("GET", "/admin/v1/DomainExport"));
