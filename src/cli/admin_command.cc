@@ -295,12 +295,14 @@ Result<std::string> CertificateText(const std::string& path) {
   return jose::Base64Encode(data);
 }
 
-// A trust file: one JSON object (as `tessera admin trusts get ID --json` prints it).
+// A trust file: one JSON object (as `tessera admin trusts get|create ID --json` prints it; the
+// "warnings" of a create's answer are dropped, being the server's, not an attribute).
 Result<Json> ReadTrustFile(const std::string& path) {
   TESSERA_ASSIGN_OR_RETURN(std::string text, ReadFileBounded(path, "trust file"));
   Result<Json> j = jose::ParseStrictJson(text, {1 << 20, 16});
   if (!j.ok()) return Status::InvalidArgument(path + " is not JSON: " + j.status().message());
   if (!j->is_object()) return Status::InvalidArgument(path + " must hold one JSON object");
+  j->erase("warnings");
   return j;
 }
 

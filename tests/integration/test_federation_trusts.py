@@ -299,6 +299,14 @@ class FederationTrustCliTest(it.ServerTest):
             json.dump(t, f)
         self.cli("trusts", "update", tid, "--file", path)
         self.assertEqual(self.j("trusts", "get", tid)["audiences"], ["https://other.example.test"])
+        # So may the answer of a create, warnings and all.
+        answer = self.j("trusts", "update", tid, "--jti", "reuse-until-exp")
+        self.assertEqual(len(answer["warnings"]), 1, answer)
+        answer["clockSkewSeconds"] = 5
+        with open(path, "w") as f:
+            json.dump(answer, f)
+        self.cli("trusts", "update", tid, "--file", path)
+        self.assertEqual(self.j("trusts", "get", tid)["clockSkewSeconds"], 5)
         self.cli("trusts", "delete", tid)
 
     def test_refusals_are_one_line(self):
