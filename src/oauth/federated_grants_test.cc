@@ -48,7 +48,7 @@ std::string Jwks() {
 class FederatedGrantsTest : public ::testing::Test {
  protected:
   FederatedGrantsTest()
-      : trusts_(*d_.store, d_.clock, d_.config.cache_ttl_seconds),
+      : trusts_(*d_.store, d_.clock, d_.config.cache_ttl_seconds, d_.directory.get()),
         keys_(federation::KeySet::FromJwks(Jwks()).value(), d_.clock) {}
 
   void SetUp() override {
@@ -85,7 +85,7 @@ class FederatedGrantsTest : public ::testing::Test {
     r.document = federation::TrustToDocument(t);
     r.created_at = r.updated_at = kNow + static_cast<int64_t>(++stored_);
     EXPECT_TRUE(d_.store->CreateFederationTrust(r).ok()) << t.name;
-    trusts_.Invalidate();
+    d_.directory->Invalidate();  // as the admin API does after every write
     return t;
   }
 
@@ -203,6 +203,28 @@ TEST_F(FederatedGrantsTest, AnIssuerOfNoTrustGoesThroughTheAssertionRules) {
   claims["iss"] = "https://elsewhere.example.test";
   const Rejection r = Refused(JwtBearer(Outside(claims)));
   EXPECT_EQ(r.reason, Reason::kAssertionKeyNotFound) << r.detail;
+}
+
+TEST_F(FederatedGrantsTest, TrustsAreCachedWithinTheBoundAndFollowThisNodesWrites) {
+  Result<std::shared_ptr<const FederationTrusts::TrustList>> none = trusts_.ForIssuer(kIssuer);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE((*none)->empty());
+  // Written behind the cache's back (another node): not seen within the bound...
+  federation::Trust t = UserTrust();
+  store::FederationTrustRecord r{"trust-x", t.name, t.issuer, true, federation::TrustToDocument(t),
+                                 kNow,      kNow};
+  ASSERT_TRUE(d_.store->CreateFederationTrust(r).ok());
+  EXPECT_TRUE((*trusts_.ForIssuer(kIssuer))->empty());
+  // ...and seen past it.
+  d_.clock.Advance(d_.config.cache_ttl_seconds);
+  ASSERT_EQ((*trusts_.ForIssuer(kIssuer))->size(), 1u);
+  EXPECT_EQ((*trusts_.ForIssuer(kIssuer))->front().id, "trust-x");
+  // A write through this node's admin API invalidates the Directory: seen at once.
+  r.active = false;
+  ASSERT_TRUE(d_.store->UpdateFederationTrust(r).ok());
+  EXPECT_TRUE((*trusts_.ForIssuer(kIssuer))->front().active);
+  d_.directory->Invalidate();
+  EXPECT_FALSE((*trusts_.ForIssuer(kIssuer))->front().active);
 }
 
 TEST_F(FederatedGrantsTest, RefusalsNameTheRule) {
