@@ -24,6 +24,7 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -306,6 +307,38 @@ class ListenerTest(MtlsBase):
         self.assertEqual(r.status, 400, r)
         self.assertEqual(r.json()["error"], "invalid_request")
         self.assertIn("tlsClientCertificateBoundAccessTokens", r.json()["error_description"])
+
+    def test_resumed_session_keeps_the_certificate(self):
+        """A resumed TLS session (no new Certificate message) still carries the client's
+        certificate and its verdict."""
+        client_id, _ = self.client(tlsClientAuthSubjectDn=self.pki.dn_subject,
+                                   tlsClientCertificateBoundAccessTokens=True)
+        ctx = tls_context(self.pki.dn)
+        body = it.form(self.cc(client_id)).encode()
+        request = (b"POST /oauth2/v1/token HTTP/1.1\r\nHost: localhost\r\n"
+                   b"Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n"
+                   b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        u = urllib.parse.urlsplit(self.server.base)
+        session, answers = None, []
+        for _ in range(2):
+            with socket.create_connection((u.hostname, u.port), timeout=TIMEOUT) as raw:
+                with ctx.wrap_socket(raw, server_hostname="localhost", session=session) as tls:
+                    tls.sendall(request)
+                    data = b""
+                    while True:
+                        chunk = tls.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    answers.append((tls.session_reused, data))
+                    session = tls.session
+        self.assertFalse(answers[0][0])
+        self.assertTrue(answers[1][0], "the second connection did not resume the session")
+        for _, data in answers:
+            head, _, payload = data.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 200"), data[:300])
+            claims = it.jwt_parts(json.loads(payload)["access_token"])[1]
+            self.assertEqual(claims["cnf"]["x5t#S256"], fingerprint_b64url(self.pki.dn[0]))
 
     def test_tls_client_auth_and_binding_together(self):
         client_id, _ = self.client(tlsClientAuthSubjectDn=self.pki.dn_subject,
