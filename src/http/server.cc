@@ -975,12 +975,29 @@ std::optional<std::string_view> Server::Impl::TakeClientCertificate(Request& req
                                                                     const ConnectionState& state) {
   request.client_certificate = state.tls_certificate;
   if (client_cert_header_.empty()) return std::nullopt;
+  // Another spelling ("X_SSL_Client_Cert", read as the header by CGI-style upstreams that map
+  // '_' to '-') is dropped too, and never counts: a proxy overwrites only its own spelling, so
+  // that one could come from the client, with anybody's (public) certificate in it.
+  auto same_name = [this](std::string_view name) {
+    return name.size() == client_cert_header_.size() &&
+           std::equal(name.begin(), name.end(), client_cert_header_.begin(),
+                      [](char a, char b) { return (a == '_' ? '-' : a) == (b == '_' ? '-' : b); });
+  };
   std::vector<std::string> values;
+  bool other_spelling = false;
   std::erase_if(request.headers, [&](std::pair<std::string, std::string>& field) {
-    if (field.first != client_cert_header_) return false;
-    values.push_back(std::move(field.second));
+    if (!same_name(field.first)) return false;
+    if (field.first == client_cert_header_) {
+      values.push_back(std::move(field.second));
+    } else {
+      other_spelling = true;
+    }
     return true;
   });
+  if (other_spelling) {
+    spdlog::warn("http: ecid={} dropped a client certificate header spelled otherwise from {}",
+                 request.ecid, request.remote_address);
+  }
   if (!InAnyNetwork(trusted_proxies_, request.remote_address)) {
     // Never trusted: the connection's own certificate stays the client's.
     if (!values.empty()) {

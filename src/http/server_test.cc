@@ -162,9 +162,11 @@ Router TestRouter(SlowGate* slow = nullptr) {
     });
   }
   router.Add("GET", "/cert", [](Request& r) {
-    return Response::Text(200, std::to_string(r.HeaderCount("x-client-cert")) + " " +
-                                   std::to_string(r.client_certificate.der.size()) + " " +
-                                   (r.client_certificate.forwarded ? "forwarded" : "own"));
+    return Response::Text(
+        200, std::to_string(r.HeaderCount("x-client-cert") + r.HeaderCount("x_client_cert") +
+                            r.HeaderCount("x-client_cert")) +
+                 " " + std::to_string(r.client_certificate.der.size()) + " " +
+                 (r.client_certificate.forwarded ? "forwarded" : "own"));
   });
   router.Add("GET", "/bad-header", [](Request&) {
     return Response::Text(200, "ok").AddHeader("X-Evil", "a\r\nInjected: 1");
@@ -854,6 +856,19 @@ TEST_F(ServerTest, ClientCertificateHeaderFromAnUntrustedAddressIsDropped) {
   Client c(server_->port());
   ASSERT_TRUE(c.connected());
   ASSERT_TRUE(c.Send(Get("/cert", "X-Client-Cert: %ZZ\r\nx-client-CERT: two\r\n")));
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "0 0 own");
+}
+
+// Another spelling of the name is dropped even from the trusted proxy, and never read: the
+// proxy overwrites only its own spelling.
+TEST_F(ServerTest, ClientCertificateHeaderInAnotherSpellingIsDroppedAndNeverRead) {
+  StartServer({.trusted_proxies = {"127.0.0.1"}, .client_cert_header = "X-Client-Cert"});
+  Client c(server_->port());
+  ASSERT_TRUE(c.connected());
+  // Malformed under the real name it would be a 400: under another it is not even looked at.
+  ASSERT_TRUE(c.Send(Get("/cert", "X_Client_Cert: %ZZ\r\nx-client_cert: %ZZ\r\n")));
   ParsedResponse r = c.Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "0 0 own");
