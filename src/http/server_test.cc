@@ -161,6 +161,13 @@ Router TestRouter(SlowGate* slow = nullptr) {
       return Response::Text(200, "slow done");
     });
   }
+  router.Add("GET", "/cert", [](Request& r) {
+    return Response::Text(
+        200, std::to_string(r.HeaderCount("x-client-cert") + r.HeaderCount("x_client_cert") +
+                            r.HeaderCount("x-client_cert")) +
+                 " " + std::to_string(r.client_certificate.der.size()) + " " +
+                 (r.client_certificate.forwarded ? "forwarded" : "own"));
+  });
   router.Add("GET", "/bad-header", [](Request&) {
     return Response::Text(200, "ok").AddHeader("X-Evil", "a\r\nInjected: 1");
   });
@@ -840,6 +847,76 @@ TEST_F(ServerTest, RequestIdBecomesTheEcid) {
   }
   EXPECT_TRUE(ValidRequestId(std::string(128, 'x')));
   EXPECT_FALSE(ValidRequestId(""));
+}
+
+// A forged certificate header from an address that is not a trusted proxy is ignored, and no
+// handler ever sees it, in any spelling of the name.
+TEST_F(ServerTest, ClientCertificateHeaderFromAnUntrustedAddressIsDropped) {
+  StartServer({.trusted_proxies = {"127.0.0.2/32"}, .client_cert_header = "X-Client-Cert"});
+  Client c(server_->port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.Send(Get("/cert", "X-Client-Cert: %ZZ\r\nx-client-CERT: two\r\n")));
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "0 0 own");
+}
+
+// Another spelling of the name is dropped even from the trusted proxy, and never read: the
+// proxy overwrites only its own spelling.
+TEST_F(ServerTest, ClientCertificateHeaderInAnotherSpellingIsDroppedAndNeverRead) {
+  StartServer({.trusted_proxies = {"127.0.0.1"}, .client_cert_header = "X-Client-Cert"});
+  Client c(server_->port());
+  ASSERT_TRUE(c.connected());
+  // Malformed under the real name it would be a 400: under another it is not even looked at.
+  ASSERT_TRUE(c.Send(Get("/cert", "X_Client_Cert: %ZZ\r\nx-client_cert: %ZZ\r\n")));
+  ParsedResponse r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "0 0 own");
+}
+
+// From a trusted proxy: an empty value is "no certificate"; a malformed or repeated one is the
+// proxy's misconfiguration, answered 400 and closed.
+TEST_F(ServerTest, ClientCertificateHeaderFromATrustedProxy) {
+  StartServer(
+      {.trusted_proxies = {"10.0.0.0/8", "127.0.0.1"}, .client_cert_header = "X-Client-Cert"});
+  {
+    Client c(server_->port());
+    ASSERT_TRUE(c.Send(Get("/cert", "X-Client-Cert: \r\n")));
+    ParsedResponse r = c.Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "0 0 own");
+  }
+  for (const char* fields :
+       {"X-Client-Cert: %ZZ\r\n", "X-Client-Cert: -----BEGIN%20CERTIFICATE-----\r\n",
+        "X-Client-Cert: a\r\nX-Client-Cert: b\r\n"}) {
+    Client c(server_->port());
+    ASSERT_TRUE(c.Send(Get("/cert", fields)));
+    ParsedResponse r = c.Read();
+    EXPECT_EQ(r.status, 400) << fields;
+    EXPECT_NE(r.body.find("client certificate header"), std::string::npos) << r.body;
+    EXPECT_EQ(c.Read().status, 0) << fields;  // closed
+  }
+}
+
+TEST(ServerOptionsTest, MutualTlsOptionsAreCheckedAtBind) {
+  auto bind = [](ServerOptions o) {
+    o.port = 0;
+    Server server(o, Router{});
+    return server.Bind();
+  };
+  EXPECT_EQ(bind({.trusted_proxies = {"127.0.0.1"}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bind({.client_cert_header = "X-Client-Cert"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bind({.trusted_proxies = {"10.0.0.1/8"}, .client_cert_header = "X-Client-Cert"}).code(),
+            StatusCode::kInvalidArgument);
+  for (const char* name : {"Content-Length", "Host", "Authorization", "bad name", "a:b"}) {
+    EXPECT_EQ(bind({.trusted_proxies = {"127.0.0.1"}, .client_cert_header = name}).code(),
+              StatusCode::kInvalidArgument)
+        << name;
+  }
+  EXPECT_EQ(bind({.tls_client_ca_file = "/nonexistent/ca.pem"}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(
+      bind({.trusted_proxies = {"::1/128"}, .client_cert_header = "X-SSL-Client-Cert"}).ok());
 }
 
 }  // namespace

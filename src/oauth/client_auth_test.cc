@@ -1,6 +1,7 @@
 // Client authentication over the real SQLite store: which certificates may verify a client
-// assertion (contract section 2 rule 3), how deep AssertionChecks reports for a client checking
-// itself, and request-rate limits that nobody can spend for another client.
+// assertion (contract section 2 rule 3), client certificates (RFC 8705), how deep AssertionChecks
+// reports for a client checking itself, and request-rate limits that nobody can spend for another
+// client.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -344,6 +345,128 @@ TEST_F(ClientAuthTest, FailedClientAssertionsCountAgainstTheAddress) {
   Outcome o = tokens_->Introspect(introspect);
   ASSERT_TRUE(o.rejection.has_value());
   EXPECT_EQ(o.rejection->reason, Reason::kRateLimited);
+}
+
+// RFC 8705 2: a client_id with a certificate and no other credential.
+ClientRequest ByCertificate(const std::string& client_id, const std::string& der, bool chained,
+                            const std::string& address) {
+  ClientRequest r;
+  r.form = {{"grant_type", kGrantClientCredentials}, {"client_id", client_id}};
+  r.client_certificate_der = der;
+  r.client_certificate_chained = chained;
+  r.remote_address = address;
+  return r;
+}
+
+std::optional<Reason> AuthRefusal(const std::variant<AuthenticatedClient, Rejection>& auth) {
+  if (auto* r = std::get_if<Rejection>(&auth)) return r->reason;
+  return std::nullopt;
+}
+
+TEST_F(ClientAuthTest, SelfSignedTlsClientAuthIsAnAttachedCertificate) {
+  // RFC 8705 2.2: own_ is attached to client-a; whether it chains does not matter.
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(
+                ByCertificate("client-a", own_.cert.der, false, "192.0.2.20"))),
+            std::nullopt);
+  // A certificate attached to nobody, or only trusted as a partner's, is no credential.
+  const KeyPair stranger = MakeKeyPair("CN=own");
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(
+                ByCertificate("client-a", stranger.cert.der, false, "192.0.2.21"))),
+            Reason::kClientCertificateMismatch);
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(
+                ByCertificate("client-a", partner_.cert.der, true, "192.0.2.22"))),
+            Reason::kClientCertificateMismatch);
+  // Another client's certificate authenticates that client only.
+  EXPECT_EQ(AuthRefusal(
+                tokens_->Authenticate(ByCertificate("admin", own_.cert.der, false, "192.0.2.23"))),
+            Reason::kClientCertificateMismatch);
+  // No certificate: a client_id alone authenticates nobody.
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(ByCertificate("client-a", "", false, "192.0.2.24"))),
+            Reason::kNoClientAuthentication);
+  EXPECT_EQ(
+      AuthRefusal(tokens_->Authenticate(ByCertificate("", own_.cert.der, false, "192.0.2.25"))),
+      Reason::kMissingParameter);
+  // Next to a secret, the certificate is no second method: the secret decides.
+  ClientRequest both = Basic("client-a", "wrong", "192.0.2.26");
+  both.client_certificate_der = own_.cert.der;
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(both)), Reason::kBadClientSecret);
+  // Every refusal is the uniform invalid_client.
+  const WireError w = ToWireError({Reason::kClientCertificateMismatch, "x"});
+  EXPECT_EQ(w.http_status, 401);
+  EXPECT_EQ(w.error, "invalid_client");
+  EXPECT_EQ(w.description, "Client authentication failed.");
+  // An attached certificate that has expired counts no more than for an assertion.
+  clock_.Advance(31 * 86400);
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(
+                ByCertificate("client-a", own_.cert.der, false, "192.0.2.27"))),
+            Reason::kClientCertificateMismatch);
+}
+
+TEST_F(ClientAuthTest, TlsClientAuthNeedsTheSubjectAndTheClientCa) {
+  store::App dn = AddApp("dn-client", "secret-dn", {}, false);
+  dn.tls_client_auth_subject_dn = "CN=own";
+  ASSERT_TRUE(store_->UpdateApp(dn).ok());
+  // RFC 8705 2.1: the subject matches and the certificate chains to the client CA.
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(
+                ByCertificate("dn-client", own_.cert.der, true, "192.0.2.30"))),
+            std::nullopt);
+  // The same subject without the CA's word is anyone's to claim.
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(
+                ByCertificate("dn-client", own_.cert.der, false, "192.0.2.31"))),
+            Reason::kClientCertificateMismatch);
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(
+                ByCertificate("dn-client", partner_.cert.der, true, "192.0.2.32"))),
+            Reason::kClientCertificateMismatch);
+  // Both set: both must match (a self-signed certificate has no SAN).
+  dn.tls_client_auth_san_dns = "dn-client.example.com";
+  ASSERT_TRUE(store_->UpdateApp(dn).ok());
+  directory_->Invalidate();
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(
+                ByCertificate("dn-client", own_.cert.der, true, "192.0.2.33"))),
+            Reason::kClientCertificateMismatch);
+  // An inactive app is told apart only once its certificate matched.
+  dn.tls_client_auth_san_dns.clear();
+  dn.active = false;
+  ASSERT_TRUE(store_->UpdateApp(dn).ok());
+  directory_->Invalidate();
+  EXPECT_EQ(AuthRefusal(tokens_->Authenticate(
+                ByCertificate("dn-client", own_.cert.der, true, "192.0.2.34"))),
+            Reason::kClientInactive);
+}
+
+TEST_F(ClientAuthTest, CertificateBoundTokensCarryTheThumbprint) {
+  store::App bound = AddApp("bound", "secret-bound", {}, false);
+  bound.tls_client_certificate_bound_access_tokens = true;
+  ASSERT_TRUE(store_->UpdateApp(bound).ok());
+  // RFC 8705 3: no certificate, no token (not an unbound one).
+  ClientRequest bare = Basic("bound", "secret-bound", "192.0.2.40");
+  EXPECT_EQ(Refusal(tokens_->Prepare(bare)), Reason::kClientCertificateRequired);
+  EXPECT_EQ(ToWireError({Reason::kClientCertificateRequired, "x"}).error, "invalid_request");
+
+  ClientRequest req = bare;
+  req.client_certificate_der = partner_.cert.der;  // any certificate, chained or not
+  auto prepared = tokens_->Prepare(req);
+  ASSERT_TRUE(std::holds_alternative<PreparedToken>(prepared));
+  const PreparedToken& p = std::get<PreparedToken>(prepared);
+  EXPECT_EQ(p.certificate_thumbprint, partner_.cert.x5t_s256);
+  Outcome done = tokens_->Complete(req, p, std::nullopt);
+  ASSERT_TRUE(done.body.has_value());
+  const std::string token = Json::parse(*done.body)["access_token"];
+  Result<AccessTokenInfo> info = tokens_->VerifyAccessToken(token);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->claims["cnf"], (Json{{"x5t#S256", partner_.cert.x5t_s256}}));
+  // Introspection answers the confirmation.
+  ClientRequest introspect = Basic("bound", "secret-bound", "192.0.2.41");
+  introspect.form = {{"token", token}};
+  Outcome o = tokens_->Introspect(introspect);
+  ASSERT_TRUE(o.body.has_value());
+  EXPECT_EQ(Json::parse(*o.body)["cnf"], (Json{{"x5t#S256", partner_.cert.x5t_s256}}));
+  // An app without the setting gets unbound tokens, certificate or not.
+  ClientRequest plain = Basic("client-a", "secret-a", "192.0.2.42");
+  plain.client_certificate_der = own_.cert.der;
+  auto unbound = tokens_->Prepare(plain);
+  ASSERT_TRUE(std::holds_alternative<PreparedToken>(unbound));
+  EXPECT_EQ(std::get<PreparedToken>(unbound).certificate_thumbprint, "");
 }
 
 }  // namespace

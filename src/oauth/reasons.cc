@@ -28,6 +28,10 @@ std::string_view ReasonCode(Reason reason) {
       return "client_id_mismatch";
     case Reason::kClientAssertionNoSecretAuth:
       return "client_has_no_secret";
+    case Reason::kClientCertificateMismatch:
+      return "client_certificate_mismatch";
+    case Reason::kClientCertificateRequired:
+      return "client_certificate_required";
     case Reason::kGrantNotAllowed:
       return "grant_not_allowed";
     case Reason::kAssertionMalformed:
@@ -116,6 +120,7 @@ WireError ToWireError(const Rejection& r) {
   switch (r.reason) {
     case Reason::kMalformedRequest:
     case Reason::kMissingParameter:
+    case Reason::kClientCertificateRequired:
       return {400, "invalid_request", r.detail, false};
     case Reason::kUnsupportedGrantType:
       return {400, "unsupported_grant_type", r.detail, false};
@@ -128,6 +133,7 @@ WireError ToWireError(const Rejection& r) {
     case Reason::kClientInactive:
     case Reason::kClientIdMismatch:
     case Reason::kClientAssertionNoSecretAuth:
+    case Reason::kClientCertificateMismatch:
       return {401, "invalid_client", std::string(kClientAuthFailed), true};
     case Reason::kGrantNotAllowed:
       return {400, "unauthorized_client", r.detail, false};

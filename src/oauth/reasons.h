@@ -33,6 +33,13 @@ enum class Reason {
   kClientInactive,                // the app exists but is not activated
   kClientIdMismatch,              // client_id form parameter names another client (RFC 7521 4.2)
   kClientAssertionNoSecretAuth,   // secret authentication for an app that has no secret
+  // RFC 8705 2: a client_id alone with a client certificate that neither matches the app's
+  // tlsClientAuthSubjectDn / tlsClientAuthSanDns (chaining to the client CA) nor is one of the
+  // certificates attached to the app (self_signed_tls_client_auth).
+  kClientCertificateMismatch,
+  // RFC 8705 3: the app's tokens are certificate-bound (tlsClientCertificateBoundAccessTokens)
+  // and the request presented no client certificate: 400 invalid_request.
+  kClientCertificateRequired,
   // --- grant authorisation ---
   kGrantNotAllowed,  // the app's allowedGrants lacks this grant -> unauthorized_client
   // --- assertion rules (contract section 2 rule N; RFC 7523 section 3 item M) ---

@@ -1,12 +1,16 @@
 #include "oauth/token_service.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 #include "common/random.h"
 #include "jose/claims.h"
 #include "jose/jws.h"
+#include "jose/keyio.h"
 #include "oauth/identifiers.h"
 #include "oauth/secrets.h"
+#include "oauth/tls_client_auth.h"
 
 namespace tessera::oauth {
 namespace {
@@ -115,7 +119,15 @@ std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(
   if (methods > 1)
     return Reject(Reason::kMultipleClientAuthentication,
                   "more than one client authentication method");
-  if (methods == 0) return Reject(Reason::kNoClientAuthentication, "no client authentication");
+  if (methods == 0) {
+    // RFC 8705 2: "the client_id parameter ... to identify the client", the certificate being
+    // the credential. A certificate next to another method is no method of its own: it may be
+    // there to bind the token (RFC 8705 3).
+    if (form_id && !req.client_certificate_der.empty()) {
+      return AuthenticateByCertificate(req, *form_id);
+    }
+    return Reject(Reason::kNoClientAuthentication, "no client authentication");
+  }
 
   if (assertion || assertion_type) {
     if (!assertion_type || *assertion_type != kClientAssertionTypeJwt) {
@@ -205,6 +217,62 @@ std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(
   // Only after the secret matched: an inactive app is not told apart from a wrong secret before.
   if (!(*app)->active) return Reject(Reason::kClientInactive, "client " + id + " is not active");
   return AuthenticatedClient{*app, std::nullopt};
+}
+
+std::variant<AuthenticatedClient, Rejection> TokenService::AuthenticateByCertificate(
+    const ClientRequest& req, const std::string& id) const {
+  if (id.empty()) return Reject(Reason::kMissingParameter, "client_id missing");
+  if (!IsSafeIdentifier(id))
+    return Reject(Reason::kUnknownClient, "client id is not a valid identifier");
+  Result<std::shared_ptr<const store::App>> found = directory_.FindClient(id);
+  if (!found.ok()) {
+    if (found.status().code() == StatusCode::kNotFound)
+      return Reject(Reason::kUnknownClient, "unknown client " + id.substr(0, 128));
+    return Reject(StoreReason(found.status()), found.status().message());
+  }
+  const store::App& app = **found;
+  const std::string& der = req.client_certificate_der;
+  // RFC 8705 2.1: tls_client_auth, for an app that names its certificate by subject DN and/or
+  // SAN dNSName (each one set must match), only for a certificate chaining to the client CA.
+  const std::string& want_dn = app.tls_client_auth_subject_dn;
+  const std::string& want_san = app.tls_client_auth_san_dns;
+  bool matched = false;
+  if ((!want_dn.empty() || !want_san.empty()) && req.client_certificate_chained) {
+    matched = (want_dn.empty() || SubjectDnMatches(want_dn, der)) &&
+              (want_san.empty() || SanDnsMatches(want_san, der));
+  }
+  // RFC 8705 2.2: self_signed_tls_client_auth, the certificate itself registered: one attached
+  // to the app by alias, valid now, compared by SHA-256 thumbprint (RFC 8705 3.1's x5t#S256).
+  if (!matched) {
+    const std::string thumbprint = jose::X5tS256Of(der);
+    const int64_t now = clock_.NowSeconds();
+    for (const std::string& alias : app.certificate_aliases) {
+      Result<std::shared_ptr<const NamedCertificate>> cert = directory_.ClientCertificate(alias);
+      if (!cert.ok()) {
+        if (cert.status().code() == StatusCode::kNotFound) continue;
+        return Reject(StoreReason(cert.status()), cert.status().message());
+      }
+      const std::string& attached = (*cert)->cert.x5t_s256;
+      if (attached.size() == thumbprint.size() &&
+          CRYPTO_memcmp(attached.data(), thumbprint.data(), thumbprint.size()) == 0 &&
+          (*cert)->cert.IsValidAt(now)) {
+        matched = true;
+        break;
+      }
+    }
+  }
+  if (!matched) {
+    return Reject(Reason::kClientCertificateMismatch,
+                  "client certificate (subject " + CertificateSubjectText(der).substr(0, 256) +
+                      ", x5t#S256 " + jose::X5tS256Of(der) + ", " +
+                      (req.client_certificate_chained ? "chains" : "does not chain") +
+                      " to the client CA) matches neither the tlsClientAuthSubjectDn / "
+                      "tlsClientAuthSanDns of client " +
+                      id + " nor a valid certificate attached to it");
+  }
+  // Only after the certificate matched, as for a secret.
+  if (!app.active) return Reject(Reason::kClientInactive, "client " + id + " is not active");
+  return AuthenticatedClient{*found, std::nullopt};
 }
 
 std::variant<AuthenticatedClient, Rejection> TokenService::AuthenticateAndRecord(
@@ -313,6 +381,8 @@ Result<std::string> TokenService::Mint(const store::App& client, const PreparedT
   claims["iat"] = now;
   claims["exp"] = now + lifetime;
   claims["jti"] = RandomUuid();
+  // RFC 8705 3.1: the confirmation of a certificate-bound token.
+  if (!p.certificate_thumbprint.empty()) claims["cnf"] = {{"x5t#S256", p.certificate_thumbprint}};
   return keys_.Sign(claims);
 }
 
@@ -354,6 +424,18 @@ std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& 
   }
 
   PreparedToken p;
+  // RFC 8705 3: "the authorization server ... binds the issued access token to the client
+  // certificate"; any certificate presented on the connection, chained or self-signed.
+  if (app.tls_client_certificate_bound_access_tokens) {
+    if (req.client_certificate_der.empty()) {
+      return fail(Reject(Reason::kClientCertificateRequired,
+                         "client " + app.client_id +
+                             " receives certificate-bound tokens "
+                             "(tlsClientCertificateBoundAccessTokens) and presented no TLS "
+                             "client certificate"));
+    }
+    p.certificate_thumbprint = jose::X5tS256Of(req.client_certificate_der);
+  }
   p.grant = grant_name;
   p.user_grant = is_jwt;
   p.subject = app.client_id;
@@ -526,8 +608,8 @@ Outcome TokenService::Introspect(const ClientRequest& req) {
   }
   const jose::Json& c = info->claims;
   jose::Json body = {{"active", true}, {"token_type", "Bearer"}};
-  for (const char* k :
-       {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sub_type", "user_id"}) {
+  for (const char* k : {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sub_type",
+                        "user_id", "cnf"}) {
     if (auto it = c.find(k); it != c.end()) body[k] = *it;
   }
   return Outcome::Ok(jose::DumpCompact(body), basic);

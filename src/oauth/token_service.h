@@ -5,8 +5,10 @@
 //   0. with ClientAuthLimits: an address whose failed client authentications have spent its
 //      budget is refused (kRateLimited) before any credential is tried;
 //   1. exactly one client authentication method (RFC 6749 2.3): Basic, client_secret_post, or a
-//      client assertion (RFC 7523 2.2), which is checked with every assertion rule; a failure
-//      counts against the address; a success against the client's own token-request budget;
+//      client assertion (RFC 7523 2.2), which is checked with every assertion rule, or, when
+//      none of those is used, a client_id with a TLS client certificate (RFC 8705 2:
+//      tls_client_auth, then self_signed_tls_client_auth); a failure counts against the
+//      address; a success against the client's own token-request budget;
 //   2. the grant: known (else unsupported_grant_type) and in the app's allowedGrants (else
 //      unauthorized_client);
 //   3. jwt-bearer: the user assertion's rules 1-8 (AssertionValidator), or, when the assertion's
@@ -15,7 +17,9 @@
 //      the subject_token likewise, which must be an outside token;
 //   4. scopes (rule 9), within a trust's allowedScopes; for token exchange, resource/audience;
 //   5. only then the jti(s) are recorded, each with one atomic insert; a replay fails here;
-//   6. the access token is minted with the active signing key; the outcome is audited.
+//   6. the access token is minted with the active signing key, bound to the client certificate
+//      (cnf "x5t#S256") for an app with tlsClientCertificateBoundAccessTokens, which without a
+//      certificate is refused before step 3 (invalid_request); the outcome is audited.
 // Every rejection is a precise Reason; the http layer maps it to the wire with ToWireError.
 //
 // Thread safety: all methods may be called concurrently.
@@ -58,6 +62,10 @@ struct ClientRequest {
   bool bad_authorization = false;           // an Authorization header that is not valid Basic
   std::string ecid;
   std::string remote_address;  // the peer's address, for ClientAuthLimits
+  // The client's TLS certificate (RFC 8705), DER; empty when none was presented. `chained`: it
+  // verified against the server's client CA (http::ClientCertificate).
+  std::string client_certificate_der;
+  bool client_certificate_chained = false;
 };
 
 // Request-rate limits around client authentication; each is off when null. Neither is keyed by
@@ -112,6 +120,9 @@ struct PreparedToken {
   std::optional<jose::Json> act;  // RFC 8693 4.1 {"sub","iss"} when impersonating
   bool token_exchange = false;    // RFC 8693 2.2.1: the answer adds issued_token_type
   std::string audit_note;         // the trust and the outside subject, for the audit trail
+  // The token's cnf "x5t#S256" (RFC 8705 3.1): the presented certificate's SHA-256 thumbprint,
+  // for an app with tlsClientCertificateBoundAccessTokens; empty otherwise.
+  std::string certificate_thumbprint;
 };
 
 // What an accepted outside token stands for, once looked up.
@@ -247,6 +258,9 @@ class TokenService {
                                                 std::optional<federation::Trust>& trust) const;
   FederationTrusts* trusts_ = nullptr;
   const federation::KeySource* issuer_keys_ = nullptr;
+  // RFC 8705 2: a client_id with a client certificate and no other credential.
+  std::variant<AuthenticatedClient, Rejection> AuthenticateByCertificate(
+      const ClientRequest& request, const std::string& client_id) const;
 
   store::Store& store_;
   Directory& directory_;

@@ -32,6 +32,8 @@ std::optional<oauth::ClientRequest> ReadClientRequest(Request& req, Response* er
   oauth::ClientRequest out;
   out.ecid = req.ecid;
   out.remote_address = req.remote_address;
+  out.client_certificate_der = req.client_certificate.der;
+  out.client_certificate_chained = req.client_certificate.chained;
   std::optional<std::string_view> ct = req.Header("content-type");
   if (!ct || !StartsWithNoCase(*ct, kFormType)) {
     *error = OAuthError(400, "invalid_request",
@@ -159,7 +161,12 @@ Response TokenEndpoint(ApiServices& s, Request& req) {
 
 Json Discovery(const oauth::DomainConfig& c) {
   const std::string& iss = c.issuer;
-  return Json{
+  Json auth_methods = {"client_secret_basic", "client_secret_post", "private_key_jwt"};
+  if (c.mutual_tls) {
+    auth_methods.push_back("tls_client_auth");
+    auth_methods.push_back("self_signed_tls_client_auth");
+  }
+  Json out = Json{
       {"issuer", iss},
       {"token_endpoint", iss + "/oauth2/v1/token"},
       {"jwks_uri", iss + "/admin/v1/SigningCert/jwk"},
@@ -167,15 +174,21 @@ Json Discovery(const oauth::DomainConfig& c) {
       {"revocation_endpoint", iss + "/oauth2/v1/revoke"},
       {"grant_types_supported",
        {oauth::kGrantClientCredentials, oauth::kGrantJwtBearer, oauth::kGrantTokenExchange}},
-      {"token_endpoint_auth_methods_supported",
-       {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
+      {"token_endpoint_auth_methods_supported", auth_methods},
       {"token_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256", "EdDSA"}},
-      {"introspection_endpoint_auth_methods_supported",
-       {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
-      {"revocation_endpoint_auth_methods_supported",
-       {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
+      {"introspection_endpoint_auth_methods_supported", auth_methods},
+      {"revocation_endpoint_auth_methods_supported", auth_methods},
       {"scopes_supported", {oauth::kScopeMyScopes}},
       {"response_types_supported", Json::array()}};
+  if (c.mutual_tls) {
+    // RFC 8705 3.3 and 5: certificate-bound tokens, and the endpoints a client reaches with its
+    // certificate, which are the ordinary ones: one listener serves both.
+    out["tls_client_certificate_bound_access_tokens"] = true;
+    out["mtls_endpoint_aliases"] = {{"token_endpoint", iss + "/oauth2/v1/token"},
+                                    {"introspection_endpoint", iss + "/oauth2/v1/introspect"},
+                                    {"revocation_endpoint", iss + "/oauth2/v1/revoke"}};
+  }
+  return out;
 }
 
 }  // namespace
