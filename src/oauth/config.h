@@ -27,6 +27,9 @@ struct DomainConfig {
   int64_t default_token_lifetime = 3600;
   int64_t trust_token_lifetime = 14400;
   int64_t cache_ttl_seconds = 5;  // staleness bound of per-node caches
+  // dpop_nonce = "on": every DPoP proof at the token endpoint must carry a server nonce
+  // (RFC 9449 8), derived from the active signing key so that every node accepts it.
+  bool dpop_nonce = false;
 
   std::string TokenEndpoint() const { return issuer + "/oauth2/v1/token"; }
 
