@@ -332,38 +332,46 @@ std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& 
   return p;
 }
 
-std::variant<std::optional<DpopProof>, Rejection> TokenService::CheckDpopProof(
-    const ClientRequest& req) {
-  if (req.dpop_proofs.empty()) return std::optional<DpopProof>();
+Result<DpopProof> TokenService::ValidateDpopProof(const DpopRequest& request,
+                                                  std::string* fresh_nonce) {
   DpopOptions options;
   // RFC 9449 8: nonces come from the active signing key, so any node issues and accepts them;
   // a rotation makes the clients of the old key's nonces ask once more.
   std::optional<DpopNonces> nonces;
   if (config_.dpop_nonce) {
-    Result<std::shared_ptr<const LoadedKey>> key = keys_.Active();
-    if (!key.ok())
-      return Reject(StoreReason(key.status()), "DPoP nonces: " + key.status().message());
-    Result<DpopNonces> made = DpopNonces::Create((*key)->dpop_nonce_key, clock_);
-    if (!made.ok()) return Reject(Reason::kInternal, "DPoP nonces: " + made.status().message());
-    nonces.emplace(std::move(made).value());
+    TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const LoadedKey> key, keys_.Active());
+    TESSERA_ASSIGN_OR_RETURN(DpopNonces made, DpopNonces::Create(key->dpop_nonce_key, clock_));
+    nonces.emplace(std::move(made));
     options.nonces = &*nonces;
   }
-  Result<DpopValidator> validator = DpopValidator::Create(options, clock_);
-  if (!validator.ok())
-    return Reject(Reason::kInternal, "DPoP validator: " + validator.status().message());
-  const std::vector<std::string_view> proofs(req.dpop_proofs.begin(), req.dpop_proofs.end());
-  Result<DpopProof> proof =
-      validator->Validate({.proofs = proofs, .method = req.method, .url = req.url});
-  if (!proof.ok()) {
-    const DpopError why = DpopErrorOf(proof.status());
-    const bool nonce = DpopErrorWantsNonce(why);
-    Rejection r = Reject(nonce ? Reason::kDpopNonceRequired : Reason::kDpopProofInvalid,
-                         std::string(DpopErrorCode(why)) + ": " + proof.status().message());
-    r.dpop_error = why;
-    if (nonce && nonces) r.dpop_nonce = nonces->Issue();
-    return r;
+  TESSERA_ASSIGN_OR_RETURN(DpopValidator validator, DpopValidator::Create(options, clock_));
+  Result<DpopProof> proof = validator.Validate(request);
+  if (!proof.ok() && nonces && fresh_nonce != nullptr &&
+      DpopErrorWantsNonce(DpopErrorOf(proof.status()))) {
+    *fresh_nonce = nonces->Issue();
   }
-  return std::optional<DpopProof>(std::move(proof).value());
+  return proof;
+}
+
+std::variant<std::optional<DpopProof>, Rejection> TokenService::CheckDpopProof(
+    const ClientRequest& req) {
+  if (req.dpop_proofs.empty()) return std::optional<DpopProof>();
+  const std::vector<std::string_view> proofs(req.dpop_proofs.begin(), req.dpop_proofs.end());
+  std::string nonce;
+  Result<DpopProof> proof =
+      ValidateDpopProof({.proofs = proofs, .method = req.method, .url = req.url}, &nonce);
+  if (proof.ok()) return std::optional<DpopProof>(std::move(proof).value());
+  // The validator refuses with kInvalidArgument; anything else is the key store failing.
+  if (proof.status().code() != StatusCode::kInvalidArgument) {
+    return Reject(StoreReason(proof.status()), "DPoP nonces: " + proof.status().message());
+  }
+  const DpopError why = DpopErrorOf(proof.status());
+  Rejection r =
+      Reject(DpopErrorWantsNonce(why) ? Reason::kDpopNonceRequired : Reason::kDpopProofInvalid,
+             std::string(DpopErrorCode(why)) + ": " + proof.status().message());
+  r.dpop_error = why;
+  r.dpop_nonce = std::move(nonce);
+  return r;
 }
 
 Outcome TokenService::Complete(const ClientRequest& req, const PreparedToken& p,

@@ -173,6 +173,13 @@ class TokenService {
   // kFailedPrecondition saying why when not; the store's kUnavailable passes through.
   Status CheckPrincipalsLive(const jose::Json& claims);
 
+  // A DPoP proof checked as the token endpoint checks it (RFC 9449 4.3; with
+  // DomainConfig::dpop_nonce, server nonces keyed by the active signing key, section 8). Its jti
+  // is not recorded. A refused proof is kInvalidArgument with its DpopError (DpopErrorOf), and
+  // then, for a nonce error, `fresh_nonce` (when given) gets a nonce for the DPoP-Nonce header;
+  // another code is the signing-key store failing.
+  Result<DpopProof> ValidateDpopProof(const DpopRequest& request, std::string* fresh_nonce);
+
   const AssertionValidator& validator() const { return validator_; }
   // See AssertionValidator::set_certificate_uses. Set before serving.
   void set_certificate_uses(CertificateUses* uses) { validator_.set_certificate_uses(uses); }

@@ -12,6 +12,7 @@
 #include "jose/jwk.h"
 #include "jose/jws.h"
 #include "jose/keyio.h"
+#include "oauth/assertion_checks.h"
 #include "oauth/dpop_nonce.h"
 #include "oauth/test_domain.h"
 #include "oauth/token_service.h"
@@ -245,6 +246,56 @@ TEST_F(TokenServiceDpopTest, IntrospectionTellsTheBinding) {
   const Json bearer = jose::ParseStrictJson(*d_.tokens->Introspect(r).body).value();
   EXPECT_EQ(bearer["token_type"], "Bearer");
   EXPECT_FALSE(bearer.contains("cnf"));
+}
+
+// AssertionChecks (tessera doctor) with a proof: each RFC 9449 check in order, the failed one
+// with its fix, those after it not checked; the jti looked up, never spent.
+TEST_F(TokenServiceDpopTest, AssertionChecksExplainAProofRuleByRule) {
+  AssertionCheckService checks(*d_.store, *d_.directory, *d_.tokens, d_.config, d_.clock);
+  const std::string assertion =
+      TestDomain::Sign(d_.Claims(kClient, "alice"), TestKey::Rsa(), {{"kid", "own"}});
+  auto dpop_rules = [&](const DpopCheckInput& input) {
+    AssertionCheckRequest req{assertion, kClient, std::nullopt};
+    req.dpop = input;
+    const Json report = checks.Run(req);
+    std::vector<Json> out;
+    for (const Json& r : report["rules"]) {
+      if (r["rule"] == 11) out.push_back(r);
+    }
+    return std::make_pair(report["passed"].get<bool>(), out);
+  };
+  const std::string good = Proof("checked");
+  auto [passed, rules] = dpop_rules({good, "POST", ""});
+  EXPECT_TRUE(passed);
+  ASSERT_EQ(rules.size(), 10u);  // nine checks (nonces off) and the jti
+  for (const Json& r : rules) EXPECT_EQ(r["result"], "pass") << r.dump();
+  EXPECT_EQ(rules.back()["name"], "DPoP jti unused");
+
+  std::tie(passed, rules) = dpop_rules(
+      {Proof("x", [](Json&, Json& c) { c["htu"] = "https://other.example/t"; }), "POST", ""});
+  EXPECT_FALSE(passed);
+  ASSERT_EQ(rules.size(), 9u);  // the jti is not looked at for a refused proof
+  std::vector<std::string> results;
+  for (const Json& r : rules) results.push_back(r["result"]);
+  EXPECT_EQ(results, (std::vector<std::string>{"pass", "pass", "pass", "pass", "pass", "pass",
+                                               "pass", "fail", "not_checked"}));
+  EXPECT_EQ(rules[7]["name"], "DPoP htu");
+  EXPECT_EQ(rules[7]["reason"], "dpop_proof_invalid");
+  EXPECT_NE(rules[7]["fix"].get<std::string>().find("/oauth2/v1/token"), std::string::npos);
+
+  // The check spent nothing: the proof is still good at the token endpoint, once.
+  EXPECT_EQ(Issued(Cc({good}))["token_type"], "DPoP");
+  std::tie(passed, rules) = dpop_rules({good, "POST", ""});
+  EXPECT_FALSE(passed);
+  EXPECT_EQ(rules.back()["reason"], "dpop_proof_replayed");
+
+  // With nonces on the nonce is a rule of its own.
+  d_.config.dpop_nonce = true;
+  std::tie(passed, rules) = dpop_rules({Proof("y"), "POST", ""});
+  EXPECT_FALSE(passed);
+  ASSERT_EQ(rules.size(), 10u);
+  EXPECT_EQ(rules[8]["name"], "DPoP nonce");
+  EXPECT_EQ(rules[8]["reason"], "dpop_nonce_required");
 }
 
 }  // namespace

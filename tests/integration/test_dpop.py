@@ -201,6 +201,35 @@ class DpopTokenEndpointTest(it.ServerTest):
             self.assertEqual(body["dpop_signing_alg_values_supported"],
                              ["RS256", "PS256", "ES256", "EdDSA"])
 
+    def doctor(self, dpop_proof, *extra):
+        return subprocess.run(
+            [it.TESSERA, "doctor", "--url", self.server.base, "--client-id", self.t.client_id,
+             "--client-secret", self.t.secret, "--assertion", self.t.cli_assertion(),
+             "--dpop-proof", dpop_proof] + list(extra), capture_output=True, timeout=60)
+
+    def test_doctor_explains_a_proof_rule_by_rule(self):
+        good = proof(self.key, self.url)
+        ok = self.doctor(good)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        out = ok.stdout.decode()
+        self.assertIn("[PASS] rule 11 DPoP htu", out)
+        self.assertIn("[PASS] rule 11 DPoP jti unused", out)
+        self.assertIn("All rules pass", out)
+        # The check spent nothing: the same proof still gets a token.
+        self.assertDpopToken(self.cc([good]))
+
+        bad = self.doctor(proof(self.key, self.url, method="GET"))
+        self.assertEqual(bad.returncode, 1, bad.stderr)
+        out = bad.stdout.decode()
+        self.assertIn("[PASS] rule 11 DPoP jwk and signature", out)
+        self.assertIn("[FAIL] rule 11 DPoP htm", out)
+        self.assertIn("reason: dpop_proof_invalid", out)
+        self.assertIn("fix:    set htm to the request's method", out)
+        self.assertIn("[SKIP] rule 11 DPoP iat", out)
+        # The proof was for GET: checked against GET it passes.
+        again = self.doctor(proof(self.key, self.url, method="GET"), "--dpop-method", "GET")
+        self.assertEqual(again.returncode, 0, again.stdout.decode() + again.stderr.decode())
+
     def test_without_nonces_a_proof_needs_none(self):
         self.assertIsNone(self.cc([proof(self.key, self.url)]).header("DPoP-Nonce"))
 
