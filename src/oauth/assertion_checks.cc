@@ -217,7 +217,14 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth de
     }
   }
 
-  if (req.dpop) CheckDpop(*req.dpop, rules);
+  if (req.dpop) {
+    CheckDpop(*req.dpop, rules);
+  } else if (app.ok() && (*app)->dpop_bound_access_tokens) {
+    rules.push_back({11, "DPoP proof", RuleResult::kFail, Reason::kDpopProofRequired,
+                     "the app's dpopBoundAccessTokens is true and no proof was given",
+                     "send a DPoP proof with every token request (RFC 9449 5.2); to check one, "
+                     "give it here (tessera doctor --dpop-proof PROOF)"});
+  }
 
   // In rule order (the validator records some rules late, e.g. the jti lookup above).
   std::stable_sort(rules.begin(), rules.end(),

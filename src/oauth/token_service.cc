@@ -320,7 +320,7 @@ std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& 
   p.scopes = std::move(std::get<GrantedScopes>(scopes));
 
   // The proof last of all but the jtis: a request refused for anything else spends no proof.
-  auto dpop = CheckDpopProof(req);
+  auto dpop = CheckDpopProof(req, app);
   if (auto* r = std::get_if<Rejection>(&dpop)) return fail(std::move(*r), p.subject);
   if (auto& proof = std::get<std::optional<DpopProof>>(dpop)) {
     // Kept until the proof's iat leaves the window (replay_until); RecordJtis adds the skew.
@@ -354,8 +354,18 @@ Result<DpopProof> TokenService::ValidateDpopProof(const DpopRequest& request,
 }
 
 std::variant<std::optional<DpopProof>, Rejection> TokenService::CheckDpopProof(
-    const ClientRequest& req) {
-  if (req.dpop_proofs.empty()) return std::optional<DpopProof>();
+    const ClientRequest& req, const store::App& app) {
+  if (req.dpop_proofs.empty()) {
+    // RFC 9449 5.2: an app registered with dpop_bound_access_tokens gets no Bearer token.
+    if (app.dpop_bound_access_tokens) {
+      Rejection r =
+          Reject(Reason::kDpopProofRequired,
+                 "client " + app.client_id + " requires DPoP-bound tokens and sent no proof");
+      r.dpop_error = DpopError::kProofMissing;
+      return r;
+    }
+    return std::optional<DpopProof>();
+  }
   const std::vector<std::string_view> proofs(req.dpop_proofs.begin(), req.dpop_proofs.end());
   std::string nonce;
   Result<DpopProof> proof =

@@ -195,8 +195,10 @@ class TokenService {
                            const std::string& subject, bool user, const std::string& user_id,
                            const char* gtp, const std::string& jkt, int64_t now);
   // RFC 9449 4.3 and 5: the request's valid DPoP proof (its thumbprint binds the token, its jti
-  // is then recorded), nullopt when there is none, else why not.
-  std::variant<std::optional<DpopProof>, Rejection> CheckDpopProof(const ClientRequest& request);
+  // is then recorded), nullopt when there is none and `app` does not require one
+  // (dpopBoundAccessTokens), else why not.
+  std::variant<std::optional<DpopProof>, Rejection> CheckDpopProof(const ClientRequest& request,
+                                                                   const store::App& app);
 
   store::Store& store_;
   Directory& directory_;

@@ -230,6 +230,19 @@ TEST_F(TokenServiceDpopTest, ServerNoncesAreAskedForThenAccepted) {
             Reason::kDpopNonceRequired);
 }
 
+// RFC 9449 5.2 (dpopBoundAccessTokens): such an app gets no Bearer token, for either grant.
+TEST_F(TokenServiceDpopTest, AnAppThatRequiresDpopGetsNoBearerToken) {
+  client_.dpop_bound_access_tokens = true;
+  d_.UpdateApp(client_);
+  for (const ClientRequest& r : {Cc({}), JwtBearer({})}) {
+    const Rejection refused = Refused(r);
+    EXPECT_EQ(refused.reason, Reason::kDpopProofRequired);
+    EXPECT_EQ(ToWireError(refused).error, "invalid_dpop_proof");
+    EXPECT_EQ(ToWireError(refused).description, DpopErrorText(DpopError::kProofMissing));
+  }
+  EXPECT_EQ(Issued(Cc({Proof("bound")}))["token_type"], "DPoP");
+}
+
 TEST_F(TokenServiceDpopTest, IntrospectionTellsTheBinding) {
   const Json body = Issued(Cc({Proof("intro")}));
   ClientRequest r;
@@ -288,6 +301,14 @@ TEST_F(TokenServiceDpopTest, AssertionChecksExplainAProofRuleByRule) {
   std::tie(passed, rules) = dpop_rules({good, "POST", ""});
   EXPECT_FALSE(passed);
   EXPECT_EQ(rules.back()["reason"], "dpop_proof_replayed");
+
+  // An app that requires DPoP, checked without a proof: rule 11 fails, naming the setting.
+  client_.dpop_bound_access_tokens = true;
+  d_.UpdateApp(client_);
+  const Json report = checks.Run({assertion, kClient, std::nullopt});
+  EXPECT_FALSE(report["passed"].get<bool>());
+  EXPECT_EQ(report["rules"].back()["rule"], 11);
+  EXPECT_EQ(report["rules"].back()["reason"], "dpop_proof_required");
 
   // With nonces on the nonce is a rule of its own.
   d_.config.dpop_nonce = true;

@@ -201,6 +201,20 @@ class DpopTokenEndpointTest(it.ServerTest):
             self.assertEqual(body["dpop_signing_alg_values_supported"],
                              ["RS256", "PS256", "ES256", "EdDSA"])
 
+    def test_dpop_bound_access_tokens_without_a_proof(self):
+        t = self.tenant(dpopBoundAccessTokens=True)
+        self.assertTrue(self.admin.ok("GET", "/admin/v1/Apps/" + t.app["id"])["dpopBoundAccessTokens"])
+        for pairs in ([("grant_type", "client_credentials")],
+                      [("grant_type", it.JWT_BEARER), ("assertion", t.cli_assertion())]):
+            body = self.assertOAuthError(self.server.token(pairs, auth=t.auth), 400,
+                                         "invalid_dpop_proof")
+            self.assertEqual(body["error_description"], "DPoP proof missing")
+        r = self.server.request(
+            "POST", TOKEN_PATH, it.form([("grant_type", "client_credentials")]),
+            {"Content-Type": "application/x-www-form-urlencoded", "Authorization": it.basic(*t.auth),
+             "DPoP": proof(self.key, self.url)})
+        self.assertDpopToken(r)
+
     def doctor(self, dpop_proof, *extra):
         return subprocess.run(
             [it.TESSERA, "doctor", "--url", self.server.base, "--client-id", self.t.client_id,
