@@ -100,7 +100,7 @@ struct Rejection {
   std::string detail;                     // precise text; may name claims and values, never secrets
   bool client_assertion = false;          // an assertion rule failed for a client assertion
   int64_t retry_after = 0;                // kRateLimited: whole seconds to wait (Retry-After)
-  DpopError dpop_error = DpopError::kOk;  // kDpopProofInvalid: the RFC 9449 4.3 rule that failed
+  DpopError dpop_error = DpopError::kOk;  // a DPoP reason: the RFC 9449 4.3 rule that failed
   std::string dpop_nonce = {};            // kDpopNonceRequired: the DPoP-Nonce header's value
 };
 

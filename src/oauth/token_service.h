@@ -95,8 +95,9 @@ struct PendingJti {
 };
 
 // The replay-table issuer under which a DPoP proof's jti is recorded: "dpop:" + the proof key's
-// thumbprint. No assertion issuer can take it (an issuer is a client id or a URL), and keying by
-// the key means no one can spend another client's jti in advance.
+// thumbprint. Keying by the key means no one can spend another client's jti in advance. An
+// assertion issuer (a client id or a URL) shares it only if a client id were spelled exactly so;
+// even then it could mark as used only jtis it would have to guess (clients draw them at random).
 std::string DpopJtiIssuer(std::string_view jkt);
 
 struct AuthenticatedClient {
