@@ -17,6 +17,7 @@ namespace tessera::cli {
 void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
   struct Options {
     std::string url, client_id, assertion, scope;
+    std::string dpop_proof, dpop_method = "POST", dpop_url;
     ClientSecretOptions secret;
     bool json = false;
   };
@@ -30,6 +31,11 @@ void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
                   "The JWT assertion, or - to read it from standard input")
       ->required();
   cmd->add_option("--scope", o->scope, "The scope the token request would ask for");
+  cmd->add_option("--dpop-proof", o->dpop_proof,
+                  "A DPoP proof the token request would carry: each RFC 9449 check is reported");
+  cmd->add_option("--dpop-method", o->dpop_method, "The method the proof is for (default POST)");
+  cmd->add_option("--dpop-url", o->dpop_url,
+                  "The URL the proof is for (default the server's token endpoint)");
   cmd->add_flag("--json", o->json, "Print the server's JSON report");
   cmd->callback([&ctx, o] {
     ctx.action = [&ctx, o]() -> Status {
@@ -66,6 +72,10 @@ void RegisterDoctorCommand(CLI::App& app, CommandContext& ctx) {
       }
       jose::Json body = {{"assertion", assertion}, {"clientId", o->client_id}};
       if (!o->scope.empty()) body["scope"] = o->scope;
+      if (!o->dpop_proof.empty()) {
+        body["dpop"] = {{"proof", o->dpop_proof}, {"method", o->dpop_method}};
+        if (!o->dpop_url.empty()) body["dpop"]["url"] = o->dpop_url;
+      }
       std::string base = o->url;
       while (!base.empty() && base.back() == '/') base.pop_back();
       TESSERA_ASSIGN_OR_RETURN(

@@ -36,6 +36,60 @@ Json RuleJson(const RuleOutcome& r) {
   return j;
 }
 
+// The checks of RFC 9449 4.3 in the order DpopValidator applies them (dpop.h), each with the
+// DpopErrors it may fail with and what the client should change.
+struct ProofCheck {
+  const char* name;
+  std::vector<DpopError> errors;
+  const char* fix;
+};
+
+const std::vector<ProofCheck>& ProofChecks() {
+  static const std::vector<ProofCheck> checks = {
+      {"DPoP header",
+       {DpopError::kProofMissing, DpopError::kMultipleProofs},
+       "send exactly one DPoP header field holding one proof (RFC 9449 4.3 item 1)"},
+      {"DPoP proof JWS",
+       {DpopError::kMalformed, DpopError::kHeaderRejected},
+       "send one compact JWS of strict base64url JSON objects, at most 8 KiB, with the key in "
+       "\"jwk\" only (no crit, b64, zip, cty, enc, jku, x5u, x5c) (RFC 9449 4.3 item 2)"},
+      {"DPoP typ",
+       {DpopError::kWrongType},
+       "set the proof's header \"typ\" to \"dpop+jwt\" (RFC 9449 4.3 item 4)"},
+      {"DPoP alg",
+       {DpopError::kAlgNotAllowed},
+       "sign with an asymmetric algorithm of dpop_signing_alg_values_supported (RS256, PS256, "
+       "ES256, EdDSA); never none or HS256 (RFC 9449 4.3 item 5)"},
+      {"DPoP jwk and signature",
+       {DpopError::kJwkMissing, DpopError::kJwkPrivate, DpopError::kJwkInvalid,
+        DpopError::kAlgKeyMismatch, DpopError::kSignatureInvalid},
+       "put the public key of the signing key pair in the header \"jwk\" (no private members "
+       "such as \"d\"; RSA of 2048 bits or more, P-256/384/521 or Ed25519), sign with that "
+       "key and an alg that suits it (RFC 9449 4.3 items 6 and 7)"},
+      {"DPoP claims",
+       {DpopError::kClaimMissing, DpopError::kClaimType, DpopError::kJtiInvalid},
+       "give the claims jti (a new random string, at most 256 characters), htm and htu "
+       "(strings) and iat (seconds since the epoch) (RFC 9449 4.2)"},
+      {"DPoP htm",
+       {DpopError::kHtmMismatch},
+       "set htm to the request's method, in upper case: POST at the token endpoint "
+       "(RFC 9449 4.3 item 8)"},
+      {"DPoP htu",
+       {DpopError::kHtuInvalid, DpopError::kHtuMismatch},
+       "set htu to the URL the request is sent to, as the issuer names it (issuer + "
+       "/oauth2/v1/token), without query or fragment (RFC 9449 4.3 item 9)"},
+      {"DPoP nonce",
+       {DpopError::kNonceMissing, DpopError::kNonceInvalid},
+       "send the request once without a nonce, then again with a new proof whose \"nonce\" is "
+       "the DPoP-Nonce header of the use_dpop_nonce answer (RFC 9449 8)"},
+      {"DPoP iat",
+       {DpopError::kIatTooOld, DpopError::kIatInFuture},
+       "make a new proof for each request, with iat the current time; check the client's "
+       "clock (RFC 9449 4.3 item 11)"},
+  };
+  return checks;
+}
+
 Rejection RateLimited(const char* what, int64_t wait) {
   Rejection r{Reason::kRateLimited,
               std::string("too many assertion checks ") + what + "; retry later", false};
@@ -171,6 +225,15 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth de
             "");
       }
     }
+  }
+
+  if (req.dpop) {
+    CheckDpop(*req.dpop, rules);
+  } else if (app.ok() && (*app)->dpop_bound_access_tokens) {
+    rules.push_back({11, "DPoP proof", RuleResult::kFail, Reason::kDpopProofRequired,
+                     "the app's dpopBoundAccessTokens is true and no proof was given",
+                     "send a DPoP proof with every token request (RFC 9449 5.2); to check one, "
+                     "give it here (tessera doctor --dpop-proof PROOF)"});
   }
 
   // In rule order (the validator records some rules late, e.g. the jti lookup above).
@@ -313,6 +376,57 @@ bool AssertionCheckService::ExplainOutsideToken(const AssertionCheckRequest& req
                 : "see docs/federation.md, \"The checks in order\"");
   }
   return true;
+}
+
+void AssertionCheckService::CheckDpop(const DpopCheckInput& input,
+                                      std::vector<RuleOutcome>& rules) const {
+  constexpr int kRule = 11;  // contract section 11
+  const std::string url = input.url.empty() ? config_.TokenEndpoint() : input.url;
+  Result<DpopProof> proof = tokens_.ValidateDpopProof(
+      {.proofs = {input.proof}, .method = input.method, .url = url}, nullptr);
+  if (!proof.ok() && proof.status().code() != StatusCode::kInvalidArgument) {
+    rules.push_back({kRule, "DPoP proof", RuleResult::kFail, Reason::kStoreUnavailable,
+                     proof.status().message(), "retry later"});
+    return;
+  }
+  const DpopError why = proof.ok() ? DpopError::kOk : DpopErrorOf(proof.status());
+  bool failed = false;
+  for (const ProofCheck& check : ProofChecks()) {
+    const bool is_nonce = check.errors.front() == DpopError::kNonceMissing;
+    if (is_nonce && !config_.dpop_nonce) continue;  // nonces off: not a rule here
+    if (failed) {
+      rules.push_back({kRule, check.name, RuleResult::kNotChecked, std::nullopt,
+                       "not checked: an earlier DPoP check failed", ""});
+    } else if (std::find(check.errors.begin(), check.errors.end(), why) != check.errors.end()) {
+      failed = true;
+      rules.push_back({kRule, check.name, RuleResult::kFail,
+                       is_nonce ? Reason::kDpopNonceRequired : Reason::kDpopProofInvalid,
+                       proof.status().message(), check.fix});
+    } else {
+      rules.push_back({kRule, check.name, RuleResult::kPass, std::nullopt, "", ""});
+    }
+  }
+  if (!proof.ok()) {
+    if (!failed) {  // a check of no row above: never hidden behind passes
+      rules.push_back({kRule, "DPoP proof", RuleResult::kFail, Reason::kDpopProofInvalid,
+                       proof.status().message(), "see RFC 9449 4.3"});
+    }
+    return;
+  }
+  // RFC 9449 11.1: looked up under the proof's key, as the token endpoint records it; never
+  // recorded here.
+  Result<bool> used = store_.IsJtiUsed(DpopJtiIssuer(proof->jkt), proof->jti);
+  if (!used.ok()) {
+    rules.push_back({kRule, "DPoP jti unused", RuleResult::kFail, Reason::kStoreUnavailable,
+                     used.status().message(), "retry later"});
+  } else if (*used) {
+    rules.push_back({kRule, "DPoP jti unused", RuleResult::kFail, Reason::kDpopProofReplayed,
+                     "DPoP proof already used",
+                     "make a new proof, with a new jti, for every request (RFC 9449 11.1)"});
+  } else {
+    rules.push_back({kRule, "DPoP jti unused", RuleResult::kPass, std::nullopt,
+                     "the token would be bound to jkt " + proof->jkt, ""});
+  }
 }
 
 std::string AssertionCheckService::ExplainBasicFailure(const ClientCredentials& decoded,

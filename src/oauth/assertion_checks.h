@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "common/rate_limiter.h"
 #include "jose/json.h"
@@ -37,10 +38,18 @@
 
 namespace tessera::oauth {
 
+// A DPoP proof to check with the assertion, as the token request would carry it.
+struct DpopCheckInput {
+  std::string proof;            // the DPoP header's value
+  std::string method = "POST";  // the request method the proof is for
+  std::string url;              // the URL it is sent to; empty: the domain's token endpoint
+};
+
 struct AssertionCheckRequest {
   std::string assertion;
   std::string client_id;
   std::optional<std::string> scope;
+  std::optional<DpopCheckInput> dpop = std::nullopt;
 };
 
 // Request budgets (token buckets: `rate` per second on average, bursts of `burst`). A client
@@ -73,7 +82,10 @@ class AssertionCheckService {
   //  "not_checked","passed":bool,"reason":code,"detail":..,"fix":..}, ...]}: "reason" and "fix"
   // for failed rules only; "passed" is true for "pass" alone. Store failures are reported as a
   // failed rule, not an error. With kUntilSignatureFails the rules after a signature that did
-  // not verify (and the scope rule) are "not_checked".
+  // not verify (and the scope rule) are "not_checked". With a DPoP proof, rule 11 (contract
+  // section 11) reports each check of RFC 9449 4.3 in order: those before the first failure
+  // passed, that one failed with its fix, the later ones "not_checked"; then whether the
+  // proof's jti was already used (looked up, never recorded).
   jose::Json Run(const AssertionCheckRequest& request,
                  ReportDepth depth = ReportDepth::kEveryRule) const;
 
@@ -94,6 +106,8 @@ class AssertionCheckService {
   bool ExplainOutsideToken(const AssertionCheckRequest& request, const store::App& app,
                            ReportDepth depth, std::vector<RuleOutcome>& rules, jose::Json& out,
                            std::optional<federation::Trust>& trust, bool& unsigned_claims) const;
+  // Appends the rule-11 outcomes of `input` to `rules`.
+  void CheckDpop(const DpopCheckInput& input, std::vector<RuleOutcome>& rules) const;
 
   store::Store& store_;
   Directory& directory_;

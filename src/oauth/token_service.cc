@@ -8,6 +8,7 @@
 #include "jose/claims.h"
 #include "jose/jws.h"
 #include "jose/keyio.h"
+#include "oauth/dpop_nonce.h"
 #include "oauth/identifiers.h"
 #include "oauth/secrets.h"
 #include "oauth/tls_client_auth.h"
@@ -73,6 +74,8 @@ std::optional<Rejection> LimitToTargets(const ClientRequest& req, const DomainCo
 }
 
 }  // namespace
+
+std::string DpopJtiIssuer(std::string_view jkt) { return "dpop:" + std::string(jkt); }
 
 TokenService::TokenService(store::Store& store, Directory& directory, SigningKeys& keys,
                            AuditLog& audit, const DomainConfig& config, const Clock& clock,
@@ -316,6 +319,11 @@ std::vector<std::optional<Rejection>> TokenService::RecordJtis(
       if (!fresh.ok()) {
         out[i] =
             Reject(StoreReason(fresh.status()), "recording the jti: " + fresh.status().message());
+      } else if (!(*fresh)[k] && p.dpop_proof) {
+        // RFC 9449 11.1: a proof is accepted once, on whichever node saw it first.
+        out[i] = Reject(Reason::kDpopProofReplayed, "DPoP proof jti was already used (jti '" +
+                                                        p.jti.substr(0, 64) + "' of key " +
+                                                        p.issuer.substr(5) + ")");
       } else if (!(*fresh)[k]) {
         out[i] = Reject(Reason::kAssertionJtiReplayed,
                         "assertion jti was already used (jti '" + p.jti.substr(0, 64) +
@@ -381,8 +389,10 @@ Result<std::string> TokenService::Mint(const store::App& client, const PreparedT
   claims["iat"] = now;
   claims["exp"] = now + lifetime;
   claims["jti"] = RandomUuid();
-  // RFC 8705 3.1: the confirmation of a certificate-bound token.
-  if (!p.certificate_thumbprint.empty()) claims["cnf"] = {{"x5t#S256", p.certificate_thumbprint}};
+  // The confirmation (RFC 7800 3.1) of a bound token: RFC 9449 6.1 names the DPoP proof's key by
+  // thumbprint, RFC 8705 3.1 the client certificate.
+  if (!p.jkt.empty()) claims["cnf"]["jkt"] = p.jkt;
+  if (!p.certificate_thumbprint.empty()) claims["cnf"]["x5t#S256"] = p.certificate_thumbprint;
   return keys_.Sign(claims);
 }
 
@@ -485,8 +495,72 @@ std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& 
   if (is_tx) {
     if (std::optional<Rejection> r = LimitToTargets(req, config_, p.scopes)) return fail_noted(*r);
   }
+
+  // The proof last of all but the jtis: a request refused for anything else spends no proof.
+  auto dpop = CheckDpopProof(req, app);
+  if (auto* r = std::get_if<Rejection>(&dpop)) return fail(std::move(*r), p.subject);
+  if (auto& proof = std::get<std::optional<DpopProof>>(dpop)) {
+    // Kept until the proof's iat leaves the window (replay_until); RecordJtis adds the skew.
+    p.jtis.push_back(PendingJti{.issuer = DpopJtiIssuer(proof->jkt),
+                                .jti = proof->jti,
+                                .expires_at = proof->replay_until,
+                                .dpop_proof = true});
+    p.jkt = std::move(proof->jkt);
+  }
   p.app = std::move(client.app);
   return p;
+}
+
+Result<DpopProof> TokenService::ValidateDpopProof(const DpopRequest& request,
+                                                  std::string* fresh_nonce) {
+  DpopOptions options;
+  // RFC 9449 8: nonces come from the active signing key, so any node issues and accepts them;
+  // a rotation makes the clients of the old key's nonces ask once more.
+  std::optional<DpopNonces> nonces;
+  if (config_.dpop_nonce) {
+    TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const LoadedKey> key, keys_.Active());
+    TESSERA_ASSIGN_OR_RETURN(DpopNonces made, DpopNonces::Create(key->dpop_nonce_key, clock_));
+    nonces.emplace(std::move(made));
+    options.nonces = &*nonces;
+  }
+  TESSERA_ASSIGN_OR_RETURN(DpopValidator validator, DpopValidator::Create(options, clock_));
+  Result<DpopProof> proof = validator.Validate(request);
+  if (!proof.ok() && nonces && fresh_nonce != nullptr &&
+      DpopErrorWantsNonce(DpopErrorOf(proof.status()))) {
+    *fresh_nonce = nonces->Issue();
+  }
+  return proof;
+}
+
+std::variant<std::optional<DpopProof>, Rejection> TokenService::CheckDpopProof(
+    const ClientRequest& req, const store::App& app) {
+  if (req.dpop_proofs.empty()) {
+    // RFC 9449 5.2: an app registered with dpop_bound_access_tokens gets no Bearer token.
+    if (app.dpop_bound_access_tokens) {
+      Rejection r =
+          Reject(Reason::kDpopProofRequired,
+                 "client " + app.client_id + " requires DPoP-bound tokens and sent no proof");
+      r.dpop_error = DpopError::kProofMissing;
+      return r;
+    }
+    return std::optional<DpopProof>();
+  }
+  const std::vector<std::string_view> proofs(req.dpop_proofs.begin(), req.dpop_proofs.end());
+  std::string nonce;
+  Result<DpopProof> proof =
+      ValidateDpopProof({.proofs = proofs, .method = req.method, .url = req.url}, &nonce);
+  if (proof.ok()) return std::optional<DpopProof>(std::move(proof).value());
+  // The validator refuses with kInvalidArgument; anything else is the key store failing.
+  if (proof.status().code() != StatusCode::kInvalidArgument) {
+    return Reject(StoreReason(proof.status()), "DPoP nonces: " + proof.status().message());
+  }
+  const DpopError why = DpopErrorOf(proof.status());
+  Rejection r =
+      Reject(DpopErrorWantsNonce(why) ? Reason::kDpopNonceRequired : Reason::kDpopProofInvalid,
+             std::string(DpopErrorCode(why)) + ": " + proof.status().message());
+  r.dpop_error = why;
+  r.dpop_nonce = std::move(nonce);
+  return r;
 }
 
 Outcome TokenService::Complete(const ClientRequest& req, const PreparedToken& p,
@@ -517,7 +591,10 @@ Outcome TokenService::Complete(const ClientRequest& req, const PreparedToken& p,
                                                                          : Reason::kInternal,
                        "minting: " + token.status().message()));
   }
-  jose::Json body = {{"access_token", *token}, {"token_type", "Bearer"}, {"expires_in", lifetime}};
+  // RFC 9449 5: a token bound to a DPoP key is answered with token_type "DPoP".
+  jose::Json body = {{"access_token", *token},
+                     {"token_type", p.jkt.empty() ? "Bearer" : "DPoP"},
+                     {"expires_in", lifetime}};
   // RFC 8693 2.2.1: the type of the token issued (an access token; the only one Tessera issues).
   if (p.token_exchange) body["issued_token_type"] = federation::kTokenTypeAccessToken;
   const std::string response_scope = p.scopes.ResponseScope();
@@ -612,6 +689,9 @@ Outcome TokenService::Introspect(const ClientRequest& req) {
                         "user_id", "cnf"}) {
     if (auto it = c.find(k); it != c.end()) body[k] = *it;
   }
+  // RFC 9449 6.2: a resource server learns the binding from "cnf"; the token type follows it.
+  if (auto cnf = c.find("cnf"); cnf != c.end() && cnf->is_object() && cnf->contains("jkt"))
+    body["token_type"] = "DPoP";
   return Outcome::Ok(jose::DumpCompact(body), basic);
 }
 

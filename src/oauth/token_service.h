@@ -16,10 +16,15 @@
 //      federation/outside_token.h) and the mapping to an active user; token exchange (RFC 8693):
 //      the subject_token likewise, which must be an outside token;
 //   4. scopes (rule 9), within a trust's allowedScopes; for token exchange, resource/audience;
-//   5. only then the jti(s) are recorded, each with one atomic insert; a replay fails here;
-//   6. the access token is minted with the active signing key, bound to the client certificate
-//      (cnf "x5t#S256") for an app with tlsClientCertificateBoundAccessTokens, which without a
-//      certificate is refused before step 3 (invalid_request); the outcome is audited.
+//   5. the DPoP proof, when the request carries one or the app's dpopBoundAccessTokens asks for
+//      one (RFC 9449 4.3, 5; with DomainConfig::dpop_nonce, server nonces, section 8);
+//   6. only then the jti(s) are recorded, each with one atomic insert; a replay fails here (a
+//      DPoP proof's jti too, under its own issuer namespace, RFC 9449 11.1);
+//   7. the access token is minted with the active signing key, bound to the proof's key
+//      ("cnf":{"jkt":...}, token_type "DPoP", RFC 9449 5 and 6.1) when there was a proof, or to
+//      the client certificate (cnf "x5t#S256") for an app with
+//      tlsClientCertificateBoundAccessTokens, which without a certificate is refused before
+//      step 3 (invalid_request); the outcome is audited.
 // Every rejection is a precise Reason; the http layer maps it to the wire with ToWireError.
 //
 // Thread safety: all methods may be called concurrently.
@@ -42,6 +47,7 @@
 #include "oauth/config.h"
 #include "oauth/directory.h"
 #include "oauth/federation_trusts.h"
+#include "oauth/dpop.h"
 #include "oauth/reasons.h"
 #include "oauth/scopes.h"
 #include "oauth/signing_keys.h"
@@ -66,6 +72,10 @@ struct ClientRequest {
   // verified against the server's client CA (http::ClientCertificate).
   std::string client_certificate_der;
   bool client_certificate_chained = false;
+  // Every DPoP header field value, in arrival order (RFC 9449 4.3 item 1 wants exactly one).
+  std::vector<std::string> dpop_proofs;
+  std::string method;  // the HTTP method, for the proof's htm
+  std::string url;     // the endpoint's external URL (issuer + path), for the proof's htu
 };
 
 // Request-rate limits around client authentication; each is off when null. Neither is keyed by
@@ -98,7 +108,14 @@ struct PendingJti {
   // When set, the pair is kept until then (an outside token's exp plus its trust's
   // clockSkewSeconds) instead of expires_at plus the domain's skew.
   int64_t keep_until = 0;
+  bool dpop_proof = false;        // a DPoP proof's jti (issuer DpopJtiIssuer), RFC 9449 11.1
 };
+
+// The replay-table issuer under which a DPoP proof's jti is recorded: "dpop:" + the proof key's
+// thumbprint. Keying by the key means no one can spend another client's jti in advance. An
+// assertion issuer (a client id or a URL) shares it only if a client id were spelled exactly so;
+// even then it could mark as used only jtis it would have to guess (clients draw them at random).
+std::string DpopJtiIssuer(std::string_view jkt);
 
 struct AuthenticatedClient {
   std::shared_ptr<const store::App> app;
@@ -123,6 +140,7 @@ struct PreparedToken {
   // The token's cnf "x5t#S256" (RFC 8705 3.1): the presented certificate's SHA-256 thumbprint,
   // for an app with tlsClientCertificateBoundAccessTokens; empty otherwise.
   std::string certificate_thumbprint;
+  std::string jkt;  // the DPoP proof's key thumbprint: the token is bound to it; empty: Bearer
 };
 
 // What an accepted outside token stands for, once looked up.
@@ -232,6 +250,12 @@ class TokenService {
                               const std::vector<ResourceView>& resources) const;
   // The trusts consulted for outside tokens (null: federation is off), for diagnostics.
   FederationTrusts* federation_trusts() const { return trusts_; }
+  // A DPoP proof checked as the token endpoint checks it (RFC 9449 4.3; with
+  // DomainConfig::dpop_nonce, server nonces keyed by the active signing key, section 8). Its jti
+  // is not recorded. A refused proof is kInvalidArgument with its DpopError (DpopErrorOf), and
+  // then, for a nonce error, `fresh_nonce` (when given) gets a nonce for the DPoP-Nonce header;
+  // another code is the signing-key store failing.
+  Result<DpopProof> ValidateDpopProof(const DpopRequest& request, std::string* fresh_nonce);
 
   const AssertionValidator& validator() const { return validator_; }
   // See AssertionValidator::set_certificate_uses. Set before serving.
@@ -261,6 +285,11 @@ class TokenService {
   // RFC 8705 2: a client_id with a client certificate and no other credential.
   std::variant<AuthenticatedClient, Rejection> AuthenticateByCertificate(
       const ClientRequest& request, const std::string& client_id) const;
+  // RFC 9449 4.3 and 5: the request's valid DPoP proof (its thumbprint binds the token, its jti
+  // is then recorded), nullopt when there is none and `app` does not require one
+  // (dpopBoundAccessTokens), else why not.
+  std::variant<std::optional<DpopProof>, Rejection> CheckDpopProof(const ClientRequest& request,
+                                                                   const store::App& app);
 
   store::Store& store_;
   Directory& directory_;

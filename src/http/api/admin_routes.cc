@@ -222,6 +222,26 @@ Response AssertionChecks(ApiServices& s, oauth::AssertionCheckService& checks, R
   if (self && *self != *client_id)
     return ScimError(403, "a client may check only assertions for its own client id");
   oauth::AssertionCheckRequest check{*assertion, *client_id, field("scope")};
+  // Optional: {"dpop":{"proof":..,"method":..,"url":..}}, the DPoP proof the token request would
+  // carry (method default POST, url default the token endpoint).
+  if (auto d = body->find("dpop"); d != body->end()) {
+    auto member = [&](const char* name) -> Result<std::optional<std::string>> {
+      if (!d->is_object()) return Status::InvalidArgument("'dpop' must be an object");
+      auto it = d->find(name);
+      if (it == d->end()) return std::optional<std::string>();
+      if (!it->is_string())
+        return Status::InvalidArgument(std::string("'dpop.") + name + "' must be a string");
+      return std::optional<std::string>(it->get<std::string>());
+    };
+    Result<std::optional<std::string>> proof = member("proof");
+    Result<std::optional<std::string>> method = member("method");
+    Result<std::optional<std::string>> url = member("url");
+    for (const auto* r : {&proof, &method, &url}) {
+      if (!r->ok()) return ScimError(400, r->status().message(), "invalidValue");
+    }
+    if (!proof->has_value()) return ScimError(400, "'dpop.proof' is required", "invalidValue");
+    check.dpop = oauth::DpopCheckInput{**proof, method->value_or("POST"), url->value_or("")};
+  }
   return ScimJson(200, checks.Run(check, depth));
 }
 
