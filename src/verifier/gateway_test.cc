@@ -261,7 +261,7 @@ class GatewayTest : public ::testing::Test {
     http::Router router;
     GatewayOptions go;
     go.upstream = upstream;
-    EXPECT_TRUE(AddGatewayRoutes(router, *verifier_, go, {"read"}).ok());
+    EXPECT_TRUE(AddGatewayRoutes(router, *verifier_, go).ok());
     return Serve(std::move(router));
   }
 
@@ -439,7 +439,7 @@ TEST(GatewayOptionsTest, RejectsNonHttpUpstream) {
   vo.fetch_timeout_seconds = 1;
   verifier::Verifier v = Must(verifier::Verifier::Create(vo));
   http::Router router;
-  EXPECT_FALSE(AddGatewayRoutes(router, v, {.upstream = "file:///etc"}, {}).ok());
+  EXPECT_FALSE(AddGatewayRoutes(router, v, {.upstream = "file:///etc"}).ok());
 }
 
 }  // namespace

@@ -147,6 +147,9 @@ class SenderConstraint {
   // code): Bearer realm="..." and DPoP realm="...", algs="...".
   std::vector<std::string> Challenges() const;
 
+  // The accepted proof algorithms, space-separated: the "algs" of the DPoP challenges.
+  std::string Algorithms() const { return validator_.AlgorithmsText(); }
+
  private:
   SenderConstraint(SenderConstraintOptions options, oauth::DpopValidator validator,
                    oauth::ProofReplayCache& replay, const Clock& clock)
