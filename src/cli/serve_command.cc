@@ -20,6 +20,7 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
     std::string config;
     std::map<std::string, std::string> values;  // setting name -> flag value
     std::vector<std::string> audiences;
+    std::vector<std::string> trusted_proxies;
     bool demo = false;
     bool full_sync = false;
   };
@@ -42,6 +43,15 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
   text_flag("--issuer", "issuer", "The iss of every token minted (default http://<listen>)");
   text_flag("--tls-cert", "tls_cert", "PEM certificate (chain) for HTTPS");
   text_flag("--tls-key", "tls_key", "PEM private key for HTTPS");
+  text_flag("--tls-client-ca", "tls_client_ca",
+            "PEM CA certificate(s) of tls_client_auth; with HTTPS, client certificates are then "
+            "requested (never required)");
+  text_flag("--client-cert-header", "client_cert_header",
+            "Header in which a trusted TLS-terminating proxy forwards the client certificate "
+            "(URL-encoded PEM, as nginx's $ssl_client_escaped_cert)");
+  cmd->add_option("--trusted-proxy", f->trusted_proxies,
+                  "Network (CIDR, IPv4 or IPv6) of a proxy whose client certificate header is "
+                  "honoured (repeatable)");
   text_flag("--signing-alg", "signing_alg",
             "Access-token signing algorithm: RS256 (default), ES256 or EdDSA");
   text_flag("--clock-skew", "clock_skew",
@@ -81,6 +91,12 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
         TESSERA_RETURN_IF_ERROR(server::SetSetting(config, name, value).WithContext("--" + name));
       }
       if (!f->audiences.empty()) config.audiences = f->audiences;
+      if (!f->trusted_proxies.empty()) {
+        std::string joined;
+        for (const std::string& n : f->trusted_proxies) joined += (joined.empty() ? "" : ",") + n;
+        TESSERA_RETURN_IF_ERROR(
+            server::SetSetting(config, "trusted_proxy", joined).WithContext("--trusted-proxy"));
+      }
       if (f->demo) config.demo = true;
       if (f->full_sync) config.sqlite_full_sync = true;
       return server::RunServe(config, *ctx.out);

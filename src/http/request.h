@@ -37,6 +37,21 @@ inline constexpr std::size_t kMaxRequestIdLength = 128;
 // Whether `id` is a request id the server adopts as its ecid.
 bool ValidRequestId(std::string_view id);
 
+// The client's certificate of mutual TLS (RFC 8705), for the token endpoint's tls_client_auth,
+// self_signed_tls_client_auth and certificate-bound tokens, and for a resource checking cnf.
+struct ClientCertificate {
+  // The leaf certificate's DER; empty when the client presented none (or mutual TLS is off).
+  std::string der;
+  // Whether it chains to the server's client CA (ServerOptions::tls_client_ca_file), verified at
+  // the TLS handshake or, for a forwarded one, in process. A certificate that does not chain is
+  // still here (self-signed ones are the point of self_signed_tls_client_auth): only this flag
+  // says it did not verify.
+  bool chained = false;
+  // From a trusted proxy's header (ServerOptions::client_cert_header) rather than this
+  // connection's own handshake.
+  bool forwarded = false;
+};
+
 struct Request {
   std::string method;  // "GET", "POST", ... exactly as sent (methods are case-sensitive)
   std::string target;  // the raw request-target
@@ -53,6 +68,7 @@ struct Request {
   // (RFC 3986: %XX only; '+' stays '+').
   std::map<std::string, std::string> params;
   bool tls = false;  // true when the request arrived over HTTPS
+  ClientCertificate client_certificate;
   // Runs `work` on the server's threads after the work already queued there: a handler uses it
   // to gather what concurrent requests have to write and write it once (see Response::Later).
   // Set by the server; empty where there is no server (a handler called directly), in which

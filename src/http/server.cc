@@ -32,6 +32,7 @@
 
 #include "common/log_value.h"
 #include "common/random.h"
+#include "http/client_certificate.h"
 #include "http/tls_context.h"
 
 namespace tessera::http {
@@ -77,6 +78,8 @@ struct ConnectionState {
   std::atomic<int64_t> idle_since{kBusy};
   std::function<void()> cancel;
   std::string peer;  // the key counted against max_connections_per_client ("" = none)
+  // The client certificate of the TLS handshake; set once after it, on the connection's strand.
+  ClientCertificate tls_certificate;
 };
 
 // The key a peer's connections are counted under for max_connections_per_client: the IPv4
@@ -280,6 +283,11 @@ class Server::Impl {
   net::awaitable<std::optional<RoutedRequest>> ReadRequest(Stream& stream, ConnectionState& state,
                                                            beast::flat_buffer& buffer,
                                                            const std::string& remote);
+  // The client certificate of a request (ServerOptions::client_cert_header): the connection's
+  // own, or, from a trusted proxy, the forwarded one. Removes the header from the request.
+  // A description of the problem when a trusted proxy's header is malformed or repeated.
+  std::optional<std::string_view> TakeClientCertificate(Request& request,
+                                                        const ConnectionState& state);
   // Runs the request's handler (a throw is a 500), sends the answer and records it. Returns
   // whether the connection should carry another.
   template <class Stream>
@@ -322,6 +330,11 @@ class Server::Impl {
   // and OpenSSL does not make changing a context's certificate safe against that.
   std::mutex tls_mutex_;
   std::shared_ptr<ssl::context> tls_;  // guarded by tls_mutex_
+  // The client CA (null without one), replaced whole by ReloadTls like tls_.
+  std::shared_ptr<const ClientCa> client_ca_;  // guarded by tls_mutex_
+  // Mutual TLS behind a proxy: set by Bind, read-only afterwards.
+  std::vector<IpNetwork> trusted_proxies_;
+  std::string client_cert_header_;  // lower-cased; empty = no forwarded certificates
   std::optional<net::signal_set> signals_;
   net::executor_work_guard<net::io_context::executor_type> guard_;
 
@@ -347,11 +360,46 @@ Status Server::Impl::Bind() {
   if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
     return Status::InvalidArgument("TLS needs both a certificate file and a key file");
   }
+  if (options_.trusted_proxies.empty() != options_.client_cert_header.empty()) {
+    return Status::InvalidArgument(
+        "a trusted proxy and the client certificate header name go together");
+  }
+  for (const std::string& cidr : options_.trusted_proxies) {
+    TESSERA_ASSIGN_OR_RETURN(IpNetwork network, ParseIpNetwork(cidr));
+    trusted_proxies_.push_back(network);
+  }
+  if (!options_.client_cert_header.empty()) {
+    const std::string& name = options_.client_cert_header;
+    // RFC 9110 5.1: a field name is a token; the ones the server frames requests by are not
+    // a proxy's to reuse.
+    const bool token =
+        name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) ||
+                 std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+        });
+    if (!token || ServerOwnedHeader(name) || IEquals(name, "host") ||
+        IEquals(name, "authorization")) {
+      return Status::InvalidArgument("client certificate header '" + name.substr(0, 64) +
+                                     "' is not a usable header name");
+    }
+    client_cert_header_ = name;
+    for (char& c : client_cert_header_) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  std::shared_ptr<const ClientCa> client_ca;
+  if (!options_.tls_client_ca_file.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(client_ca, ClientCa::Load(options_.tls_client_ca_file));
+  }
+  std::shared_ptr<ssl::context> context;
   if (!options_.tls_cert_file.empty()) {
-    TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> context,
-                             MakeTlsContext(options_.tls_cert_file, options_.tls_key_file));
+    TESSERA_ASSIGN_OR_RETURN(
+        context, MakeTlsContext(options_.tls_cert_file, options_.tls_key_file, client_ca.get()));
+  }
+  {
     std::lock_guard lock(tls_mutex_);
     tls_ = std::move(context);
+    client_ca_ = std::move(client_ca);
   }
 
   beast::error_code ec;
@@ -449,12 +497,18 @@ Status Server::Impl::ReloadTls() {
   }
   // Built aside and swapped in whole: handshakes in progress on other threads keep reading
   // the old context, and a pair that fails to load never becomes visible.
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> fresh,
-                           MakeTlsContext(options_.tls_cert_file, options_.tls_key_file));
+  std::shared_ptr<const ClientCa> client_ca;
+  if (!options_.tls_client_ca_file.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(client_ca, ClientCa::Load(options_.tls_client_ca_file));
+  }
+  TESSERA_ASSIGN_OR_RETURN(
+      std::shared_ptr<ssl::context> fresh,
+      MakeTlsContext(options_.tls_cert_file, options_.tls_key_file, client_ca.get()));
   const std::string subject = CertificateSubject(*fresh);
   {
     std::lock_guard lock(tls_mutex_);
     tls_ = std::move(fresh);
+    client_ca_ = std::move(client_ca);
   }
   spdlog::info("http: TLS certificate reloaded from {} (subject {})", options_.tls_cert_file,
                subject);
@@ -605,6 +659,8 @@ net::awaitable<void> Server::Impl::Session(beast::tcp_stream tcp, std::shared_pt
       if (hs_ec) {
         spdlog::debug("http: TLS handshake with {} failed: {}", remote, hs_ec.message());
         run = false;
+      } else {
+        state->tls_certificate = PeerCertificate(stream.native_handle());
       }
     }
   }
@@ -908,7 +964,56 @@ net::awaitable<std::optional<RoutedRequest>> Server::Impl::ReadRequest(Stream& s
   request.remote_address = remote;
   request.ecid = std::move(ecid);
   request.tls = kIsTls<Stream>;
+  if (std::optional<std::string_view> problem = TakeClientCertificate(request, state)) {
+    co_await fail(400, "invalid_request", *problem, request.method, routed.route);
+    co_return std::nullopt;
+  }
   co_return routed;
+}
+
+std::optional<std::string_view> Server::Impl::TakeClientCertificate(Request& request,
+                                                                    const ConnectionState& state) {
+  request.client_certificate = state.tls_certificate;
+  if (client_cert_header_.empty()) return std::nullopt;
+  std::vector<std::string> values;
+  std::erase_if(request.headers, [&](std::pair<std::string, std::string>& field) {
+    if (field.first != client_cert_header_) return false;
+    values.push_back(std::move(field.second));
+    return true;
+  });
+  if (!InAnyNetwork(trusted_proxies_, request.remote_address)) {
+    // Never trusted: the connection's own certificate stays the client's.
+    if (!values.empty()) {
+      spdlog::warn(
+          "http: ecid={} ignored the client certificate header from {}, not a trusted "
+          "proxy",
+          request.ecid, request.remote_address);
+    }
+    return std::nullopt;
+  }
+  // From the proxy, the connection's certificate is the proxy's own, never the client's.
+  request.client_certificate = {};
+  if (values.empty()) return std::nullopt;
+  if (values.size() > 1) return "client certificate header repeated";
+  Result<std::string> der = DecodeForwardedCertificate(values.front());
+  if (!der.ok()) {
+    if (der.status().code() == StatusCode::kNotFound) return std::nullopt;  // none presented
+    spdlog::warn("http: ecid={} trusted proxy {} sent a malformed client certificate: {}",
+                 request.ecid, request.remote_address, der.status().message());
+    return "malformed client certificate header";
+  }
+  std::shared_ptr<const ClientCa> client_ca;
+  {
+    std::lock_guard lock(tls_mutex_);
+    client_ca = client_ca_;
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  request.client_certificate.chained = client_ca != nullptr && client_ca->Chains(*der, {}, now);
+  request.client_certificate.der = std::move(der).value();
+  request.client_certificate.forwarded = true;
+  return std::nullopt;
 }
 
 template <class Stream>

@@ -37,9 +37,16 @@
 //   server.Wait();   // until SIGTERM/SIGINT or Stop()
 //
 // TLS reload: ReloadTls (called by the SIGHUP handler when stop_on_signals is set) re-reads
-// the certificate chain and key files named in ServerOptions. New handshakes use the new pair;
-// connections already established keep the certificate they were accepted with. A pair that
-// fails to load changes nothing.
+// the certificate chain and key files named in ServerOptions, and the client CA file when one is
+// named. New handshakes use the new pair (and CA); connections already established keep the
+// certificate they were accepted with. Files that fail to load change nothing.
+//
+// Mutual TLS (ServerOptions::tls_client_ca_file, trusted_proxies, client_cert_header): every
+// Request carries the client's certificate (Request::client_certificate), from this connection's
+// handshake or, on a connection from a trusted proxy, from the proxy's header only (the proxy's
+// own certificate is never the client's). A malformed or repeated certificate header from a
+// trusted proxy is answered 400 and the connection closed: the proxy is misconfigured, and
+// serving the request as if no certificate had been presented would hide it.
 //
 // Thread safety: Bind and Start are called by one thread (Start synchronizes with the server's
 // threads: what that thread wrote before Start, the handlers see). Stop, Wait and ReloadTls may
@@ -55,6 +62,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/metrics.h"
 #include "http/router.h"
@@ -70,6 +78,22 @@ struct ServerOptions {
   // certificate file may hold the chain.
   std::string tls_cert_file = "";
   std::string tls_key_file = "";
+  // Mutual TLS (RFC 8705). With TLS, a PEM file of CA certificates turns on client certificate
+  // requests: a certificate is requested in every handshake, never required (a client without
+  // one is served as before), and any chain is accepted, self-signed ones included; whether it
+  // chained to these CAs is Request::client_certificate.chained. The request names no CA
+  // (an empty certificate_authorities list), so that clients holding a self-signed certificate
+  // offer it too. Without this file no certificate is requested: a browser reaching the server
+  // is never asked to choose one. It also verifies forwarded certificates (below).
+  std::string tls_client_ca_file = "";
+  // A TLS-terminating proxy in front: `client_cert_header` names the header that carries the
+  // client's certificate as URL-encoded PEM (nginx: proxy_set_header NAME
+  // $ssl_client_escaped_cert), honoured only on connections from `trusted_proxies` (IPv4 and
+  // IPv6 networks, "10.0.0.0/8", "::1/128"). From any other address the header is ignored. On
+  // every request the header is removed from Request::headers, so no handler (nor a proxied
+  // upstream) ever sees a client's forgery. Both or neither.
+  std::vector<std::string> trusted_proxies = {};
+  std::string client_cert_header = "";
   std::size_t max_header_bytes = 16 * 1024;  // request line + fields; 431 past it
   std::size_t max_body_bytes = 1024 * 1024;  // absolute cap over every route's limit; 413
   std::chrono::seconds read_timeout{30};     // for each request's header, body, TLS handshake
@@ -104,7 +128,8 @@ class Server {
   // Loads the TLS files if set, binds and listens, without serving: port() is then known (with
   // port 0, the one the kernel chose), so what the handlers read can be completed before
   // Start makes them run on other threads. Optional: Start binds when Bind was not called.
-  // Errors: kInvalidArgument for a bad host or unreadable TLS files (with the OpenSSL reason),
+  // Errors: kInvalidArgument for a bad host, unreadable TLS files or client CA (with the OpenSSL
+  // reason), a bad trusted proxy network or header name, or only one of the two proxy options,
   // kUnavailable when the address cannot be bound (in use, no permission),
   // kFailedPrecondition when called twice or after Stop.
   Status Bind();
@@ -113,8 +138,9 @@ class Server {
   // Errors: those of Bind, and kFailedPrecondition when called twice.
   Status Start();
 
-  // Re-reads tls_cert_file (the chain) and tls_key_file and, if both load and the key matches
-  // the certificate, makes them the certificate of every TLS handshake from now on; the TLS
+  // Re-reads tls_cert_file (the chain), tls_key_file and tls_client_ca_file (when set) and, if
+  // all load and the key matches the certificate, makes them those of every TLS handshake (and
+  // of forwarded certificates' verification) from now on; the TLS
   // settings (versions, ciphers, options) are those of Start. Connections already established
   // are untouched. On failure the certificate in use stays and the error is returned:
   // kInvalidArgument for unreadable or mismatched files (with the OpenSSL reason, never key

@@ -18,6 +18,16 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
+// The id that lets sessions resume when client certificates are requested: without it OpenSSL
+// refuses to resume a session whose peer was asked for a certificate (SSL_set_session_id_context).
+constexpr unsigned char kSessionIdContext[] = "tessera";
+
+// Accepts every chain at the handshake: a self-signed certificate must reach the token
+// endpoint's self_signed_tls_client_auth, and a client whose certificate does not verify is
+// still served (as if it had presented none, for anything that needs the CA). Returning 1
+// leaves OpenSSL's verdict in the session's verify result, which PeerCertificate reads.
+int AcceptAnyChain(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) { return 1; }
+
 // OpenSSL's reason for the failure just reported, for a message.
 std::string OpenSslReason() {
   std::string reason = jose::TakeOpenSslError();
@@ -27,7 +37,8 @@ std::string OpenSslReason() {
 }  // namespace
 
 Result<std::shared_ptr<ssl::context>> MakeTlsContext(const std::string& cert_file,
-                                                     const std::string& key_file) {
+                                                     const std::string& key_file,
+                                                     const ClientCa* client_ca) {
   auto tls = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* ctx = tls->native_handle();
   jose::ClearOpenSslErrors();
@@ -55,7 +66,39 @@ Result<std::shared_ptr<ssl::context>> MakeTlsContext(const std::string& cert_fil
     return Status::InvalidArgument("TLS key " + key_file + " does not match the certificate " +
                                    cert_file + ": " + OpenSslReason());
   }
+  if (client_ca != nullptr) {
+    // RFC 8705 2 and 3: requested (SSL_VERIFY_PEER), never required (no
+    // SSL_VERIFY_FAIL_IF_NO_PEER_CERT). No client CA list is set, so the request names none and
+    // clients offer self-signed certificates too.
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, AcceptAnyChain);
+    if (SSL_CTX_set1_verify_cert_store(ctx, client_ca->store()) != 1 ||
+        SSL_CTX_set_session_id_context(ctx, kSessionIdContext, sizeof(kSessionIdContext) - 1) !=
+            1) {
+      return Status::Internal("TLS client CA " + client_ca->file() + ": " + OpenSslReason());
+    }
+  }
   return tls;
+}
+
+ClientCertificate PeerCertificate(SSL* ssl) {
+  ClientCertificate out;
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  if (peer == nullptr) return out;
+  const int length = i2d_X509(peer, nullptr);
+  if (length <= 0 || static_cast<std::size_t>(length) > kMaxClientCertificateBytes) {
+    jose::ClearOpenSslErrors();
+    return out;
+  }
+  out.der.resize(static_cast<std::size_t>(length));
+  auto* p = reinterpret_cast<unsigned char*>(out.der.data());
+  if (i2d_X509(peer, &p) != length) {
+    jose::ClearOpenSslErrors();
+    return {};
+  }
+  // X509_V_OK only when every check passed: AcceptAnyChain let the handshake go on, and a
+  // failure it overrode stays in the result.
+  out.chained = SSL_get_verify_result(ssl) == X509_V_OK;
+  return out;
 }
 
 std::string CertificateSubject(ssl::context& tls) {

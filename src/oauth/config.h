@@ -27,6 +27,9 @@ struct DomainConfig {
   int64_t default_token_lifetime = 3600;
   int64_t trust_token_lifetime = 14400;
   int64_t cache_ttl_seconds = 5;  // staleness bound of per-node caches
+  // Client certificates can reach the token endpoint (RFC 8705): discovery then advertises
+  // tls_client_auth, self_signed_tls_client_auth and certificate-bound tokens.
+  bool mutual_tls = false;
 
   std::string TokenEndpoint() const { return issuer + "/oauth2/v1/token"; }
 

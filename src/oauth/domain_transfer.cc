@@ -68,6 +68,12 @@ std::vector<std::string> AppChanges(const App& have, const App& want) {
   cmp(have.allowed_operations != want.allowed_operations, "allowedOperations");
   cmp(have.assertion_algs != want.assertion_algs, "assertionAlgorithms");
   cmp(have.require_jti != want.require_jti, "requireJti");
+  cmp(have.dpop_bound_access_tokens != want.dpop_bound_access_tokens, "dpopBoundAccessTokens");
+  cmp(have.tls_client_certificate_bound_access_tokens !=
+          want.tls_client_certificate_bound_access_tokens,
+      "tlsClientCertificateBoundAccessTokens");
+  cmp(have.tls_client_auth_subject_dn != want.tls_client_auth_subject_dn, "tlsClientAuthSubjectDn");
+  cmp(have.tls_client_auth_san_dns != want.tls_client_auth_san_dns, "tlsClientAuthSanDns");
   cmp(have.access_token_expiry != want.access_token_expiry, "accessTokenExpiry");
   cmp(have.scopes != want.scopes, "scopes");
   return out;
@@ -96,6 +102,12 @@ Status ValidateApp(const App& a, const std::set<std::string>& client_aliases,
     return Status::Ok();
   }
   TESSERA_RETURN_IF_ERROR(ValidateName(where, "name", a.client_id));
+  if (!a.tls_client_auth_subject_dn.empty())
+    TESSERA_RETURN_IF_ERROR(
+        ValidateName(where, "tlsClientAuthSubjectDn", a.tls_client_auth_subject_dn, 1024));
+  if (!a.tls_client_auth_san_dns.empty())
+    TESSERA_RETURN_IF_ERROR(
+        ValidateName(where, "tlsClientAuthSanDns", a.tls_client_auth_san_dns, 253));
   for (const auto& g : a.allowed_grants) {
     if (g != kGrantClientCredentials && g != kGrantJwtBearer)
       return Bad(where, "allowedGrants: unknown grant '" + g + "'; allowed: client_credentials, " +

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "http/client_certificate.h"
+
 namespace tessera::server {
 namespace {
 
@@ -53,6 +55,9 @@ std::vector<std::string> SettingNames() {
           "issuer",
           "tls_cert",
           "tls_key",
+          "tls_client_ca",
+          "trusted_proxy",
+          "client_cert_header",
           "demo",
           "signing_alg",
           "clock_skew",
@@ -96,6 +101,16 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
     c.tls_cert = v;
   } else if (name == "tls_key") {
     c.tls_key = v;
+  } else if (name == "tls_client_ca") {
+    c.tls_client_ca = v;
+  } else if (name == "trusted_proxy") {
+    std::vector<std::string> networks = SplitList(v);
+    for (const std::string& n : networks) {
+      TESSERA_RETURN_IF_ERROR(http::ParseIpNetwork(n).status().WithContext("setting " + name));
+    }
+    c.trusted_proxy = std::move(networks);
+  } else if (name == "client_cert_header") {
+    c.client_cert_header = v;
   } else if (name == "demo") {
     TESSERA_ASSIGN_OR_RETURN(c.demo, ParseBool(name, v));
   } else if (name == "signing_alg") {

@@ -26,6 +26,12 @@ struct ServeConfig {
   std::string issuer;    // default http(s)://<listen>
   std::string tls_cert;
   std::string tls_key;
+  // Mutual TLS (RFC 8705, docs/sender-constraint.md): the client CA of tls_client_auth (with
+  // TLS, certificates are then requested, never required), and a TLS-terminating proxy's
+  // forwarded certificate: the header honoured only from the trusted_proxy networks.
+  std::string tls_client_ca;
+  std::vector<std::string> trusted_proxy;  // CIDRs, IPv4 and IPv6
+  std::string client_cert_header;
   bool demo = false;
   std::string signing_alg = "RS256";  // RS256 | ES256 | EdDSA
   int64_t clock_skew = 30;
@@ -44,6 +50,11 @@ struct ServeConfig {
   // Host and port of `listen` ("[::1]:8080" and "127.0.0.1:8080" forms).
   Result<std::pair<std::string, uint16_t>> ListenAddress() const;
   std::string EffectiveIssuer() const;
+  // Whether client certificates can reach the server: requested at the HTTPS listener (TLS and
+  // a client CA) or forwarded by a trusted proxy.
+  bool MutualTls() const {
+    return (!tls_cert.empty() && !tls_client_ca.empty()) || !client_cert_header.empty();
+  }
 };
 
 // Every setting by name, as the TOML file and TESSERA_* variables spell it.

@@ -69,6 +69,43 @@ TEST(ServeConfigTest, RejectsBadValuesAndUnknownKeys) {
   std::remove(path.c_str());
 }
 
+TEST(ServeConfigTest, MutualTlsSettings) {
+  const std::string path = ::testing::TempDir() + "/tessera_config_mtls.toml";
+  {
+    std::ofstream f(path);
+    f << "tls_client_ca = \"/etc/tessera/client-ca.pem\"\n"
+         "trusted_proxy = [\"10.0.0.0/8\", \"::1/128\"]\n"
+         "client_cert_header = \"X-SSL-Client-Cert\"\n";
+  }
+  ServeConfig c;
+  EXPECT_FALSE(c.MutualTls());
+  ASSERT_TRUE(ApplyTomlFile(c, path).ok());
+  EXPECT_EQ(c.tls_client_ca, "/etc/tessera/client-ca.pem");
+  EXPECT_EQ(c.trusted_proxy, (std::vector<std::string>{"10.0.0.0/8", "::1/128"}));
+  EXPECT_EQ(c.client_cert_header, "X-SSL-Client-Cert");
+  EXPECT_TRUE(c.MutualTls());  // the proxy forwards certificates
+  std::map<std::string, std::string> env = {{"TESSERA_TRUSTED_PROXY", "192.0.2.1, 2001:db8::/32"}};
+  ASSERT_TRUE(ApplyEnvironment(c, [&](const char* n) -> const char* {
+                auto it = env.find(n);
+                return it == env.end() ? nullptr : it->second.c_str();
+              }).ok());
+  EXPECT_EQ(c.trusted_proxy, (std::vector<std::string>{"192.0.2.1", "2001:db8::/32"}));
+
+  // Each network is checked as it is set, naming the setting.
+  Status bad = SetSetting(c, "trusted_proxy", "10.0.0.1/8");
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("trusted_proxy"), std::string::npos) << bad.message();
+  EXPECT_FALSE(SetSetting(c, "trusted_proxy", "proxy.example.com").ok());
+  EXPECT_FALSE(SetSetting(c, "trusted_proxy", "::1/129").ok());
+
+  ServeConfig listener;
+  ASSERT_TRUE(SetSetting(listener, "tls_client_ca", "/ca.pem").ok());
+  EXPECT_FALSE(listener.MutualTls());  // plain HTTP: no handshake to ask in
+  ASSERT_TRUE(SetSetting(listener, "tls_cert", "/c.pem").ok());
+  EXPECT_TRUE(listener.MutualTls());
+  std::remove(path.c_str());
+}
+
 TEST(ServeConfigTest, ConfigFileFlagThenVariableThenSystemFile) {
   const std::string system_file = ::testing::TempDir() + "/tessera_system.toml";
   std::remove(system_file.c_str());

@@ -72,6 +72,13 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   TESSERA_ASSIGN_OR_RETURN(auto address, c.ListenAddress());
   if (c.tls_cert.empty() != c.tls_key.empty())
     return Status::InvalidArgument("--tls-cert and --tls-key go together");
+  if (c.trusted_proxy.empty() != c.client_cert_header.empty())
+    return Status::InvalidArgument("--trusted-proxy and --client-cert-header go together");
+  if (!c.tls_client_ca.empty() && c.tls_cert.empty() && c.client_cert_header.empty()) {
+    return Status::InvalidArgument(
+        "--tls-client-ca needs --tls-cert (client certificates at the HTTPS listener) or "
+        "--client-cert-header (forwarded by a trusted proxy)");
+  }
 
   std::error_code ec;
   fs::create_directories(c.data_dir, ec);
@@ -87,6 +94,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   domain.clock_skew = c.clock_skew;
   domain.max_assertion_lifetime = c.max_assertion_lifetime;
   domain.cache_ttl_seconds = c.cache_ttl;
+  domain.mutual_tls = c.MutualTls();
 
   oauth::SigningKeyOptions key_options;
   key_options.alg = *jose::AlgorithmFromName(c.signing_alg);
@@ -165,6 +173,9 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   options.threads = c.threads;
   options.tls_cert_file = c.tls_cert;
   options.tls_key_file = c.tls_key;
+  options.tls_client_ca_file = c.tls_client_ca;
+  options.trusted_proxies = c.trusted_proxy;
+  options.client_cert_header = c.client_cert_header;
   options.stop_on_signals = true;
   options.max_connections_per_client = static_cast<std::size_t>(c.max_connections_per_client);
   options.max_connections = static_cast<std::size_t>(c.max_connections);

@@ -65,6 +65,10 @@ Json AppJson(const store::App& a) {
   j["allowedOperations"] = a.allowed_operations;
   j["assertionAlgorithms"] = a.assertion_algs;
   j["requireJti"] = a.require_jti;
+  j["dpopBoundAccessTokens"] = a.dpop_bound_access_tokens;
+  j["tlsClientCertificateBoundAccessTokens"] = a.tls_client_certificate_bound_access_tokens;
+  j["tlsClientAuthSubjectDn"] = a.tls_client_auth_subject_dn;
+  j["tlsClientAuthSanDns"] = a.tls_client_auth_san_dns;
   j["clientSecret"] = SecretRef(oauth::AppSecretRef(a));
   return j;
 }
@@ -236,7 +240,8 @@ Result<DomainRecords> ParseDomain(const Json& j) {
     } else {
       allowed.insert({"isOAuthClient", "name", "isAdmin", "allowedGrants", "allowedScopes",
                       "certificates", "allowedOperations", "assertionAlgorithms", "requireJti",
-                      "clientSecret"});
+                      "dpopBoundAccessTokens", "tlsClientCertificateBoundAccessTokens",
+                      "tlsClientAuthSubjectDn", "tlsClientAuthSanDns", "clientSecret"});
     }
     TESSERA_RETURN_IF_ERROR(r.Object(allowed));
     a.kind = resource ? store::AppKind::kResource : store::AppKind::kConfidential;
@@ -257,6 +262,12 @@ Result<DomainRecords> ParseDomain(const Json& j) {
       TESSERA_RETURN_IF_ERROR(r.List("allowedOperations", nullptr, &a.allowed_operations));
       TESSERA_RETURN_IF_ERROR(r.List("assertionAlgorithms", nullptr, &a.assertion_algs));
       TESSERA_RETURN_IF_ERROR(r.Bool("requireJti", &a.require_jti));
+      // Absent in exports made before these settings existed: false and unset, as then.
+      TESSERA_RETURN_IF_ERROR(r.Bool("dpopBoundAccessTokens", &a.dpop_bound_access_tokens));
+      TESSERA_RETURN_IF_ERROR(r.Bool("tlsClientCertificateBoundAccessTokens",
+                                     &a.tls_client_certificate_bound_access_tokens));
+      TESSERA_RETURN_IF_ERROR(r.String("tlsClientAuthSubjectDn", &a.tls_client_auth_subject_dn));
+      TESSERA_RETURN_IF_ERROR(r.String("tlsClientAuthSanDns", &a.tls_client_auth_san_dns));
       TESSERA_RETURN_IF_ERROR(r.SecretRefMember("clientSecret", oauth::AppSecretRef(a)));
     }
     d.apps.push_back(std::move(a));
