@@ -74,6 +74,9 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
   text_flag("--audit-retention", "audit_retention",
             "Seconds audit events are kept before the purger deletes them (default 7776000: 90 "
             "days; 0: for ever)");
+  text_flag("--dpop-nonce", "dpop_nonce",
+            "off (default) or on: DPoP proofs at the token endpoint must carry a server nonce "
+            "(use_dpop_nonce)");
   cmd->add_option("--audience", f->audiences,
                   "An accepted assertion audience besides the defaults (repeatable)");
   cmd->add_flag("--demo", f->demo,

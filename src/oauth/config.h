@@ -30,6 +30,9 @@ struct DomainConfig {
   // Client certificates can reach the token endpoint (RFC 8705): discovery then advertises
   // tls_client_auth, self_signed_tls_client_auth and certificate-bound tokens.
   bool mutual_tls = false;
+  // dpop_nonce = "on": every DPoP proof at the token endpoint must carry a server nonce
+  // (RFC 9449 8), derived from the active signing key so that every node accepts it.
+  bool dpop_nonce = false;
 
   std::string TokenEndpoint() const { return issuer + "/oauth2/v1/token"; }
 

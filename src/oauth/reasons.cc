@@ -1,6 +1,14 @@
 #include "oauth/reasons.h"
 
 namespace tessera::oauth {
+namespace {
+
+// The phrase of the proof rule that failed; `fallback`'s when the rejection names none.
+std::string ProofRuleText(DpopError e, DpopError fallback) {
+  return std::string(DpopErrorText(e == DpopError::kOk ? fallback : e));
+}
+
+}  // namespace
 
 std::string_view ReasonCode(Reason reason) {
   switch (reason) {
@@ -82,6 +90,14 @@ std::string_view ReasonCode(Reason reason) {
       return "scope_admin_not_allowed";
     case Reason::kScopeResourceInactive:
       return "scope_resource_inactive";
+    case Reason::kDpopProofInvalid:
+      return "dpop_proof_invalid";
+    case Reason::kDpopProofRequired:
+      return "dpop_proof_required";
+    case Reason::kDpopProofReplayed:
+      return "dpop_proof_replayed";
+    case Reason::kDpopNonceRequired:
+      return "dpop_nonce_required";
     case Reason::kRateLimited:
       return "rate_limited";
     case Reason::kStoreUnavailable:
@@ -147,6 +163,17 @@ WireError ToWireError(const Rejection& r) {
     case Reason::kScopeAdminNotAllowed:
     case Reason::kScopeResourceInactive:
       return {400, "invalid_scope", r.detail, false};
+    // RFC 9449 5.2 and 8: the proof's own errors. The description is the rule's fixed phrase:
+    // the detail may quote the proof (htu, jti), which is for the log and the audit trail.
+    case Reason::kDpopProofInvalid:
+      return {400, "invalid_dpop_proof", ProofRuleText(r.dpop_error, DpopError::kMalformed), false};
+    case Reason::kDpopProofRequired:
+      return {400, "invalid_dpop_proof", std::string(DpopErrorText(DpopError::kProofMissing)),
+              false};
+    case Reason::kDpopProofReplayed:
+      return {400, "invalid_dpop_proof", std::string(DpopErrorText(DpopError::kReplayed)), false};
+    case Reason::kDpopNonceRequired:
+      return {400, "use_dpop_nonce", ProofRuleText(r.dpop_error, DpopError::kNonceMissing), false};
     case Reason::kRateLimited:
       // RFC 6585 4: 429 with Retry-After; the detail is a fixed phrase naming no client.
       return {429, "temporarily_unavailable", r.detail, false};

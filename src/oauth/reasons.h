@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "oauth/dpop.h"
+
 namespace tessera::oauth {
 
 enum class Reason {
@@ -73,6 +75,16 @@ enum class Reason {
   kScopeExpiryInvalid,     // urn:opc:resource:expiry=N out of range or not a number
   kScopeAdminNotAllowed,   // __myscopes__ for an app without an administrator role
   kScopeResourceInactive,  // an fqs of a resource app that is not active
+  // --- DPoP proofs at the token endpoint (RFC 9449; contract section 11) ---
+  // RFC 9449 4.3: the DPoP proof failed a rule; Rejection::dpop_error says which. Also more
+  // than one DPoP header field (item 1).
+  kDpopProofInvalid,
+  // RFC 9449 5.2: the app's dpopBoundAccessTokens asks for a proof and the request has none.
+  kDpopProofRequired,
+  kDpopProofReplayed,  // RFC 9449 11.1: the proof's jti (for its key) was already accepted
+  // RFC 9449 8: server nonces are on and the proof has no nonce, or not a current one;
+  // Rejection::dpop_nonce carries a fresh one for the DPoP-Nonce header.
+  kDpopNonceRequired,
   // --- request-rate limits ---
   kRateLimited,  // too many requests for the client, or failures from the address: 429
   // --- the server itself ---
@@ -85,9 +97,11 @@ std::string_view ReasonCode(Reason reason);
 
 struct Rejection {
   Reason reason = Reason::kInternal;
-  std::string detail;             // precise text; may name claims and values, never secrets
-  bool client_assertion = false;  // an assertion rule failed for a client assertion
-  int64_t retry_after = 0;        // kRateLimited: whole seconds to wait (Retry-After)
+  std::string detail;                     // precise text; may name claims and values, never secrets
+  bool client_assertion = false;          // an assertion rule failed for a client assertion
+  int64_t retry_after = 0;                // kRateLimited: whole seconds to wait (Retry-After)
+  DpopError dpop_error = DpopError::kOk;  // kDpopProofInvalid: the RFC 9449 4.3 rule that failed
+  std::string dpop_nonce = {};            // kDpopNonceRequired: the DPoP-Nonce header's value
 };
 
 struct WireError {
@@ -103,8 +117,11 @@ struct WireError {
 //     adds WWW-Authenticate when the request used Basic, RFC 6749 5.2);
 //   request shape: 400 invalid_request or unsupported_grant_type; kGrantNotAllowed: 400
 //     unauthorized_client; an assertion rule: 400 invalid_grant (RFC 7523 3.1); a scope reason:
-//     400 invalid_scope; kRateLimited: 429 temporarily_unavailable (Retry-After from
-//     retry_after); kStoreUnavailable: 503 temporarily_unavailable; kInternal: 500 server_error.
+//     400 invalid_scope; a DPoP proof reason: 400 invalid_dpop_proof, whose description is the
+//     fixed phrase of the failed rule (DpopErrorText), never a value from the proof, and
+//     kDpopNonceRequired 400 use_dpop_nonce (RFC 9449 8); kRateLimited: 429 temporarily_unavailable
+//     (Retry-After from retry_after); kStoreUnavailable: 503 temporarily_unavailable; kInternal:
+//     500 server_error.
 // Client-authentication failures and the server's own failures get a fixed description; the
 // others carry the Rejection's detail.
 WireError ToWireError(const Rejection& rejection);

@@ -139,6 +139,14 @@ const std::vector<Row>& Table() {
       {Reason::kScopeExpiryInvalid, "scope_expiry_invalid", 400, "invalid_scope", {}, false},
       {Reason::kScopeAdminNotAllowed, "scope_admin_not_allowed", 400, "invalid_scope", {}, false},
       {Reason::kScopeResourceInactive, "scope_resource_inactive", 400, "invalid_scope", {}, false},
+      {Reason::kDpopProofInvalid, "dpop_proof_invalid", 400, "invalid_dpop_proof",
+       "DPoP proof is not a well-formed JWT", false},
+      {Reason::kDpopProofRequired, "dpop_proof_required", 400, "invalid_dpop_proof",
+       "DPoP proof missing", false},
+      {Reason::kDpopProofReplayed, "dpop_proof_replayed", 400, "invalid_dpop_proof",
+       "DPoP proof already used", false},
+      {Reason::kDpopNonceRequired, "dpop_nonce_required", 400, "use_dpop_nonce",
+       "DPoP proof nonce required", false},
       {Reason::kRateLimited, "rate_limited", 429, "temporarily_unavailable", {}, false},
       {Reason::kStoreUnavailable, "store_unavailable", 503, "temporarily_unavailable",
        "The service is temporarily unavailable; retry later.", false},
@@ -199,6 +207,20 @@ TEST(ReasonsTest, EveryReasonMapsToTheWire) {
       "invalid_grant");
   EXPECT_EQ(ToWireError({Reason::kGrantNotAllowed, "", false}).error, "unauthorized_client");
   EXPECT_EQ(ToWireError({Reason::kStoreUnavailable, "", false}).http_status, 503);
+}
+
+// RFC 9449 5.2: the description names the proof rule that failed with its fixed phrase; the
+// detail, which may quote the proof, stays in the log.
+TEST(ReasonsTest, ADpopRejectionNamesTheRuleNotTheProof) {
+  Rejection r{Reason::kDpopProofInvalid, "htu 'https://evil.example/x' is not ...", false};
+  r.dpop_error = DpopError::kHtuMismatch;
+  const WireError w = ToWireError(r);
+  EXPECT_EQ(w.error, "invalid_dpop_proof");
+  EXPECT_EQ(w.description, DpopErrorText(DpopError::kHtuMismatch));
+  r.reason = Reason::kDpopNonceRequired;
+  r.dpop_error = DpopError::kNonceInvalid;
+  EXPECT_EQ(ToWireError(r).error, "use_dpop_nonce");
+  EXPECT_EQ(ToWireError(r).description, DpopErrorText(DpopError::kNonceInvalid));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "jose/base64url.h"
+#include "jose/digest.h"
 #include "jose/jwk.h"
 #include "jose/keyio.h"
 
@@ -39,6 +40,9 @@ Result<std::shared_ptr<const LoadedKey>> Load(const store::SigningKeyRecord& rec
   }
   loaded->active = rec.retired_at == 0;
   loaded->publish_until = rec.publish_until;
+  // Domain separation: the label makes this key useless for anything but nonces, and the
+  // private key it comes from never leaves this process.
+  loaded->dpop_nonce_key = jose::HmacSha256(rec.private_pem, "tessera dpop nonce key v1");
   return std::shared_ptr<const LoadedKey>(std::move(loaded));
 }
 

@@ -44,6 +44,10 @@ struct LoadedKey {
   jose::Json jwk;  // public JWK with kid, alg, use, x5t, x5t#S256, x5c
   bool active = false;
   int64_t publish_until = 0;
+  // The DPoP server-nonce key (dpop_nonce.h) of this key's era: HMAC-SHA-256 of its stored
+  // private key under a fixed label, so every node derives the same one from the key table and
+  // nothing more is stored. Secret: never logged.
+  std::string dpop_nonce_key;
 };
 
 class SigningKeys {

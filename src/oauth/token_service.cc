@@ -5,6 +5,7 @@
 #include "common/random.h"
 #include "jose/claims.h"
 #include "jose/jws.h"
+#include "oauth/dpop_nonce.h"
 #include "oauth/identifiers.h"
 #include "oauth/secrets.h"
 
@@ -35,6 +36,8 @@ Rejection RateLimited(const char* detail, int64_t wait) {
 }
 
 }  // namespace
+
+std::string DpopJtiIssuer(std::string_view jkt) { return "dpop:" + std::string(jkt); }
 
 TokenService::TokenService(store::Store& store, Directory& directory, SigningKeys& keys,
                            AuditLog& audit, const DomainConfig& config, const Clock& clock,
@@ -185,6 +188,11 @@ std::vector<std::optional<Rejection>> TokenService::RecordJtis(
       if (!fresh.ok()) {
         out[i] =
             Reject(StoreReason(fresh.status()), "recording the jti: " + fresh.status().message());
+      } else if (!(*fresh)[k] && p.dpop_proof) {
+        // RFC 9449 11.1: a proof is accepted once, on whichever node saw it first.
+        out[i] = Reject(Reason::kDpopProofReplayed, "DPoP proof jti was already used (jti '" +
+                                                        p.jti.substr(0, 64) + "' of key " +
+                                                        p.issuer.substr(5) + ")");
       } else if (!(*fresh)[k]) {
         out[i] = Reject(Reason::kAssertionJtiReplayed,
                         "assertion jti was already used (jti '" + p.jti.substr(0, 64) +
@@ -221,7 +229,8 @@ Outcome TokenService::Finish(const ClientRequest& req, const std::string& client
 
 Result<std::string> TokenService::Mint(const store::App& client, const GrantedScopes& scopes,
                                        const std::string& subject, bool user,
-                                       const std::string& user_id, const char* gtp, int64_t now) {
+                                       const std::string& user_id, const char* gtp,
+                                       const std::string& jkt, int64_t now) {
   jose::Json claims = jose::Json::object();
   claims["iss"] = config_.issuer;
   claims["sub"] = subject;
@@ -242,6 +251,8 @@ Result<std::string> TokenService::Mint(const store::App& client, const GrantedSc
   claims["iat"] = now;
   claims["exp"] = now + scopes.lifetime;
   claims["jti"] = RandomUuid();
+  // RFC 9449 6.1: a DPoP-bound token names its key by thumbprint (RFC 7800 confirmation).
+  if (!jkt.empty()) claims["cnf"] = {{"jkt", jkt}};
   return keys_.Sign(claims);
 }
 
@@ -307,8 +318,52 @@ std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& 
   ScopeResult scopes = ResolveScopes(p.requested_scope, app, **resources, config_);
   if (auto* r = std::get_if<Rejection>(&scopes)) return fail(*r, p.subject);
   p.scopes = std::move(std::get<GrantedScopes>(scopes));
+
+  // The proof last of all but the jtis: a request refused for anything else spends no proof.
+  auto dpop = CheckDpopProof(req);
+  if (auto* r = std::get_if<Rejection>(&dpop)) return fail(std::move(*r), p.subject);
+  if (auto& proof = std::get<std::optional<DpopProof>>(dpop)) {
+    // Kept until the proof's iat leaves the window (replay_until); RecordJtis adds the skew.
+    p.jtis.push_back(
+        PendingJti{DpopJtiIssuer(proof->jkt), proof->jti, proof->replay_until, false, true});
+    p.jkt = std::move(proof->jkt);
+  }
   p.app = std::move(client.app);
   return p;
+}
+
+std::variant<std::optional<DpopProof>, Rejection> TokenService::CheckDpopProof(
+    const ClientRequest& req) {
+  if (req.dpop_proofs.empty()) return std::optional<DpopProof>();
+  DpopOptions options;
+  // RFC 9449 8: nonces come from the active signing key, so any node issues and accepts them;
+  // a rotation makes the clients of the old key's nonces ask once more.
+  std::optional<DpopNonces> nonces;
+  if (config_.dpop_nonce) {
+    Result<std::shared_ptr<const LoadedKey>> key = keys_.Active();
+    if (!key.ok())
+      return Reject(StoreReason(key.status()), "DPoP nonces: " + key.status().message());
+    Result<DpopNonces> made = DpopNonces::Create((*key)->dpop_nonce_key, clock_);
+    if (!made.ok()) return Reject(Reason::kInternal, "DPoP nonces: " + made.status().message());
+    nonces.emplace(std::move(made).value());
+    options.nonces = &*nonces;
+  }
+  Result<DpopValidator> validator = DpopValidator::Create(options, clock_);
+  if (!validator.ok())
+    return Reject(Reason::kInternal, "DPoP validator: " + validator.status().message());
+  const std::vector<std::string_view> proofs(req.dpop_proofs.begin(), req.dpop_proofs.end());
+  Result<DpopProof> proof =
+      validator->Validate({.proofs = proofs, .method = req.method, .url = req.url});
+  if (!proof.ok()) {
+    const DpopError why = DpopErrorOf(proof.status());
+    const bool nonce = DpopErrorWantsNonce(why);
+    Rejection r = Reject(nonce ? Reason::kDpopNonceRequired : Reason::kDpopProofInvalid,
+                         std::string(DpopErrorCode(why)) + ": " + proof.status().message());
+    r.dpop_error = why;
+    if (nonce && nonces) r.dpop_nonce = nonces->Issue();
+    return r;
+  }
+  return std::optional<DpopProof>(std::move(proof).value());
 }
 
 Outcome TokenService::Complete(const ClientRequest& req, const PreparedToken& p,
@@ -320,15 +375,17 @@ Outcome TokenService::Complete(const ClientRequest& req, const PreparedToken& p,
   };
   if (jti_rejection) return fail(std::move(*jti_rejection));
   const int64_t now = clock_.NowSeconds();
-  Result<std::string> token =
-      Mint(app, p.scopes, p.subject, p.user_grant, p.user_id, p.user_grant ? "jwt" : "cc", now);
+  Result<std::string> token = Mint(app, p.scopes, p.subject, p.user_grant, p.user_id,
+                                   p.user_grant ? "jwt" : "cc", p.jkt, now);
   if (!token.ok()) {
     return fail(Reject(token.status().code() == StatusCode::kUnavailable ? Reason::kStoreUnavailable
                                                                          : Reason::kInternal,
                        "minting: " + token.status().message()));
   }
-  jose::Json body = {
-      {"access_token", *token}, {"token_type", "Bearer"}, {"expires_in", p.scopes.lifetime}};
+  // RFC 9449 5: a token bound to a DPoP key is answered with token_type "DPoP".
+  jose::Json body = {{"access_token", *token},
+                     {"token_type", p.jkt.empty() ? "Bearer" : "DPoP"},
+                     {"expires_in", p.scopes.lifetime}};
   const std::string response_scope = p.scopes.ResponseScope();
   if (!p.requested_scope || *p.requested_scope != response_scope) body["scope"] = response_scope;
   return Finish(req, app.client_id, p.subject, p.grant,
@@ -417,10 +474,13 @@ Outcome TokenService::Introspect(const ClientRequest& req) {
   }
   const jose::Json& c = info->claims;
   jose::Json body = {{"active", true}, {"token_type", "Bearer"}};
-  for (const char* k :
-       {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sub_type", "user_id"}) {
+  for (const char* k : {"scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti", "sub_type",
+                        "user_id", "cnf"}) {
     if (auto it = c.find(k); it != c.end()) body[k] = *it;
   }
+  // RFC 9449 6.2: a resource server learns the binding from "cnf"; the token type follows it.
+  if (auto cnf = c.find("cnf"); cnf != c.end() && cnf->is_object() && cnf->contains("jkt"))
+    body["token_type"] = "DPoP";
   return Outcome::Ok(jose::DumpCompact(body), basic);
 }
 

@@ -11,8 +11,13 @@
 //      unauthorized_client);
 //   3. jwt-bearer: the user assertion's rules 1-8 (AssertionValidator);
 //   4. scopes (rule 9);
-//   5. only then the jti(s) are recorded, each with one atomic insert; a replay fails here;
-//   6. the access token is minted with the active signing key; the outcome is audited.
+//   5. the DPoP proof, when the request carries one or the app's dpopBoundAccessTokens asks for
+//      one (RFC 9449 4.3, 5; with DomainConfig::dpop_nonce, server nonces, section 8);
+//   6. only then the jti(s) are recorded, each with one atomic insert; a replay fails here (a
+//      DPoP proof's jti too, under its own issuer namespace, RFC 9449 11.1);
+//   7. the access token is minted with the active signing key, bound to the proof's key
+//      ("cnf":{"jkt":...}, token_type "DPoP", RFC 9449 5 and 6.1) when there was a proof; the
+//      outcome is audited.
 // Every rejection is a precise Reason; the http layer maps it to the wire with ToWireError.
 //
 // Thread safety: all methods may be called concurrently.
@@ -32,6 +37,7 @@
 #include "oauth/audit.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
+#include "oauth/dpop.h"
 #include "oauth/reasons.h"
 #include "oauth/scopes.h"
 #include "oauth/signing_keys.h"
@@ -52,6 +58,10 @@ struct ClientRequest {
   bool bad_authorization = false;           // an Authorization header that is not valid Basic
   std::string ecid;
   std::string remote_address;  // the peer's address, for ClientAuthLimits
+  // Every DPoP header field value, in arrival order (RFC 9449 4.3 item 1 wants exactly one).
+  std::vector<std::string> dpop_proofs;
+  std::string method;  // the HTTP method, for the proof's htm
+  std::string url;     // the endpoint's external URL (issuer + path), for the proof's htu
 };
 
 // Request-rate limits around client authentication; each is off when null. Neither is keyed by
@@ -81,7 +91,13 @@ struct PendingJti {
   std::string jti;
   int64_t expires_at = 0;
   bool client_assertion = false;  // the client's own assertion, else the user assertion
+  bool dpop_proof = false;        // a DPoP proof's jti (issuer DpopJtiIssuer), RFC 9449 11.1
 };
+
+// The replay-table issuer under which a DPoP proof's jti is recorded: "dpop:" + the proof key's
+// thumbprint. No assertion issuer can take it (an issuer is a client id or a URL), and keying by
+// the key means no one can spend another client's jti in advance.
+std::string DpopJtiIssuer(std::string_view jkt);
 
 struct AuthenticatedClient {
   std::shared_ptr<const store::App> app;
@@ -98,6 +114,7 @@ struct PreparedToken {
   GrantedScopes scopes;
   std::optional<std::string> requested_scope;
   std::vector<PendingJti> jtis;  // in recording order: the client assertion's first
+  std::string jkt;  // the DPoP proof's key thumbprint: the token is bound to it; empty: Bearer
 };
 
 // The verified claims of an access token this domain minted.
@@ -169,7 +186,10 @@ class TokenService {
                  const std::string& subject, const std::string& grant, Outcome outcome);
   Result<std::string> Mint(const store::App& client, const GrantedScopes& scopes,
                            const std::string& subject, bool user, const std::string& user_id,
-                           const char* gtp, int64_t now);
+                           const char* gtp, const std::string& jkt, int64_t now);
+  // RFC 9449 4.3 and 5: the request's valid DPoP proof (its thumbprint binds the token, its jti
+  // is then recorded), nullopt when there is none, else why not.
+  std::variant<std::optional<DpopProof>, Rejection> CheckDpopProof(const ClientRequest& request);
 
   store::Store& store_;
   Directory& directory_;

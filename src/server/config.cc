@@ -71,7 +71,8 @@ std::vector<std::string> SettingNames() {
           "max_connections_per_client",
           "max_connections",
           "idle_timeout",
-          "audit_retention"};
+          "audit_retention",
+          "dpop_nonce"};
 }
 
 Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v) {
@@ -149,6 +150,9 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
   } else if (name == "audit_retention") {
     // Seconds, like every other duration; 0 keeps events for ever. At most 100 years.
     TESSERA_ASSIGN_OR_RETURN(c.audit_retention, ParseInt(name, v, 0, 3155695200));
+  } else if (name == "dpop_nonce") {
+    if (v != "off" && v != "on") return Status::InvalidArgument("setting dpop_nonce: off or on");
+    c.dpop_nonce = v == "on";
   } else {
     return Status::InvalidArgument("unknown setting '" + name + "'");
   }

@@ -46,6 +46,7 @@ struct ServeConfig {
   int64_t max_connections = 10000;    // open connections; the longest-idle one makes room past it
   int64_t idle_timeout = 10;          // seconds for the first byte of each request
   int64_t audit_retention = 7776000;  // seconds audit events are kept (90 days); 0 = for ever
+  bool dpop_nonce = false;            // "off" | "on": DPoP proofs need a server nonce (RFC 9449 8)
 
   // Host and port of `listen` ("[::1]:8080" and "127.0.0.1:8080" forms).
   Result<std::pair<std::string, uint16_t>> ListenAddress() const;

@@ -143,6 +143,26 @@ TEST(ServeConfigTest, LogFormatAndReadErrorsNameTheFile) {
   EXPECT_NE(dir.message().find("is a directory"), std::string::npos);
 }
 
+// Contract section 11: dpop_nonce = "off" | "on", default off; nothing else is taken.
+TEST(ServeConfigTest, DpopNonceIsOffOrOn) {
+  ServeConfig c;
+  EXPECT_FALSE(c.dpop_nonce);
+  ASSERT_TRUE(SetSetting(c, "dpop_nonce", "on").ok());
+  EXPECT_TRUE(c.dpop_nonce);
+  ASSERT_TRUE(SetSetting(c, "dpop_nonce", "off").ok());
+  EXPECT_FALSE(c.dpop_nonce);
+  for (const char* bad : {"true", "ON", "1", ""}) {
+    Status s = SetSetting(c, "dpop_nonce", bad);
+    EXPECT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.message(), "setting dpop_nonce: off or on");
+  }
+  auto env = [](const char* n) -> const char* {
+    return std::string_view(n) == "TESSERA_DPOP_NONCE" ? "on" : nullptr;
+  };
+  ASSERT_TRUE(ApplyEnvironment(c, env).ok());
+  EXPECT_TRUE(c.dpop_nonce);
+}
+
 TEST(ServeConfigTest, Ipv6Listen) {
   ServeConfig c;
   ASSERT_TRUE(SetSetting(c, "listen", "[::1]:0").ok());

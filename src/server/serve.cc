@@ -92,6 +92,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   domain.issuer = c.EffectiveIssuer();
   domain.extra_audiences = c.audiences;
   domain.clock_skew = c.clock_skew;
+  domain.dpop_nonce = c.dpop_nonce;
   domain.max_assertion_lifetime = c.max_assertion_lifetime;
   domain.cache_ttl_seconds = c.cache_ttl;
   domain.mutual_tls = c.MutualTls();

@@ -26,12 +26,20 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-// Builds the domain request from the wire: form body, Basic credentials. A malformed request is
-// answered here (invalid_request) and nullopt returned.
-std::optional<oauth::ClientRequest> ReadClientRequest(Request& req, Response* error) {
+// Builds the domain request from the wire: form body, Basic credentials, DPoP proofs. A
+// malformed request is answered here (invalid_request) and nullopt returned.
+std::optional<oauth::ClientRequest> ReadClientRequest(Request& req, const std::string& issuer,
+                                                      Response* error) {
   oauth::ClientRequest out;
   out.ecid = req.ecid;
   out.remote_address = req.remote_address;
+  // RFC 9449 4.3: every DPoP field, so that two are refused rather than one picked; the URL the
+  // proof's htu must name is the configured external one (the issuer), never the Host header.
+  for (const auto& [name, value] : req.headers) {
+    if (name == "dpop") out.dpop_proofs.push_back(value);
+  }
+  out.method = req.method;
+  out.url = issuer + req.path;
   std::optional<std::string_view> ct = req.Header("content-type");
   if (!ct || !StartsWithNoCase(*ct, kFormType)) {
     *error = OAuthError(400, "invalid_request",
@@ -94,7 +102,7 @@ Response RenderTimed(const oauth::Outcome& outcome, std::string_view ecid, Metri
 // The domain request, or nullopt with the 400 in *error (counted as malformed).
 std::optional<oauth::ClientRequest> ReadCounted(ApiServices& s, Request& req, const char* endpoint,
                                                 Response* error) {
-  std::optional<oauth::ClientRequest> cr = ReadClientRequest(req, error);
+  std::optional<oauth::ClientRequest> cr = ReadClientRequest(req, s.config.issuer, error);
   if (!cr) {
     s.metrics.Increment(
         "tessera_oauth_requests_total",
@@ -157,6 +165,15 @@ Response TokenEndpoint(ApiServices& s, Request& req) {
       });
 }
 
+Json DpopAlgorithmNames() {
+  Json names = Json::array();
+  for (int i = 0; i < jose::kAlgorithmCount; ++i) {
+    const auto alg = static_cast<jose::Algorithm>(i);
+    if (oauth::kDefaultDpopAlgorithms.Contains(alg)) names.push_back(jose::AlgorithmName(alg));
+  }
+  return names;
+}
+
 Json Discovery(const oauth::DomainConfig& c) {
   const std::string& iss = c.issuer;
   return Json{
@@ -174,6 +191,8 @@ Json Discovery(const oauth::DomainConfig& c) {
       {"revocation_endpoint_auth_methods_supported",
        {"client_secret_basic", "client_secret_post", "private_key_jwt"}},
       {"scopes_supported", {oauth::kScopeMyScopes}},
+      // RFC 9449 5.1: the proof algorithms the token endpoint accepts.
+      {"dpop_signing_alg_values_supported", DpopAlgorithmNames()},
       {"response_types_supported", Json::array()}};
 }
 
@@ -203,6 +222,8 @@ Response OAuthRejection(const oauth::Rejection& rejection, bool used_basic, std:
   // RFC 6585 4 (429: the budget's own wait) and RFC 9110 15.6.4 (503).
   if (wire.http_status == 429) SetRetryAfter(r, rejection.retry_after);
   if (wire.http_status == 503) SetRetryAfter(r, kUnavailableRetrySeconds);
+  // RFC 9449 8: use_dpop_nonce comes with the nonce to put in the next proof.
+  if (!rejection.dpop_nonce.empty()) r.AddHeader("DPoP-Nonce", rejection.dpop_nonce);
   return r;
 }
 
