@@ -30,6 +30,9 @@ struct GatewayFlags {
   std::string public_url;
   std::string tls_cert;
   std::string tls_key;
+  std::string tls_client_ca;
+  std::vector<std::string> trusted_proxies;
+  std::string client_cert_header;
 };
 
 Status RunGateway(const GatewayFlags& f, CommandContext& ctx) {
@@ -92,6 +95,15 @@ Status RunGateway(const GatewayFlags& f, CommandContext& ctx) {
   }
   so.tls_cert_file = f.tls_cert;
   so.tls_key_file = f.tls_key;
+  if (!f.tls_client_ca.empty() && f.tls_cert.empty()) {
+    return Status::InvalidArgument("--tls-client-ca needs --tls-cert and --tls-key (HTTPS)");
+  }
+  if (f.trusted_proxies.empty() != f.client_cert_header.empty()) {
+    return Status::InvalidArgument("--trusted-proxy and --client-cert-header go together");
+  }
+  so.tls_client_ca_file = f.tls_client_ca;
+  so.trusted_proxies = f.trusted_proxies;
+  so.client_cert_header = f.client_cert_header;
   http::Server server(so, std::move(router));
   TESSERA_RETURN_IF_ERROR(server.Start());
   *ctx.out << "tessera: gateway listening on " << (f.tls_cert.empty() ? "http" : "https") << "://"
@@ -132,6 +144,15 @@ void RegisterGatewayCommand(CLI::App& app, CommandContext& ctx) {
                 "request's scheme and Host");
   g->add_option("--tls-cert", f->tls_cert, "Certificate chain (PEM): serve HTTPS");
   g->add_option("--tls-key", f->tls_key, "Private key (PEM) of --tls-cert");
+  g->add_option("--tls-client-ca", f->tls_client_ca,
+                "PEM CA certificate(s): with HTTPS, client certificates are requested (never "
+                "required), for certificate-bound tokens (RFC 8705)");
+  g->add_option("--trusted-proxy", f->trusted_proxies,
+                "Network (CIDR) of a TLS-terminating proxy whose client certificate header is "
+                "honoured (repeatable)");
+  g->add_option("--client-cert-header", f->client_cert_header,
+                "Header in which a trusted proxy forwards the client certificate (URL-encoded "
+                "PEM, as nginx's $ssl_client_escaped_cert)");
   g->callback([&ctx, f] { ctx.action = [&ctx, f] { return RunGateway(*f, ctx); }; });
 }
 

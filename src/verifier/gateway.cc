@@ -95,10 +95,11 @@ http::Response Refuse(const verifier::Admission& a) {
 }
 
 // The DER of the client certificate of this request's connection (or of a trusted proxy's
-// header), for certificate-bound tokens (RFC 8705 3); nullopt when there is none.
+// header), for certificate-bound tokens (RFC 8705 3); nullopt when there is none. Whether it
+// chains to a CA does not matter here: the token names the certificate by its thumbprint.
 std::optional<std::string_view> ClientCertificateDer(const http::Request& req) {
-  (void)req;
-  return std::nullopt;
+  if (req.client_certificate.der.empty()) return std::nullopt;
+  return req.client_certificate.der;
 }
 
 class Proxy {
