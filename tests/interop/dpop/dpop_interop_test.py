@@ -7,7 +7,8 @@ oauth4webapi (package-lock.json) with `npm ci` into --work-dir, then runs client
 it gets a DPoP-bound token with client_credentials (a use_dpop_nonce round trip first) and calls
 the upstream through the gateway with it. Checks: one nonce retry, token_type DPoP and a
 cnf.jkt in the token, 200 from the upstream with X-Tessera-Subject set, and the same token
-refused as Bearer. Exit 0 on success, 1 on the first failure.
+refused as Bearer. Then the same chain with `tessera token --dpop-key` and `tessera dpop proof`.
+Exit 0 on success, 1 on the first failure.
 """
 import argparse
 import base64
@@ -159,6 +160,30 @@ def main():
             check(e.code == 401 and 'error="invalid_token"' in e.headers.get(
                 "WWW-Authenticate", ""), "as Bearer: %d %s" % (e.code, e.headers))
         print("ok: the same token as Bearer is refused")
+
+        # The same chain with the command line: `tessera token --dpop-key` (the nonce round
+        # trip inside), then `tessera dpop proof` for the call through the gateway.
+        subprocess.run([tessera, "keys", "generate", "--alias", "cli-dpop", "--type", "ec",
+                        "--out-dir", work], check=True, capture_output=True, timeout=60)
+        key = os.path.join(work, "cli-dpop.key.pem")
+        r = subprocess.run([tessera, "token", "--url", base, "--client-id", cid,
+                            "--client-secret", secret, "--scope", scope_fqs, "--dpop-key", key],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode == 0, "tessera token --dpop-key: %s" % r.stderr)
+        answer = json.loads(r.stdout)
+        check(answer["token_type"] == "DPoP", "token_type %r" % answer)
+        jkt = subprocess.run([tessera, "dpop", "thumbprint", "--key", key], capture_output=True,
+                             text=True, timeout=60).stdout.strip()
+        check(b64url_json(answer["access_token"].split(".")[1])["cnf"] == {"jkt": jkt},
+              "the token is not bound to the CLI's key")
+        proof = subprocess.run([tessera, "dpop", "proof", "--key", key, "--method", "GET",
+                                "--url", resource, "--token", answer["access_token"]],
+                               capture_output=True, text=True, timeout=60).stdout.strip()
+        req = urllib.request.Request(resource, headers={
+            "Authorization": "DPoP " + answer["access_token"], "DPoP": proof})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            check(resp.status == 200, "CLI token through the gateway: %d" % resp.status)
+        print("ok: tessera token --dpop-key and tessera dpop proof through the gateway")
     except AssertionError as e:
         print("FAIL: %s" % e, file=sys.stderr)
         log.flush()
