@@ -198,6 +198,9 @@ struct Admission {
   // error_description="...", algs="..."`. Descriptions are fixed phrases (nothing from the
   // request). Empty for 503.
   std::vector<std::string> challenges;
+  // The error code of the first challenge, for a JSON error body: "invalid_token",
+  // "insufficient_scope", "invalid_dpop_proof" or "use_dpop_nonce"; "" when admitted or 503.
+  std::string error;
   std::string dpop_nonce;  // a DPoP-Nonce header to send with use_dpop_nonce, or ""
   bool ok() const { return status.ok(); }
 };

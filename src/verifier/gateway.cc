@@ -73,15 +73,7 @@ http::Response Refuse(const verifier::Admission& a) {
                                          http::JsonQuote(description) + "}")
         .AddHeader("Retry-After", "5");
   }
-  std::string error = a.http_status == 403 ? "insufficient_scope" : "invalid_token";
-  if (!a.challenges.empty()) {
-    const std::string& first = a.challenges.front();
-    if (first.find("error=\"invalid_dpop_proof\"") != std::string::npos) {
-      error = "invalid_dpop_proof";
-    } else if (first.find("error=\"use_dpop_nonce\"") != std::string::npos) {
-      error = "use_dpop_nonce";
-    }
-  }
+  const std::string error = a.error.empty() ? "invalid_token" : a.error;
   http::Response r =
       http::Response::Json(a.http_status, R"({"error":")" + error + R"(","error_description":)" +
                                               http::JsonQuote(HeaderSafe(description)) + "}");

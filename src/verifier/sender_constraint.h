@@ -122,6 +122,9 @@ struct SenderDecision {
   int http_status = 200;                                // 401, or 503 for kReplayCacheFull
   std::vector<std::string> challenges;                  // WWW-Authenticate values, in order
   std::string dpop_nonce;                               // the DPoP-Nonce header to add, or ""
+  // The error code of the first challenge ("invalid_token", "invalid_dpop_proof",
+  // "use_dpop_nonce"); "" when there is none (admitted, no credentials, 503).
+  std::string error_code;
   bool ok() const { return error == SenderError::kOk; }
 };
 

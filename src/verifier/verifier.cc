@@ -521,11 +521,13 @@ Admission Verifier::Impl::VerifyRequest(const ResourceRequest& r) const {
       std::string needed;
       for (const std::string& s : o_.required_scopes) needed += (needed.empty() ? "" : " ") + s;
       a.http_status = 403;  // RFC 6750 3.1
+      a.error = "insufficient_scope";
       a.challenges = {"Bearer " + realm + ", error=\"insufficient_scope\", " + description + ", " +
                       Quoted("scope", needed)};
       return a;
     }
     a.http_status = 401;
+    a.error = "invalid_token";
     if (creds.scheme == AuthScheme::kDpop) {
       a.challenges = {"DPoP " + realm + ", error=\"invalid_token\", " + description + ", " + algs};
     } else {
@@ -559,6 +561,7 @@ Admission Verifier::Impl::VerifyRequest(const ResourceRequest& r) const {
     a.status = Fail(ReasonOfSender(d.error), d.detail);
     a.http_status = d.http_status;
     a.challenges = d.challenges;
+    a.error = d.error_code;
     a.dpop_nonce = d.dpop_nonce;
     return a;
   }

@@ -439,6 +439,7 @@ TEST_F(VerifyRequestTest, DpopBoundToken) {
   // RFC 9449 7.2: no downgrade to Bearer, with or without a proof.
   Admission a = Call(v, "Bearer " + token, {Proof(key, "GET", kUrl, token)});
   EXPECT_EQ(ReasonOf(a.status), VerifyReason::kBoundTokenAsBearer);
+  EXPECT_EQ(a.error, "invalid_token");
   ASSERT_EQ(a.challenges.size(), 2u);
   EXPECT_EQ(a.challenges[0].rfind("Bearer realm=\"tessera\", error=\"invalid_token\"", 0), 0u);
   EXPECT_EQ(a.challenges[1], "DPoP realm=\"tessera\", algs=\"RS256 PS256 ES256 EdDSA\"");
@@ -451,6 +452,7 @@ TEST_F(VerifyRequestTest, DpopBoundToken) {
             VerifyReason::kDpopProofInvalid);
   a = Call(v, "DPoP " + token, {Proof(key, "GET", kUrl, "")});
   EXPECT_EQ(ReasonOf(a.status), VerifyReason::kDpopProofInvalid);
+  EXPECT_EQ(a.error, "invalid_dpop_proof");
   ASSERT_EQ(a.challenges.size(), 1u);
   EXPECT_EQ(a.challenges[0].rfind("DPoP realm=\"tessera\", error=\"invalid_dpop_proof\"", 0), 0u);
   EXPECT_NE(a.challenges[0].find("algs=\"RS256 PS256 ES256 EdDSA\""), std::string::npos);
@@ -471,6 +473,7 @@ TEST_F(VerifyRequestTest, DpopBoundToken) {
   a = Call(v, "dpop " + token, {proof});  // the scheme is case-insensitive
   ASSERT_TRUE(a.ok()) << a.status.ToString();
   EXPECT_EQ(a.principal.subject, "alice");
+  EXPECT_EQ(a.error, "");
   a = Call(v, "DPoP " + token, {proof});
   EXPECT_EQ(ReasonOf(a.status), VerifyReason::kDpopProofReplayed);
   EXPECT_EQ(a.http_status, 401);
@@ -507,6 +510,7 @@ TEST_F(VerifyRequestTest, UnknownConfirmationAndTokenErrors) {
   // Token errors keep their reason and challenge; a missing scope is 403.
   Admission a = Call(v, "Bearer " + Sign(RsaKey(0), GoodClaims()));
   EXPECT_EQ(a.http_status, 403);
+  EXPECT_EQ(a.error, "insufficient_scope");
   EXPECT_NE(a.challenges[0].find("error=\"insufficient_scope\""), std::string::npos);
   EXPECT_NE(a.challenges[0].find("scope=\"urn:opc:resource:write\""), std::string::npos);
   a = Call(open, "");
