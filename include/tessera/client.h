@@ -245,7 +245,8 @@ struct TokenError {
 class TokenSource {
  public:
   // Errors: kInvalidArgument (no base_url or client_id, not exactly one client authentication,
-  // bad retry or renewal settings).
+  // bad retry or renewal settings, a TLS client certificate without its key or the other way
+  // round, or one of those files unreadable).
   static Result<TokenSource> Create(TokenSourceOptions options);
 
   // A client-credentials token (grant_type=client_credentials) for `scope` ("" = the server's
