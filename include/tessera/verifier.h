@@ -25,6 +25,17 @@
 //      as Tessera mints it); else kInsufficientScope, which RFC 6750 3.1 answers with 403
 //      error="insufficient_scope" rather than 401.
 //
+// Sender-constrained tokens (RFC 9449 DPoP, RFC 8705 mutual TLS): a token whose claims carry
+// "cnf" (RFC 7800) is usable only by the holder of the key or certificate it names, which only
+// the whole request can show. VerifyRequest checks it: after rules 2-9, a "cnf.jkt" token must
+// come as "Authorization: DPoP <token>" with one valid DPoP proof for this request (htm, htu,
+// "ath" of this token, fresh iat, a jti not seen before within the window, by the key of that
+// thumbprint), never as Bearer; a "cnf.x5t#S256" token only over a connection presenting the
+// certificate of that thumbprint; any other "cnf" member is refused (a confirmation this
+// library cannot check must not pass as none). Verify and VerifyAuthorization see only the
+// token, so they refuse every token with a "cnf" (kSenderConstrained): no entry point admits a
+// bound token without its check.
+//
 // The JWK Set is cached. Its lifetime is the answer's Cache-Control max-age, bounded to
 // [min_cache_seconds, max_cache_seconds] (default_cache_seconds without one). After it expires the
 // next Verify refetches; if that fetch fails the old set stays in use and the fetch is retried no
@@ -57,6 +68,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,6 +111,18 @@ enum class VerifyReason : int {
   kSubjectMissing,       // no "sub", or not a non-empty string
   kBadScopeClaim,        // "scope" present but not a string
   kInsufficientScope,    // a required scope is not granted (RFC 6750 3.1: 403)
+  // Sender constraint (VerifyRequest, and kSenderConstrained for Verify/VerifyAuthorization):
+  kSenderConstrained,   // the token has "cnf": only VerifyRequest, seeing the request, may admit it
+  kBadConfirmation,     // RFC 7800 3.1: "cnf" malformed or of a method this library cannot check
+  kBoundTokenAsBearer,  // RFC 9449 7.2: a cnf.jkt token sent as Bearer (no downgrade)
+  kUnboundTokenAsDpop,  // RFC 9449 7.1: the DPoP scheme with a token bound to no key
+  kDpopProofInvalid,    // RFC 9449 4.3: the DPoP proof fails a check for this request and token
+  kDpopNonceRequired,   // RFC 9449 9: the proof must carry a current server nonce
+  kDpopKeyMismatch,     // RFC 9449 4.3 item 12: the proof's key is not the token's cnf.jkt
+  kDpopProofReplayed,   // RFC 9449 11.1: the proof's jti was already used
+  kDpopReplayCacheFull,  // RFC 9449 11.1: the jti cannot be recorded; refused (503)
+  kCertificateMissing,   // RFC 8705 3: a cnf.x5t#S256 token without a client certificate
+  kCertificateMismatch,  // RFC 8705 3: the client certificate is not the token's
 };
 
 // A fixed phrase for `reason` ("the token has expired").
@@ -120,6 +144,15 @@ struct VerifierOptions {
   std::size_t max_token_bytes = 16 * 1024;  // RFC 8725 3.11: bound untrusted input
   long fetch_timeout_seconds = 5;           // each key-set fetch
   const Clock* clock = nullptr;             // nullptr: SystemClock(); must outlive the Verifier
+  // DPoP proofs at VerifyRequest (RFC 9449): the accepted "alg" values (asymmetric only; the
+  // "algs" of the challenges), the oldest accepted "iat" and the leeway for one in the future.
+  std::vector<std::string> dpop_algorithms = {"RS256", "PS256", "ES256", "EdDSA"};
+  int64_t dpop_max_age_seconds = 60;
+  int64_t dpop_clock_skew_seconds = 5;
+  // Proof jtis remembered against replay (each for its window); when full, requests with DPoP
+  // tokens are refused (503) rather than a live entry forgotten.
+  std::size_t dpop_replay_capacity = 100'000;
+  std::string realm = "tessera";  // the challenges' realm
 };
 
 // What a verified token says. Every field comes from a verified token.
@@ -135,6 +168,41 @@ struct Principal {
   std::string token_id;                // "jti", empty if absent
   std::string key_id;                  // the kid of the key that verified it
   std::string claims_json;             // the whole claims set, compact JSON
+};
+
+// What VerifyRequest needs of an HTTP request to a protected resource.
+struct ResourceRequest {
+  std::string_view method;  // as received ("GET")
+  // The absolute URL the client addressed ("https://api.example.com/orders?id=7"), for the DPoP
+  // "htu" (compared without query and fragment, RFC 9449 4.3 item 9). Behind a proxy, build it
+  // from the configured public base URL rather than from request headers.
+  std::string_view url;
+  std::string_view authorization;             // the Authorization value, "" if absent
+  std::vector<std::string_view> dpop_proofs;  // every "DPoP" field value, in order
+  // The DER of the client certificate the TLS connection presented (or a trusted proxy
+  // forwarded); nullopt when none.
+  std::optional<std::string_view> client_certificate_der;
+};
+
+// VerifyRequest's answer: the principal, or what to answer the client.
+struct Admission {
+  Status status;        // OK when admitted; else ReasonOf(status) says why (message: detail)
+  Principal principal;  // set when admitted
+  // 200 when admitted; else 401, 403 (kInsufficientScope) or 503 (kKeySetUnavailable,
+  // kDpopReplayCacheFull).
+  int http_status = 200;
+  // The WWW-Authenticate values to send, one per field, in order: for the Bearer scheme
+  // `Bearer realm="...", error="invalid_token" | "insufficient_scope", error_description="..."`
+  // then `DPoP realm="...", algs="..."` (RFC 6750 3, RFC 9449 7.1); for the DPoP scheme
+  // `DPoP realm="...", error="invalid_dpop_proof" | "use_dpop_nonce" | "invalid_token",
+  // error_description="...", algs="..."`. Descriptions are fixed phrases (nothing from the
+  // request). Empty for 503.
+  std::vector<std::string> challenges;
+  // The error code of the first challenge, for a JSON error body: "invalid_token",
+  // "insufficient_scope", "invalid_dpop_proof" or "use_dpop_nonce"; "" when admitted or 503.
+  std::string error;
+  std::string dpop_nonce;  // a DPoP-Nonce header to send with use_dpop_nonce, or ""
+  bool ok() const { return status.ok(); }
 };
 
 // Counters for operations and tests.
@@ -154,11 +222,18 @@ class Verifier {
   // Verifies a compact JWT (rules 2-9 above). On success the Principal; on failure a Status whose
   // ReasonOf() is the rule that failed and whose message is ReasonText plus detail (which may name
   // claim values from the token: log it, do not echo it to untrusted parties verbatim unless
-  // that is acceptable).
+  // that is acceptable). A token with "cnf" is refused (kSenderConstrained).
   Result<Principal> Verify(std::string_view token) const;
 
   // Rule 1, then Verify: `authorization` is the whole Authorization header value ("" if absent).
+  // Both refuse a token with "cnf" (kSenderConstrained): use VerifyRequest for those.
   Result<Principal> VerifyAuthorization(std::string_view authorization) const;
+
+  // The whole check of a request to a protected resource: the Authorization scheme ("Bearer" or
+  // "DPoP", case-insensitive), rules 2-9 on its token, then the token's "cnf" against the
+  // request (the sender constraint above). Thread-safe; each admitted DPoP proof's jti is
+  // recorded, so a second request with the same proof is refused.
+  Admission VerifyRequest(const ResourceRequest& request) const;
 
   // Fetches the key set now, whatever the cache says (not rate-limited; for operators).
   Status Refresh() const;

@@ -72,6 +72,9 @@ void RegisterJwtCommand(CLI::App& app, CommandContext& ctx);
 // `tessera token`: obtain an access token (client credentials, or a user assertion with --sub).
 void RegisterTokenCommand(CLI::App& app, CommandContext& ctx);
 
+// `tessera dpop proof|thumbprint`: DPoP proofs (RFC 9449) and key thumbprints.
+void RegisterDpopCommand(CLI::App& app, CommandContext& ctx);
+
 // `tessera gateway`: a reverse proxy admitting only requests with a valid bearer token.
 void RegisterGatewayCommand(CLI::App& app, CommandContext& ctx);
 

@@ -1,4 +1,5 @@
-// `tessera gateway`: a reverse proxy that admits only requests with a valid bearer token and
+// `tessera gateway`: a reverse proxy that admits only requests with a valid access token (a
+// sender-constrained one with its DPoP proof or client certificate) and
 // forwards them to one upstream with the verified identity in X-Tessera-Subject and
 // X-Tessera-Scope (contract section 7). The rules are in src/verifier/gateway.h; the token checks
 // in include/tessera/verifier.h.
@@ -26,6 +27,12 @@ struct GatewayFlags {
   int64_t refetch_interval = 30;
   int64_t clock_skew = 30;
   long upstream_timeout = 30;
+  std::string public_url;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  std::vector<std::string> trusted_proxies;
+  std::string client_cert_header;
 };
 
 Status RunGateway(const GatewayFlags& f, CommandContext& ctx) {
@@ -76,16 +83,32 @@ Status RunGateway(const GatewayFlags& f, CommandContext& ctx) {
   gateway::GatewayOptions go;
   go.upstream = f.upstream;
   go.upstream_timeout_seconds = f.upstream_timeout;
-  TESSERA_RETURN_IF_ERROR(gateway::AddGatewayRoutes(router, verifier, go, scopes));
+  go.public_url = f.public_url;
+  TESSERA_RETURN_IF_ERROR(gateway::AddGatewayRoutes(router, verifier, go));
   http::ServerOptions so;
   so.host = host;
   so.port = static_cast<uint16_t>(port);
   so.threads = f.threads;
   so.stop_on_signals = true;
+  if (f.tls_cert.empty() != f.tls_key.empty()) {
+    return Status::InvalidArgument("--tls-cert and --tls-key go together");
+  }
+  so.tls_cert_file = f.tls_cert;
+  so.tls_key_file = f.tls_key;
+  if (!f.tls_client_ca.empty() && f.tls_cert.empty()) {
+    return Status::InvalidArgument("--tls-client-ca needs --tls-cert and --tls-key (HTTPS)");
+  }
+  if (f.trusted_proxies.empty() != f.client_cert_header.empty()) {
+    return Status::InvalidArgument("--trusted-proxy and --client-cert-header go together");
+  }
+  so.tls_client_ca_file = f.tls_client_ca;
+  so.trusted_proxies = f.trusted_proxies;
+  so.client_cert_header = f.client_cert_header;
   http::Server server(so, std::move(router));
   TESSERA_RETURN_IF_ERROR(server.Start());
-  *ctx.out << "tessera: gateway listening on http://" << f.listen.substr(0, colon) << ":"
-           << server.port() << " -> " << f.upstream << std::endl;
+  *ctx.out << "tessera: gateway listening on " << (f.tls_cert.empty() ? "http" : "https") << "://"
+           << f.listen.substr(0, colon) << ":" << server.port() << " -> " << f.upstream
+           << std::endl;
   server.Wait();
   return Status::Ok();
 }
@@ -96,8 +119,9 @@ void RegisterGatewayCommand(CLI::App& app, CommandContext& ctx) {
   auto f = std::make_shared<GatewayFlags>();
   CLI::App* g = app.add_subcommand(
       "gateway",
-      "Reverse proxy admitting only requests with a valid bearer token (RFC 6750); adds "
-      "X-Tessera-Subject and X-Tessera-Scope");
+      "Reverse proxy admitting only requests with a valid access token (RFC 6750; DPoP and "
+      "certificate-bound tokens with their proof, RFC 9449, RFC 8705); adds X-Tessera-Subject "
+      "and X-Tessera-Scope");
   g->add_option("--listen", f->listen, "HOST:PORT to listen on (port 0 picks a free one)")
       ->capture_default_str();
   g->add_option("--upstream", f->upstream, "URL requests are forwarded to")->required();
@@ -115,6 +139,20 @@ void RegisterGatewayCommand(CLI::App& app, CommandContext& ctx) {
       ->capture_default_str();
   g->add_option("--upstream-timeout", f->upstream_timeout, "Seconds per upstream request")
       ->capture_default_str();
+  g->add_option("--public-url", f->public_url,
+                "Base URL clients address the gateway by, for DPoP proofs (htu); default: the "
+                "request's scheme and Host");
+  g->add_option("--tls-cert", f->tls_cert, "Certificate chain (PEM): serve HTTPS");
+  g->add_option("--tls-key", f->tls_key, "Private key (PEM) of --tls-cert");
+  g->add_option("--tls-client-ca", f->tls_client_ca,
+                "PEM CA certificate(s): with HTTPS, client certificates are requested (never "
+                "required), for certificate-bound tokens (RFC 8705)");
+  g->add_option("--trusted-proxy", f->trusted_proxies,
+                "Network (CIDR) of a TLS-terminating proxy whose client certificate header is "
+                "honoured (repeatable)");
+  g->add_option("--client-cert-header", f->client_cert_header,
+                "Header in which a trusted proxy forwards the client certificate (URL-encoded "
+                "PEM, as nginx's $ssl_client_escaped_cert)");
   g->callback([&ctx, f] { ctx.action = [&ctx, f] { return RunGateway(*f, ctx); }; });
 }
 

@@ -56,6 +56,7 @@ int Run(int argc, char** argv) {
   tessera::cli::RegisterAdminCommand(app, ctx);
   tessera::cli::RegisterDoctorCommand(app, ctx);
   tessera::cli::RegisterTokenCommand(app, ctx);
+  tessera::cli::RegisterDpopCommand(app, ctx);
   tessera::cli::RegisterGatewayCommand(app, ctx);
   tessera::cli::RegisterBackupCommand(app, ctx);
   tessera::cli::RegisterRestoreCommand(app, ctx);

@@ -3,7 +3,9 @@
 // with Basic (RFC 6749 2.3.1) or private_key_jwt (RFC 7523 2.2), POST the form to
 // <url>/oauth2/v1/token, print the JSON answer. Built on tessera_client (include/tessera/client.h),
 // so network errors and 5xx answers are retried with backoff; a 4xx answer is reported on one
-// line as "<error>: <error_description> (ecid ...)".
+// line as "<error>: <error_description> (ecid ...)". Sender-constrained tokens: --dpop-key signs a
+// DPoP proof for the request (RFC 9449; the answer's token_type is then "DPoP"), and
+// --tls-client-cert/--tls-client-key present a client certificate (RFC 8705).
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <optional>
@@ -28,6 +30,12 @@ struct TokenOptions {
   AssertionKeyOptions key;  // the user assertion's; --aud, --ttl and --alg the client's too
   std::string scope;
   int attempts = 3;
+  std::optional<std::string> dpop_key;
+  std::string dpop_alg;
+  std::optional<std::string> tls_client_cert;
+  std::optional<std::string> tls_client_key;
+  std::string tls_client_key_password;
+  std::string ca_file;
 };
 
 Result<client::AssertionSigner> UserSigner(const AssertionKeyOptions& o, const Clock* clock) {
@@ -88,6 +96,20 @@ Status RunToken(const TokenOptions& o, CommandContext& ctx) {
   options.client_id = o.client_id;
   options.clock = ctx.clock;
   options.retry.max_attempts = o.attempts;
+  options.ca_file = o.ca_file;
+  if (o.tls_client_cert.has_value() != o.tls_client_key.has_value()) {
+    return Status::InvalidArgument("--tls-client-cert and --tls-client-key go together");
+  }
+  options.tls_client_cert_file = o.tls_client_cert.value_or("");
+  options.tls_client_key_file = o.tls_client_key.value_or("");
+  options.tls_client_key_password = o.tls_client_key_password;
+  if (o.dpop_key) {
+    Result<client::DpopKey> key = client::DpopKey::FromPemFile(*o.dpop_key, o.dpop_alg);
+    if (!key.ok()) return key.status().WithContext("--dpop-key");
+    options.dpop_key = std::move(key).value();
+  } else if (!o.dpop_alg.empty()) {
+    return Status::InvalidArgument("--dpop-alg needs --dpop-key FILE");
+  }
   if (client_secret) {
     options.client_secret = *client_secret;
   } else {
@@ -147,6 +169,18 @@ void RegisterTokenCommand(CLI::App& app, CommandContext& ctx) {
   t->add_option("--attempts", o->attempts,
                 "Requests at most, retrying network errors and 5xx with backoff")
       ->capture_default_str();
+  t->add_option("--dpop-key", o->dpop_key,
+                "Private key (PEM) signing a DPoP proof (RFC 9449): the token is bound to it "
+                "(token_type DPoP)");
+  t->add_option("--dpop-alg", o->dpop_alg,
+                "Algorithm of the DPoP proofs (default: the key's, ES256 for P-256)");
+  t->add_option("--tls-client-cert", o->tls_client_cert,
+                "Client certificate (PEM) presented over https (RFC 8705 mutual TLS)");
+  t->add_option("--tls-client-key", o->tls_client_key, "Private key (PEM) of --tls-client-cert");
+  t->add_option("--tls-client-key-password", o->tls_client_key_password,
+                "Password of an encrypted --tls-client-key");
+  t->add_option("--ca-file", o->ca_file,
+                "CA bundle (PEM) the server's certificate must chain to (default: the system's)");
   t->callback([&ctx, o] { ctx.action = [&ctx, o] { return RunToken(*o, ctx); }; });
 }
 

@@ -173,6 +173,11 @@ Result<std::string> DpopKey::PrivateKeyPem() const {
   return pem;
 }
 
+bool ValidDpopNonce(std::string_view nonce) {
+  return !nonce.empty() && nonce.size() <= kMaxNonceBytes &&
+         std::all_of(nonce.begin(), nonce.end(), IsNqchar);
+}
+
 Result<std::string> MakeDpopProof(const DpopKey& key, std::string_view method, std::string_view url,
                                   std::string_view access_token, std::string_view nonce,
                                   int64_t now) {

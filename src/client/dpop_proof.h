@@ -46,6 +46,9 @@ struct DpopProofRequest {
 // not absolute http(s), a nonce outside the RFC 9449 8.1 NQCHAR set.
 Result<std::string> SignDpopProof(const DpopKey::Impl& key, const DpopProofRequest& request);
 
+// Whether `nonce` is one a proof may carry: 1 to 1024 characters of RFC 9449 8.1 NQCHAR.
+bool ValidDpopNonce(std::string_view nonce);
+
 }  // namespace tessera::client
 
 #endif  // TESSERA_CLIENT_DPOP_PROOF_H_

@@ -64,11 +64,15 @@ Result<PostAnswer> PostForm(const PostRequest& r) {
         "Authorization: Basic " +
         jose::Base64Encode(FormEncode(r.basic_user) + ":" + FormEncode(r.basic_password)));
   }
+  request.headers.insert(request.headers.end(), r.headers.begin(), r.headers.end());
   request.body = body;
   request.timeout_seconds = r.timeout_seconds;
   request.max_body_bytes = kMaxAnswerBytes;
   request.max_redirects = 0;  // never re-send credentials elsewhere
   request.ca_file = r.ca_file;
+  request.client_cert_file = r.client_cert_file;
+  request.client_key_file = r.client_key_file;
+  request.client_key_password = r.client_key_password;
   request.user_agent = "tessera-client";
   HttpClient client;
   Result<HttpClientAnswer> answer = client.Perform(request);
@@ -84,6 +88,7 @@ Result<PostAnswer> PostForm(const PostRequest& r) {
   if (const std::optional<std::string> retry_after = answer->Header("retry-after")) {
     a.retry_after_seconds = RetryAfterSeconds(*retry_after);
   }
+  a.dpop_nonce = answer->Header("dpop-nonce");
   a.body = std::move(answer->body);
   return a;
 }

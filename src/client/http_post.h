@@ -18,6 +18,7 @@ struct PostAnswer {
   long status = 0;
   std::string body;
   std::optional<int64_t> retry_after_seconds;  // Retry-After (delta-seconds or HTTP-date)
+  std::optional<std::string> dpop_nonce;       // DPoP-Nonce (RFC 9449 8), as sent
 };
 
 struct PostRequest {
@@ -25,8 +26,12 @@ struct PostRequest {
   std::vector<std::pair<std::string, std::string>> form;  // encoded here
   std::string basic_user;                                 // Basic credentials when non-empty
   std::string basic_password;
+  std::vector<std::string> headers;  // more fields, "Name: value" (a DPoP proof)
   long timeout_seconds = 10;
   std::string ca_file;
+  std::string client_cert_file;  // mutual TLS (common/http_client.h)
+  std::string client_key_file;
+  std::string client_key_password;
 };
 
 // Fails with kUnavailable on network, TLS or timeout errors (retryable); any HTTP status is an

@@ -1,6 +1,9 @@
 // TokenSource: a per-(grant, subject, scope) cache with single-flight requests and bounded
 // retries. See include/tessera/client.h for the contract.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -8,6 +11,7 @@
 #include <thread>
 #include <tuple>
 
+#include "client/dpop_proof.h"
 #include "client/http_post.h"
 #include "jose/json.h"
 #include "jose/jws.h"
@@ -101,6 +105,12 @@ class TokenSource::Impl {
     std::lock_guard lock(mu_);
     return requests_;
   }
+  std::string dpop_nonce() const {
+    std::lock_guard lock(mu_);
+    return dpop_nonce_;
+  }
+  const TokenSourceOptions& options() const { return o_; }
+  const Clock& clock() const { return *clock_; }
 
  private:
   struct Entry {
@@ -124,13 +134,14 @@ class TokenSource::Impl {
                         TokenError& error);
   Result<Token> Once(Grant grant, const std::string& subject, const std::string& scope,
                      TokenError& error, std::optional<std::chrono::milliseconds>& retry_after,
-                     bool& retryable);
+                     bool& retryable, bool& wants_nonce);
 
   const TokenSourceOptions o_;
   const Clock* const clock_;
   mutable std::mutex mu_;
   std::map<Key, std::shared_ptr<Entry>> entries_;
   uint64_t requests_ = 0;
+  std::string dpop_nonce_;  // the token endpoint's last DPoP-Nonce (RFC 9449 8)
 };
 
 Result<Token> TokenSource::Impl::Get(Grant grant, std::string_view subject_view,
@@ -184,12 +195,23 @@ Result<Token> TokenSource::Impl::Get(Grant grant, std::string_view subject_view,
 Result<Token> TokenSource::Impl::Request(Grant grant, const std::string& subject,
                                          const std::string& scope, TokenError& error) {
   std::chrono::milliseconds backoff = o_.retry.initial_backoff;
+  bool nonce_retried = false;
   for (int attempt = 1;; ++attempt) {
     std::optional<std::chrono::milliseconds> retry_after;
     bool retryable = false;
+    bool wants_nonce = false;
     error = TokenError();
     error.attempts = attempt;
-    Result<Token> r = Once(grant, subject, scope, error, retry_after, retryable);
+    Result<Token> r = Once(grant, subject, scope, error, retry_after, retryable, wants_nonce);
+    if (!r.ok() && wants_nonce && !nonce_retried) {
+      // RFC 9449 8: the server wants a nonce and gave one; the same request again, with it,
+      // once per round (a server that refuses its own nonce must not keep us looping).
+      nonce_retried = true;
+      --attempt;
+      std::lock_guard lock(mu_);
+      ++requests_;
+      continue;
+    }
     if (r.ok() || !retryable || attempt >= o_.retry.max_attempts) {
       if (!r.ok()) error.attempts = attempt;
       return r;
@@ -212,11 +234,14 @@ Result<Token> TokenSource::Impl::Request(Grant grant, const std::string& subject
 Result<Token> TokenSource::Impl::Once(Grant grant, const std::string& subject,
                                       const std::string& scope, TokenError& error,
                                       std::optional<std::chrono::milliseconds>& retry_after,
-                                      bool& retryable) {
+                                      bool& retryable, bool& wants_nonce) {
   PostRequest req;
   req.url = o_.base_url + o_.token_path;
   req.timeout_seconds = o_.request_timeout_seconds;
   req.ca_file = o_.ca_file;
+  req.client_cert_file = o_.tls_client_cert_file;
+  req.client_key_file = o_.tls_client_key_file;
+  req.client_key_password = o_.tls_client_key_password;
   if (grant == Grant::kClientCredentials) {
     req.form.emplace_back("grant_type", "client_credentials");
   } else {
@@ -247,6 +272,18 @@ Result<Token> TokenSource::Impl::Once(Grant grant, const std::string& subject,
   }
 
   const int64_t issued_at = clock_->NowSeconds();
+  if (o_.dpop_key) {
+    // A fresh proof per request (its jti is single use, RFC 9449 11.1), for POST to the token
+    // URL, with the server's last nonce (RFC 9449 4.2, 8).
+    Result<std::string> proof =
+        MakeDpopProof(*o_.dpop_key, "POST", req.url, /*access_token=*/"", dpop_nonce(), issued_at);
+    if (!proof.ok()) {
+      error.kind = TokenError::Kind::kInvalidRequest;
+      error.error_description = "cannot make the DPoP proof: " + proof.status().message();
+      return StatusOf(error);
+    }
+    req.headers.push_back("DPoP: " + *proof);
+  }
   Result<PostAnswer> answer = PostForm(req);
   if (!answer.ok()) {
     error.kind = TokenError::Kind::kTransport;
@@ -255,6 +292,13 @@ Result<Token> TokenSource::Impl::Once(Grant grant, const std::string& subject,
     return StatusOf(error);
   }
   error.http_status = static_cast<int>(answer->status);
+  // RFC 9449 8.2: a server may hand out a new nonce on any answer; keep the latest well-formed
+  // one for the next proof.
+  const bool new_nonce = answer->dpop_nonce && ValidDpopNonce(*answer->dpop_nonce);
+  if (new_nonce && o_.dpop_key) {
+    std::lock_guard lock(mu_);
+    dpop_nonce_ = *answer->dpop_nonce;
+  }
   Result<jose::Json> json = jose::ParseStrictJson(answer->body, {.max_bytes = 256 * 1024});
   if (json.ok() && json->is_object()) {
     error.error = StringMember(*json, "error");
@@ -296,6 +340,8 @@ Result<Token> TokenSource::Impl::Once(Grant grant, const std::string& subject,
     return StatusOf(error);
   }
   error.kind = TokenError::Kind::kOAuth;
+  wants_nonce = answer->status == 400 && error.error == "use_dpop_nonce" && new_nonce &&
+                o_.dpop_key.has_value();
   if (error.error.empty() && error.error_description.empty()) {
     error.error_description = "the token endpoint answered HTTP " + std::to_string(answer->status);
   }
@@ -312,6 +358,15 @@ Result<TokenSource> TokenSource::Create(TokenSourceOptions o) {
   if (o.client_secret.empty() == !o.client_signer.has_value()) {
     return Status::InvalidArgument(
         "give exactly one client authentication: a client secret or a client signing key");
+  }
+  if (o.tls_client_cert_file.empty() != o.tls_client_key_file.empty()) {
+    return Status::InvalidArgument(
+        "a TLS client certificate needs its private key, and a key its certificate");
+  }
+  for (const std::string* file : {&o.tls_client_cert_file, &o.tls_client_key_file}) {
+    if (!file->empty() && ::access(file->c_str(), R_OK) != 0) {
+      return Status::InvalidArgument("cannot read \"" + *file + "\"");
+    }
   }
   if (o.retry.max_attempts < 1 || o.retry.initial_backoff.count() < 0 ||
       o.retry.max_backoff < o.retry.initial_backoff || o.renew_fraction <= 0 ||
@@ -349,5 +404,37 @@ void TokenSource::Invalidate(std::string_view subject, std::string_view scope) {
 }
 
 uint64_t TokenSource::RequestCount() const { return impl_->requests(); }
+
+std::string TokenSource::DpopNonce() const { return impl_->dpop_nonce(); }
+
+Result<AuthorizationHeaders> TokenSource::Authorize(const Token& token, std::string_view method,
+                                                    std::string_view url,
+                                                    std::string_view nonce) const {
+  const std::optional<DpopKey>& key = impl_->options().dpop_key;
+  return MakeAuthorizationHeaders(token, key ? &*key : nullptr, method, url, nonce,
+                                  impl_->clock().NowSeconds());
+}
+
+Result<AuthorizationHeaders> MakeAuthorizationHeaders(const Token& token, const DpopKey* key,
+                                                      std::string_view method, std::string_view url,
+                                                      std::string_view nonce, int64_t now) {
+  // RFC 9449 5 and 7.1: the token_type says how the token is presented; a DPoP token as
+  // Bearer would be refused by a resource that knows the binding (7.2).
+  std::string type = token.token_type;
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  AuthorizationHeaders h;
+  if (type != "dpop") {
+    h.authorization = "Bearer " + token.access_token;
+    return h;
+  }
+  if (key == nullptr) {
+    return Status::InvalidArgument("a DPoP token needs the DPoP key it was issued for");
+  }
+  TESSERA_ASSIGN_OR_RETURN(h.dpop,
+                           MakeDpopProof(*key, method, url, token.access_token, nonce, now));
+  h.authorization = "DPoP " + token.access_token;
+  return h;
+}
 
 }  // namespace tessera::client

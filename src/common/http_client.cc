@@ -152,6 +152,15 @@ Result<HttpClientAnswer> HttpClient::Perform(const HttpClientRequest& r) {
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   if (!r.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, r.ca_file.c_str());
+  if (!r.client_cert_file.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, r.client_cert_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(c, CURLOPT_SSLKEY, r.client_key_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+    if (!r.client_key_password.empty()) {
+      curl_easy_setopt(c, CURLOPT_KEYPASSWD, r.client_key_password.c_str());
+    }
+  }
   curl_easy_setopt(c, CURLOPT_TIMEOUT, r.timeout_seconds);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
                    r.connect_timeout_seconds > 0 ? r.connect_timeout_seconds : r.timeout_seconds);

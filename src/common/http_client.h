@@ -70,6 +70,12 @@ struct HttpClientRequest {
   std::size_t max_body_bytes = 1 << 20;
   long max_redirects = 0;  // 0: a 3xx is the answer; else at most this many followed
   std::string ca_file;     // an extra CA bundle for https; empty: the system's
+  // A TLS client certificate (PEM, the file may hold its chain) and its private key (PEM;
+  // encrypted with client_key_password if given), presented when an https server asks for one
+  // (RFC 8705). Both or neither; a file libcurl cannot load fails the request (kTransport).
+  std::string client_cert_file;
+  std::string client_key_file;
+  std::string client_key_password;
   std::string user_agent;  // empty: no User-Agent unless `headers` has one
 };
 

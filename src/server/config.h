@@ -26,7 +26,7 @@ struct ServeConfig {
   std::string issuer;    // default http(s)://<listen>
   std::string tls_cert;
   std::string tls_key;
-  // Mutual TLS (RFC 8705, docs/sender-constraint.md): the client CA of tls_client_auth (with
+  // Mutual TLS (RFC 8705, docs/sender-constrained.md): the client CA of tls_client_auth (with
   // TLS, certificates are then requested, never required), and a TLS-terminating proxy's
   // forwarded certificate: the header honoured only from the trusted_proxy networks.
   std::string tls_client_ca;

@@ -63,34 +63,43 @@ std::string HeaderSafe(std::string_view s) {
   return out;
 }
 
-http::Response Refuse(verifier::VerifyReason reason, const std::vector<std::string>& scopes) {
-  using verifier::VerifyReason;
-  const std::string description(verifier::ReasonText(reason));
-  if (reason == VerifyReason::kKeySetUnavailable) {
+// The answer to a refused request: the status, the challenges and a JSON body naming the
+// error of the first challenge (RFC 6750 3, RFC 9449 7.1). The detail goes to the log only.
+http::Response Refuse(const verifier::Admission& a) {
+  const verifier::VerifyReason why = verifier::ReasonOf(a.status);
+  const std::string description(verifier::ReasonText(why));
+  if (a.http_status == 503) {
     return http::Response::Json(503, R"({"error":"temporarily_unavailable","error_description":)" +
                                          http::JsonQuote(description) + "}")
         .AddHeader("Retry-After", "5");
   }
-  const bool scope = reason == VerifyReason::kInsufficientScope;
-  const char* error = scope ? "insufficient_scope" : "invalid_token";
-  std::string challenge = std::string("Bearer realm=\"tessera\", error=\"") + error +
-                          "\", error_description=\"" + HeaderSafe(description) + "\"";
-  if (scope) {
-    std::string needed;
-    for (const std::string& s : scopes) needed += (needed.empty() ? "" : " ") + s;
-    challenge += ", scope=\"" + HeaderSafe(needed) + "\"";
-  }
-  return http::Response::Json(scope ? 403 : 401, std::string(R"({"error":")") + error +
-                                                     R"(","error_description":)" +
-                                                     http::JsonQuote(description) + "}")
-      .AddHeader("WWW-Authenticate", std::move(challenge));
+  const std::string error = a.error.empty() ? "invalid_token" : a.error;
+  http::Response r =
+      http::Response::Json(a.http_status, R"({"error":")" + error + R"(","error_description":)" +
+                                              http::JsonQuote(HeaderSafe(description)) + "}");
+  // One field holding every challenge (RFC 9110 11.6.1 allows a list), so that a client which
+  // reads one WWW-Authenticate field sees the Bearer error and the DPoP offer alike.
+  std::string challenges;
+  for (const std::string& c : a.challenges) challenges += (challenges.empty() ? "" : ", ") + c;
+  if (!challenges.empty()) r.AddHeader("WWW-Authenticate", std::move(challenges));
+  if (!a.dpop_nonce.empty()) r.AddHeader("DPoP-Nonce", a.dpop_nonce);
+  return r;
+}
+
+// The DER of the client certificate of this request's connection (or of a trusted proxy's
+// header), for certificate-bound tokens (RFC 8705 3); nullopt when there is none. Whether it
+// chains to a CA does not matter here: the token names the certificate by its thumbprint.
+std::optional<std::string_view> ClientCertificateDer(const http::Request& req) {
+  if (req.client_certificate.der.empty()) return std::nullopt;
+  return req.client_certificate.der;
 }
 
 class Proxy {
  public:
-  Proxy(verifier::Verifier verifier, GatewayOptions options, std::vector<std::string> scopes)
-      : verifier_(std::move(verifier)), o_(std::move(options)), scopes_(std::move(scopes)) {
+  Proxy(verifier::Verifier verifier, GatewayOptions options)
+      : verifier_(std::move(verifier)), o_(std::move(options)) {
     while (!o_.upstream.empty() && o_.upstream.back() == '/') o_.upstream.pop_back();
+    while (!o_.public_url.empty() && o_.public_url.back() == '/') o_.public_url.pop_back();
   }
 
   http::Response Handle(http::Request& req) const {
@@ -103,17 +112,39 @@ class Proxy {
       return http::Response::Json(400, R"({"error":"invalid_request","error_description":)" +
                                            http::JsonQuote(path.status().message()) + "}");
     }
-    const std::optional<std::string_view> authorization = req.Header("authorization");
-    if (req.HeaderCount("authorization") > 1) {
-      return Refuse(verifier::VerifyReason::kNotBearer, scopes_);
+    // The URL the client addressed, for the DPoP htu (RFC 9449 4.3 item 9): the configured
+    // public URL, else this connection's scheme and the Host the client sent.
+    std::string url;
+    if (!o_.public_url.empty()) {
+      url = o_.public_url + req.path;
+    } else {
+      const std::optional<std::string_view> host = req.Header("host");
+      if (!host || host->empty() || req.HeaderCount("host") > 1) {
+        return http::Response::Json(
+            400,
+            R"({"error":"invalid_request","error_description":"one Host header is required"})");
+      }
+      url = std::string(req.tls ? "https://" : "http://").append(*host).append(req.path);
     }
-    Result<verifier::Principal> who = verifier_.VerifyAuthorization(authorization.value_or(""));
-    if (!who.ok()) {
+    verifier::ResourceRequest resource;
+    resource.method = req.method;
+    resource.url = url;
+    // Repeated Authorization fields are combined as a list (RFC 9110 5.3), which the
+    // credentials syntax does not allow: refused, whichever one the upstream would read.
+    std::string authorization;
+    for (const auto& [name, value] : req.headers) {
+      if (name == "authorization") authorization += (authorization.empty() ? "" : ", ") + value;
+      if (name == "dpop") resource.dpop_proofs.emplace_back(value);
+    }
+    resource.authorization = authorization;
+    resource.client_certificate_der = ClientCertificateDer(req);
+    verifier::Admission admission = verifier_.VerifyRequest(resource);
+    if (!admission.ok()) {
       spdlog::warn("gateway: ecid={} {} {} refused: {}", req.ecid, LogValue(req.method),
-                   LogValue(req.path), LogValue(who.status().message()));
-      return Refuse(verifier::ReasonOf(who.status()), scopes_);
+                   LogValue(req.path), LogValue(admission.status.message()));
+      return Refuse(admission);
     }
-    return Forward(req, *who, *path);
+    return Forward(req, admission.principal, *path);
   }
 
  private:
@@ -195,7 +226,6 @@ class Proxy {
 
   verifier::Verifier verifier_;
   GatewayOptions o_;
-  std::vector<std::string> scopes_;
 };
 
 // Whether `piece` is "." (dots == 1) or ".." (dots == 2), with "%2e" and "%2E" as '.': RFC
@@ -279,12 +309,17 @@ Result<std::string> UpstreamPath(std::string_view path) {
 }
 
 Status AddGatewayRoutes(http::Router& router, const verifier::Verifier& verifier,
-                        const GatewayOptions& options, std::vector<std::string> required_scopes) {
+                        const GatewayOptions& options) {
   if (options.upstream.rfind("http://", 0) != 0 && options.upstream.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("the upstream must be an http:// or https:// URL, not \"" +
                                    options.upstream + "\"");
   }
-  auto proxy = std::make_shared<const Proxy>(verifier, options, std::move(required_scopes));
+  if (!options.public_url.empty() && options.public_url.rfind("http://", 0) != 0 &&
+      options.public_url.rfind("https://", 0) != 0) {
+    return Status::InvalidArgument("the public URL must be an http:// or https:// URL, not \"" +
+                                   options.public_url + "\"");
+  }
+  auto proxy = std::make_shared<const Proxy>(verifier, options);
   http::Handler handler = [proxy](http::Request& req) { return proxy->Handle(req); };
   const http::RouteOptions route{.max_body_bytes = options.max_body_bytes};
   for (const char* method : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {

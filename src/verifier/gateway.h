@@ -6,6 +6,13 @@
 //     error="invalid_token", error_description="<fixed phrase of the VerifyReason>". The contract
 //     (section 7) asks for error="invalid_token" also when no token was sent, where RFC 6750 3.1
 //     would rather omit the error code (a SHOULD NOT); Tessera follows the contract;
+//   - every token goes through Verifier::VerifyRequest, so its "cnf" is enforced: a cnf.jkt
+//     token only as "Authorization: DPoP" with a valid, unused proof for this method and URL
+//     (the public URL, or the scheme and Host of the request) and this token (ath), never as
+//     Bearer; a cnf.x5t#S256 token only over a connection presenting that certificate; any
+//     other cnf refused. Refusals carry the challenges of VerifyRequest in one WWW-Authenticate
+//     field (Bearer error=..., then DPoP algs=...; or DPoP error="invalid_dpop_proof" ...) and
+//     a JSON body with the first challenge's error;
 //   - a valid token lacking a required scope: 403, error="insufficient_scope", scope="<needed>";
 //   - a path that UpstreamPath refuses (it would leave the upstream's base path): 400
 //     invalid_request, before the token is looked at;
@@ -44,6 +51,9 @@ namespace tessera::gateway {
 
 struct GatewayOptions {
   std::string upstream;  // "http://127.0.0.1:9000" (a path prefix is allowed)
+  // The base URL clients address the gateway by ("https://api.example.com"), for the DPoP htu
+  // check; empty: this connection's scheme and the request's Host header.
+  std::string public_url = {};
   long upstream_timeout_seconds = 30;
   std::size_t max_body_bytes = 1024 * 1024;
 };
@@ -61,10 +71,10 @@ struct GatewayOptions {
 //   - a path not starting with '/'.
 Result<std::string> UpstreamPath(std::string_view path);
 
-// Adds the proxy routes to `router`. The verifier is shared (copied handle).
-// Errors: kInvalidArgument for an upstream that is not an http(s) URL.
+// Adds the proxy routes to `router`. The verifier is shared (copied handle); it holds the
+// required scopes. Errors: kInvalidArgument for an upstream or public URL that is not http(s).
 Status AddGatewayRoutes(http::Router& router, const verifier::Verifier& verifier,
-                        const GatewayOptions& options, std::vector<std::string> required_scopes);
+                        const GatewayOptions& options);
 
 }  // namespace tessera::gateway
 

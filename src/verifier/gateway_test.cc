@@ -24,6 +24,7 @@
 #include "jose/jwk.h"
 #include "jose/jws.h"
 #include "jose/keyio.h"
+#include "tessera/client.h"
 
 namespace tessera::gateway {
 namespace {
@@ -257,18 +258,21 @@ class GatewayTest : public ::testing::Test {
     gateway_ = Gateway(Base(*upstream_) + "/base/");
   }
 
-  std::unique_ptr<http::Server> Gateway(const std::string& upstream) {
+  std::unique_ptr<http::Server> Gateway(const std::string& upstream,
+                                        const std::string& public_url = "") {
     http::Router router;
     GatewayOptions go;
     go.upstream = upstream;
-    EXPECT_TRUE(AddGatewayRoutes(router, *verifier_, go, {"read"}).ok());
+    go.public_url = public_url;
+    EXPECT_TRUE(AddGatewayRoutes(router, *verifier_, go).ok());
     return Serve(std::move(router));
   }
 
-  std::string Token(const std::string& scope) {
+  std::string Token(const std::string& scope, const Json& cnf = nullptr) {
     const int64_t now = std::time(nullptr);
     Json claims = {{"iss", "iss"}, {"aud", "aud"},     {"sub", "alice"},    {"scope", scope},
                    {"iat", now},   {"exp", now + 600}, {"client_id", "app"}};
+    if (!cnf.is_null()) claims["cnf"] = cnf;
     return Must(jose::SignJwt(claims, SigningKey(), jose::Algorithm::kES256, {{"kid", "k1"}}));
   }
 
@@ -439,7 +443,42 @@ TEST(GatewayOptionsTest, RejectsNonHttpUpstream) {
   vo.fetch_timeout_seconds = 1;
   verifier::Verifier v = Must(verifier::Verifier::Create(vo));
   http::Router router;
-  EXPECT_FALSE(AddGatewayRoutes(router, v, {.upstream = "file:///etc"}, {}).ok());
+  EXPECT_FALSE(AddGatewayRoutes(router, v, {.upstream = "file:///etc"}).ok());
+}
+
+// A DPoP-bound token goes upstream only with a proof for the URL the client addressed: by
+// default this connection's scheme and Host, or the configured public URL.
+TEST_F(GatewayTest, DpopBoundTokenNeedsAProofForTheAddressedUrl) {
+  const client::DpopKey key = Must(client::DpopKey::Generate("ES256"));
+  const std::string token = Token("read", {{"jkt", key.Thumbprint()}});
+  auto proof = [&](const std::string& target) {
+    return "DPoP: " + Must(client::MakeDpopProof(key, "GET", target, token, "",
+                                                 static_cast<int64_t>(std::time(nullptr))));
+  };
+  const std::string direct = url("/a/b");
+  EXPECT_EQ(Send(direct, "GET", {"Authorization: Bearer " + token}).status, 401);
+  Answer a = Send(direct + "?q=1", "GET", {"Authorization: DPoP " + token, proof(direct)});
+  EXPECT_EQ(a.status, 299);
+  a = Send(direct, "GET", {"Authorization: DPoP " + token, proof(url("/a/c"))});
+  EXPECT_EQ(a.status, 401);
+  EXPECT_NE(a.body.find("invalid_dpop_proof"), std::string::npos);
+  EXPECT_NE(a.headers.find("www-authenticate")->second.find("DPoP realm=\"tessera\""),
+            std::string::npos);
+
+  // Behind a proxy the public URL is what the client addressed; a proof for the gateway's own
+  // address is then refused.
+  std::unique_ptr<http::Server> public_gateway =
+      Gateway(Base(*upstream_) + "/base/", "https://api.example.com/");
+  const std::string local = Base(*public_gateway) + "/a/b";
+  EXPECT_EQ(Send(local, "GET", {"Authorization: DPoP " + token, proof(local)}).status, 401);
+  EXPECT_EQ(
+      Send(local, "GET", {"Authorization: DPoP " + token, proof("https://api.example.com/a/b")})
+          .status,
+      299);
+  http::Router router;
+  EXPECT_FALSE(AddGatewayRoutes(router, *verifier_,
+                                {.upstream = "http://127.0.0.1:1", .public_url = "ftp://x"})
+                   .ok());
 }
 
 }  // namespace

@@ -177,6 +177,7 @@ SenderDecision SenderConstraint::Refuse(SenderError error, AuthScheme scheme, st
         error == SenderError::kCertificateMissing || error == SenderError::kCertificateMismatch) {
       code = "invalid_token";
     }
+    d.error_code = code;
     d.challenges = {"DPoP " + Param("realm", options_.realm) + ", " + Param("error", code) + ", " +
                     Param("error_description", description) + ", " +
                     Param("algs", validator_.AlgorithmsText())};
@@ -186,6 +187,7 @@ SenderDecision SenderConstraint::Refuse(SenderError error, AuthScheme scheme, st
     return d;
   }
   // RFC 6750 3.1 for the Bearer scheme, and the DPoP challenge so the client can switch.
+  d.error_code = "invalid_token";
   d.challenges = {
       "Bearer " + Param("realm", options_.realm) + ", " + Param("error", "invalid_token") + ", " +
           Param("error_description", description),

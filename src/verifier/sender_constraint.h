@@ -122,6 +122,9 @@ struct SenderDecision {
   int http_status = 200;                                // 401, or 503 for kReplayCacheFull
   std::vector<std::string> challenges;                  // WWW-Authenticate values, in order
   std::string dpop_nonce;                               // the DPoP-Nonce header to add, or ""
+  // The error code of the first challenge ("invalid_token", "invalid_dpop_proof",
+  // "use_dpop_nonce"); "" when there is none (admitted, no credentials, 503).
+  std::string error_code;
   bool ok() const { return error == SenderError::kOk; }
 };
 
@@ -146,6 +149,9 @@ class SenderConstraint {
   // The challenges for a request that brought no usable credentials (RFC 6750 3: no error
   // code): Bearer realm="..." and DPoP realm="...", algs="...".
   std::vector<std::string> Challenges() const;
+
+  // The accepted proof algorithms, space-separated: the "algs" of the DPoP challenges.
+  std::string Algorithms() const { return validator_.AlgorithmsText(); }
 
  private:
   SenderConstraint(SenderConstraintOptions options, oauth::DpopValidator validator,

@@ -12,7 +12,10 @@
 #include "jose/json.h"
 #include "jose/jwk.h"
 #include "jose/jws.h"
+#include "oauth/dpop.h"
+#include "oauth/dpop_replay.h"
 #include "verifier/jwks_fetch.h"
+#include "verifier/sender_constraint.h"
 
 namespace tessera::verifier {
 namespace {
@@ -25,10 +28,11 @@ Status Fail(VerifyReason reason, std::string_view detail = {}) {
     message += ": ";
     message += detail;
   }
-  const StatusCode code = reason == VerifyReason::kInsufficientScope ? StatusCode::kPermissionDenied
-                          : reason == VerifyReason::kKeySetUnavailable
-                              ? StatusCode::kUnavailable
-                              : StatusCode::kUnauthenticated;
+  const StatusCode code =
+      reason == VerifyReason::kInsufficientScope ? StatusCode::kPermissionDenied
+      : reason == VerifyReason::kKeySetUnavailable || reason == VerifyReason::kDpopReplayCacheFull
+          ? StatusCode::kUnavailable
+          : StatusCode::kUnauthenticated;
   return Status(code, std::move(message), static_cast<int>(reason));
 }
 
@@ -162,6 +166,28 @@ std::string_view ReasonText(VerifyReason reason) {
       return "the token scope claim is malformed";
     case VerifyReason::kInsufficientScope:
       return "the token lacks a required scope";
+    case VerifyReason::kSenderConstrained:
+      return "the token is sender-constrained";
+    case VerifyReason::kBadConfirmation:
+      return "the token's confirmation (cnf) cannot be checked";
+    case VerifyReason::kBoundTokenAsBearer:
+      return "a DPoP-bound token must be sent with the DPoP scheme";
+    case VerifyReason::kUnboundTokenAsDpop:
+      return "the token is not bound to a DPoP key";
+    case VerifyReason::kDpopProofInvalid:
+      return "the DPoP proof is invalid";
+    case VerifyReason::kDpopNonceRequired:
+      return "the DPoP proof needs a server nonce";
+    case VerifyReason::kDpopKeyMismatch:
+      return "the DPoP proof is not signed by the token's key";
+    case VerifyReason::kDpopProofReplayed:
+      return "the DPoP proof was already used";
+    case VerifyReason::kDpopReplayCacheFull:
+      return "DPoP proofs cannot be recorded now";
+    case VerifyReason::kCertificateMissing:
+      return "the token requires a client certificate";
+    case VerifyReason::kCertificateMismatch:
+      return "the client certificate is not the token's";
   }
   return "unknown reason";  // not reached: the switch names every value
 }
@@ -176,7 +202,10 @@ class Verifier::Impl {
       : o_(std::move(options)), clock_(o_.clock != nullptr ? o_.clock : &SystemClock()) {}
 
   Result<Principal> Verify(std::string_view token) const;
+  Admission VerifyRequest(const ResourceRequest& request) const;
   Status Fetch() const;
+  // The sender-constraint check, made once options are validated (Create).
+  Status InitSender();
   VerifierStats Stats() const {
     std::lock_guard lock(mu_);
     return {fetches_, failures_, keys_ ? keys_->keys.size() : 0};
@@ -199,6 +228,8 @@ class Verifier::Impl {
 
   const VerifierOptions o_;
   const Clock* const clock_;
+  std::unique_ptr<oauth::InMemoryProofReplayCache> replay_;
+  std::optional<SenderConstraint> sender_;
   mutable std::mutex fetch_mu_;  // held for the whole fetch: single-flight
   mutable std::mutex mu_;        // guards the members below
   mutable std::shared_ptr<const KeySet> keys_;
@@ -390,11 +421,161 @@ Result<Verifier> Verifier::Create(VerifierOptions options) {
         "verifier intervals and limits must be non-negative and ordered");
   }
   auto impl = std::make_shared<Impl>(std::move(options));
+  TESSERA_RETURN_IF_ERROR(impl->InitSender());
   (void)impl->Fetch();  // a failure is retried on the first Verify
   return Verifier(std::move(impl));
 }
 
-Result<Principal> Verifier::Verify(std::string_view token) const { return impl_->Verify(token); }
+namespace {
+
+// Verify and VerifyAuthorization see the token only: a token with any "cnf" (well-formed or
+// not) needs the request to be checked, so they refuse it rather than admit it as a bearer
+// token (RFC 9449 7.2, RFC 8705 3, RFC 7800 3.1).
+Result<Principal> RefuseConfirmed(Result<Principal> p) {
+  if (!p.ok()) return p;
+  Result<Confirmation> cnf = ConfirmationFromClaims(p->claims_json);
+  if (!cnf.ok() || cnf->bound()) {
+    return Fail(VerifyReason::kSenderConstrained, "it carries cnf; verify the whole request");
+  }
+  return p;
+}
+
+std::string Quoted(std::string_view name, std::string_view value) {
+  std::string out(name);
+  out += "=\"";
+  for (char c : value) out += (c == '"' || c == '\\' || c < 0x20 || c > 0x7e) ? '\'' : c;
+  out += '"';
+  return out;
+}
+
+VerifyReason ReasonOfSender(SenderError e) {
+  switch (e) {
+    case SenderError::kOk:
+      return VerifyReason::kOk;
+    case SenderError::kNoCredentials:
+      return VerifyReason::kMissingToken;
+    case SenderError::kUnsupportedScheme:
+      return VerifyReason::kNotBearer;
+    case SenderError::kBadConfirmation:
+      return VerifyReason::kBadConfirmation;
+    case SenderError::kBoundTokenAsBearer:
+      return VerifyReason::kBoundTokenAsBearer;
+    case SenderError::kUnboundTokenAsDpop:
+      return VerifyReason::kUnboundTokenAsDpop;
+    case SenderError::kProofInvalid:
+      return VerifyReason::kDpopProofInvalid;
+    case SenderError::kNonceRequired:
+      return VerifyReason::kDpopNonceRequired;
+    case SenderError::kProofKeyMismatch:
+      return VerifyReason::kDpopKeyMismatch;
+    case SenderError::kProofReplayed:
+      return VerifyReason::kDpopProofReplayed;
+    case SenderError::kReplayCacheFull:
+      return VerifyReason::kDpopReplayCacheFull;
+    case SenderError::kCertificateMissing:
+      return VerifyReason::kCertificateMissing;
+    case SenderError::kCertificateMismatch:
+      return VerifyReason::kCertificateMismatch;
+  }
+  return VerifyReason::kBadConfirmation;  // not reached: the switch names every value
+}
+
+}  // namespace
+
+Status Verifier::Impl::InitSender() {
+  SenderConstraintOptions so;
+  so.realm = o_.realm;
+  so.dpop.max_age_seconds = o_.dpop_max_age_seconds;
+  so.dpop.clock_skew_seconds = o_.dpop_clock_skew_seconds;
+  so.dpop.algorithms = jose::AlgorithmSet();
+  for (const std::string& name : o_.dpop_algorithms) {
+    const std::optional<jose::Algorithm> alg = jose::AlgorithmFromName(name);
+    if (!alg) return Status::InvalidArgument("unknown DPoP algorithm \"" + name + "\"");
+    so.dpop.algorithms.Add(*alg);
+  }
+  if (o_.dpop_replay_capacity == 0) {
+    return Status::InvalidArgument("the DPoP replay capacity must be positive");
+  }
+  replay_ = std::make_unique<oauth::InMemoryProofReplayCache>(o_.dpop_replay_capacity);
+  TESSERA_ASSIGN_OR_RETURN(SenderConstraint sender,
+                           SenderConstraint::Create(std::move(so), *replay_, *clock_));
+  sender_.emplace(std::move(sender));
+  return Status::Ok();
+}
+
+Admission Verifier::Impl::VerifyRequest(const ResourceRequest& r) const {
+  Admission a;
+  const Credentials creds = ParseAuthorization(r.authorization);
+  const std::string algs = Quoted("algs", sender_->Algorithms());
+  const std::string realm = Quoted("realm", o_.realm);
+  // A refusal before the sender check: the token is missing, unusable or not acceptable.
+  auto refuse = [&](Status status) {
+    const VerifyReason why = ReasonOf(status);
+    a.status = std::move(status);
+    if (why == VerifyReason::kKeySetUnavailable) {
+      a.http_status = 503;  // the verifier's fault, not the client's: no challenge
+      return a;
+    }
+    const std::string description = Quoted("error_description", ReasonText(why));
+    if (why == VerifyReason::kInsufficientScope) {
+      std::string needed;
+      for (const std::string& s : o_.required_scopes) needed += (needed.empty() ? "" : " ") + s;
+      a.http_status = 403;  // RFC 6750 3.1
+      a.error = "insufficient_scope";
+      a.challenges = {"Bearer " + realm + ", error=\"insufficient_scope\", " + description + ", " +
+                      Quoted("scope", needed)};
+      return a;
+    }
+    a.http_status = 401;
+    a.error = "invalid_token";
+    if (creds.scheme == AuthScheme::kDpop) {
+      a.challenges = {"DPoP " + realm + ", error=\"invalid_token\", " + description + ", " + algs};
+    } else {
+      // The contract answers error="invalid_token" also without credentials (where RFC 6750
+      // 3.1 would omit it), and offers DPoP next to Bearer (RFC 9449 7.1).
+      a.challenges = {"Bearer " + realm + ", error=\"invalid_token\", " + description,
+                      "DPoP " + realm + ", " + algs};
+    }
+    return a;
+  };
+  switch (creds.scheme) {
+    case AuthScheme::kNone:
+      return refuse(
+          Fail(r.authorization.empty() ? VerifyReason::kMissingToken : VerifyReason::kNotBearer));
+    case AuthScheme::kOther:
+      return refuse(Fail(VerifyReason::kNotBearer));
+    case AuthScheme::kBearer:
+    case AuthScheme::kDpop:
+      break;
+  }
+  Result<Principal> p = Verify(creds.token);
+  if (!p.ok()) return refuse(p.status());
+  Result<Confirmation> cnf = ConfirmationFromClaims(p->claims_json);
+  if (!cnf.ok()) return refuse(Fail(VerifyReason::kBadConfirmation, cnf.status().message()));
+  const SenderDecision d = sender_->Check(*cnf, creds,
+                                          {.dpop_proofs = r.dpop_proofs,
+                                           .method = r.method,
+                                           .url = r.url,
+                                           .client_certificate_der = r.client_certificate_der});
+  if (!d.ok()) {
+    a.status = Fail(ReasonOfSender(d.error), d.detail);
+    a.http_status = d.http_status;
+    a.challenges = d.challenges;
+    a.error = d.error_code;
+    a.dpop_nonce = d.dpop_nonce;
+    return a;
+  }
+  a.principal = std::move(p).value();
+  return a;
+}
+
+Result<Principal> Verifier::Verify(std::string_view token) const {
+  return RefuseConfirmed(impl_->Verify(token));
+}
+
+Admission Verifier::VerifyRequest(const ResourceRequest& request) const {
+  return impl_->VerifyRequest(request);
+}
 
 Result<Principal> Verifier::VerifyAuthorization(std::string_view authorization) const {
   // RFC 6750 2.1: credentials = "Bearer" 1*SP b64token; the scheme is case-insensitive (RFC 9110
@@ -413,7 +594,7 @@ Result<Principal> Verifier::VerifyAuthorization(std::string_view authorization) 
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
   if (token.empty()) return Fail(VerifyReason::kNotBearer);
-  return impl_->Verify(token);
+  return RefuseConfirmed(impl_->Verify(token));
 }
 
 Status Verifier::Refresh() const { return impl_->Fetch(); }

@@ -8,6 +8,7 @@
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "jose/jwk.h"
 #include "jose/jws.h"
 #include "jose/keyio.h"
+#include "tessera/client.h"
 
 namespace tessera::verifier {
 namespace {
@@ -379,6 +381,153 @@ TEST(VerifyReasonTest, EveryReasonHasItsOwnText) {
     EXPECT_FALSE(t.empty());
     EXPECT_TRUE(texts.insert(t).second) << t;
   }
+}
+
+// VerifyRequest: the sender constraint of RFC 9449 (DPoP) and RFC 8705 (certificates), and no
+// other entry point admitting a bound token.
+class VerifyRequestTest : public VerifierTest {
+ protected:
+  static constexpr char kUrl[] = "https://api.example.test/orders?id=7";
+  static std::string Proof(const client::DpopKey& key, std::string_view method,
+                           std::string_view url, std::string_view token, int64_t now = kNow) {
+    return Must(client::MakeDpopProof(key, method, url, token, "", now));
+  }
+  Admission Call(Verifier& v, std::string authorization, std::vector<std::string> proofs = {},
+                 std::string_view method = "GET", std::string_view url = kUrl,
+                 std::optional<std::string_view> cert = std::nullopt) {
+    proofs_ = std::move(proofs);
+    authorization_ = std::move(authorization);
+    ResourceRequest r;
+    r.method = method;
+    r.url = url;
+    r.authorization = authorization_;
+    for (const std::string& p : proofs_) r.dpop_proofs.emplace_back(p);
+    r.client_certificate_der = cert;
+    return v.VerifyRequest(r);
+  }
+  std::vector<std::string> proofs_;
+  std::string authorization_;
+};
+
+TEST_F(VerifyRequestTest, UnboundTokenAsBearer) {
+  Verifier v = Make();
+  const std::string token = Sign(RsaKey(0), GoodClaims());
+  Admission a = Call(v, "Bearer " + token);
+  ASSERT_TRUE(a.ok()) << a.status.ToString();
+  EXPECT_EQ(a.principal.subject, "alice");
+  // ...but not under DPoP: there is no key to match a proof's.
+  const client::DpopKey key = Must(client::DpopKey::Generate("ES256"));
+  a = Call(v, "DPoP " + token, {Proof(key, "GET", kUrl, token)});
+  EXPECT_EQ(ReasonOf(a.status), VerifyReason::kUnboundTokenAsDpop);
+  EXPECT_EQ(a.http_status, 401);
+  ASSERT_EQ(a.challenges.size(), 1u);
+  EXPECT_EQ(a.challenges[0].rfind("DPoP realm=\"tessera\", error=\"invalid_token\"", 0), 0u);
+}
+
+TEST_F(VerifyRequestTest, DpopBoundToken) {
+  Verifier v = Make();
+  const client::DpopKey key = Must(client::DpopKey::Generate("ES256"));
+  const client::DpopKey other = Must(client::DpopKey::Generate("ES256"));
+  Json claims = GoodClaims();
+  claims["cnf"] = {{"jkt", key.Thumbprint()}};
+  const std::string token = Sign(RsaKey(0), claims);
+
+  // The entry points that see only the token refuse it.
+  EXPECT_EQ(Why(v.Verify(token)), VerifyReason::kSenderConstrained);
+  EXPECT_EQ(Why(v.VerifyAuthorization("Bearer " + token)), VerifyReason::kSenderConstrained);
+
+  // RFC 9449 7.2: no downgrade to Bearer, with or without a proof.
+  Admission a = Call(v, "Bearer " + token, {Proof(key, "GET", kUrl, token)});
+  EXPECT_EQ(ReasonOf(a.status), VerifyReason::kBoundTokenAsBearer);
+  EXPECT_EQ(a.error, "invalid_token");
+  ASSERT_EQ(a.challenges.size(), 2u);
+  EXPECT_EQ(a.challenges[0].rfind("Bearer realm=\"tessera\", error=\"invalid_token\"", 0), 0u);
+  EXPECT_EQ(a.challenges[1], "DPoP realm=\"tessera\", algs=\"RS256 PS256 ES256 EdDSA\"");
+
+  // No proof, two proofs, a proof without ath, for another method or URL, by another key.
+  EXPECT_EQ(ReasonOf(Call(v, "DPoP " + token).status), VerifyReason::kDpopProofInvalid);
+  EXPECT_EQ(ReasonOf(Call(v, "DPoP " + token,
+                          {Proof(key, "GET", kUrl, token), Proof(key, "GET", kUrl, token)})
+                         .status),
+            VerifyReason::kDpopProofInvalid);
+  a = Call(v, "DPoP " + token, {Proof(key, "GET", kUrl, "")});
+  EXPECT_EQ(ReasonOf(a.status), VerifyReason::kDpopProofInvalid);
+  EXPECT_EQ(a.error, "invalid_dpop_proof");
+  ASSERT_EQ(a.challenges.size(), 1u);
+  EXPECT_EQ(a.challenges[0].rfind("DPoP realm=\"tessera\", error=\"invalid_dpop_proof\"", 0), 0u);
+  EXPECT_NE(a.challenges[0].find("algs=\"RS256 PS256 ES256 EdDSA\""), std::string::npos);
+  EXPECT_EQ(ReasonOf(Call(v, "DPoP " + token, {Proof(key, "POST", kUrl, token)}).status),
+            VerifyReason::kDpopProofInvalid);
+  EXPECT_EQ(ReasonOf(Call(v, "DPoP " + token,
+                          {Proof(key, "GET", "https://api.example.test/other", token)})
+                         .status),
+            VerifyReason::kDpopProofInvalid);
+  EXPECT_EQ(ReasonOf(Call(v, "DPoP " + token, {Proof(other, "GET", kUrl, token)}).status),
+            VerifyReason::kDpopKeyMismatch);
+  // A stale proof.
+  EXPECT_EQ(ReasonOf(Call(v, "DPoP " + token, {Proof(key, "GET", kUrl, token, kNow - 120)}).status),
+            VerifyReason::kDpopProofInvalid);
+
+  // The right proof is admitted once; the same proof again is a replay.
+  const std::string proof = Proof(key, "GET", kUrl, token);
+  a = Call(v, "dpop " + token, {proof});  // the scheme is case-insensitive
+  ASSERT_TRUE(a.ok()) << a.status.ToString();
+  EXPECT_EQ(a.principal.subject, "alice");
+  EXPECT_EQ(a.error, "");
+  a = Call(v, "DPoP " + token, {proof});
+  EXPECT_EQ(ReasonOf(a.status), VerifyReason::kDpopProofReplayed);
+  EXPECT_EQ(a.http_status, 401);
+  // A fresh proof of the same request is fine.
+  EXPECT_TRUE(Call(v, "DPoP " + token, {Proof(key, "GET", kUrl, token)}).ok());
+}
+
+TEST_F(VerifyRequestTest, CertificateBoundToken) {
+  Verifier v = Make();
+  const jose::Key k1 = Must(jose::GenerateKey(jose::KeyType::kEc, 256));
+  const jose::Key k2 = Must(jose::GenerateKey(jose::KeyType::kEc, 256));
+  const jose::Certificate c1 = Must(jose::MakeSelfSignedCertificate(k1, "CN=one", 1, kNow));
+  const jose::Certificate c2 = Must(jose::MakeSelfSignedCertificate(k2, "CN=two", 1, kNow));
+  Json claims = GoodClaims();
+  claims["cnf"] = {{"x5t#S256", c1.x5t_s256}};
+  const std::string token = Sign(RsaKey(0), claims);
+  EXPECT_EQ(Why(v.VerifyAuthorization("Bearer " + token)), VerifyReason::kSenderConstrained);
+  EXPECT_EQ(ReasonOf(Call(v, "Bearer " + token).status), VerifyReason::kCertificateMissing);
+  Admission a = Call(v, "Bearer " + token, {}, "GET", kUrl, c2.der);
+  EXPECT_EQ(ReasonOf(a.status), VerifyReason::kCertificateMismatch);
+  EXPECT_EQ(a.challenges[0].rfind("Bearer realm=\"tessera\", error=\"invalid_token\"", 0), 0u);
+  EXPECT_TRUE(Call(v, "Bearer " + token, {}, "GET", kUrl, c1.der).ok());
+}
+
+TEST_F(VerifyRequestTest, UnknownConfirmationAndTokenErrors) {
+  Verifier v = Make({"urn:opc:resource:write"});
+  Json claims = GoodClaims();
+  claims["cnf"] = {{"kid", "k"}};  // RFC 7800 3.4: a method this library does not check
+  const std::string token = Sign(RsaKey(0), claims);
+  EXPECT_EQ(Why(v.Verify(token)), VerifyReason::kInsufficientScope);
+  Verifier open = Make();
+  EXPECT_EQ(Why(open.Verify(token)), VerifyReason::kSenderConstrained);
+  EXPECT_EQ(ReasonOf(Call(open, "Bearer " + token).status), VerifyReason::kBadConfirmation);
+  // Token errors keep their reason and challenge; a missing scope is 403.
+  Admission a = Call(v, "Bearer " + Sign(RsaKey(0), GoodClaims()));
+  EXPECT_EQ(a.http_status, 403);
+  EXPECT_EQ(a.error, "insufficient_scope");
+  EXPECT_NE(a.challenges[0].find("error=\"insufficient_scope\""), std::string::npos);
+  EXPECT_NE(a.challenges[0].find("scope=\"urn:opc:resource:write\""), std::string::npos);
+  a = Call(open, "");
+  EXPECT_EQ(ReasonOf(a.status), VerifyReason::kMissingToken);
+  EXPECT_EQ(a.http_status, 401);
+  EXPECT_EQ(a.challenges.size(), 2u);
+  EXPECT_EQ(ReasonOf(Call(open, "Basic YTpi").status), VerifyReason::kNotBearer);
+  EXPECT_EQ(ReasonOf(Call(open, "Bearer x.y.z").status), VerifyReason::kMalformed);
+  // Bad DPoP options are refused at Create.
+  VerifierOptions o;
+  o.jwks_url = server_.url();
+  o.issuer = kIssuer;
+  o.audiences = {kAudience};
+  o.dpop_algorithms = {"HS256"};
+  EXPECT_FALSE(Verifier::Create(o).ok());
+  o.dpop_algorithms = {"nope"};
+  EXPECT_FALSE(Verifier::Create(o).ok());
 }
 
 }  // namespace
