@@ -64,6 +64,10 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
   text_flag("--audit-retention", "audit_retention",
             "Seconds audit events are kept before the purger deletes them (default 7776000: 90 "
             "days; 0: for ever)");
+  text_flag("--console-idle-timeout", "console_idle_timeout",
+            "Seconds without a request after which a console session ends (default 1800)");
+  text_flag("--console-session-lifetime", "console_session_lifetime",
+            "Seconds after sign-in at which a console session ends whatever (default 43200)");
   cmd->add_option("--audience", f->audiences,
                   "An accepted assertion audience besides the defaults (repeatable)");
   cmd->add_flag("--demo", f->demo,

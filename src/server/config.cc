@@ -66,7 +66,9 @@ std::vector<std::string> SettingNames() {
           "max_connections_per_client",
           "max_connections",
           "idle_timeout",
-          "audit_retention"};
+          "audit_retention",
+          "console_idle_timeout",
+          "console_session_lifetime"};
 }
 
 Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v) {
@@ -134,6 +136,12 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
   } else if (name == "audit_retention") {
     // Seconds, like every other duration; 0 keeps events for ever. At most 100 years.
     TESSERA_ASSIGN_OR_RETURN(c.audit_retention, ParseInt(name, v, 0, 3155695200));
+  } else if (name == "console_idle_timeout") {
+    // Seconds; at most a day (OWASP session management: idle timeouts of minutes, not days).
+    TESSERA_ASSIGN_OR_RETURN(c.console_idle_timeout, ParseInt(name, v, 1, 86400));
+  } else if (name == "console_session_lifetime") {
+    // Seconds; at most 7 days.
+    TESSERA_ASSIGN_OR_RETURN(c.console_session_lifetime, ParseInt(name, v, 1, 604800));
   } else {
     return Status::InvalidArgument("unknown setting '" + name + "'");
   }

@@ -37,9 +37,11 @@ struct ServeConfig {
   std::string log_format = "text";           // text | json (one JSON object per line)
   int64_t token_rate_limit = 0;              // token requests per second per client id; 0 = off
   int64_t max_connections_per_client = 256;  // open connections per peer address; 0 = off
-  int64_t max_connections = 10000;    // open connections; the longest-idle one makes room past it
-  int64_t idle_timeout = 10;          // seconds for the first byte of each request
-  int64_t audit_retention = 7776000;  // seconds audit events are kept (90 days); 0 = for ever
+  int64_t max_connections = 10000;      // open connections; the longest-idle one makes room past it
+  int64_t idle_timeout = 10;            // seconds for the first byte of each request
+  int64_t audit_retention = 7776000;    // seconds audit events are kept (90 days); 0 = for ever
+  int64_t console_idle_timeout = 1800;  // seconds idle that end a console session (30 min)
+  int64_t console_session_lifetime = 43200;  // seconds after sign-in that end it (12 h)
 
   // Host and port of `listen` ("[::1]:8080" and "127.0.0.1:8080" forms).
   Result<std::pair<std::string, uint16_t>> ListenAddress() const;
