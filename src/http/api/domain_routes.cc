@@ -4,6 +4,7 @@
 // {"secretRef": "..."}.
 #include <set>
 
+#include "federation/trust_json.h"
 #include "http/api/api.h"
 #include "jose/base64url.h"
 #include "jose/claims.h"
@@ -105,6 +106,13 @@ Json DomainJson(const DomainRecords& d) {
   out["certificates"] = certs;
   out["partnerCertificates"] = partners;
   out["trustTokenIssuers"] = issuers;
+  Json trusts = Json::array();
+  for (const auto& t : d.federation_trusts) {
+    Json j = federation::TrustToJson(t);
+    j.erase("schemas");  // the domain's own schema covers it
+    trusts.push_back(std::move(j));
+  }
+  out["identityPropagationTrusts"] = trusts;
   return out;
 }
 
@@ -197,8 +205,9 @@ Result<std::string> Der(const Reader& r, const char* name) {
 Result<DomainRecords> ParseDomain(const Json& j) {
   DomainRecords d;
   Reader top(j, "domain");
-  TESSERA_RETURN_IF_ERROR(top.Object(
-      {"schemas", "users", "apps", "certificates", "partnerCertificates", "trustTokenIssuers"}));
+  TESSERA_RETURN_IF_ERROR(
+      top.Object({"schemas", "users", "apps", "certificates", "partnerCertificates",
+                  "trustTokenIssuers", "identityPropagationTrusts"}));
   auto array = [&](const char* name) -> Result<const Json*> {
     static const Json kEmpty = Json::array();
     auto it = j.find(name);
@@ -306,6 +315,15 @@ Result<DomainRecords> ParseDomain(const Json& j) {
       TESSERA_RETURN_IF_ERROR(r.SecretRefMember("sharedSecret", oauth::IssuerSecretRef(t)));
     }
     d.trust_issuers.push_back(std::move(t));
+  }
+  // Federation trusts: the IdentityPropagationTrust attributes, read as the admin API reads them.
+  TESSERA_ASSIGN_OR_RETURN(const Json* trusts, array("identityPropagationTrusts"));
+  for (size_t i = 0; i < trusts->size(); ++i) {
+    Result<federation::Trust> t = federation::TrustFromJson((*trusts)[i]);
+    if (!t.ok()) {
+      return Bad("identityPropagationTrusts[" + std::to_string(i) + "]", t.status().message());
+    }
+    d.federation_trusts.push_back(std::move(t).value());
   }
   return d;
 }

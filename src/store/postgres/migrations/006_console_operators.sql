@@ -1,5 +1,5 @@
--- 005: console operators and their sessions (the web console's sign-in), the twin of
--- sqlite/migrations/006_console_operators.sql. A session row holds the SHA-256 of the cookie's
+-- 006: console operators and their sessions (the web console's sign-in), the twin of
+-- sqlite/migrations/007_console_operators.sql. A session row holds the SHA-256 of the cookie's
 -- token, never the token.
 CREATE TABLE IF NOT EXISTS console_operators (
   id                  TEXT COLLATE "C" PRIMARY KEY,

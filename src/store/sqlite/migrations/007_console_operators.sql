@@ -1,4 +1,4 @@
--- 006: console operators and their sessions (the web console's sign-in). A session row holds the
+-- 007: console operators and their sessions (the web console's sign-in). A session row holds the
 -- SHA-256 of the cookie's token, never the token. IF NOT EXISTS: running the file again on a
 -- migrated database changes nothing.
 CREATE TABLE IF NOT EXISTS console_operators (
