@@ -238,6 +238,23 @@ class ConsoleTimeoutAndNodesTest(unittest.TestCase):
                                    with_cookie(token, {"Accept": "application/json"})).status, 204)
         self.assertEqual(a.get("/console/api/session", with_cookie(token)).status, 401)
 
+    @unittest.skipUnless(os.environ.get("TESSERA_TEST_PG_URL"),
+                         "needs PostgreSQL (tests/postgres/pg_ctl_env sets TESSERA_TEST_PG_URL)")
+    def test_a_session_is_valid_on_a_second_node_sharing_postgresql(self):
+        database = ["--database", os.environ["TESSERA_TEST_PG_URL"]]
+        a = Server(os.path.join(self.work, "pg-a"), database).start()
+        self.addCleanup(a.stop)
+        b = Server(os.path.join(self.work, "pg-b"), database).start()
+        self.addCleanup(b.stop)
+        r = login_form(b, USER, PASSWORD)
+        self.assertEqual(r.status, 303, r)
+        token = session_cookie(r)
+        on_a = a.get("/console/api/session", with_cookie(token))
+        self.assertEqual(on_a.status, 200, on_a)
+        self.assertEqual(on_a.json()["userName"], USER)
+        self.assertEqual(a.request("POST", "/console/logout", "", with_cookie(token)).status, 303)
+        self.assertEqual(b.get("/console/api/session", with_cookie(token)).status, 401)
+
     def test_a_short_bootstrap_password_stops_the_start(self):
         env = dict(os.environ, TESSERA_CONSOLE_USER="op", TESSERA_CONSOLE_PASSWORD="elevenchars")
         p = subprocess.run([TESSERA, "serve", "--listen", "127.0.0.1:0", "--data-dir",
