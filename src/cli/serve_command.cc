@@ -80,6 +80,10 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
   text_flag("--dpop-nonce", "dpop_nonce",
             "off (default) or on: DPoP proofs at the token endpoint must carry a server nonce "
             "(use_dpop_nonce)");
+  text_flag("--console-idle-timeout", "console_idle_timeout",
+            "Seconds without a request after which a console session ends (default 1800)");
+  text_flag("--console-session-lifetime", "console_session_lifetime",
+            "Seconds after sign-in at which a console session ends whatever (default 43200)");
   cmd->add_option("--audience", f->audiences,
                   "An accepted assertion audience besides the defaults (repeatable)");
   cmd->add_flag("--demo", f->demo,

@@ -73,7 +73,9 @@ std::vector<std::string> SettingNames() {
           "max_connections",
           "idle_timeout",
           "audit_retention",
-          "dpop_nonce"};
+          "dpop_nonce",
+          "console_idle_timeout",
+          "console_session_lifetime"};
 }
 
 Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v) {
@@ -158,6 +160,12 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
   } else if (name == "dpop_nonce") {
     if (v != "off" && v != "on") return Status::InvalidArgument("setting dpop_nonce: off or on");
     c.dpop_nonce = v == "on";
+  } else if (name == "console_idle_timeout") {
+    // Seconds; at most a day (OWASP session management: idle timeouts of minutes, not days).
+    TESSERA_ASSIGN_OR_RETURN(c.console_idle_timeout, ParseInt(name, v, 1, 86400));
+  } else if (name == "console_session_lifetime") {
+    // Seconds; at most 7 days.
+    TESSERA_ASSIGN_OR_RETURN(c.console_session_lifetime, ParseInt(name, v, 1, 604800));
   } else {
     return Status::InvalidArgument("unknown setting '" + name + "'");
   }

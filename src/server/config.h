@@ -48,6 +48,8 @@ struct ServeConfig {
   int64_t idle_timeout = 10;          // seconds for the first byte of each request
   int64_t audit_retention = 7776000;  // seconds audit events are kept (90 days); 0 = for ever
   bool dpop_nonce = false;            // "off" | "on": DPoP proofs need a server nonce (RFC 9449 8)
+  int64_t console_idle_timeout = 1800;       // seconds idle that end a console session (30 min)
+  int64_t console_session_lifetime = 43200;  // seconds after sign-in that end it (12 h)
 
   // Host and port of `listen` ("[::1]:8080" and "127.0.0.1:8080" forms).
   Result<std::pair<std::string, uint16_t>> ListenAddress() const;

@@ -5,8 +5,8 @@
 namespace tessera::server {
 
 Status PurgeOnce(store::Store& store, int64_t now, const PurgeOptions& o) {
-  bool jtis = true, revocations = true, audit = o.audit_retention > 0;
-  for (int i = 0; i < o.max_batches && (jtis || revocations || audit); ++i) {
+  bool jtis = true, revocations = true, sessions = true, audit = o.audit_retention > 0;
+  for (int i = 0; i < o.max_batches && (jtis || revocations || sessions || audit); ++i) {
     if (jtis) {
       TESSERA_ASSIGN_OR_RETURN(int n, store.PurgeExpiredJtis(now, o.batch));
       jtis = n == o.batch;
@@ -14,6 +14,11 @@ Status PurgeOnce(store::Store& store, int64_t now, const PurgeOptions& o) {
     if (revocations) {
       TESSERA_ASSIGN_OR_RETURN(int n, store.PurgeExpiredRevocations(now, o.batch));
       revocations = n == o.batch;
+    }
+    if (sessions) {
+      TESSERA_ASSIGN_OR_RETURN(
+          int n, store.PurgeConsoleSessions(now, now - o.console_idle_timeout, o.batch));
+      sessions = n == o.batch;
     }
     if (audit) {
       TESSERA_ASSIGN_OR_RETURN(int n, store.PurgeAuditBefore(now - o.audit_retention, o.batch));

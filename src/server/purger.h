@@ -15,13 +15,15 @@
 namespace tessera::server {
 
 struct PurgeOptions {
-  int64_t audit_retention = 7776000;  // seconds an audit event is kept (90 days); 0 = for ever
-  int batch = 1000;                   // rows per store call
-  int max_batches = 100;              // store calls per kind and round: bounded work
+  int64_t audit_retention = 7776000;    // seconds an audit event is kept (90 days); 0 = for ever
+  int batch = 1000;                     // rows per store call
+  int max_batches = 100;                // store calls per kind and round: bounded work
+  int64_t console_idle_timeout = 1800;  // console sessions idle this long are purged too
 };
 
-// One round at `now`: used jtis and revocations past their expiry, and audit events whose time
-// is before now - audit_retention. Stops at the first store error (the next round retries).
+// One round at `now`: used jtis and revocations past their expiry, console sessions past their
+// absolute end or idle for console_idle_timeout, and audit events whose time is before
+// now - audit_retention. Stops at the first store error (the next round retries).
 Status PurgeOnce(store::Store& store, int64_t now, const PurgeOptions& options);
 
 // Runs PurgeOnce every `interval` on its own low-priority thread until destroyed.

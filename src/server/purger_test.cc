@@ -102,5 +102,18 @@ TEST_F(PurgerTest, ExpiredJtisAndRevocationsGoTooLiveOnesStay) {
   EXPECT_TRUE(*store_->IsRevoked("live"));
 }
 
+TEST_F(PurgerTest, ConsoleSessionsPastTheirEndOrIdleArePurged) {
+  const int64_t now = 1700000000;
+  ASSERT_TRUE(store_->CreateConsoleSession({"ended", "op", now - 100, now - 10, now}).ok());
+  ASSERT_TRUE(store_->CreateConsoleSession({"idle", "op", now - 100, now - 61, now + 100}).ok());
+  ASSERT_TRUE(store_->CreateConsoleSession({"live", "op", now - 100, now - 60, now + 100}).ok());
+  PurgeOptions options;
+  options.console_idle_timeout = 60;
+  ASSERT_TRUE(PurgeOnce(*store_, now, options).ok());
+  EXPECT_FALSE(store_->GetConsoleSession("ended").ok());
+  EXPECT_FALSE(store_->GetConsoleSession("idle").ok());
+  EXPECT_TRUE(store_->GetConsoleSession("live").ok());
+}
+
 }  // namespace
 }  // namespace tessera::server

@@ -13,6 +13,7 @@
 #include "common/build_info.h"
 #include "common/rate_limiter.h"
 #include "federation/issuer_keys.h"
+#include "console/console_service.h"
 #include "http/api/api.h"
 #include "http/server.h"
 #include "oauth/admin_service.h"
@@ -152,6 +153,31 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
     }
   }
 
+  console::ConsoleOptions console_options;
+  console_options.idle_timeout = c.console_idle_timeout;
+  console_options.session_lifetime = c.console_session_lifetime;
+  console::ConsoleService console(*store, audit, clock, console_options);
+  // Contract section 9: the bootstrap console operator. Both variables or neither; a password
+  // under 12 characters stops the start with the reason (never the password).
+  const char* console_user = std::getenv("TESSERA_CONSOLE_USER");
+  const char* console_password = std::getenv("TESSERA_CONSOLE_PASSWORD");
+  const bool has_user = console_user != nullptr && *console_user != '\0';
+  const bool has_password = console_password != nullptr && *console_password != '\0';
+  if (has_user != has_password) {
+    return Status::InvalidArgument(
+        "bootstrap console operator: TESSERA_CONSOLE_USER and TESSERA_CONSOLE_PASSWORD go "
+        "together");
+  }
+  if (has_user) {
+    Result<console::BootstrapOutcome> boot =
+        console.EnsureBootstrapOperator(console_user, console_password);
+    TESSERA_RETURN_IF_ERROR(boot.status().WithContext("bootstrap console operator"));
+    if (*boot == console::BootstrapOutcome::kCreated) {
+      spdlog::info("bootstrap console operator {} created with the administrator role",
+                   console_user);
+    }
+  }
+
   std::optional<DemoSetup> demo;
   if (c.demo) {
     TESSERA_ASSIGN_OR_RETURN(
@@ -176,6 +202,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   oauth::DomainTransfer domain_transfer(*store, directory, audit, clock);
   services.domain = &domain_transfer;
   services.certificate_uses = &certificate_uses;
+  services.console = &console;
   http::RegisterApiRoutes(router, services);
 
   http::ServerOptions options;
@@ -205,6 +232,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   TESSERA_RETURN_IF_ERROR(server.Start());
   PurgeOptions purge_options;
   purge_options.audit_retention = c.audit_retention;
+  purge_options.console_idle_timeout = c.console_idle_timeout;
   Purger purger(*store, clock, purge_options);
 
   const double ms =

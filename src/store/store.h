@@ -320,6 +320,61 @@ class AuditStore {
   virtual Result<int64_t> CountAudit(const AuditFilter& filter) = 0;
 };
 
+// A console operator (contract section 9): a person who signs in to the web console with a user
+// name and password.
+struct Operator {
+  std::string id;             // server-assigned, immutable
+  std::string user_name;      // unique; what the operator types to sign in
+  std::string password_hash;  // Argon2id PHC string (oauth/secrets.h); never the password
+  std::string role;           // "administrator"
+  bool active = true;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  int64_t password_changed_at = 0;
+
+  bool operator==(const Operator&) const = default;
+};
+
+// A signed-in console session. The browser holds a 256-bit random token; the store holds only
+// its SHA-256, so a read of the database gives no one a usable cookie.
+struct ConsoleSession {
+  std::string id;  // base64url SHA-256 of the session token; never the token
+  std::string operator_id;
+  int64_t created_at = 0;
+  int64_t last_seen_at = 0;  // the idle timeout counts from here
+  int64_t expires_at = 0;    // absolute end, whatever the activity
+
+  bool operator==(const ConsoleSession&) const = default;
+};
+
+// Operators and their sessions. Sessions live here, not in a node's memory, so a cookie issued
+// by one node is honoured by every node sharing the store. Timeout rules (idle, absolute) are
+// domain code's (console/console_service.h); the store only keeps the times.
+class ConsoleStore {
+ public:
+  virtual ~ConsoleStore() = default;
+  virtual Status CreateOperator(const Operator& op) = 0;  // kAlreadyExists: user name taken
+  virtual Result<Operator> GetOperator(const std::string& id) = 0;
+  virtual Result<Operator> FindOperatorByName(const std::string& user_name) = 0;
+  // Ordered by user_name.
+  virtual Result<std::vector<Operator>> ListOperators() = 0;
+  virtual Status UpdateOperator(const Operator& op) = 0;  // by id; kNotFound if absent
+  // Deletes the operator and every session of theirs, in one transaction.
+  virtual Status DeleteOperator(const std::string& id) = 0;
+
+  virtual Status CreateConsoleSession(const ConsoleSession& session) = 0;
+  virtual Result<ConsoleSession> GetConsoleSession(const std::string& id) = 0;
+  // Sets last_seen_at (only ever forward: an earlier time changes nothing). kNotFound if absent.
+  virtual Status TouchConsoleSession(const std::string& id, int64_t last_seen_at) = 0;
+  virtual Status DeleteConsoleSession(const std::string& id) = 0;  // kNotFound if absent
+  // Deletes every session of `operator_id` but `keep_id` (may be empty); returns how many.
+  virtual Result<int> DeleteOperatorSessions(const std::string& operator_id,
+                                             const std::string& keep_id) = 0;
+  // Deletes up to `limit` sessions with expires_at <= now or last_seen_at < idle_before;
+  // returns how many.
+  virtual Result<int> PurgeConsoleSessions(int64_t now, int64_t idle_before, int limit) = 0;
+};
+
 // Everything a node needs, from one backend.
 class Store : public UserStore,
               public AppStore,
@@ -329,7 +384,8 @@ class Store : public UserStore,
               public FederationTrustStore,
               public ReplayStore,
               public RevocationStore,
-              public AuditStore {
+              public AuditStore,
+              public ConsoleStore {
  public:
   // OK while the database answers (for /ready).
   virtual Status Ping() = 0;

@@ -1168,5 +1168,136 @@ TEST_P(StoreContractTest, AuditCountIsTheTotalOfTheFilterWhateverTheLimit) {
   EXPECT_EQ(*total, 0);
 }
 
+// ---- Console operators and sessions.
+
+Operator MakeOperator(const std::string& id, const std::string& user_name) {
+  Operator op;
+  op.id = id;
+  op.user_name = user_name;
+  op.password_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+  op.role = "administrator";
+  op.active = true;
+  op.created_at = 1000;
+  op.updated_at = 1001;
+  op.password_changed_at = 1002;
+  return op;
+}
+
+ConsoleSession MakeSession(const std::string& id, const std::string& operator_id,
+                           int64_t last_seen_at, int64_t expires_at) {
+  return ConsoleSession{id, operator_id, 100, last_seen_at, expires_at};
+}
+
+TEST_P(StoreContractTest, OperatorRoundTripsAndNamesAreUnique) {
+  const Operator alice = MakeOperator("op1", "alice");
+  ASSERT_TRUE(store_->CreateOperator(alice).ok());
+  auto got = store_->GetOperator("op1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, alice);
+  got = store_->FindOperatorByName("alice");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, alice);
+  EXPECT_EQ(store_->FindOperatorByName("Alice").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetOperator("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->CreateOperator(MakeOperator("op2", "alice")).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CreateOperator(MakeOperator("op1", "bob")).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CreateOperator(MakeOperator("", "carol")).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreContractTest, OperatorListUpdateAndDelete) {
+  ASSERT_TRUE(store_->CreateOperator(MakeOperator("op2", "zed")).ok());
+  ASSERT_TRUE(store_->CreateOperator(MakeOperator("op1", "amy")).ok());
+  auto list = store_->ListOperators();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].user_name, "amy");
+  EXPECT_EQ((*list)[1].user_name, "zed");
+
+  Operator changed = MakeOperator("op1", "amy");
+  changed.password_hash = "$argon2id$other";
+  changed.active = false;
+  changed.created_at = 5;  // kept as stored
+  changed.updated_at = 2000;
+  changed.password_changed_at = 2000;
+  ASSERT_TRUE(store_->UpdateOperator(changed).ok());
+  auto got = store_->GetOperator("op1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->password_hash, "$argon2id$other");
+  EXPECT_FALSE(got->active);
+  EXPECT_EQ(got->created_at, 1000);
+  EXPECT_EQ(got->updated_at, 2000);
+  EXPECT_EQ(got->password_changed_at, 2000);
+  EXPECT_EQ(store_->UpdateOperator(MakeOperator("absent", "x")).code(), StatusCode::kNotFound);
+  changed.user_name = "zed";
+  EXPECT_EQ(store_->UpdateOperator(changed).code(), StatusCode::kAlreadyExists);
+
+  ASSERT_TRUE(store_->CreateConsoleSession(MakeSession("s1", "op1", 100, 500)).ok());
+  ASSERT_TRUE(store_->CreateConsoleSession(MakeSession("s2", "op2", 100, 500)).ok());
+  ASSERT_TRUE(store_->DeleteOperator("op1").ok());
+  EXPECT_EQ(store_->GetOperator("op1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->DeleteOperator("op1").code(), StatusCode::kNotFound);
+  // The operator's sessions went with them; the others stay.
+  EXPECT_EQ(store_->GetConsoleSession("s1").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetConsoleSession("s2").ok());
+  ASSERT_TRUE(store_->CreateOperator(MakeOperator("op3", "amy")).ok());
+}
+
+TEST_P(StoreContractTest, ConsoleSessionLifecycle) {
+  const ConsoleSession s1 = MakeSession("s1", "op1", 150, 500);
+  ASSERT_TRUE(store_->CreateConsoleSession(s1).ok());
+  EXPECT_EQ(store_->CreateConsoleSession(s1).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CreateConsoleSession(MakeSession("", "op1", 1, 2)).code(),
+            StatusCode::kInvalidArgument);
+  auto got = store_->GetConsoleSession("s1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, s1);
+
+  ASSERT_TRUE(store_->TouchConsoleSession("s1", 200).ok());
+  ASSERT_TRUE(store_->TouchConsoleSession("s1", 180).ok());  // never backwards
+  got = store_->GetConsoleSession("s1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->last_seen_at, 200);
+  EXPECT_EQ(store_->TouchConsoleSession("absent", 200).code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(store_->DeleteConsoleSession("s1").ok());
+  EXPECT_EQ(store_->GetConsoleSession("s1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->DeleteConsoleSession("s1").code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, ConsoleSessionsOfAnOperatorAreDeletedButTheKeptOne) {
+  ASSERT_TRUE(store_->CreateConsoleSession(MakeSession("a", "op1", 100, 500)).ok());
+  ASSERT_TRUE(store_->CreateConsoleSession(MakeSession("b", "op1", 100, 500)).ok());
+  ASSERT_TRUE(store_->CreateConsoleSession(MakeSession("c", "op1", 100, 500)).ok());
+  ASSERT_TRUE(store_->CreateConsoleSession(MakeSession("d", "op2", 100, 500)).ok());
+  auto n = store_->DeleteOperatorSessions("op1", "b");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 2);
+  EXPECT_TRUE(store_->GetConsoleSession("b").ok());
+  EXPECT_TRUE(store_->GetConsoleSession("d").ok());
+  EXPECT_FALSE(store_->GetConsoleSession("a").ok());
+  n = store_->DeleteOperatorSessions("op1", "");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+}
+
+TEST_P(StoreContractTest, ConsoleSessionPurgeTakesExpiredAndIdleInBoundedBatches) {
+  // now = 1000, idle_before = 900.
+  ASSERT_TRUE(store_->CreateConsoleSession(MakeSession("expired", "op", 990, 1000)).ok());
+  ASSERT_TRUE(store_->CreateConsoleSession(MakeSession("idle", "op", 899, 5000)).ok());
+  ASSERT_TRUE(store_->CreateConsoleSession(MakeSession("live", "op", 900, 1001)).ok());
+  auto n = store_->PurgeConsoleSessions(1000, 900, 1);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1);
+  n = store_->PurgeConsoleSessions(1000, 900, 10);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+  EXPECT_FALSE(store_->GetConsoleSession("expired").ok());
+  EXPECT_FALSE(store_->GetConsoleSession("idle").ok());
+  EXPECT_TRUE(store_->GetConsoleSession("live").ok());
+  EXPECT_EQ(store_->PurgeConsoleSessions(1000, 900, -1).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace tessera::store

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/log_value.h"
+#include "console/console_service.h"
 #include "federation/trust_json.h"
 #include "http/api/api.h"
 #include "http/api/scim.h"
@@ -50,6 +51,20 @@ Response ScimJson(int status, const Json& body) {
 
 Result<std::string> AuthorizeAdmin(ApiServices& s, Request& req) {
   std::optional<std::string_view> auth = req.Header("authorization");
+  // Contract section 9: the console's session cookie stands in for a bearer token. A request
+  // that sends an Authorization header is judged by it alone.
+  if (!auth && s.console != nullptr && RequestCookie(req, kSessionCookie)) {
+    Result<console::SessionInfo> session = AuthorizeConsoleSession(s, req);
+    if (!session.ok()) {
+      spdlog::info("ecid={} admin session rejected: {}", req.ecid,
+                   LogValue(session.status().message()));
+      return session.status();
+    }
+    if (session->op.role != console::kAdministratorRole) {
+      return Status::PermissionDenied("the operator does not hold the administrator role");
+    }
+    return "operator:" + session->op.user_name;
+  }
   if (!auth || auth->size() < 8 ||
       !std::equal(auth->begin(), auth->begin() + 7, "Bearer ",
                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {

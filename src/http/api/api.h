@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 
+#include "console/console_service.h"
 #include "http/api/jti_batcher.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -39,6 +40,9 @@ struct ApiServices {
   oauth::DomainTransfer* domain = nullptr;
   // Certificate listings carry "lastUsed" when set.
   oauth::CertificateUses* certificate_uses = nullptr;
+  // Console sign-in (/console/login, /console/logout, /console/api/*), /admin/v1/Operators, and
+  // the session cookie in place of a bearer token at the admin API, when set.
+  console::ConsoleService* console = nullptr;
 };
 
 // Adds every route. `services` must outlive the router.
@@ -50,15 +54,40 @@ void RegisterAdminRoutes(Router& router, ApiServices& services);
 void RegisterTrustRoutes(Router& router, ApiServices& services);
 // Configuration as code: GET /admin/v1/DomainExport, POST /admin/v1/DomainImport.
 void RegisterDomainRoutes(Router& router, ApiServices& services);
+// Console sign-in and operators (contract section 9), when services.console is set.
+void RegisterConsoleRoutes(Router& router, ApiServices& services);
+
+// The console session cookie (contract section 9). The __Host- prefix makes browsers accept it
+// only with Secure, Path=/ and no Domain (RFC 6265bis 4.1.3.2): no subdomain can set or shadow it.
+inline constexpr std::string_view kSessionCookie = "__Host-tessera_session";
+// The header a session-authenticated non-GET request must carry, with the value "1". A page of
+// another site cannot send a custom header to this origin without a CORS preflight, and Tessera
+// answers no preflight, so its presence proves the request came from the console itself.
+inline constexpr std::string_view kCsrfHeader = "x-tessera-csrf";
+
+// The value of cookie `name` in the request's Cookie headers (RFC 6265 5.4), if sent.
+std::optional<std::string> RequestCookie(const Request& request, std::string_view name);
+
+// The origin (RFC 6454: scheme "://" host [":" port], default ports left out, lower-case) of an
+// absolute http(s) URL; empty when `url` is not one.
+std::string OriginOf(std::string_view url);
+
+// The console session's operator, for a request bearing the session cookie (and no
+// Authorization header): kUnauthenticated when the session is absent or ended; for a request
+// other than GET or HEAD, kPermissionDenied without X-Tessera-CSRF: 1; for any request,
+// kPermissionDenied when an Origin header is sent and differs from the issuer's origin.
+Result<console::SessionInfo> AuthorizeConsoleSession(ApiServices& services, const Request& request);
 
 // Status::reason() of a kUnauthenticated admin refusal whose bearer token was sent but is not
 // valid: its challenge carries error="invalid_token" (RFC 6750 3.1).
 inline constexpr int kInvalidBearerToken = 1;
 
-// The admin prologue (contract section 6): the administrator's client id for a request bearing
-// a valid client_credentials token of an active administrator app holding
-// urn:opc:idm:__myscopes__; else kUnauthenticated (no or an invalid bearer token),
-// kPermissionDenied or kUnavailable, answered by ScimError.
+// The admin prologue (contract sections 6 and 9): the administrator's client id for a request
+// bearing a valid client_credentials token of an active administrator app holding
+// urn:opc:idm:__myscopes__, or "operator:<user name>" for a request with no Authorization header
+// and a live console session cookie (AuthorizeConsoleSession's rules); else kUnauthenticated (no
+// or an invalid bearer token or session), kPermissionDenied or kUnavailable, answered by
+// ScimError.
 Result<std::string> AuthorizeAdmin(ApiServices& services, Request& request);
 
 // A route behind the admin prologue: `call` runs with the administrator's audit context; a

@@ -305,6 +305,7 @@ void RegisterApiRoutes(Router& router, ApiServices& s) {
   RegisterAdminRoutes(router, s);
   RegisterDomainRoutes(router, s);
   RegisterTrustRoutes(router, s);
+  RegisterConsoleRoutes(router, s);
   router.Add("GET", "/metrics", [&s](Request&) {
     Response r = Response::Text(200, s.metrics.Render());
     r.content_type = std::string(Metrics::kContentType);

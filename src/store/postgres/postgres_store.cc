@@ -86,6 +86,18 @@ enum Stmt : int {
   kTrustFindByIssuer,
   kTrustUpdate,
   kTrustDelete,
+  kOperatorInsert,
+  kOperatorGet,
+  kOperatorFindByName,
+  kOperatorList,
+  kOperatorUpdate,
+  kOperatorDelete,
+  kSessionInsert,
+  kSessionGet,
+  kSessionTouch,
+  kSessionDelete,
+  kSessionDeleteOfOperator,
+  kSessionPurge,
   kNumStmts,
 };
 
@@ -112,6 +124,9 @@ enum Stmt : int {
 #define ISSUER_COLUMNS "issuer, shared_secret, cert_alias, cert_der, created_at"
 #define TRUST_COLUMNS "id, name, issuer, active, document, created_at, updated_at"
 #define AUDIT_COLUMNS "id, time, ecid, client_id, subject, grant_type, outcome, reason"
+#define OPERATOR_COLUMNS \
+  "id, user_name, password_hash, role, active, created_at, updated_at, password_changed_at"
+#define SESSION_COLUMNS "id, operator_id, created_at, last_seen_at, expires_at"
 
 // The advisory lock key ('tessera' and a suffix) that serialises key rotations across nodes (the
 // one before it serialises migrations: postgres_pool.cc).
@@ -236,6 +251,24 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
      " updated_at = $7 WHERE id = $1",
      "tttotii"},
     {"DELETE FROM federation_trusts WHERE id = $1", "t"},
+    // Console operators and sessions (migration 006).
+    {"INSERT INTO console_operators (" OPERATOR_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+     "ttttoiii"},
+    {"SELECT " OPERATOR_COLUMNS " FROM console_operators WHERE id = $1", "t"},
+    {"SELECT " OPERATOR_COLUMNS " FROM console_operators WHERE user_name = $1", "t"},
+    {"SELECT " OPERATOR_COLUMNS " FROM console_operators ORDER BY user_name", ""},
+    {"UPDATE console_operators SET user_name = $2, password_hash = $3, role = $4, active = $5,"
+     " updated_at = $7, password_changed_at = $8 WHERE id = $1",
+     "ttttoiii"},
+    {"DELETE FROM console_operators WHERE id = $1", "t"},
+    {"INSERT INTO console_sessions (" SESSION_COLUMNS ") VALUES ($1, $2, $3, $4, $5)", "ttiii"},
+    {"SELECT " SESSION_COLUMNS " FROM console_sessions WHERE id = $1", "t"},
+    {"UPDATE console_sessions SET last_seen_at = greatest(last_seen_at, $2) WHERE id = $1", "ti"},
+    {"DELETE FROM console_sessions WHERE id = $1", "t"},
+    {"DELETE FROM console_sessions WHERE operator_id = $1 AND id <> $2", "tt"},
+    {"DELETE FROM console_sessions WHERE ctid = ANY (ARRAY("
+     "SELECT ctid FROM console_sessions WHERE expires_at <= $1 OR last_seen_at < $2 LIMIT $3))",
+     "iii"},
 }};
 
 static_assert(kKeyRotationLock == 8387236820507844866, "kKeyLock's SQL spells this key");
@@ -339,6 +372,41 @@ void BindTrust(Params& p, const FederationTrustRecord& trust) {
   p.Text(trust.document);
   p.Int(trust.created_at);
   p.Int(trust.updated_at);
+}
+
+Result<Operator> ReadOperator(const Rows& r, int i) {
+  Operator op;
+  op.id = r.Text(i, 0);
+  op.user_name = r.Text(i, 1);
+  op.password_hash = r.Text(i, 2);
+  op.role = r.Text(i, 3);
+  op.active = r.Bool(i, 4);
+  op.created_at = r.Int(i, 5);
+  op.updated_at = r.Int(i, 6);
+  op.password_changed_at = r.Int(i, 7);
+  return op;
+}
+
+Result<ConsoleSession> ReadSession(const Rows& r, int i) {
+  ConsoleSession session;
+  session.id = r.Text(i, 0);
+  session.operator_id = r.Text(i, 1);
+  session.created_at = r.Int(i, 2);
+  session.last_seen_at = r.Int(i, 3);
+  session.expires_at = r.Int(i, 4);
+  return session;
+}
+
+// Binds $1..$8 in OPERATOR_COLUMNS order.
+void BindOperator(Params& p, const Operator& op) {
+  p.Text(op.id);
+  p.Text(op.user_name);
+  p.Text(op.password_hash);
+  p.Text(op.role);
+  p.Bool(op.active);
+  p.Int(op.created_at);
+  p.Int(op.updated_at);
+  p.Int(op.password_changed_at);
 }
 
 Result<AuditEvent> ReadAudit(const Rows& r, int i) {
@@ -975,6 +1043,131 @@ Result<int64_t> PostgresStore::CountAudit(const AuditFilter& filter) {
     TESSERA_RETURN_IF_ERROR(rows.status());
     if (rows->size() != 1) return Status::Internal("audit count: no row");
     return rows->Int(0, 0);
+  });
+}
+
+// ---- Console operators and sessions.
+
+Status PostgresStore::CreateOperator(const Operator& op) {
+  TESSERA_RETURN_IF_ERROR(RequireKey(op.id, "operator id"));
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) {
+    Params p;
+    BindOperator(p, op);
+    return c.Run(kOperatorInsert, p).status();
+  });
+}
+
+Result<Operator> PostgresStore::GetOperator(const std::string& id) {
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
+    Params p;
+    p.Text(id);
+    return ReadOne<Operator>(c.Run(kOperatorGet, p), ReadOperator, "operator " + id);
+  });
+}
+
+Result<Operator> PostgresStore::FindOperatorByName(const std::string& user_name) {
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
+    Params p;
+    p.Text(user_name);
+    return ReadOne<Operator>(c.Run(kOperatorFindByName, p), ReadOperator,
+                             "operator named " + user_name);
+  });
+}
+
+Result<std::vector<Operator>> PostgresStore::ListOperators() {
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
+    return ReadAll<Operator>(c.Run(kOperatorList, Params()), ReadOperator);
+  });
+}
+
+Status PostgresStore::UpdateOperator(const Operator& op) {
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) {
+    Params p;
+    BindOperator(p, op);
+    return ChangedOne(c.Run(kOperatorUpdate, p), "operator " + op.id);
+  });
+}
+
+Status PostgresStore::DeleteOperator(const std::string& id) {
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) -> Status {
+    TESSERA_RETURN_IF_ERROR(c.Run(kBegin, Params()).status());
+    auto body = [&]() -> Status {
+      Params p;
+      p.Text(id);
+      TESSERA_RETURN_IF_ERROR(ChangedOne(c.Run(kOperatorDelete, p), "operator " + id));
+      Params q;
+      q.Text(id);
+      q.Text("");
+      TESSERA_RETURN_IF_ERROR(c.Run(kSessionDeleteOfOperator, q).status());
+      return c.Run(kCommit, Params()).status();
+    };
+    Status status = body();
+    if (!status.ok() && !c.broken() && !c.Idle()) (void)c.Run(kRollback, Params());
+    return status;
+  });
+}
+
+Status PostgresStore::CreateConsoleSession(const ConsoleSession& session) {
+  TESSERA_RETURN_IF_ERROR(RequireKey(session.id, "session id"));
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) {
+    Params p;
+    p.Text(session.id);
+    p.Text(session.operator_id);
+    p.Int(session.created_at);
+    p.Int(session.last_seen_at);
+    p.Int(session.expires_at);
+    return c.Run(kSessionInsert, p).status();
+  });
+}
+
+Result<ConsoleSession> PostgresStore::GetConsoleSession(const std::string& id) {
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
+    Params p;
+    p.Text(id);
+    return ReadOne<ConsoleSession>(c.Run(kSessionGet, p), ReadSession, "console session");
+  });
+}
+
+Status PostgresStore::TouchConsoleSession(const std::string& id, int64_t last_seen_at) {
+  // Retry::kRead: setting last_seen_at forward twice is the same as once.
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
+    Params p;
+    p.Text(id);
+    p.Int(last_seen_at);
+    return ChangedOne(c.Run(kSessionTouch, p), "console session");
+  });
+}
+
+Status PostgresStore::DeleteConsoleSession(const std::string& id) {
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) {
+    Params p;
+    p.Text(id);
+    return ChangedOne(c.Run(kSessionDelete, p), "console session");
+  });
+}
+
+Result<int> PostgresStore::DeleteOperatorSessions(const std::string& operator_id,
+                                                  const std::string& keep_id) {
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) -> Result<int> {
+    Params p;
+    p.Text(operator_id);
+    p.Text(keep_id);
+    Result<Rows> rows = c.Run(kSessionDeleteOfOperator, p);
+    TESSERA_RETURN_IF_ERROR(rows.status());
+    return rows->Changes();
+  });
+}
+
+Result<int> PostgresStore::PurgeConsoleSessions(int64_t now, int64_t idle_before, int limit) {
+  TESSERA_RETURN_IF_ERROR(CheckLimit(limit));
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) -> Result<int> {
+    Params p;
+    p.Int(now);
+    p.Int(idle_before);
+    p.Int(limit);
+    Result<Rows> rows = c.Run(kSessionPurge, p);
+    TESSERA_RETURN_IF_ERROR(rows.status());
+    return rows->Changes();
   });
 }
 

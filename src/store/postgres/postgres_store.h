@@ -160,6 +160,20 @@ class PostgresStore final : public Store {
   Result<std::map<std::string, int64_t>> ListCertificateUses(CertificateKind kind) override;
   Result<int64_t> CountAudit(const AuditFilter& filter) override;
 
+  Status CreateOperator(const Operator& op) override;
+  Result<Operator> GetOperator(const std::string& id) override;
+  Result<Operator> FindOperatorByName(const std::string& user_name) override;
+  Result<std::vector<Operator>> ListOperators() override;
+  Status UpdateOperator(const Operator& op) override;
+  Status DeleteOperator(const std::string& id) override;
+  Status CreateConsoleSession(const ConsoleSession& session) override;
+  Result<ConsoleSession> GetConsoleSession(const std::string& id) override;
+  Status TouchConsoleSession(const std::string& id, int64_t last_seen_at) override;
+  Status DeleteConsoleSession(const std::string& id) override;
+  Result<int> DeleteOperatorSessions(const std::string& operator_id,
+                                     const std::string& keep_id) override;
+  Result<int> PurgeConsoleSessions(int64_t now, int64_t idle_before, int limit) override;
+
  private:
   explicit PostgresStore(std::unique_ptr<postgres_internal::Pool> pool);
 

@@ -77,6 +77,18 @@ enum Stmt : int {
   kTrustFindByIssuer,
   kTrustUpdate,
   kTrustDelete,
+  kOperatorInsert,
+  kOperatorGet,
+  kOperatorFindByName,
+  kOperatorList,
+  kOperatorUpdate,
+  kOperatorDelete,
+  kSessionInsert,
+  kSessionGet,
+  kSessionTouch,
+  kSessionDelete,
+  kSessionDeleteOfOperator,
+  kSessionPurge,
   kNumStmts,
 };
 
@@ -94,6 +106,9 @@ enum Stmt : int {
 #define ISSUER_COLUMNS "issuer, shared_secret, cert_alias, cert_der, created_at"
 #define TRUST_COLUMNS "id, name, issuer, active, document, created_at, updated_at"
 #define AUDIT_COLUMNS "id, time, ecid, client_id, subject, grant_type, outcome, reason"
+#define OPERATOR_COLUMNS \
+  "id, user_name, password_hash, role, active, created_at, updated_at, password_changed_at"
+#define SESSION_COLUMNS "id, operator_id, created_at, last_seen_at, expires_at"
 
 constexpr std::array<const char*, kNumStmts> kSql = {
     // kSchemaVersion
@@ -185,6 +200,21 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     "UPDATE federation_trusts SET name = ?2, issuer = ?3, active = ?4, document = ?5,"
     " updated_at = ?7 WHERE id = ?1",
     "DELETE FROM federation_trusts WHERE id = ?1",
+    // Console operators and sessions (migration 007).
+    "INSERT INTO console_operators (" OPERATOR_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "SELECT " OPERATOR_COLUMNS " FROM console_operators WHERE id = ?1",
+    "SELECT " OPERATOR_COLUMNS " FROM console_operators WHERE user_name = ?1",
+    "SELECT " OPERATOR_COLUMNS " FROM console_operators ORDER BY user_name",
+    "UPDATE console_operators SET user_name = ?2, password_hash = ?3, role = ?4, active = ?5,"
+    " updated_at = ?7, password_changed_at = ?8 WHERE id = ?1",
+    "DELETE FROM console_operators WHERE id = ?1",
+    "INSERT INTO console_sessions (" SESSION_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    "SELECT " SESSION_COLUMNS " FROM console_sessions WHERE id = ?1",
+    "UPDATE console_sessions SET last_seen_at = max(last_seen_at, ?2) WHERE id = ?1",
+    "DELETE FROM console_sessions WHERE id = ?1",
+    "DELETE FROM console_sessions WHERE operator_id = ?1 AND id <> ?2",
+    "DELETE FROM console_sessions WHERE id IN (SELECT id FROM console_sessions"
+    " WHERE expires_at <= ?1 OR last_seen_at < ?2 LIMIT ?3)",
 };
 
 // Row readers: the column order is the *_COLUMNS order above.
@@ -301,6 +331,29 @@ AuditEvent ReadAudit(const Query& q) {
   return event;
 }
 
+Operator ReadOperator(const Query& q) {
+  Operator op;
+  op.id = q.ColumnText(0);
+  op.user_name = q.ColumnText(1);
+  op.password_hash = q.ColumnText(2);
+  op.role = q.ColumnText(3);
+  op.active = q.ColumnInt(4) != 0;
+  op.created_at = q.ColumnInt(5);
+  op.updated_at = q.ColumnInt(6);
+  op.password_changed_at = q.ColumnInt(7);
+  return op;
+}
+
+ConsoleSession ReadSession(const Query& q) {
+  ConsoleSession session;
+  session.id = q.ColumnText(0);
+  session.operator_id = q.ColumnText(1);
+  session.created_at = q.ColumnInt(2);
+  session.last_seen_at = q.ColumnInt(3);
+  session.expires_at = q.ColumnInt(4);
+  return session;
+}
+
 // Readers return either a record or a Result of one (when decoding can fail).
 template <typename T>
 Result<T> AsResult(Result<T> r) {
@@ -374,6 +427,18 @@ void BindUser(Query& q, const User& user, const std::string& emails) {
   q.Int(6, user.active ? 1 : 0);
   q.Int(7, user.created_at);
   q.Int(8, user.updated_at);
+}
+
+// Binds ?1..?8 in OPERATOR_COLUMNS order (the update statement skips ?6, created_at).
+void BindOperator(Query& q, const Operator& op) {
+  q.Text(1, op.id);
+  q.Text(2, op.user_name);
+  q.Text(3, op.password_hash);
+  q.Text(4, op.role);
+  q.Int(5, op.active ? 1 : 0);
+  q.Int(6, op.created_at);
+  q.Int(7, op.updated_at);
+  q.Int(8, op.password_changed_at);
 }
 
 }  // namespace
@@ -887,6 +952,115 @@ Result<int64_t> SqliteStore::CountAudit(const AuditFilter& filter) {
   BindAuditFilter(q, filter);
   return ReadOne<int64_t>(
       q, [](const Query& r) { return r.ColumnInt(0); }, "audit count");
+}
+
+// ---- Console operators and sessions.
+
+Status SqliteStore::CreateOperator(const Operator& op) {
+  TESSERA_RETURN_IF_ERROR(RequireKey(op.id, "operator id"));
+  WriteLease lease(*this);
+  Query q(lease.conn(), kOperatorInsert);
+  BindOperator(q, op);
+  return q.Run();
+}
+
+Result<Operator> SqliteStore::GetOperator(const std::string& id) {
+  ReadLease lease(*this);
+  Query q(lease.conn(), kOperatorGet);
+  q.Text(1, id);
+  return ReadOne<Operator>(q, ReadOperator, "operator " + id);
+}
+
+Result<Operator> SqliteStore::FindOperatorByName(const std::string& user_name) {
+  ReadLease lease(*this);
+  Query q(lease.conn(), kOperatorFindByName);
+  q.Text(1, user_name);
+  return ReadOne<Operator>(q, ReadOperator, "operator named " + user_name);
+}
+
+Result<std::vector<Operator>> SqliteStore::ListOperators() {
+  ReadLease lease(*this);
+  Query q(lease.conn(), kOperatorList);
+  return ReadAll<Operator>(q, ReadOperator);
+}
+
+Status SqliteStore::UpdateOperator(const Operator& op) {
+  WriteLease lease(*this);
+  Query q(lease.conn(), kOperatorUpdate);
+  BindOperator(q, op);
+  return RunOnExisting(q, "operator " + op.id);
+}
+
+Status SqliteStore::DeleteOperator(const std::string& id) {
+  WriteLease lease(*this);
+  TESSERA_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(lease.conn()));
+  {
+    Query q(lease.conn(), kOperatorDelete);
+    q.Text(1, id);
+    TESSERA_RETURN_IF_ERROR(RunOnExisting(q, "operator " + id));
+  }
+  {
+    Query q(lease.conn(), kSessionDeleteOfOperator);
+    q.Text(1, id);
+    q.Text(2, "");
+    TESSERA_RETURN_IF_ERROR(q.Run());
+  }
+  return tx.Commit();
+}
+
+Status SqliteStore::CreateConsoleSession(const ConsoleSession& session) {
+  TESSERA_RETURN_IF_ERROR(RequireKey(session.id, "session id"));
+  WriteLease lease(*this);
+  Query q(lease.conn(), kSessionInsert);
+  q.Text(1, session.id);
+  q.Text(2, session.operator_id);
+  q.Int(3, session.created_at);
+  q.Int(4, session.last_seen_at);
+  q.Int(5, session.expires_at);
+  return q.Run();
+}
+
+Result<ConsoleSession> SqliteStore::GetConsoleSession(const std::string& id) {
+  ReadLease lease(*this);
+  Query q(lease.conn(), kSessionGet);
+  q.Text(1, id);
+  return ReadOne<ConsoleSession>(q, ReadSession, "console session");
+}
+
+Status SqliteStore::TouchConsoleSession(const std::string& id, int64_t last_seen_at) {
+  WriteLease lease(*this);
+  Query q(lease.conn(), kSessionTouch);
+  q.Text(1, id);
+  q.Int(2, last_seen_at);
+  return RunOnExisting(q, "console session");
+}
+
+Status SqliteStore::DeleteConsoleSession(const std::string& id) {
+  WriteLease lease(*this);
+  Query q(lease.conn(), kSessionDelete);
+  q.Text(1, id);
+  return RunOnExisting(q, "console session");
+}
+
+Result<int> SqliteStore::DeleteOperatorSessions(const std::string& operator_id,
+                                                const std::string& keep_id) {
+  WriteLease lease(*this);
+  Query q(lease.conn(), kSessionDeleteOfOperator);
+  q.Text(1, operator_id);
+  q.Text(2, keep_id);
+  TESSERA_RETURN_IF_ERROR(q.Run());
+  return q.Changes();
+}
+
+Result<int> SqliteStore::PurgeConsoleSessions(int64_t now, int64_t idle_before, int limit) {
+  TESSERA_RETURN_IF_ERROR(CheckLimit(limit));
+  WriteLease lease(*this);
+  Query q(lease.conn(), kSessionPurge);
+  q.Int(1, now);
+  q.Int(2, idle_before);
+  q.Int(3, limit);
+  TESSERA_RETURN_IF_ERROR(q.Run());
+  return q.Changes();
 }
 
 }  // namespace tessera::store
