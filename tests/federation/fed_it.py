@@ -27,12 +27,14 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from tessera_it import (TESSERA, _die_with_parent, b64url, _segment, run)  # noqa: E402
+import tessera_it as it  # noqa: E402
+from tessera_it import TESSERA, _die_with_parent, _segment, b64url, run  # noqa: E402
 
 IDP_SOURCE = os.path.join(HERE, "idp")
 IDP_FILES = ("package.json", "package-lock.json", "idp.mjs")
@@ -101,13 +103,16 @@ def idp_install_dir():
 class Idp:
     """oidc-provider on 127.0.0.1. `clients`: [{"client_id", "client_secret", "scope"}];
     `resources`: {indicator: {"scope": "...", "ttl": seconds}}; `claims`: {client_id: {...}},
-    extra access-token claims per client."""
+    extra access-token claims per client; `users`: {account id: {"email": ...}} and
+    `code_clients`: [{"client_id", "client_secret", "redirect_uri"}] for ID tokens."""
 
-    def __init__(self, work_dir, clients, resources, claims=None, kid="k1", alg="RS256"):
+    def __init__(self, work_dir, clients, resources, claims=None, kid="k1", alg="RS256",
+                 users=None, code_clients=None):
         self.dir = idp_install_dir()
         self.work_dir = work_dir
         self.config = {"port": 0, "kid": kid, "alg": alg, "clients": clients,
-                       "resources": resources, "claims": claims or {}}
+                       "resources": resources, "claims": claims or {}, "users": users or {},
+                       "codeClients": code_clients or []}
         self.proc = None
         self.issuer = None
         self.port = None
@@ -169,6 +174,8 @@ class Idp:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+        if self.proc is not None and self.proc.stdout:
+            self.proc.stdout.close()
         self.proc = None
 
     def log(self):
@@ -180,17 +187,58 @@ class Idp:
 
     def token(self, client_id, client_secret, resource, scope=None):
         """A client_credentials JWT access token for `resource` (RFC 8707)."""
-        from tessera_it import basic, form, http_request
         pairs = [("grant_type", "client_credentials"), ("resource", resource)]
         if scope:
             pairs.append(("scope", scope))
-        r = http_request(self.issuer, "POST", "/token", form(pairs),
-                         {"Content-Type": "application/x-www-form-urlencoded",
-                          "Authorization": basic(client_id, client_secret)})
+        r = it.http_request(self.issuer, "POST", "/token", it.form(pairs),
+                            {"Content-Type": "application/x-www-form-urlencoded",
+                             "Authorization": it.basic(client_id, client_secret)})
         if r.status != 200:
             raise AssertionError("the OpenID provider refused a token: %r\n%s" % (r, self.log()))
         return r.json()["access_token"]
 
+
+    def id_token(self, client, login_hint, scope="openid email"):
+        """An ID token by the authorization code flow (with PKCE) of code client `client`
+        ({"client_id", "client_secret", "redirect_uri"}) for the user `login_hint`: the redirects
+        are followed by hand, cookies kept, until the one to the client's redirect_uri."""
+        verifier = b64url(os.urandom(32))
+        challenge = b64url(hashlib.sha256(verifier.encode()).digest())
+        state = uuid.uuid4().hex
+        query = it.form([("client_id", client["client_id"]), ("response_type", "code"),
+                         ("scope", scope), ("redirect_uri", client["redirect_uri"]),
+                         ("state", state), ("nonce", uuid.uuid4().hex),
+                         ("code_challenge", challenge), ("code_challenge_method", "S256"),
+                         ("login_hint", login_hint)])
+        cookies = {}
+        path = "/auth?" + query
+        for _ in range(10):
+            header = "; ".join("%s=%s" % kv for kv in cookies.items())
+            r = it.http_request(self.issuer, "GET", path, headers={"Cookie": header} if header else {})
+            for name, value in r.headers.items():
+                if name.lower() == "set-cookie":
+                    k, _, v = value.split(";", 1)[0].partition("=")
+                    cookies[k.strip()] = v
+            location = r.header("Location")
+            if r.status not in (302, 303) or not location:
+                raise AssertionError("authorization flow stopped at %s: %r" % (path, r))
+            if location.startswith(client["redirect_uri"]):
+                params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+                if params.get("state") != state or "code" not in params:
+                    raise AssertionError("authorization failed: %s" % location)
+                break
+            u = urllib.parse.urlsplit(location)
+            path = u.path + ("?" + u.query if u.query else "")
+        else:
+            raise AssertionError("authorization flow: too many redirects")
+        r = it.http_request(self.issuer, "POST", "/token", it.form([
+            ("grant_type", "authorization_code"), ("code", params["code"]),
+            ("redirect_uri", client["redirect_uri"]), ("code_verifier", verifier)]),
+            {"Content-Type": "application/x-www-form-urlencoded",
+             "Authorization": it.basic(client["client_id"], client["client_secret"])})
+        if r.status != 200:
+            raise AssertionError("the OpenID provider refused the code: %r\n%s" % (r, self.log()))
+        return r.json()["id_token"]
 
 # ---------------------------------------------------------------- a hand-made issuer
 
@@ -325,3 +373,63 @@ def outside_claims(issuer, sub, aud, ttl=300, **extra):
          "jti": uuid.uuid4().hex}
     c.update(extra)
     return {k: v for k, v in c.items() if v is not None}
+
+
+# ---------------------------------------------------------------- a Tessera domain with trusts
+
+
+class FedServerTest(it.ServerTest):
+    """A Tessera server (one per class) with a resource app, a broker app that may use both
+    federation grants, and helpers for trusts and exchanges."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.resource = cls.admin.create_resource()
+        cls.fqs = cls.resource["audience"] + it.SCOPE_VALUE
+        cls.broker = cls.admin.create_client(
+            scopes=[cls.fqs], grants=("client_credentials", it.JWT_BEARER, TOKEN_EXCHANGE))
+        cls.broker_auth = (cls.broker["name"], cls.broker["clientSecret"])
+
+    def create_trust(self, issuer, **fields):
+        """POSTs an active User trust for `issuer` (name unique, oauthClients the broker) with
+        `fields` on top; returns the answer (with id and warnings)."""
+        body = {"schemas": ["urn:ietf:params:scim:schemas:oracle:idcs:IdentityPropagationTrust"],
+                "name": it.unique("trust"), "type": "JWT", "issuer": issuer, "active": True,
+                "oauthClients": [self.broker["name"]], "audiences": ["https://tessera.test/"]}
+        body.update(fields)
+        body = {k: v for k, v in body.items() if v is not None}
+        return self.admin.ok("POST", TRUSTS, body, status=201)
+
+    def jwt_bearer(self, token, auth=None, scope=None):
+        pairs = [("grant_type", it.JWT_BEARER), ("assertion", token)]
+        if scope:
+            pairs.append(("scope", scope))
+        return self.server.token(pairs, auth=auth or self.broker_auth)
+
+    def token_exchange(self, token, token_type=TT_JWT, auth=None, scope=None, extra=()):
+        pairs = [("grant_type", TOKEN_EXCHANGE), ("subject_token", token),
+                 ("subject_token_type", token_type)]
+        if scope:
+            pairs.append(("scope", scope))
+        return self.server.token(pairs + list(extra), auth=auth or self.broker_auth)
+
+    def assertRefused(self, r, description):
+        """400 invalid_grant whose error_description is exactly `description` (a str), or
+        starts with it (a tuple: (prefix,))."""
+        body = self.assertOAuthError(r, 400, "invalid_grant")
+        self.assertNotIn("access_token", body)
+        if isinstance(description, tuple):
+            self.assertTrue(body["error_description"].startswith(description[0]), r)
+        else:
+            self.assertEqual(body["error_description"], description, r)
+        return body
+
+    def assertUnavailable(self, r, description_prefix):
+        """503 temporarily_unavailable with Retry-After and no token (contract section 10)."""
+        body = self.assertOAuthError(r, 503, "temporarily_unavailable")
+        self.assertNotIn("access_token", body)
+        self.assertTrue(body["error_description"].startswith(description_prefix), r)
+        retry = r.header("Retry-After")
+        self.assertTrue(retry and retry.isdigit() and int(retry) > 0, "Retry-After: %r" % retry)
+        return body

@@ -1,6 +1,6 @@
 """The outside OpenID provider itself (oidc-provider on Node.js): it installs from the committed
 lock file, runs on this machine's Node.js, serves discovery and a JWK Set, and issues RFC 9068
-JWT access tokens that Tessera's own verifier (`tessera jwt verify --jwks-url`) accepts; after a
+JWT access tokens and (by the code flow) ID tokens that Tessera's own verifier (`tessera jwt verify --jwks-url`) accepts; after a
 restart with a new key, the new key's tokens verify and the old key's do not."""
 
 import json
@@ -15,6 +15,8 @@ from tessera_it import TESSERA, http_request, jwt_parts
 RESOURCE = "https://api.example.test/"
 CLIENT = {"client_id": "ci-runner", "client_secret": "ci-runner-secret-0123456789abcdef",
           "scope": "deploy"}
+PORTAL = {"client_id": "portal", "client_secret": "portal-secret-0123456789abcdef0123",
+          "redirect_uri": "https://portal.example.test/callback"}
 
 
 class ProviderTest(unittest.TestCase):
@@ -24,7 +26,9 @@ class ProviderTest(unittest.TestCase):
         cls.work = tempfile.mkdtemp(prefix="tessera-fed-")
         cls.addClassCleanup(shutil.rmtree, cls.work, True)
         cls.idp = fed_it.Idp(cls.work, [CLIENT], {RESOURCE: {"scope": "deploy", "ttl": 300}},
-                             {"ci-runner": {"repository": "acme/deploy"}}).start()
+                             {"ci-runner": {"repository": "acme/deploy"}},
+                             users={"alice": {"email": "alice@example.test"}},
+                             code_clients=[PORTAL]).start()
         cls.addClassCleanup(cls.idp.stop)
 
     def token(self):
@@ -46,6 +50,20 @@ class ProviderTest(unittest.TestCase):
         self.assertEqual(doc["issuer"], self.idp.issuer)
         self.assertEqual(doc["jwks_uri"], self.idp.issuer + "/jwks")
         self.assertIn("client_credentials", doc["grant_types_supported"])
+
+    def test_id_token_by_the_code_flow(self):
+        token = self.idp.id_token(PORTAL, "alice")
+        header, claims = jwt_parts(token)
+        self.assertEqual(header["alg"], "RS256")
+        self.assertEqual(claims["iss"], self.idp.issuer)
+        self.assertEqual(claims["aud"], "portal")
+        self.assertEqual(claims["sub"], "alice")
+        self.assertEqual(claims["email"], "alice@example.test")
+        self.assertNotIn("jti", claims)  # an ID token has none: its trust reuses until exp
+        status, out, err = self.verify(token)
+        self.assertEqual(status, 0, err)
+        with self.assertRaisesRegex(AssertionError, "authorization failed|access_denied"):
+            self.idp.id_token(PORTAL, "mallory")
 
     def test_jwt_access_token_and_rotation(self):
         first = self.token()

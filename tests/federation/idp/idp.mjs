@@ -7,7 +7,9 @@
 //     "alg": "RS256",            // RS256 (RSA 2048) or ES256 (P-256)
 //     "clients": [{"client_id": .., "client_secret": .., "scope": "..."}],
 //     "resources": {"<resource indicator>": {"scope": "...", "ttl": 300}},
-//     "claims": {"<client_id>": {<extra access-token claims>}}
+//     "claims": {"<client_id>": {<extra access-token claims>}},
+//     "users": {"<account id>": {"email": ..}},     // the end users of the code flow
+//     "codeClients": [{"client_id": .., "client_secret": .., "redirect_uri": ..}]
 //   }
 // Prints one line `idp: listening on http://127.0.0.1:PORT (kid K)` once it serves, then the
 // provider's own log. The issuer is http://127.0.0.1:PORT; discovery, JWKS and the token
@@ -15,8 +17,10 @@
 //
 // Access tokens: client_credentials with a resource indicator (RFC 8707) gives a JWT access token
 // (RFC 9068, typ at+jwt) whose aud is the resource, sub and client_id the client, plus the
-// configured extra claims of that client. The signing key exists only in this process: a restart
-// with another kid is a key rotation at the issuer.
+// configured extra claims of that client. ID tokens: the authorization code flow of a code client
+// for the user named by login_hint; the login and consent steps are granted at once (the
+// interaction route below), so a test drives the flow with plain redirects. The signing key
+// exists only in this process: a restart with another kid is a key rotation at the issuer.
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -37,15 +41,41 @@ server.listen(config.port || 0, '127.0.0.1', () => {
   const resources = config.resources || {};
   const scopes = new Set(['openid']);
   for (const r of Object.values(resources)) for (const s of r.scope.split(' ')) scopes.add(s);
+  const users = config.users || {};
   const provider = new Provider(issuer, {
-    clients: (config.clients || []).map((c) => ({
-      client_id: c.client_id,
-      client_secret: c.client_secret,
-      grant_types: ['client_credentials'],
-      response_types: [],
-      redirect_uris: [],
-      scope: c.scope,
-    })),
+    clients: [
+      ...(config.clients || []).map((c) => ({
+        client_id: c.client_id,
+        client_secret: c.client_secret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        scope: c.scope,
+      })),
+      ...(config.codeClients || []).map((c) => ({
+        client_id: c.client_id,
+        client_secret: c.client_secret,
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [c.redirect_uri],
+      })),
+    ],
+    claims: { openid: ['sub'], email: ['email'] },
+    conformIdTokenClaims: false,  // the email scope's claims go into the ID token itself
+    findAccount: (ctx, sub) => (users[sub]
+      ? { accountId: sub, claims: () => ({ sub, ...users[sub] }) }
+      : undefined),
+    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    // Consent is granted at once for what the client asked (test users only).
+    loadExistingGrant: async (ctx) => {
+      const { accountId } = ctx.oidc.session;
+      if (!accountId) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId });
+      grant.addOIDCScope(ctx.oidc.params.scope || 'openid');
+      await grant.save();
+      return grant;
+    },
+    ttl: { IdToken: 300 },
     scopes: [...scopes],
     jwks: { keys: [signingKey] },
     features: {
@@ -72,6 +102,25 @@ server.listen(config.port || 0, '127.0.0.1', () => {
     extraTokenClaims: (ctx, token) => (config.claims || {})[token.clientId],
   });
   provider.on('server_error', (ctx, err) => console.error('idp: server_error', err));
-  server.on('request', provider.callback());
+  const callback = provider.callback();
+  server.on('request', async (req, res) => {
+    if (!req.url.startsWith('/interaction/')) {
+      callback(req, res);
+      return;
+    }
+    // Login: the account named by the authorization request's login_hint, if it exists.
+    try {
+      const details = await provider.interactionDetails(req, res);
+      const accountId = details.params.login_hint;
+      const result = users[accountId]
+        ? { login: { accountId } }
+        : { error: 'access_denied', error_description: 'unknown login_hint' };
+      await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+    } catch (err) {
+      console.error('idp: interaction', err);
+      res.statusCode = 400;
+      res.end();
+    }
+  });
   console.log(`idp: listening on ${issuer} (kid ${config.kid})`);
 });
