@@ -48,6 +48,9 @@ void RegisterServeCommand(CLI::App& app, CommandContext& ctx) {
             "Seconds of clock skew accepted on assertions (default 30)");
   text_flag("--max-assertion-lifetime", "max_assertion_lifetime",
             "Longest accepted assertion lifetime in seconds (default 3600)");
+  text_flag("--assertion-audience", "assertion_audience",
+            "Accepted assertion audiences: compat (default; issuer, token endpoint and the IDCS "
+            "audience) or strict (RFC 10070: the issuer alone for client assertions)");
   text_flag("--cache-ttl", "cache_ttl",
             "Seconds a node may serve cached apps, users and keys (default 5)");
   text_flag("--log-level", "log_level", "trace, debug, info (default), warn or error");

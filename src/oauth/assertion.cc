@@ -155,6 +155,45 @@ Result<KeyMatch> FindCertificate(Directory& directory, const jose::Jws& jws,
 
 }  // namespace
 
+Status CheckAssertionAudience(const jose::Json& claims, AssertionKind kind,
+                              const DomainConfig& config) {
+  if (config.assertion_audience == AssertionAudience::kCompat)
+    return jose::CheckAudience(claims, config.AcceptedAudiences());
+  const bool client = kind == AssertionKind::kClientAuthentication;
+  const std::string expected =
+      client ? "'" + config.issuer + "' as its only value"
+             : "only '" + config.issuer + "' or '" + config.TokenEndpoint() + "'";
+  auto refuse = [&](const std::string& found) {
+    return Status::InvalidArgument("assertion audience " + found +
+                                   " is not accepted (strict audience profile, RFC 10070); "
+                                   "expected " +
+                                   expected);
+  };
+  auto it = claims.find("aud");
+  if (it == claims.end()) return refuse("missing");
+  std::vector<std::string> values;
+  if (it->is_string()) {
+    values.push_back(it->get<std::string>());
+  } else if (it->is_array()) {
+    for (const jose::Json& v : *it) {
+      if (!v.is_string()) return refuse("holding a value that is not a string");
+      values.push_back(v.get<std::string>());
+    }
+  } else {
+    return refuse("that is neither a string nor an array");
+  }
+  if (values.empty()) return refuse("empty");
+  for (const std::string& v : values) {
+    // RFC 10070: the issuer identifier, compared exactly; for grants also the token endpoint.
+    const bool ok = v == config.issuer || (!client && v == config.TokenEndpoint());
+    if (!ok) return refuse("'" + v.substr(0, 128) + "'");
+  }
+  // A client assertion's aud is that single value, never a list naming other audiences too.
+  if (client && values.size() != 1)
+    return refuse("with " + std::to_string(values.size()) + " values");
+  return Status::Ok();
+}
+
 // Collects the outcomes of one validation and what the rules found; in strict mode the first
 // failure ends validation.
 struct AssertionValidator::Run {
@@ -403,9 +442,14 @@ AssertionValidator::Next AssertionValidator::CheckIssuer(Run& run) const {
 }
 
 AssertionValidator::Next AssertionValidator::CheckAudience(Run& run) const {
-  if (Status s = jose::CheckAudience(run.out.jws.claims, config_.AcceptedAudiences()); !s.ok()) {
-    return run.Fail(5, "audience", Reason::kAssertionAudienceRejected, s.message(),
-                    "set aud to " + std::string(kOracleAudience) + " or to " + config_.issuer);
+  const AssertionKind kind =
+      run.is_client ? AssertionKind::kClientAuthentication : AssertionKind::kUserGrant;
+  if (Status s = CheckAssertionAudience(run.out.jws.claims, kind, config_); !s.ok()) {
+    return run.Fail(
+        5, "audience", Reason::kAssertionAudienceRejected, s.message(),
+        config_.assertion_audience == AssertionAudience::kStrict
+            ? "set aud to " + config_.issuer + " (alone)"
+            : "set aud to " + std::string(kOracleAudience) + " or to " + config_.issuer);
   }
   run.Pass(5, "audience");
   return Next::kContinue;

@@ -56,6 +56,15 @@ namespace tessera::oauth {
 
 enum class AssertionKind { kUserGrant, kClientAuthentication };
 
+// Contract section 2 rule 5 under config.assertion_audience (RFC 7523 3 item 3):
+//   kCompat: "aud" (string or array) holds one of config.AcceptedAudiences();
+//   kStrict (RFC 10070): a client assertion's "aud" is config.issuer as its sole value (a string,
+//     or an array of exactly that one string); a grant assertion's "aud" is non-empty and every
+//     value is config.issuer or config.TokenEndpoint().
+// kInvalidArgument naming what was found and what is accepted.
+Status CheckAssertionAudience(const jose::Json& claims, AssertionKind kind,
+                              const DomainConfig& config);
+
 enum class RuleResult {
   kPass,
   kFail,

@@ -514,6 +514,50 @@ TEST(AssertionAudienceTest, ConfiguredAudiences) {
   EXPECT_EQ(reason(config.issuer), Reason::kAssertionAudienceRejected);
 }
 
+// assertion_audience = strict (RFC 10070): a client assertion's aud is the issuer alone; a grant
+// assertion's the issuer and/or the token endpoint, nothing else.
+TEST(AssertionAudienceTest, StrictProfile) {
+  DomainConfig config;
+  config.assertion_audience = AssertionAudience::kStrict;
+  TestDomain d(config);
+  d.PutCertificate(store::CertificateKind::kClient, "own", TestKey::Rsa().cert);
+  const store::App app = d.AddClient(kClient, {"own"});
+  d.AddUser("alice");
+  const std::string issuer = config.issuer;
+  const std::string endpoint = config.TokenEndpoint();
+  auto reason = [&](const Json& aud, AssertionKind kind) -> std::optional<Reason> {
+    const bool client = kind == AssertionKind::kClientAuthentication;
+    Json c = d.Claims(kClient, client ? kClient : "alice");
+    c["aud"] = aud;
+    if (aud.is_null()) c.erase("aud");
+    AssertionResult r = d.tokens->validator().Validate(
+        TestDomain::Sign(c, TestKey::Rsa(), {{"kid", "own"}}), app, kind);
+    if (auto* rej = std::get_if<Rejection>(&r)) return rej->reason;
+    return std::nullopt;
+  };
+  constexpr auto kClientAuth = AssertionKind::kClientAuthentication;
+  constexpr auto kGrant = AssertionKind::kUserGrant;
+  constexpr auto kRefused = Reason::kAssertionAudienceRejected;
+  EXPECT_EQ(reason(issuer, kClientAuth), std::nullopt);
+  EXPECT_EQ(reason(Json::array({issuer}), kClientAuth), std::nullopt);
+  // An extra value, even an accepted one, makes a client assertion's aud ambiguous.
+  EXPECT_EQ(reason(Json::array({issuer, "https://other.example"}), kClientAuth), kRefused);
+  EXPECT_EQ(reason(Json::array({issuer, issuer}), kClientAuth), kRefused);
+  EXPECT_EQ(reason(endpoint, kClientAuth), kRefused);
+  EXPECT_EQ(reason(issuer + "/", kClientAuth), kRefused);
+  EXPECT_EQ(reason(kOracleAudience, kClientAuth), kRefused);
+  EXPECT_EQ(reason(Json(), kClientAuth), kRefused);
+  EXPECT_EQ(reason(Json::array(), kClientAuth), kRefused);
+  EXPECT_EQ(reason(Json::array({7}), kClientAuth), kRefused);
+  EXPECT_EQ(reason(issuer, kGrant), std::nullopt);
+  EXPECT_EQ(reason(endpoint, kGrant), std::nullopt);
+  EXPECT_EQ(reason(Json::array({issuer, endpoint}), kGrant), std::nullopt);
+  EXPECT_EQ(reason(Json::array({issuer, "https://other.example"}), kGrant), kRefused);
+  EXPECT_EQ(reason(kOracleAudience, kGrant), kRefused);
+  EXPECT_EQ(reason(issuer + "/", kGrant), kRefused);
+  EXPECT_EQ(reason(Json::array(), kGrant), kRefused);
+}
+
 // ---- Rule 6: exp, nbf, iat with the skew, and the lifetime (RFC 7523 3 items 4-6).
 
 TEST_F(AssertionTest, Rule6ExpWithTheSkew) {

@@ -72,6 +72,20 @@ std::string_view ReasonCode(Reason reason) {
       return "assertion_user_unknown";
     case Reason::kAssertionUserInactive:
       return "assertion_user_inactive";
+    case Reason::kFederatedTokenRejected:
+      return "federated_token_rejected";
+    case Reason::kFederatedKeysUnavailable:
+      return "federated_keys_unavailable";
+    case Reason::kFederatedUserUnknown:
+      return "federated_user_unknown";
+    case Reason::kFederatedUserInactive:
+      return "federated_user_inactive";
+    case Reason::kFederatedScopeOutsideCeiling:
+      return "federated_scope_outside_ceiling";
+    case Reason::kTokenTypeUnsupported:
+      return "token_type_unsupported";
+    case Reason::kTargetInvalid:
+      return "target_invalid";
     case Reason::kScopeNotAllowed:
       return "scope_not_allowed";
     case Reason::kScopeUnknown:
@@ -138,15 +152,28 @@ WireError ToWireError(const Rejection& r) {
     case Reason::kAssertionSubjectMissing:
     case Reason::kAssertionUserUnknown:
     case Reason::kAssertionUserInactive:
+    case Reason::kFederatedTokenRejected:
+    case Reason::kFederatedUserUnknown:
+    case Reason::kFederatedUserInactive:
       // RFC 7523 3.1: an invalid grant assertion is invalid_grant. The client is authenticated
       // by now, so the rule that failed is told, to spare integrators days of guessing.
       return {400, "invalid_grant", r.detail, false};
     case Reason::kScopeNotAllowed:
+    case Reason::kFederatedScopeOutsideCeiling:
     case Reason::kScopeUnknown:
     case Reason::kScopeExpiryInvalid:
     case Reason::kScopeAdminNotAllowed:
     case Reason::kScopeResourceInactive:
       return {400, "invalid_scope", r.detail, false};
+    case Reason::kTokenTypeUnsupported:
+      // RFC 8693 2.2.2: an unsupported subject_token_type or requested_token_type.
+      return {400, "invalid_request", r.detail, false};
+    case Reason::kTargetInvalid:
+      return {400, "invalid_target", r.detail, false};
+    case Reason::kFederatedKeysUnavailable:
+      // Contract section 10: no usable key is never a token; the client may retry.
+      return {503, "temporarily_unavailable",
+              "The outside issuer's signing keys are unavailable; retry later.", false};
     case Reason::kRateLimited:
       // RFC 6585 4: 429 with Retry-After; the detail is a fixed phrase naming no client.
       return {429, "temporarily_unavailable", r.detail, false};

@@ -67,6 +67,19 @@ enum class Reason {
   kAssertionSubjectMissing,  // rule 8, item 2: neither sub nor prn
   kAssertionUserUnknown,     // rule 8, item 2: no user with that userName
   kAssertionUserInactive,    // rule 8, item 2: the user is not active
+  // --- outside tokens (contract section 10): a jwt-bearer assertion, an RFC 8693
+  // subject_token or a client assertion whose iss is a federation trust's issuer ---
+  // Refused by a rule of the outside-token checks (docs/federation.md, "The checks in order");
+  // the detail is the rule's FederationReason sentence.
+  kFederatedTokenRejected,
+  // The issuer's signing keys could not be fetched and none are cached: 503, retry later.
+  kFederatedKeysUnavailable,
+  kFederatedUserUnknown,          // the outside subject maps to no user (or several)
+  kFederatedUserInactive,         // the user it maps to is not active
+  kFederatedScopeOutsideCeiling,  // a requested scope is outside the trust's allowedScopes
+  // --- token exchange (RFC 8693 2.1, 2.2.2) ---
+  kTokenTypeUnsupported,  // subject_token_type or requested_token_type not supported
+  kTargetInvalid,         // resource / audience names no audience the client may get
   // --- scopes (contract section 4) ---
   kScopeNotAllowed,        // an fqs outside the app's token issuance policy
   kScopeUnknown,           // an fqs that names no resource app's scope
@@ -88,6 +101,8 @@ struct Rejection {
   std::string detail;             // precise text; may name claims and values, never secrets
   bool client_assertion = false;  // an assertion rule failed for a client assertion
   int64_t retry_after = 0;        // kRateLimited: whole seconds to wait (Retry-After)
+  // For the audit trail only, never the wire: which federation trust, which outside subject.
+  std::string audit_note = {};
 };
 
 struct WireError {
@@ -102,9 +117,12 @@ struct WireError {
 //   a client-authentication reason: 401 invalid_client, www_authenticate set (the http layer
 //     adds WWW-Authenticate when the request used Basic, RFC 6749 5.2);
 //   request shape: 400 invalid_request or unsupported_grant_type; kGrantNotAllowed: 400
-//     unauthorized_client; an assertion rule: 400 invalid_grant (RFC 7523 3.1); a scope reason:
-//     400 invalid_scope; kRateLimited: 429 temporarily_unavailable (Retry-After from
-//     retry_after); kStoreUnavailable: 503 temporarily_unavailable; kInternal: 500 server_error.
+//     unauthorized_client; an assertion rule or an outside token's refusal: 400 invalid_grant
+//     (RFC 7523 3.1, RFC 8693 2.2.2); a scope reason: 400 invalid_scope; kTokenTypeUnsupported:
+//     400 invalid_request; kTargetInvalid: 400 invalid_target (RFC 8693 2.2.2); kRateLimited:
+//     429 temporarily_unavailable (Retry-After from retry_after); kStoreUnavailable and
+//     kFederatedKeysUnavailable: 503 temporarily_unavailable (never a token; the http layer adds
+//     Retry-After); kInternal: 500 server_error.
 // Client-authentication failures and the server's own failures get a fixed description; the
 // others carry the Rejection's detail.
 WireError ToWireError(const Rejection& rejection);

@@ -58,6 +58,7 @@ std::vector<std::string> SettingNames() {
           "clock_skew",
           "max_assertion_lifetime",
           "audiences",
+          "assertion_audience",
           "cache_ttl",
           "sqlite_full_sync",
           "log_level",
@@ -109,6 +110,10 @@ Status SetSetting(ServeConfig& c, const std::string& name, const std::string& v)
     TESSERA_ASSIGN_OR_RETURN(c.max_assertion_lifetime, ParseInt(name, v, 60, 86400));
   } else if (name == "audiences") {
     c.audiences = SplitList(v);
+  } else if (name == "assertion_audience") {
+    if (v != "compat" && v != "strict")
+      return Status::InvalidArgument("setting assertion_audience: compat or strict");
+    c.assertion_audience = v;
   } else if (name == "cache_ttl") {
     TESSERA_ASSIGN_OR_RETURN(c.cache_ttl, ParseInt(name, v, 0, 3600));
   } else if (name == "sqlite_full_sync") {

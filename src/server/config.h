@@ -30,13 +30,14 @@ struct ServeConfig {
   std::string signing_alg = "RS256";  // RS256 | ES256 | EdDSA
   int64_t clock_skew = 30;
   int64_t max_assertion_lifetime = 3600;
-  std::vector<std::string> audiences;        // accepted assertion audiences besides the defaults
-  int64_t cache_ttl = 5;                     // seconds a node may serve stale apps/users/keys
-  bool sqlite_full_sync = false;             // fsync every commit (power-loss durability)
-  std::string log_level = "info";            // trace | debug | info | warn (= warning) | error
-  std::string log_format = "text";           // text | json (one JSON object per line)
-  int64_t token_rate_limit = 0;              // token requests per second per client id; 0 = off
-  int64_t max_connections_per_client = 256;  // open connections per peer address; 0 = off
+  std::vector<std::string> audiences;         // accepted assertion audiences besides the defaults
+  int64_t cache_ttl = 5;                      // seconds a node may serve stale apps/users/keys
+  std::string assertion_audience = "compat";  // compat | strict (RFC 10070 audiences)
+  bool sqlite_full_sync = false;              // fsync every commit (power-loss durability)
+  std::string log_level = "info";             // trace | debug | info | warn (= warning) | error
+  std::string log_format = "text";            // text | json (one JSON object per line)
+  int64_t token_rate_limit = 0;               // token requests per second per client id; 0 = off
+  int64_t max_connections_per_client = 256;   // open connections per peer address; 0 = off
   int64_t max_connections = 10000;    // open connections; the longest-idle one makes room past it
   int64_t idle_timeout = 10;          // seconds for the first byte of each request
   int64_t audit_retention = 7776000;  // seconds audit events are kept (90 days); 0 = for ever

@@ -46,6 +46,22 @@ TEST(ServeConfigTest, TomlThenEnvironmentThenFlags) {
   std::remove(path.c_str());
 }
 
+TEST(ServeConfigTest, AssertionAudienceIsCompatOrStrict) {
+  ServeConfig c;
+  EXPECT_EQ(c.assertion_audience, "compat");
+  ASSERT_TRUE(SetSetting(c, "assertion_audience", "strict").ok());
+  EXPECT_EQ(c.assertion_audience, "strict");
+  std::map<std::string, std::string> env = {{"TESSERA_ASSERTION_AUDIENCE", "compat"}};
+  ASSERT_TRUE(ApplyEnvironment(c, [&](const char* n) -> const char* {
+                auto it = env.find(n);
+                return it == env.end() ? nullptr : it->second.c_str();
+              }).ok());
+  EXPECT_EQ(c.assertion_audience, "compat");
+  const Status bad = SetSetting(c, "assertion_audience", "loose");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.message().find("compat or strict"), std::string::npos) << bad.message();
+}
+
 TEST(ServeConfigTest, RejectsBadValuesAndUnknownKeys) {
   ServeConfig c;
   EXPECT_FALSE(SetSetting(c, "threads", "many").ok());

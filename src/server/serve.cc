@@ -87,6 +87,8 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   domain.clock_skew = c.clock_skew;
   domain.max_assertion_lifetime = c.max_assertion_lifetime;
   domain.cache_ttl_seconds = c.cache_ttl;
+  domain.assertion_audience = c.assertion_audience == "strict" ? oauth::AssertionAudience::kStrict
+                                                               : oauth::AssertionAudience::kCompat;
 
   oauth::SigningKeyOptions key_options;
   key_options.alg = *jose::AlgorithmFromName(c.signing_alg);

@@ -139,6 +139,9 @@ class UserStore {
   virtual Status CreateUser(const User& user) = 0;
   virtual Result<User> GetUser(const std::string& id) = 0;
   virtual Result<User> FindUserByName(const std::string& user_name) = 0;
+  // The users one of whose emails is exactly `email`, by user_name; at most two (a federation
+  // trust mapping subjects by email refuses an address two users share).
+  virtual Result<std::vector<User>> FindUsersByEmail(const std::string& email) = 0;
   // Ordered by user_name; at most `limit` users after skipping `offset`.
   virtual Result<std::vector<User>> ListUsers(int offset, int limit) = 0;
   virtual Status UpdateUser(const User& user) = 0;  // by id; kNotFound if absent

@@ -162,6 +162,30 @@ TEST_P(StoreContractTest, UserFindByNameMatchesExactly) {
   EXPECT_EQ(store_->FindUserByName("").status().code(), StatusCode::kNotFound);
 }
 
+TEST_P(StoreContractTest, UserFindByEmailMatchesAnyAddressExactly) {
+  store::User alice = MakeUser("u1", "alice");
+  alice.emails = {"alice@example.com", "a@example.org"};
+  store::User bob = MakeUser("u2", "bob");
+  bob.emails = {"bob@example.com", "shared@example.com"};
+  store::User carol = MakeUser("u3", "carol");
+  carol.emails = {"shared@example.com"};
+  for (const store::User& u : {alice, bob, carol}) ASSERT_TRUE(store_->CreateUser(u).ok());
+  auto found = store_->FindUsersByEmail("a@example.org");
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->front().id, "u1");
+  found = store_->FindUsersByEmail("shared@example.com");
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ(found->at(0).id, "u2");
+  EXPECT_EQ(found->at(1).id, "u3");
+  for (const char* none : {"ALICE@example.com", "alice@example", "", "\"alice@example.com\""}) {
+    found = store_->FindUsersByEmail(none);
+    ASSERT_TRUE(found.ok());
+    EXPECT_TRUE(found->empty()) << none;
+  }
+}
+
 TEST_P(StoreContractTest, UserAbsentIdIsNotFound) {
   EXPECT_EQ(store_->GetUser("nobody").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->UpdateUser(MakeUser("nobody", "x")).code(), StatusCode::kNotFound);

@@ -46,6 +46,7 @@ enum Stmt : int {
   kUserGet,
   kUserFindByName,
   kUserList,
+  kUserFindByEmail,
   kUserUpdate,
   kUserDelete,
   kAppInsert,
@@ -121,6 +122,9 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
     {"SELECT " USER_COLUMNS " FROM users WHERE id = $1", "t"},
     {"SELECT " USER_COLUMNS " FROM users WHERE user_name = $1", "t"},
     {"SELECT " USER_COLUMNS " FROM users ORDER BY user_name LIMIT $1 OFFSET $2", "ii"},
+    {"SELECT " USER_COLUMNS
+     " FROM users WHERE emails::jsonb @> jsonb_build_array($1::text) ORDER BY user_name LIMIT 2",
+     "t"},
     {"UPDATE users SET user_name = $2, given_name = $3, family_name = $4, emails = $5,"
      " active = $6, updated_at = $8 WHERE id = $1",
      "ttttto"
@@ -415,6 +419,14 @@ Result<User> PostgresStore::FindUserByName(const std::string& user_name) {
     Params p;
     p.Text(user_name);
     return ReadOne<User>(c.Run(kUserFindByName, p), ReadUser, "user named " + user_name);
+  });
+}
+
+Result<std::vector<User>> PostgresStore::FindUsersByEmail(const std::string& email) {
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
+    Params p;
+    p.Text(email);
+    return ReadAll<User>(c.Run(kUserFindByEmail, p), ReadUser);
   });
 }
 

@@ -106,6 +106,7 @@ class PostgresStore final : public Store {
   Status CreateUser(const User& user) override;
   Result<User> GetUser(const std::string& id) override;
   Result<User> FindUserByName(const std::string& user_name) override;
+  Result<std::vector<User>> FindUsersByEmail(const std::string& email) override;
   Result<std::vector<User>> ListUsers(int offset, int limit) override;
   Status UpdateUser(const User& user) override;
   Status DeleteUser(const std::string& id) override;

@@ -37,6 +37,7 @@ enum Stmt : int {
   kUserGet,
   kUserFindByName,
   kUserList,
+  kUserFindByEmail,
   kUserUpdate,
   kUserDelete,
   kAppInsert,
@@ -93,6 +94,9 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     "SELECT " USER_COLUMNS " FROM users WHERE id = ?1",
     "SELECT " USER_COLUMNS " FROM users WHERE user_name = ?1",
     "SELECT " USER_COLUMNS " FROM users ORDER BY user_name LIMIT ?1 OFFSET ?2",
+    "SELECT " USER_COLUMNS
+    " FROM users WHERE EXISTS (SELECT 1 FROM json_each(users.emails) WHERE json_each.value = ?1)"
+    " ORDER BY user_name LIMIT 2",
     "UPDATE users SET user_name = ?2, given_name = ?3, family_name = ?4, emails = ?5,"
     " active = ?6, updated_at = ?8 WHERE id = ?1",
     "DELETE FROM users WHERE id = ?1",
@@ -389,6 +393,13 @@ Result<User> SqliteStore::FindUserByName(const std::string& user_name) {
   Query q(lease.conn(), kUserFindByName);
   q.Text(1, user_name);
   return ReadOne<User>(q, ReadUser, "user named " + user_name);
+}
+
+Result<std::vector<User>> SqliteStore::FindUsersByEmail(const std::string& email) {
+  ReadLease lease(*this);
+  Query q(lease.conn(), kUserFindByEmail);
+  q.Text(1, email);
+  return ReadAll<User>(q, ReadUser);
 }
 
 Result<std::vector<User>> SqliteStore::ListUsers(int offset, int limit) {
