@@ -244,13 +244,16 @@ class Idp:
 
 class FakeIssuer:
     """A loopback issuer: GET /jwks answers `jwks`, GET /.well-known/openid-configuration answers
-    `discovery` (by default issuer = this server's URL, jwks_uri = its /jwks). `down()` closes
-    the listening socket (connections are refused); `up()` serves again on the same port."""
+    `discovery` (by default issuer = this server's URL, jwks_uri = its /jwks), with
+    `cache_control`; or every request `fail_status` when set. `down()` closes the listening
+    socket (connections are refused); `up()` serves again on the same port. `hits` lists the
+    paths asked for."""
 
     def __init__(self):
         self.jwks = {"keys": []}
         self.discovery = None
         self.cache_control = "max-age=300"
+        self.fail_status = None  # an HTTP status to answer every request with, counted in hits
         self.hits = []
         self.port = 0
         self.httpd = None
@@ -270,6 +273,9 @@ class FakeIssuer:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (the http.server interface)
                 issuer.hits.append(self.path)
+                if issuer.fail_status is not None:
+                    self.send_error(issuer.fail_status)
+                    return
                 if self.path == "/jwks":
                     body = issuer.jwks
                 elif self.path == "/.well-known/openid-configuration":
