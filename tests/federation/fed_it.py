@@ -46,6 +46,7 @@ TT_JWT = "urn:ietf:params:oauth:token-type:jwt"
 TT_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 TT_ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token"
 TRUSTS = "/admin/v1/IdentityPropagationTrusts"
+KEYS_UNAVAILABLE = "The outside issuer's signing keys are unavailable; retry later."
 
 
 # ---------------------------------------------------------------- Node.js and the provider
@@ -431,11 +432,26 @@ class FedServerTest(it.ServerTest):
             self.assertEqual(body["error_description"], description, r)
         return body
 
-    def assertUnavailable(self, r, description_prefix):
-        """503 temporarily_unavailable with Retry-After and no token (contract section 10)."""
+    def assertUnavailable(self, r, logged=None):
+        """503 temporarily_unavailable with Retry-After and no token (contract section 10); the
+        reason, `logged`, is in the server's log under the answer's ecid."""
         body = self.assertOAuthError(r, 503, "temporarily_unavailable")
         self.assertNotIn("access_token", body)
-        self.assertTrue(body["error_description"].startswith(description_prefix), r)
+        self.assertEqual(body["error_description"], KEYS_UNAVAILABLE, r)
         retry = r.header("Retry-After")
         self.assertTrue(retry and retry.isdigit() and int(retry) > 0, "Retry-After: %r" % retry)
+        if logged:
+            assert_logged(self, self.server, body["ecid"], logged)
         return body
+
+
+def assert_logged(test, server, ecid, text, timeout=5):
+    """The server's log holds a line with `ecid` and `text` (a refusal's full reason)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in server.log().splitlines() if ecid in line]
+        if any(text in line for line in lines) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    test.assertTrue(any(text in line for line in lines),
+                    "%r not logged for %s: %r" % (text, ecid, lines))

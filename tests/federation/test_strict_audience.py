@@ -2,9 +2,7 @@
 assertion whose aud list carries a value beyond the accepted ones is refused, where the default
 profile (compat) accepts it."""
 
-import time
-
-import fed_it  # noqa: F401 (puts tests/integration, tessera_it, on the path)
+import fed_it  # puts tests/integration (tessera_it) on the path
 import tessera_it as it
 
 EXTRA = "https://extra.example.test/"
@@ -45,7 +43,7 @@ class StrictAudienceTest(it.ServerTest):
             # The reason goes to the log only, under the request's ecid (contract section 2).
             reason = ("assertion audience %s is not accepted (strict audience profile, RFC 10070);"
                       " expected '%s' as its only value" % (found, issuer))
-            self.assertLogged(r.json()["ecid"], reason)
+            fed_it.assert_logged(self, self.server, r.json()["ecid"], reason)
 
     def test_grant_assertion_audience_is_the_issuer_or_token_endpoint(self):
         t = self.tenant_
@@ -60,16 +58,6 @@ class StrictAudienceTest(it.ServerTest):
             self.assertEqual(body["error_description"],
                              "assertion audience '%s' is not accepted (strict audience profile, "
                              "RFC 10070); expected only '%s' or '%s'" % (found, issuer, endpoint))
-
-    def assertLogged(self, ecid, text):
-        deadline = time.monotonic() + 5
-        while True:
-            lines = [l for l in self.server.log().splitlines() if ecid in l]
-            if any(text in l for l in lines) or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        self.assertTrue(any(text in l for l in lines), "%r not logged for %s: %r" % (
-            text, ecid, lines))
 
 
 class CompatAudienceTest(StrictAudienceTest):
