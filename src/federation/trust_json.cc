@@ -315,4 +315,15 @@ Result<Trust> TrustFromJson(const jose::Json& json) {
   return t;
 }
 
+std::string TrustToDocument(const Trust& trust) { return jose::DumpCompact(TrustToJson(trust)); }
+
+Result<Trust> TrustFromDocument(std::string_view document) {
+  Result<Json> json = jose::ParseStrictJson(document, {kMaxTrustDocumentBytes, 8});
+  if (!json.ok()) {
+    return Status::InvalidArgument("the stored trust is not valid JSON: " +
+                                   json.status().message());
+  }
+  return TrustFromJson(*json);
+}
+
 }  // namespace tessera::federation

@@ -30,6 +30,10 @@
 #ifndef TESSERA_FEDERATION_TRUST_JSON_H_
 #define TESSERA_FEDERATION_TRUST_JSON_H_
 
+#include <cstddef>
+#include <string>
+#include <string_view>
+
 #include "federation/trust.h"
 #include "jose/json.h"
 #include "tessera/status.h"
@@ -43,6 +47,14 @@ jose::Json TrustToJson(const Trust& trust);
 
 // REQUIRES: nothing; any JSON value is answered (a non-object is refused).
 Result<Trust> TrustFromJson(const jose::Json& json);
+
+// The stored form (store::FederationTrustRecord::document): TrustToJson's compact text, and
+// back. TrustFromDocument parses strictly (at most kMaxTrustDocumentBytes) and then as
+// TrustFromJson; a refusal means the stored text was not written by TrustToDocument (or the
+// rules have tightened since): kInvalidArgument.
+inline constexpr std::size_t kMaxTrustDocumentBytes = 1024 * 1024;
+std::string TrustToDocument(const Trust& trust);
+Result<Trust> TrustFromDocument(std::string_view document);
 
 }  // namespace tessera::federation
 

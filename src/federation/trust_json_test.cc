@@ -254,6 +254,18 @@ TEST(TrustJsonTest, ValidationRunsAfterParsing) {
   ExpectRefused(j, "name");
 }
 
+TEST(TrustJsonTest, DocumentRoundTripsAndRefusesBadText) {
+  const Trust t = Full();
+  Result<Trust> back = TrustFromDocument(TrustToDocument(t));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, t);
+  for (std::string_view bad : {"", "{", "[]", R"({"name":"a","name":"b"})"}) {
+    Result<Trust> r = TrustFromDocument(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  }
+}
+
 TEST(TrustJsonTest, NonObjectsAreRefused) {
   for (const Json& j : {Json(nullptr), Json::array(), Json("trust"), Json(1)}) {
     Result<Trust> t = TrustFromJson(j);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/random.h"
+#include "federation/trust_json.h"
 #include "jose/algorithm.h"
 #include "jose/claims.h"
 #include "jose/keyio.h"
@@ -63,7 +64,8 @@ AdminService::AdminService(store::Store& store, Directory& directory, SigningKey
                            AuditLog& audit, const DomainConfig& /*config*/, const Clock& clock)
     : store_(store), directory_(directory), keys_(keys), audit_(audit), clock_(clock) {}
 
-Status AdminService::Audit(const Context& ctx, const std::string& action, const std::string& what) {
+Status AdminService::Audit(const Context& ctx, const std::string& action, const std::string& what,
+                           const std::string& detail) {
   directory_.Invalidate();
   store::AuditEvent e;
   e.time = clock_.NowSeconds();
@@ -72,6 +74,7 @@ Status AdminService::Audit(const Context& ctx, const std::string& action, const 
   e.subject = what.substr(0, 256);
   e.grant = "admin";
   e.outcome = action;
+  e.reason = detail.substr(0, 1024);
   audit_.Record(std::move(e));
   return Status::Ok();
 }
@@ -440,6 +443,95 @@ Result<AdminService::BootstrapOutcome> AdminService::EnsureBootstrapAdmin(
   TESSERA_RETURN_IF_ERROR(store_.CreateApp(a));
   TESSERA_RETURN_IF_ERROR(Audit({"bootstrap", ""}, "app.create", a.display_name));
   return BootstrapOutcome::kCreated;
+}
+
+// ---- Federation trusts ----
+
+namespace {
+
+Result<FederationTrust> DecodeTrust(store::FederationTrustRecord record) {
+  Result<federation::Trust> trust = federation::TrustFromDocument(record.document);
+  if (!trust.ok()) {
+    // Only this service writes the document: a refusal is a damaged store, not the caller's.
+    return Status::Internal("federation trust " + record.id +
+                            " is stored unreadably: " + trust.status().message());
+  }
+  return FederationTrust{std::move(record), std::move(trust).value(), {}};
+}
+
+Status TrustNameTaken(const Status& s, const std::string& name) {
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("a federation trust named '" + name + "' exists");
+  }
+  return s;
+}
+
+store::FederationTrustRecord ToRecord(const federation::Trust& trust) {
+  store::FederationTrustRecord r;
+  r.id = trust.id;
+  r.name = trust.name;
+  r.issuer = trust.issuer;
+  r.active = trust.active;
+  r.document = federation::TrustToDocument(trust);
+  return r;
+}
+
+}  // namespace
+
+Result<FederationTrust> AdminService::CreateFederationTrust(const Context& ctx,
+                                                            federation::Trust trust) {
+  TESSERA_RETURN_IF_ERROR(federation::ValidateTrust(trust));
+  trust.id = RandomUuid();
+  store::FederationTrustRecord record = ToRecord(trust);
+  record.created_at = record.updated_at = clock_.NowSeconds();
+  TESSERA_RETURN_IF_ERROR(TrustNameTaken(store_.CreateFederationTrust(record), trust.name));
+  TESSERA_RETURN_IF_ERROR(
+      Audit(ctx, "federation_trust.create", record.id, "issuer " + record.issuer));
+  std::vector<std::string> warnings = federation::TrustWarnings(trust);
+  return FederationTrust{std::move(record), std::move(trust), std::move(warnings)};
+}
+
+Result<FederationTrust> AdminService::GetFederationTrust(const std::string& id) {
+  TESSERA_ASSIGN_OR_RETURN(store::FederationTrustRecord record, store_.GetFederationTrust(id));
+  return DecodeTrust(std::move(record));
+}
+
+Result<std::vector<FederationTrust>> AdminService::ListFederationTrusts(
+    const std::optional<std::string>& issuer) {
+  TESSERA_ASSIGN_OR_RETURN(
+      std::vector<store::FederationTrustRecord> records,
+      issuer ? store_.FindFederationTrustsByIssuer(*issuer) : store_.ListFederationTrusts());
+  std::vector<FederationTrust> out;
+  out.reserve(records.size());
+  for (store::FederationTrustRecord& r : records) {
+    TESSERA_ASSIGN_OR_RETURN(FederationTrust t, DecodeTrust(std::move(r)));
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<FederationTrust> AdminService::UpdateFederationTrust(const Context& ctx,
+                                                            const std::string& id,
+                                                            federation::Trust trust) {
+  TESSERA_RETURN_IF_ERROR(federation::ValidateTrust(trust));
+  TESSERA_ASSIGN_OR_RETURN(store::FederationTrustRecord current, store_.GetFederationTrust(id));
+  trust.id = current.id;
+  store::FederationTrustRecord record = ToRecord(trust);
+  record.created_at = current.created_at;
+  record.updated_at = clock_.NowSeconds();
+  TESSERA_RETURN_IF_ERROR(TrustNameTaken(store_.UpdateFederationTrust(record), trust.name));
+  std::string detail = "issuer " + record.issuer;
+  if (current.issuer != record.issuer) detail += " (was " + current.issuer + ")";
+  if (current.active != record.active) detail += record.active ? ", activated" : ", deactivated";
+  TESSERA_RETURN_IF_ERROR(Audit(ctx, "federation_trust.update", record.id, detail));
+  std::vector<std::string> warnings = federation::TrustWarnings(trust);
+  return FederationTrust{std::move(record), std::move(trust), std::move(warnings)};
+}
+
+Status AdminService::DeleteFederationTrust(const Context& ctx, const std::string& id) {
+  TESSERA_ASSIGN_OR_RETURN(store::FederationTrustRecord current, store_.GetFederationTrust(id));
+  TESSERA_RETURN_IF_ERROR(store_.DeleteFederationTrust(id));
+  return Audit(ctx, "federation_trust.delete", current.id, "issuer " + current.issuer);
 }
 
 }  // namespace tessera::oauth

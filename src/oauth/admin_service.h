@@ -1,6 +1,6 @@
 // AdminService: the identity domain's administration (contract section 6): Users, Apps
 // (confidential and resource), app activation, client and partner certificates, signing-key
-// rotation, audit events.
+// rotation, audit events; and federation trusts (contract section 10).
 //
 // Inputs are typed (the attribute values a request gives, already parsed from the wire by
 // http/api/scim.h); answers are store records. Errors are Statuses whose code the http layer
@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "federation/trust.h"
 #include "oauth/audit.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
@@ -94,6 +95,14 @@ struct AppWithSecret {
   std::string client_secret;  // empty for a resource app
 };
 
+// A federation trust as stored and decoded. `warnings` is TrustWarnings(trust) for the answer to
+// a creation or a change, empty otherwise.
+struct FederationTrust {
+  store::FederationTrustRecord record;
+  federation::Trust trust;
+  std::vector<std::string> warnings;
+};
+
 class AdminService {
  public:
   AdminService(store::Store& store, Directory& directory, SigningKeys& keys, AuditLog& audit,
@@ -154,6 +163,20 @@ class AdminService {
   // The audit trail's events matching `filter`, this node's pending ones included.
   Result<std::vector<store::AuditEvent>> ListAudit(const store::AuditFilter& filter);
 
+  // Federation trusts. `trust` comes from federation::TrustFromJson (validated there, and again
+  // here: ValidateTrust's kInvalidArgument names the field). The store assigns the id on
+  // creation; a change keeps the id and the creation time. kAlreadyExists when the name is
+  // another trust's, kNotFound for an unknown id. Each change is audited
+  // ("federation_trust.create|update|delete", subject the trust id, reason its issuer).
+  Result<FederationTrust> CreateFederationTrust(const Context& ctx, federation::Trust trust);
+  Result<FederationTrust> GetFederationTrust(const std::string& id);
+  // With `issuer`, the trusts of exactly that issuer; else every trust; by creation time.
+  Result<std::vector<FederationTrust>> ListFederationTrusts(
+      const std::optional<std::string>& issuer);
+  Result<FederationTrust> UpdateFederationTrust(const Context& ctx, const std::string& id,
+                                                federation::Trust trust);
+  Status DeleteFederationTrust(const Context& ctx, const std::string& id);
+
   // The bootstrap administrator app with this id and secret: created when absent; when present
   // and the secret differs from the stored one, the stored hash is replaced (so an operator
   // rotates it by restarting with a new secret); a matching secret stored with the older fast
@@ -167,7 +190,8 @@ class AdminService {
   Status ApplyAppFields(const Context& ctx, const AppFields& fields, store::App& app);
   Status AttachCertificates(const Context& ctx, const std::vector<CertificateRef>& refs,
                             store::App& app);
-  Status Audit(const Context& ctx, const std::string& action, const std::string& what);
+  Status Audit(const Context& ctx, const std::string& action, const std::string& what,
+               const std::string& detail = "");
 
   store::Store& store_;
   Directory& directory_;

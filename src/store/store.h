@@ -111,6 +111,20 @@ struct TrustTokenIssuerRecord {
   bool operator==(const TrustTokenIssuerRecord&) const = default;
 };
 
+// A federation trust (contract section 10). The store keeps the trust as its JSON document and
+// copies name, issuer and active out of it: the store never reads the document, the caller keeps
+// the four consistent (federation/trust_json.h writes the document).
+struct FederationTrustRecord {
+  std::string id;      // server-assigned, immutable
+  std::string name;    // unique
+  std::string issuer;  // the outside tokens' "iss"; several trusts may share one
+  bool active = false;
+  std::string document;  // the whole trust as JSON, federation/trust_json.h
+  int64_t created_at = 0, updated_at = 0;
+
+  bool operator==(const FederationTrustRecord&) const = default;
+};
+
 struct AuditEvent {
   int64_t id = 0;  // assigned on append
   int64_t time = 0;
@@ -211,6 +225,23 @@ class TrustTokenIssuerStore {
   virtual Status DeleteTrustTokenIssuer(const std::string& issuer) = 0;
 };
 
+class FederationTrustStore {
+ public:
+  virtual ~FederationTrustStore() = default;
+  // Creates; kAlreadyExists if the id or the name is taken.
+  virtual Status CreateFederationTrust(const FederationTrustRecord& trust) = 0;
+  virtual Result<FederationTrustRecord> GetFederationTrust(const std::string& id) = 0;
+  // Ordered by created_at, then id.
+  virtual Result<std::vector<FederationTrustRecord>> ListFederationTrusts() = 0;
+  // The trusts whose issuer is exactly `issuer` (byte for byte), active or not, ordered by
+  // created_at, then id; empty when none.
+  virtual Result<std::vector<FederationTrustRecord>> FindFederationTrustsByIssuer(
+      const std::string& issuer) = 0;
+  // By id; kNotFound if absent, kAlreadyExists if the new name is another trust's.
+  virtual Status UpdateFederationTrust(const FederationTrustRecord& trust) = 0;
+  virtual Status DeleteFederationTrust(const std::string& id) = 0;  // kNotFound if absent
+};
+
 // One (issuer, jti) pair to record, kept until expires_at.
 struct JtiRecord {
   std::string issuer;
@@ -285,6 +316,7 @@ class Store : public UserStore,
               public CertificateStore,
               public SigningKeyStore,
               public TrustTokenIssuerStore,
+              public FederationTrustStore,
               public ReplayStore,
               public RevocationStore,
               public AuditStore {

@@ -650,6 +650,121 @@ TEST_P(StoreContractTest, TrustTokenIssuerLifecycle) {
   EXPECT_EQ((*all)[0], hs);
 }
 
+// ---- Federation trusts.
+
+FederationTrustRecord MakeTrust(const std::string& id, const std::string& name,
+                                const std::string& issuer, int64_t created_at = 1700000000) {
+  FederationTrustRecord r;
+  r.id = id;
+  r.name = name;
+  r.issuer = issuer;
+  r.active = true;
+  r.document = R"({"name":")" + name + R"(","issuer":")" + issuer + R"(","note":"\u00e9 é"})";
+  r.created_at = created_at;
+  r.updated_at = created_at + 1;
+  return r;
+}
+
+TEST_P(StoreContractTest, FederationTrustRoundTripsEveryField) {
+  FederationTrustRecord t =
+      MakeTrust("t1", "github", "https://token.actions.githubusercontent.com");
+  t.active = false;
+  ASSERT_TRUE(store_->CreateFederationTrust(t).ok());
+  auto got = store_->GetFederationTrust("t1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, t);
+  EXPECT_EQ(store_->GetFederationTrust("t2").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->CreateFederationTrust(MakeTrust("", "x", "https://x")).code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreContractTest, FederationTrustNameAndIdAreUnique) {
+  ASSERT_TRUE(store_->CreateFederationTrust(MakeTrust("t1", "github", "https://a")).ok());
+  EXPECT_EQ(store_->CreateFederationTrust(MakeTrust("t2", "github", "https://b")).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CreateFederationTrust(MakeTrust("t1", "other", "https://b")).code(),
+            StatusCode::kAlreadyExists);
+  // Names compare byte for byte.
+  EXPECT_TRUE(store_->CreateFederationTrust(MakeTrust("t3", "GitHub", "https://a")).ok());
+  auto all = store_->ListFederationTrusts();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+}
+
+TEST_P(StoreContractTest, FederationTrustListIsOrderedByCreationThenId) {
+  ASSERT_TRUE(store_->CreateFederationTrust(MakeTrust("b", "n1", "https://a", 20)).ok());
+  ASSERT_TRUE(store_->CreateFederationTrust(MakeTrust("c", "n2", "https://a", 10)).ok());
+  ASSERT_TRUE(store_->CreateFederationTrust(MakeTrust("a", "n3", "https://b", 20)).ok());
+  auto all = store_->ListFederationTrusts();
+  ASSERT_TRUE(all.ok());
+  std::vector<std::string> ids;
+  for (const auto& t : *all) ids.push_back(t.id);
+  EXPECT_THAT(ids, ElementsAre("c", "a", "b"));
+}
+
+TEST_P(StoreContractTest, FederationTrustsAreFoundByExactIssuer) {
+  ASSERT_TRUE(
+      store_->CreateFederationTrust(MakeTrust("t1", "one", "https://idp.example.com", 30)).ok());
+  ASSERT_TRUE(
+      store_->CreateFederationTrust(MakeTrust("t2", "two", "https://idp.example.com", 10)).ok());
+  ASSERT_TRUE(
+      store_->CreateFederationTrust(MakeTrust("t3", "three", "https://idp.example.com/", 5)).ok());
+  ASSERT_TRUE(
+      store_->CreateFederationTrust(MakeTrust("t4", "four", "https://IDP.example.com", 5)).ok());
+  auto found = store_->FindFederationTrustsByIssuer("https://idp.example.com");
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  std::vector<std::string> ids;
+  for (const auto& t : *found) ids.push_back(t.id);
+  EXPECT_THAT(ids, ElementsAre("t2", "t1"));  // exact issuer, by created_at
+  found = store_->FindFederationTrustsByIssuer("https://nobody.example.com");
+  ASSERT_TRUE(found.ok());
+  EXPECT_THAT(*found, IsEmpty());
+}
+
+TEST_P(StoreContractTest, FederationTrustUpdateReplacesFieldsButKeepsCreatedAt) {
+  ASSERT_TRUE(store_->CreateFederationTrust(MakeTrust("t1", "one", "https://a", 100)).ok());
+  FederationTrustRecord changed = MakeTrust("t1", "renamed", "https://b", 999);
+  changed.active = false;
+  changed.document = R"({"changed":true})";
+  changed.updated_at = 200;
+  ASSERT_TRUE(store_->UpdateFederationTrust(changed).ok());
+  auto got = store_->GetFederationTrust("t1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, "renamed");
+  EXPECT_EQ(got->issuer, "https://b");
+  EXPECT_FALSE(got->active);
+  EXPECT_EQ(got->document, R"({"changed":true})");
+  EXPECT_EQ(got->created_at, 100);
+  EXPECT_EQ(got->updated_at, 200);
+  auto by_old = store_->FindFederationTrustsByIssuer("https://a");
+  ASSERT_TRUE(by_old.ok());
+  EXPECT_THAT(*by_old, IsEmpty());
+  EXPECT_EQ(store_->UpdateFederationTrust(MakeTrust("absent", "x", "https://a")).code(),
+            StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, FederationTrustUpdateToTakenNameIsAlreadyExistsAndChangesNothing) {
+  ASSERT_TRUE(store_->CreateFederationTrust(MakeTrust("t1", "one", "https://a")).ok());
+  const FederationTrustRecord two = MakeTrust("t2", "two", "https://b");
+  ASSERT_TRUE(store_->CreateFederationTrust(two).ok());
+  EXPECT_EQ(store_->UpdateFederationTrust(MakeTrust("t2", "one", "https://c")).code(),
+            StatusCode::kAlreadyExists);
+  auto got = store_->GetFederationTrust("t2");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, two);
+}
+
+TEST_P(StoreContractTest, FederationTrustDeleteRemovesAndFreesTheName) {
+  ASSERT_TRUE(store_->CreateFederationTrust(MakeTrust("t1", "one", "https://a")).ok());
+  ASSERT_TRUE(store_->DeleteFederationTrust("t1").ok());
+  EXPECT_EQ(store_->DeleteFederationTrust("t1").code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetFederationTrust("t1").status().code(), StatusCode::kNotFound);
+  auto found = store_->FindFederationTrustsByIssuer("https://a");
+  ASSERT_TRUE(found.ok());
+  EXPECT_THAT(*found, IsEmpty());
+  EXPECT_TRUE(store_->CreateFederationTrust(MakeTrust("t2", "one", "https://a")).ok());
+}
+
 // ---- Replay.
 
 TEST_P(StoreContractTest, ConsumeJtiIsNewOnceThenAReplay) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/log_value.h"
+#include "federation/trust_json.h"
 #include "http/api/api.h"
 #include "http/api/scim.h"
 #include "http/form.h"
@@ -396,6 +397,52 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
                  return FromStatus(a.DeleteCertificate(ctx, kind, req.params["alias"]));
                }));
   }
+
+  // Federation trusts (contract section 10). A creation or a change answers "warnings".
+  const std::string trusts = "/admin/v1/IdentityPropagationTrusts";
+  auto with_warnings = [](const oauth::FederationTrust& t) {
+    return scim::FederationTrustToJson(t, true);
+  };
+  auto plain = [](const oauth::FederationTrust& t) { return scim::FederationTrustToJson(t); };
+  router.Add("POST", trusts,
+             AdminRoute(s,
+                        [&a, with_warnings](auto& ctx, Request& req) {
+                          Result<Json> body = ReadJsonBody(req);
+                          if (!body.ok()) return ScimError(body.status());
+                          Result<federation::Trust> trust = federation::TrustFromJson(*body);
+                          if (!trust.ok()) return ScimError(trust.status());
+                          return Answer(a.CreateFederationTrust(ctx, std::move(trust).value()),
+                                        with_warnings, 201);
+                        }),
+             big);
+  router.Add("GET", trusts, AdminRoute(s, [&a, plain](auto&, Request& req) {
+               auto q = Query(req);
+               if (!q.ok()) return ScimError(q.status());
+               Result<std::optional<std::string>> issuer = scim::ParseTrustFilter(*q);
+               if (!issuer.ok()) return ScimError(issuer.status());
+               return AnswerList(a.ListFederationTrusts(*issuer), plain, 1);
+             }));
+  router.Add("GET", trusts + "/{id}", AdminRoute(s, [&a, plain](auto&, Request& req) {
+               return Answer(a.GetFederationTrust(req.params["id"]), plain);
+             }));
+  router.Add(
+      "PATCH", trusts + "/{id}",
+      AdminRoute(s,
+                 [&a, with_warnings](auto& ctx, Request& req) {
+                   Result<Json> body = ReadJsonBody(req);
+                   if (!body.ok()) return ScimError(body.status());
+                   Result<oauth::FederationTrust> current = a.GetFederationTrust(req.params["id"]);
+                   if (!current.ok()) return ScimError(current.status());
+                   Result<federation::Trust> trust = scim::ParseTrustPatch(*current, *body);
+                   if (!trust.ok()) return ScimError(trust.status());
+                   return Answer(
+                       a.UpdateFederationTrust(ctx, current->record.id, std::move(trust).value()),
+                       with_warnings);
+                 }),
+      big);
+  router.Add("DELETE", trusts + "/{id}", AdminRoute(s, [&a](auto& ctx, Request& req) {
+               return FromStatus(a.DeleteFederationTrust(ctx, req.params["id"]));
+             }));
 
   router.Add(
       "POST", "/admin/v1/AppClientSecretRegenerator", AdminRoute(s, [&a](auto& ctx, Request& req) {

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdint>
 
+#include "federation/trust_json.h"
 #include "jose/base64url.h"
 #include "jose/claims.h"
 #include "oauth/config.h"
@@ -297,6 +298,16 @@ Result<oauth::AppFields> ParseAppPatch(const store::App& current, const Json& pa
   return f;
 }
 
+Result<federation::Trust> ParseTrustPatch(const oauth::FederationTrust& current,
+                                          const Json& patch) {
+  Json view = FederationTrustToJson(current);
+  TESSERA_RETURN_IF_ERROR(ApplyPatch(view, patch));
+  // RFC 7643 3.1: "id" is readOnly; "meta" likewise, and the answer's own anyway.
+  if (!view.contains("id") || view["id"] != current.record.id) return Bad("id: read-only");
+  view.erase("meta");
+  return federation::TrustFromJson(view);
+}
+
 Result<oauth::NewCertificate> ParseCertificate(const Json& body) {
   if (!body.is_object()) return Bad("a certificate is a JSON object");
   oauth::NewCertificate c;
@@ -347,6 +358,14 @@ Result<std::optional<oauth::AppFilter>> ParseAppFilter(const Query& q) {
   return std::optional<oauth::AppFilter>(oauth::AppFilter{
       eq.first == "name" ? oauth::AppFilterField::kClientId : oauth::AppFilterField::kDisplayName,
       std::move(eq.second)});
+}
+
+Result<std::optional<std::string>> ParseTrustFilter(const Query& q) {
+  auto f = q.find("filter");
+  if (f == q.end()) return std::optional<std::string>();
+  TESSERA_ASSIGN_OR_RETURN(auto eq, ParseEqFilter(f->second));
+  if (eq.first != "issuer") return Bad("federation trusts can be filtered by issuer only");
+  return std::optional<std::string>(std::move(eq.second));
 }
 
 Result<store::AuditFilter> ParseAuditQuery(const Query& q) {
@@ -457,6 +476,14 @@ Json AuditEventToJson(const store::AuditEvent& e) {
               {"grant", e.grant},
               {"outcome", e.outcome},
               {"reason", e.reason}};
+}
+
+Json FederationTrustToJson(const oauth::FederationTrust& t, bool with_warnings) {
+  Json j = federation::TrustToJson(t.trust);
+  j["id"] = t.record.id;
+  j["meta"] = Meta("IdentityPropagationTrust", t.record.created_at, t.record.updated_at);
+  if (with_warnings) j["warnings"] = t.warnings;
+  return j;
 }
 
 Json ListResponse(Json resources, int start_index) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "federation/trust.h"
 #include "jose/json.h"
 #include "oauth/admin_service.h"
 #include "store/store.h"
@@ -62,6 +63,12 @@ Result<oauth::AppFields> ParseAppPatch(const store::App& current, const jose::Js
 // A certificate upload: "certificateAlias" and "x509Base64Certificate" (base64 DER or PEM).
 Result<oauth::NewCertificate> ParseCertificate(const jose::Json& body);
 
+// A PATCH of a federation trust: the PatchOp applied to its SCIM view (FederationTrustToJson),
+// then the whole trust read back by federation::TrustFromJson, which validates it (an error
+// names the field). "id" and "meta" are read-only: a PatchOp changing "id" is refused.
+Result<federation::Trust> ParseTrustPatch(const oauth::FederationTrust& current,
+                                          const jose::Json& patch);
+
 // AppStatusChanger {"active": true|false}.
 Result<bool> ParseAppStatus(const jose::Json& body);
 
@@ -76,6 +83,8 @@ Result<oauth::Page> ParsePage(const Query& query);
 Result<std::optional<std::string>> ParseUserFilter(const Query& query);
 // "filter" of an app listing: displayName eq "x" or name eq "x".
 Result<std::optional<oauth::AppFilter>> ParseAppFilter(const Query& query);
+// "filter" of a federation trust listing: issuer eq "x" (contract section 10), the only one.
+Result<std::optional<std::string>> ParseTrustFilter(const Query& query);
 // An audit listing's "clientId", "outcome", "since", "until" (seconds) and "count" (1..1000).
 Result<store::AuditFilter> ParseAuditQuery(const Query& query);
 
@@ -91,6 +100,9 @@ jose::Json CertificateToJson(const store::CertificateRecord& record);
 // kid, alg, state and times; never private material.
 jose::Json SigningKeyToJson(const oauth::SigningKeyStatus& key);
 jose::Json AuditEventToJson(const store::AuditEvent& event);
+// An IdentityPropagationTrust (federation::TrustToJson) with "meta"; with `with_warnings` (the
+// answer to a creation or a change) also "warnings", the list of trust.warnings, empty or not.
+jose::Json FederationTrustToJson(const oauth::FederationTrust& trust, bool with_warnings = false);
 // {"schemas":[ListResponse], "totalResults", "startIndex", "itemsPerPage", "Resources"}.
 jose::Json ListResponse(jose::Json resources, int start_index);
 

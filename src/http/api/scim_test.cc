@@ -344,6 +344,65 @@ std::optional<std::string> HeaderOf(const Response& r, std::string_view name) {
 }
 
 // The one SCIM/admin error mapping (api.h ScimError): a status and body per StatusCode.
+oauth::FederationTrust K8sTrust() {
+  oauth::FederationTrust t;
+  t.trust.id = "t1";
+  t.trust.name = "k8s";
+  t.trust.issuer = "https://k8s.example.test";
+  t.trust.audiences = {"https://idm.example.test"};
+  t.trust.oauth_clients = {"ci-client"};
+  t.record.id = "t1";
+  t.record.name = "k8s";
+  t.record.issuer = t.trust.issuer;
+  t.record.created_at = 1767225600;
+  t.record.updated_at = 1767225700;
+  t.warnings = {"jti: reuse"};
+  return t;
+}
+
+TEST(ScimTrustTest, ViewCarriesMetaAndWarningsOnlyWhenAsked) {
+  const Json plain = FederationTrustToJson(K8sTrust());
+  EXPECT_EQ(plain["id"], "t1");
+  EXPECT_EQ(plain["meta"]["resourceType"], "IdentityPropagationTrust");
+  EXPECT_FALSE(plain.contains("warnings"));
+  const Json answer = FederationTrustToJson(K8sTrust(), true);
+  EXPECT_EQ(answer["warnings"], Json::array({"jti: reuse"}));
+}
+
+TEST(ScimTrustTest, APatchIsAppliedToTheViewAndTheWholeTrustRevalidated) {
+  Result<federation::Trust> t = ParseTrustPatch(
+      K8sTrust(), Json::parse(R"({"Operations":[{"op":"replace","path":"active","value":true},
+        {"op":"add","path":"audiences","value":["second"]}]})"));
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(t->active);
+  EXPECT_EQ(t->audiences, (std::vector<std::string>{"https://idm.example.test", "second"}));
+  EXPECT_EQ(t->id, "t1");
+  EXPECT_EQ(Refusal(ParseTrustPatch(
+                        K8sTrust(),
+                        Json::parse(R"({"Operations":[{"op":"remove","path":"audiences"}]})")))
+                .rfind("audiences:", 0),
+            0u);
+  EXPECT_EQ(Refusal(ParseTrustPatch(K8sTrust(), Json::parse(R"({"Operations":[
+                {"op":"replace","path":"id","value":"t2"}]})"))),
+            "id: read-only");
+  EXPECT_EQ(Refusal(ParseTrustPatch(K8sTrust(), Json::parse(R"({"Operations":[
+                {"op":"add","value":{"colour":"blue"}}]})")))
+                .rfind("colour:", 0),
+            0u);
+}
+
+TEST(ScimTrustTest, TheListingFiltersByIssuerOnly) {
+  Result<std::optional<std::string>> none = ParseTrustFilter({});
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  Result<std::optional<std::string>> issuer =
+      ParseTrustFilter({{"filter", R"(issuer eq "https://k8s.example.test")"}});
+  ASSERT_TRUE(issuer.ok());
+  EXPECT_EQ(**issuer, "https://k8s.example.test");
+  EXPECT_NE(Refusal(ParseTrustFilter({{"filter", R"(name eq "k8s")"}})).find("issuer"),
+            std::string::npos);
+}
+
 TEST(ScimErrorTest, EveryStatusCodeHasItsAnswer) {
   struct Case {
     Status status;

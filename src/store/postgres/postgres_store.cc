@@ -80,6 +80,12 @@ enum Stmt : int {
   kCertRecordUse,
   kCertUses,
   kAuditCount,
+  kTrustInsert,
+  kTrustGet,
+  kTrustList,
+  kTrustFindByIssuer,
+  kTrustUpdate,
+  kTrustDelete,
   kNumStmts,
 };
 
@@ -100,6 +106,7 @@ enum Stmt : int {
 #define KEY_COLUMNS \
   "kid, alg, private_pem, cert_der, created_at, retired_at, publish_until, revoked_at"
 #define ISSUER_COLUMNS "issuer, shared_secret, cert_alias, cert_der, created_at"
+#define TRUST_COLUMNS "id, name, issuer, active, document, created_at, updated_at"
 #define AUDIT_COLUMNS "id, time, ecid, client_id, subject, grant_type, outcome, reason"
 
 // The advisory lock key ('tessera' and a suffix) that serialises key rotations across nodes (the
@@ -212,6 +219,17 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
      " WHERE ($1 IS NULL OR client_id = $1) AND ($2 IS NULL OR outcome = $2)"
      " AND ($3 IS NULL OR time >= $3) AND ($4 IS NULL OR time <= $4)",
      "ttii"},
+    // Federation trusts (migration 005).
+    {"INSERT INTO federation_trusts (" TRUST_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+     "tttotii"},
+    {"SELECT " TRUST_COLUMNS " FROM federation_trusts WHERE id = $1", "t"},
+    {"SELECT " TRUST_COLUMNS " FROM federation_trusts ORDER BY created_at, id", ""},
+    {"SELECT " TRUST_COLUMNS " FROM federation_trusts WHERE issuer = $1 ORDER BY created_at, id",
+     "t"},
+    {"UPDATE federation_trusts SET name = $2, issuer = $3, active = $4, document = $5,"
+     " updated_at = $7 WHERE id = $1",
+     "tttotii"},
+    {"DELETE FROM federation_trusts WHERE id = $1", "t"},
 }};
 
 static_assert(kKeyRotationLock == 8387236820507844866, "kKeyLock's SQL spells this key");
@@ -288,6 +306,29 @@ Result<TrustTokenIssuerRecord> ReadIssuer(const Rows& r, int i) {
   issuer.cert_der = r.Blob(i, 3);
   issuer.created_at = r.Int(i, 4);
   return issuer;
+}
+
+Result<FederationTrustRecord> ReadTrust(const Rows& r, int i) {
+  FederationTrustRecord trust;
+  trust.id = r.Text(i, 0);
+  trust.name = r.Text(i, 1);
+  trust.issuer = r.Text(i, 2);
+  trust.active = r.Bool(i, 3);
+  trust.document = r.Text(i, 4);
+  trust.created_at = r.Int(i, 5);
+  trust.updated_at = r.Int(i, 6);
+  return trust;
+}
+
+// Binds $1..$7 in TRUST_COLUMNS order (the update statement leaves $6, created_at, unused).
+void BindTrust(Params& p, const FederationTrustRecord& trust) {
+  p.Text(trust.id);
+  p.Text(trust.name);
+  p.Text(trust.issuer);
+  p.Bool(trust.active);
+  p.Text(trust.document);
+  p.Int(trust.created_at);
+  p.Int(trust.updated_at);
 }
 
 Result<AuditEvent> ReadAudit(const Rows& r, int i) {
@@ -668,6 +709,56 @@ Status PostgresStore::DeleteTrustTokenIssuer(const std::string& issuer) {
     Params p;
     p.Text(issuer);
     return ChangedOne(c.Run(kIssuerDelete, p), "trust-token issuer " + issuer);
+  });
+}
+
+// ---- Federation trusts.
+
+Status PostgresStore::CreateFederationTrust(const FederationTrustRecord& trust) {
+  TESSERA_RETURN_IF_ERROR(RequireKey(trust.id, "federation trust id"));
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) {
+    Params p;
+    BindTrust(p, trust);
+    return c.Run(kTrustInsert, p).status();
+  });
+}
+
+Result<FederationTrustRecord> PostgresStore::GetFederationTrust(const std::string& id) {
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
+    Params p;
+    p.Text(id);
+    return ReadOne<FederationTrustRecord>(c.Run(kTrustGet, p), ReadTrust, "federation trust " + id);
+  });
+}
+
+Result<std::vector<FederationTrustRecord>> PostgresStore::ListFederationTrusts() {
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
+    return ReadAll<FederationTrustRecord>(c.Run(kTrustList, Params()), ReadTrust);
+  });
+}
+
+Result<std::vector<FederationTrustRecord>> PostgresStore::FindFederationTrustsByIssuer(
+    const std::string& issuer) {
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
+    Params p;
+    p.Text(issuer);
+    return ReadAll<FederationTrustRecord>(c.Run(kTrustFindByIssuer, p), ReadTrust);
+  });
+}
+
+Status PostgresStore::UpdateFederationTrust(const FederationTrustRecord& trust) {
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) {
+    Params p;
+    BindTrust(p, trust);
+    return ChangedOne(c.Run(kTrustUpdate, p), "federation trust " + trust.id);
+  });
+}
+
+Status PostgresStore::DeleteFederationTrust(const std::string& id) {
+  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) {
+    Params p;
+    p.Text(id);
+    return ChangedOne(c.Run(kTrustDelete, p), "federation trust " + id);
   });
 }
 

@@ -134,6 +134,14 @@ class PostgresStore final : public Store {
   Result<std::vector<TrustTokenIssuerRecord>> ListTrustTokenIssuers() override;
   Status DeleteTrustTokenIssuer(const std::string& issuer) override;
 
+  Status CreateFederationTrust(const FederationTrustRecord& trust) override;
+  Result<FederationTrustRecord> GetFederationTrust(const std::string& id) override;
+  Result<std::vector<FederationTrustRecord>> ListFederationTrusts() override;
+  Result<std::vector<FederationTrustRecord>> FindFederationTrustsByIssuer(
+      const std::string& issuer) override;
+  Status UpdateFederationTrust(const FederationTrustRecord& trust) override;
+  Status DeleteFederationTrust(const std::string& id) override;
+
   Result<bool> ConsumeJti(const std::string& issuer, const std::string& jti,
                           int64_t expires_at) override;
   Result<std::vector<bool>> ConsumeJtis(const std::vector<JtiRecord>& records) override;

@@ -71,6 +71,12 @@ enum Stmt : int {
   kCertRecordUse,
   kCertUses,
   kAuditCount,
+  kTrustInsert,
+  kTrustGet,
+  kTrustList,
+  kTrustFindByIssuer,
+  kTrustUpdate,
+  kTrustDelete,
   kNumStmts,
 };
 
@@ -84,6 +90,7 @@ enum Stmt : int {
 #define KEY_COLUMNS \
   "kid, alg, private_pem, cert_der, created_at, retired_at, publish_until, revoked_at"
 #define ISSUER_COLUMNS "issuer, shared_secret, cert_alias, cert_der, created_at"
+#define TRUST_COLUMNS "id, name, issuer, active, document, created_at, updated_at"
 #define AUDIT_COLUMNS "id, time, ecid, client_id, subject, grant_type, outcome, reason"
 
 constexpr std::array<const char*, kNumStmts> kSql = {
@@ -166,6 +173,14 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     "SELECT count(*) FROM audit_events"
     " WHERE (?1 IS NULL OR client_id = ?1) AND (?2 IS NULL OR outcome = ?2)"
     " AND (?3 IS NULL OR time >= ?3) AND (?4 IS NULL OR time <= ?4)",
+    // Federation trusts (migration 006).
+    "INSERT INTO federation_trusts (" TRUST_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "SELECT " TRUST_COLUMNS " FROM federation_trusts WHERE id = ?1",
+    "SELECT " TRUST_COLUMNS " FROM federation_trusts ORDER BY created_at, id",
+    "SELECT " TRUST_COLUMNS " FROM federation_trusts WHERE issuer = ?1 ORDER BY created_at, id",
+    "UPDATE federation_trusts SET name = ?2, issuer = ?3, active = ?4, document = ?5,"
+    " updated_at = ?7 WHERE id = ?1",
+    "DELETE FROM federation_trusts WHERE id = ?1",
 };
 
 // Row readers: the column order is the *_COLUMNS order above.
@@ -240,6 +255,29 @@ TrustTokenIssuerRecord ReadIssuer(const Query& q) {
   issuer.cert_der = q.ColumnBlob(3);
   issuer.created_at = q.ColumnInt(4);
   return issuer;
+}
+
+FederationTrustRecord ReadTrust(const Query& q) {
+  FederationTrustRecord trust;
+  trust.id = q.ColumnText(0);
+  trust.name = q.ColumnText(1);
+  trust.issuer = q.ColumnText(2);
+  trust.active = q.ColumnInt(3) != 0;
+  trust.document = q.ColumnText(4);
+  trust.created_at = q.ColumnInt(5);
+  trust.updated_at = q.ColumnInt(6);
+  return trust;
+}
+
+// Binds ?1..?7 in TRUST_COLUMNS order (the update statement skips ?6, created_at).
+void BindTrust(Query& q, const FederationTrustRecord& trust) {
+  q.Text(1, trust.id);
+  q.Text(2, trust.name);
+  q.Text(3, trust.issuer);
+  q.Int(4, trust.active ? 1 : 0);
+  q.Text(5, trust.document);
+  q.Int(6, trust.created_at);
+  q.Int(7, trust.updated_at);
 }
 
 AuditEvent ReadAudit(const Query& q) {
@@ -618,6 +656,51 @@ Status SqliteStore::DeleteTrustTokenIssuer(const std::string& issuer) {
   Query q(lease.conn(), kIssuerDelete);
   q.Text(1, issuer);
   return RunOnExisting(q, "trust-token issuer " + issuer);
+}
+
+// ---- Federation trusts.
+
+Status SqliteStore::CreateFederationTrust(const FederationTrustRecord& trust) {
+  TESSERA_RETURN_IF_ERROR(RequireKey(trust.id, "federation trust id"));
+  WriteLease lease(*this);
+  Query q(lease.conn(), kTrustInsert);
+  BindTrust(q, trust);
+  return q.Run();
+}
+
+Result<FederationTrustRecord> SqliteStore::GetFederationTrust(const std::string& id) {
+  ReadLease lease(*this);
+  Query q(lease.conn(), kTrustGet);
+  q.Text(1, id);
+  return ReadOne<FederationTrustRecord>(q, ReadTrust, "federation trust " + id);
+}
+
+Result<std::vector<FederationTrustRecord>> SqliteStore::ListFederationTrusts() {
+  ReadLease lease(*this);
+  Query q(lease.conn(), kTrustList);
+  return ReadAll<FederationTrustRecord>(q, ReadTrust);
+}
+
+Result<std::vector<FederationTrustRecord>> SqliteStore::FindFederationTrustsByIssuer(
+    const std::string& issuer) {
+  ReadLease lease(*this);
+  Query q(lease.conn(), kTrustFindByIssuer);
+  q.Text(1, issuer);
+  return ReadAll<FederationTrustRecord>(q, ReadTrust);
+}
+
+Status SqliteStore::UpdateFederationTrust(const FederationTrustRecord& trust) {
+  WriteLease lease(*this);
+  Query q(lease.conn(), kTrustUpdate);
+  BindTrust(q, trust);
+  return RunOnExisting(q, "federation trust " + trust.id);
+}
+
+Status SqliteStore::DeleteFederationTrust(const std::string& id) {
+  WriteLease lease(*this);
+  Query q(lease.conn(), kTrustDelete);
+  q.Text(1, id);
+  return RunOnExisting(q, "federation trust " + id);
 }
 
 // ---- Replay.

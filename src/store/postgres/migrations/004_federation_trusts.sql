@@ -1,0 +1,17 @@
+-- Federation trusts (identity propagation trusts): which outside issuers' tokens the domain
+-- accepts, and under which conditions. The trust itself is one JSON document (the admin API's
+-- IdentityPropagationTrust, federation/trust_json.h); name, issuer and active are copied out of
+-- it as columns so that names stay unique and the token endpoint finds trusts by issuer.
+-- COLLATE "C": names and issuers compare byte for byte, as on SQLite.
+CREATE TABLE IF NOT EXISTS federation_trusts (
+  id         TEXT COLLATE "C" PRIMARY KEY,
+  name       TEXT COLLATE "C" NOT NULL,
+  issuer     TEXT COLLATE "C" NOT NULL,
+  active     BOOLEAN NOT NULL,
+  document   TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS federation_trusts_name ON federation_trusts (name);
+CREATE INDEX IF NOT EXISTS federation_trusts_issuer ON federation_trusts (issuer);
+CREATE INDEX IF NOT EXISTS federation_trusts_created_at ON federation_trusts (created_at, id);

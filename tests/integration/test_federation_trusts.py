@@ -1,0 +1,201 @@
+"""Contract section 10: the federation trust resource, /admin/v1/IdentityPropagationTrusts, on the
+real server: creation with warnings, the listing and its issuer filter, PATCH re-validating the
+whole trust, deletion, the SCIM errors, the admin token it requires, and the audit trail."""
+
+import json
+import urllib.parse
+
+import tessera_it as it
+
+BASE = "/admin/v1/IdentityPropagationTrusts"
+SCHEMA = "urn:ietf:params:scim:schemas:oracle:idcs:IdentityPropagationTrust"
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+GITHUB = "https://token.actions.githubusercontent.com"
+
+
+def trust(**overrides):
+    body = {
+        "schemas": [SCHEMA],
+        "name": it.unique("trust"),
+        "issuer": "https://idp.%s.example.com" % it.unique("tenant"),
+        "audiences": ["https://idm.example.test"],
+        "oauthClients": ["ci-client"],
+        "conditions": [{"claim": "repository", "in": ["acme/deploy"]}],
+    }
+    body.update(overrides)
+    return body
+
+
+def patch(*operations):
+    return {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": list(operations)}
+
+
+class FederationTrustApiTest(it.ServerTest):
+
+    def assertScimError(self, r, status, detail_part=None, scim_type=None):
+        self.assertEqual(r.status, status, r)
+        body = r.json()
+        self.assertEqual(body["schemas"], [SCIM_ERROR], r)
+        self.assertEqual(body["status"], str(status), r)
+        if detail_part:
+            self.assertIn(detail_part, body["detail"], r)
+        if scim_type:
+            self.assertEqual(body.get("scimType"), scim_type, r)
+        return body
+
+    def create(self, **overrides):
+        r = self.admin.call("POST", BASE, trust(**overrides))
+        self.assertEqual(r.status, 201, r)
+        return r.json()
+
+    def test_create_get_and_defaults(self):
+        t = self.create(publicKeyEndpoint="https://idp.example.com/jwks")
+        self.assertTrue(t["id"])
+        self.assertEqual(t["schemas"], [SCHEMA])
+        self.assertEqual(t["meta"]["resourceType"], "IdentityPropagationTrust")
+        self.assertEqual((t["type"], t["active"], t["subjectClaimName"], t["subjectType"]),
+                         ("JWT", False, "sub", "User"))
+        self.assertEqual((t["subjectMappingAttribute"], t["clockSkewSeconds"], t["jti"]),
+                         ("userName", 30, "required"))
+        self.assertEqual(t["warnings"], [])
+        got = self.admin.ok("GET", BASE + "/" + t["id"])
+        self.assertNotIn("warnings", got)
+        t.pop("warnings")
+        self.assertEqual(got, t)
+
+    def test_id_given_in_the_body_is_not_used(self):
+        t = self.create(id="chosen-by-client")
+        self.assertNotEqual(t["id"], "chosen-by-client")
+
+    def test_risky_settings_earn_warnings(self):
+        t = self.create(issuer=GITHUB, conditions=[], maxTokenLifetime=172800,
+                        jti="reuse-until-exp", name=it.unique("gh"))
+        warnings = t["warnings"]
+        self.assertEqual(len(warnings), 3, warnings)
+        self.assertTrue(warnings[0].startswith("conditions:"), warnings)
+        self.assertTrue(warnings[1].startswith("maxTokenLifetime:"), warnings)
+        self.assertTrue(warnings[2].startswith("jti:"), warnings)
+        self.admin.call("DELETE", BASE + "/" + t["id"])
+
+    def test_list_and_issuer_filter(self):
+        issuer = "https://k8s.%s.example.com" % it.unique("cluster")
+        a = self.create(issuer=issuer)
+        b = self.create(issuer=issuer)
+        other = self.create()
+        listed = self.admin.ok("GET", BASE)
+        self.assertEqual(listed["schemas"], ["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
+        ids = [r["id"] for r in listed["Resources"]]
+        for t in (a, b, other):
+            self.assertIn(t["id"], ids)
+        self.assertEqual(listed["totalResults"], len(ids))
+        q = urllib.parse.quote('issuer eq "%s"' % issuer)
+        filtered = self.admin.ok("GET", BASE + "?filter=" + q)
+        self.assertEqual(filtered["totalResults"], 2)
+        self.assertEqual({r["id"] for r in filtered["Resources"]}, {a["id"], b["id"]})
+        # The issuer compares exactly: no trailing-slash trimming.
+        q = urllib.parse.quote('issuer eq "%s/"' % issuer)
+        self.assertEqual(self.admin.ok("GET", BASE + "?filter=" + q)["totalResults"], 0)
+        self.assertScimError(self.admin.call("GET", BASE + "?filter=" + urllib.parse.quote('name eq "x"')),
+                             400, "issuer", "invalidValue")
+
+    def test_patch_revalidates_the_whole_trust(self):
+        t = self.create()
+        url = BASE + "/" + t["id"]
+        p = self.admin.ok("PATCH", url, patch({"op": "replace", "path": "active", "value": True},
+                                              {"op": "add", "path": "audiences", "value": ["second"]}))
+        self.assertTrue(p["active"])
+        self.assertEqual(p["audiences"], ["https://idm.example.test", "second"])
+        self.assertEqual(p["warnings"], [])
+        self.assertEqual(p["meta"]["created"], t["meta"]["created"])
+        self.assertTrue(self.admin.ok("GET", url)["active"])
+        # A change that leaves the trust invalid is refused with ValidateTrust's message.
+        self.assertScimError(self.admin.call("PATCH", url, patch(
+            {"op": "replace", "path": "publicKeyEndpoint", "value": "http://idp.example.com/jwks"})),
+            400, "publicKeyEndpoint: must be an https:// URL", "invalidValue")
+        self.assertScimError(self.admin.call("PATCH", url, patch(
+            {"op": "remove", "path": "oauthClients"})), 400, "oauthClients:")
+        self.assertScimError(self.admin.call("PATCH", url, patch(
+            {"op": "replace", "path": "subjectType", "value": "App"})), 400, "clientClaimName:")
+        self.assertScimError(self.admin.call("PATCH", url, patch(
+            {"op": "replace", "path": "id", "value": "other"})), 400, "id: read-only")
+        self.assertScimError(self.admin.call("PATCH", url, patch(
+            {"op": "replace", "path": "conditions", "value": [{"claim": "ref", "regex": ".*"}]})),
+            400, "conditions[0]")
+        # Nothing of the refused changes was kept.
+        got = self.admin.ok("GET", url)
+        self.assertNotIn("publicKeyEndpoint", got)
+        self.assertEqual(got["oauthClients"], ["ci-client"])
+        # A change may earn warnings too.
+        w = self.admin.ok("PATCH", url, patch({"op": "replace", "path": "jti", "value": "reuse-until-exp"}))
+        self.assertEqual(len(w["warnings"]), 1, w)
+
+    def test_strict_bodies(self):
+        self.assertScimError(self.admin.call("POST", BASE, trust(issuerr="x")), 400, "issuerr",
+                             "invalidValue")
+        self.assertScimError(self.admin.call("POST", BASE, trust(audiences="https://a")), 400,
+                             "audiences: must be an array")
+        self.assertScimError(self.admin.call("POST", BASE, trust(clockSkewSeconds="30")), 400,
+                             "clockSkewSeconds")
+        self.assertScimError(self.admin.call("POST", BASE, trust(conditions=[{"claim": "a"}])), 400,
+                             "conditions[0]")
+        body = trust()
+        del body["audiences"]
+        self.assertScimError(self.admin.call("POST", BASE, body), 400, "audiences:")
+        self.assertScimError(self.admin.call("POST", BASE, "[1]"), 400)
+        self.assertScimError(self.admin.call("POST", BASE, "{"), 400, "not valid JSON")
+
+    def test_taken_name_is_409(self):
+        t = self.create()
+        self.assertScimError(self.admin.call("POST", BASE, trust(name=t["name"])), 409, t["name"],
+                             "uniqueness")
+        other = self.create()
+        self.assertScimError(self.admin.call("PATCH", BASE + "/" + other["id"], patch(
+            {"op": "replace", "path": "name", "value": t["name"]})), 409, t["name"], "uniqueness")
+
+    def test_delete_and_404(self):
+        t = self.create()
+        url = BASE + "/" + t["id"]
+        r = self.admin.call("DELETE", url)
+        self.assertEqual(r.status, 204, r)
+        self.assertScimError(self.admin.call("GET", url), 404)
+        self.assertScimError(self.admin.call("DELETE", url), 404)
+        self.assertScimError(self.admin.call("PATCH", url, patch(
+            {"op": "replace", "path": "active", "value": True})), 404)
+        # The name is free again.
+        self.create(name=t["name"])
+
+    def test_admin_token_required(self):
+        r = self.server.get(BASE)
+        self.assertScimError(r, 401)
+        self.assertTrue(r.header("WWW-Authenticate"))
+        r = self.server.request("POST", BASE, json.dumps(trust()),
+                                {"Content-Type": "application/json"})
+        self.assertScimError(r, 401)
+        self.assertScimError(self.admin.call("GET", BASE, token="garbage.token.here"), 401)
+        # A client that is not an administrator is refused, whatever the method.
+        t = self.tenant()
+        tok = self.assertTokenOk(self.server.token([("grant_type", "client_credentials")],
+                                                   auth=t.auth))["access_token"]
+        self.assertScimError(self.admin.call("GET", BASE, token=tok), 403)
+        self.assertScimError(self.admin.call("POST", BASE, trust(), token=tok), 403)
+        mine = self.create()
+        self.assertScimError(self.admin.call("DELETE", BASE + "/" + mine["id"], token=tok), 403)
+        self.admin.ok("GET", BASE + "/" + mine["id"])
+
+    def test_changes_are_audited_with_id_and_issuer(self):
+        t = self.create()
+        self.admin.ok("PATCH", BASE + "/" + t["id"], patch({"op": "replace", "path": "active", "value": True}))
+        self.admin.call("DELETE", BASE + "/" + t["id"])
+        events = self.admin.ok("GET", "/admin/v1/AuditEvents?count=1000&clientId=" + it.ADMIN_ID)["Resources"]
+        mine = [e for e in events if e["subject"] == t["id"]]
+        self.assertEqual(sorted(e["outcome"] for e in mine),
+                         ["federation_trust.create", "federation_trust.delete", "federation_trust.update"])
+        for e in mine:
+            self.assertIn(t["issuer"], e["reason"])
+        update = [e for e in mine if e["outcome"] == "federation_trust.update"][0]
+        self.assertIn("activated", update["reason"])
+
+
+if __name__ == "__main__":
+    it.main()
