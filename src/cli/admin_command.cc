@@ -35,6 +35,16 @@ struct AdminOptions {
   bool activate = false, print_env = false;
   bool clear_scopes = false, clear_operations = false;  // apps update: empty the list
   int count = 50;
+  // trusts create|update: the fields given as flags (an empty value: not given).
+  struct TrustFlags {
+    std::string name, issuer, public_key_endpoint, certificate_file, subject_claim, subject_mapping,
+        subject_type, client_claim, jti;
+    std::vector<std::string> audiences, oauth_clients, client_claim_values, conditions,
+        like_conditions, allowed_scopes;
+    int64_t max_token_lifetime = 0;
+    int64_t clock_skew = -1;
+    bool activate = false;
+  } trust;
 };
 
 // What a person reads in a column: its header and the JSON member it shows.
@@ -256,6 +266,131 @@ Result<std::string> CertificateText(const std::string& path) {
   return jose::Base64Encode(data);
 }
 
+// A trust file: one JSON object (as `tessera admin trusts get ID --json` prints it).
+Result<Json> ReadTrustFile(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(std::string text, ReadFileBounded(path, "trust file"));
+  Result<Json> j = jose::ParseStrictJson(text, {1 << 20, 16});
+  if (!j.ok()) return Status::InvalidArgument(path + " is not JSON: " + j.status().message());
+  if (!j->is_object()) return Status::InvalidArgument(path + " must hold one JSON object");
+  return j;
+}
+
+// --condition CLAIM=VALUE (repeatable; values of one claim form one "in" list) and
+// --condition-like CLAIM=GLOB, as the trust's "conditions".
+Result<Json> Conditions(const std::vector<std::string>& in, const std::vector<std::string>& like) {
+  Json out = Json::array();
+  auto split = [](const std::string& flag,
+                  const std::string& text) -> Result<std::pair<std::string, std::string>> {
+    const size_t eq = text.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument(flag + " '" + text.substr(0, 64) + "': give CLAIM=VALUE");
+    }
+    return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
+  };
+  for (const std::string& c : in) {
+    TESSERA_ASSIGN_OR_RETURN(auto kv, split("--condition", c));
+    auto same =
+        std::find_if(out.begin(), out.end(), [&](const Json& e) { return e["claim"] == kv.first; });
+    if (same != out.end()) {
+      (*same)["in"].push_back(kv.second);
+    } else {
+      out.push_back({{"claim", kv.first}, {"in", Json::array({kv.second})}});
+    }
+  }
+  for (const std::string& c : like) {
+    TESSERA_ASSIGN_OR_RETURN(auto kv, split("--condition-like", c));
+    out.push_back({{"claim", kv.first}, {"like", kv.second}});
+  }
+  return out;
+}
+
+// Sets in `body` each trust field given as a flag.
+Status ApplyTrustFlags(const AdminOptions& a, Json& body) {
+  const AdminOptions::TrustFlags& f = a.trust;
+  auto text = [&body](const char* key, const std::string& v) {
+    if (!v.empty()) body[key] = v;
+  };
+  auto list = [&body](const char* key, const std::vector<std::string>& v) {
+    if (!v.empty()) body[key] = v;
+  };
+  text("name", f.name);
+  text("issuer", f.issuer);
+  text("publicKeyEndpoint", f.public_key_endpoint);
+  if (!f.certificate_file.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(body["publicCertificate"], CertificateText(f.certificate_file));
+  }
+  text("subjectClaimName", f.subject_claim);
+  text("subjectMappingAttribute", f.subject_mapping);
+  text("subjectType", f.subject_type);
+  text("clientClaimName", f.client_claim);
+  text("jti", f.jti);
+  list("audiences", f.audiences);
+  list("oauthClients", f.oauth_clients);
+  list("clientClaimValues", f.client_claim_values);
+  list("allowedScopes", f.allowed_scopes);
+  if (!f.conditions.empty() || !f.like_conditions.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(body["conditions"], Conditions(f.conditions, f.like_conditions));
+  }
+  if (f.max_token_lifetime != 0) body["maxTokenLifetime"] = f.max_token_lifetime;
+  if (f.clock_skew >= 0) body["clockSkewSeconds"] = f.clock_skew;
+  if (f.activate) body["active"] = true;
+  return Status::Ok();
+}
+
+void AddTrustFlags(CLI::App* cmd, AdminOptions& o) {
+  AdminOptions::TrustFlags& f = o.trust;
+  cmd->add_option("--file", o.file,
+                  "A trust as JSON (IdentityPropagationTrust attributes); flags override its "
+                  "fields");
+  cmd->add_option("--name", f.name, "Name (unique)");
+  cmd->add_option("--issuer", f.issuer, "The exact iss of the outside tokens");
+  cmd->add_option("--public-key-endpoint", f.public_key_endpoint,
+                  "The issuer's JWK Set URL (https; http only on loopback); neither this nor "
+                  "--public-certificate: OpenID Connect discovery at the issuer");
+  cmd->add_option("--public-certificate", f.certificate_file,
+                  "File of the issuer's certificate (PEM or DER)");
+  cmd->add_option("--audience", f.audiences, "Accepted aud value (repeatable)");
+  cmd->add_option("--oauth-client", f.oauth_clients,
+                  "Client id of an app that may present the tokens (repeatable)");
+  cmd->add_option("--condition", f.conditions,
+                  "CLAIM=VALUE: the claim must equal one of its values (repeatable; values of "
+                  "one claim form one list)");
+  cmd->add_option("--condition-like", f.like_conditions,
+                  "CLAIM=GLOB: the claim must match the glob, * and ? (repeatable)");
+  cmd->add_option("--subject-claim", f.subject_claim, "Claim holding the subject (default sub)");
+  cmd->add_option("--subject-mapping", f.subject_mapping,
+                  "User attribute the subject names: userName (default), email or id");
+  cmd->add_option("--subject-type", f.subject_type, "User (default) or App");
+  cmd->add_option("--client-claim", f.client_claim,
+                  "Claim naming the outside token's client (azp, client_id, ...)");
+  cmd->add_option("--client-claim-value", f.client_claim_values,
+                  "Accepted value of that claim (repeatable)");
+  cmd->add_option("--allowed-scope", f.allowed_scopes,
+                  "Fully qualified scope the issued tokens may carry (repeatable)");
+  cmd->add_option("--max-token-lifetime", f.max_token_lifetime,
+                  "Longest lifetime of an issued token, seconds (60 to 31556952)");
+  cmd->add_option("--clock-skew", f.clock_skew, "Leeway on exp, nbf, iat: 0 to 300 seconds");
+  cmd->add_option("--jti", f.jti, "required (default) or reuse-until-exp");
+  cmd->add_flag("--activate", f.activate, "Make the trust active");
+}
+
+// Sends a trust creation or change and prints the answer; the server's warnings go to stderr,
+// one line each.
+Status ShowTrust(CommandContext& ctx, const AdminOptions& o, const std::string& method,
+                 const std::string& path, const Json& body, const std::vector<Column>& columns) {
+  TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(o));
+  TESSERA_ASSIGN_OR_RETURN(Json answer, client.Send(method, path, body));
+  Json warnings = Json::array();
+  if (answer.is_object() && answer.contains("warnings")) {
+    warnings = answer["warnings"];
+    if (!o.json) answer.erase("warnings");
+  }
+  Print(ctx, o, answer, columns);
+  for (const Json& w : warnings) {
+    if (w.is_string()) *ctx.err << "warning: " << TerminalSafe(w.get<std::string>()) << '\n';
+  }
+  return Status::Ok();
+}
 }  // namespace
 
 void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
@@ -607,6 +742,79 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
                     nullptr, trust_cols);
       });
   tdel->add_option("ISSUER", o->issuer, "Issuer name")->required();
+
+  // Federation trusts (contract section 10): which outside issuers' tokens may be exchanged.
+  CLI::App* trusts = admin
+                         ->add_subcommand("trusts",
+                                          "Federation trusts: outside issuers whose tokens may be "
+                                          "exchanged (IdentityPropagationTrusts)")
+                         ->require_subcommand(1);
+  const std::vector<Column> fed_cols = {{"id", "id"},
+                                        {"name", "name"},
+                                        {"issuer", "issuer"},
+                                        {"active", "active"},
+                                        {"subjectType", "subjectType"},
+                                        {"oauthClients", "oauthClients"}};
+  const std::string fed_base = "/admin/v1/IdentityPropagationTrusts";
+  CLI::App* tlist = Leaf(
+      trusts, "list", "List federation trusts", ctx, o, [fed_cols, fed_base](auto& c, auto& a) {
+        std::string path = fed_base;
+        if (!a.issuer.empty()) {
+          path += "?filter=" + UrlEncodeComponent("issuer eq \"" + a.issuer + "\"");
+        }
+        return Show(c, a, "GET", path, nullptr, fed_cols);
+      });
+  tlist->add_option("--issuer", o->issuer, "Only the trusts of this exact issuer");
+  CLI::App* tcreate =
+      Leaf(trusts, "create",
+           "Create a trust (inactive unless --activate) from --file and/or the flags; prints the "
+           "server's warnings on stderr",
+           ctx, o, [fed_cols, fed_base](auto& c, auto& a) -> Status {
+             Json body = Json::object();
+             if (!a.file.empty()) {
+               TESSERA_ASSIGN_OR_RETURN(body, ReadTrustFile(a.file));
+             }
+             TESSERA_RETURN_IF_ERROR(ApplyTrustFlags(a, body));
+             return ShowTrust(c, a, "POST", fed_base, body, fed_cols);
+           });
+  AddTrustFlags(tcreate, *o);
+  CLI::App* tupdate = Leaf(
+      trusts, "update",
+      "Change a trust: the attributes of --file and the flags given replace the stored ones; the "
+      "whole trust is validated again",
+      ctx, o, [fed_cols, fed_base](auto& c, auto& a) -> Status {
+        Json body = Json::object();
+        if (!a.file.empty()) {
+          TESSERA_ASSIGN_OR_RETURN(body, ReadTrustFile(a.file));
+        }
+        TESSERA_RETURN_IF_ERROR(ApplyTrustFlags(a, body));
+        body.erase("schemas");
+        body.erase("id");
+        body.erase("meta");
+        if (body.empty()) {
+          return Status::InvalidArgument("nothing to update: give --file or a field's flag");
+        }
+        // RFC 7644 3.5.2.3: a replace without a path sets each attribute of the value.
+        Json ops = Json::array({{{"op", "replace"}, {"value", body}}});
+        return ShowTrust(c, a, "PATCH", fed_base + "/" + UrlEncodeComponent(a.id), PatchOp(ops),
+                         fed_cols);
+      });
+  tupdate->add_option("ID", o->id, "Trust id")->required();
+  AddTrustFlags(tupdate, *o);
+  for (const char* verb : {"get", "delete", "activate", "deactivate"}) {
+    CLI::App* cmd = Leaf(
+        trusts, verb, "Get, delete, activate or deactivate a trust by id", ctx, o,
+        [verb, fed_cols, fed_base](auto& c, auto& a) {
+          const std::string v = verb;
+          const std::string path = fed_base + "/" + UrlEncodeComponent(a.id);
+          if (v == "get") return Show(c, a, "GET", path, nullptr, fed_cols);
+          if (v == "delete") return Show(c, a, "DELETE", path, nullptr, fed_cols);
+          Json ops =
+              Json::array({{{"op", "replace"}, {"path", "active"}, {"value", v == "activate"}}});
+          return ShowTrust(c, a, "PATCH", path, PatchOp(ops), fed_cols);
+        });
+    cmd->add_option("ID", o->id, "Trust id")->required();
+  }
 
   CLI::App* keys = admin->add_subcommand("keys", "Token-signing keys")->require_subcommand(1);
   Leaf(keys, "rotate", "Make a new active signing key; the old one stays published", ctx, o,

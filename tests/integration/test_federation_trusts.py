@@ -1,8 +1,12 @@
 """Contract section 10: the federation trust resource, /admin/v1/IdentityPropagationTrusts, on the
 real server: creation with warnings, the listing and its issuer filter, PATCH re-validating the
-whole trust, deletion, the SCIM errors, the admin token it requires, and the audit trail."""
+whole trust, deletion, the SCIM errors, the admin token it requires, and the audit trail; then
+`tessera admin trusts` against it."""
 
 import json
+import os
+import re
+import subprocess
 import urllib.parse
 
 import tessera_it as it
@@ -195,6 +199,120 @@ class FederationTrustApiTest(it.ServerTest):
             self.assertIn(t["issuer"], e["reason"])
         update = [e for e in mine if e["outcome"] == "federation_trust.update"][0]
         self.assertIn("activated", update["reason"])
+
+
+class FederationTrustCliTest(it.ServerTest):
+    """`tessera admin trusts ...` against the same resource: tables, --json, warnings on stderr."""
+
+    def cli(self, *args, json_out=False, check=True):
+        argv = [it.TESSERA, "admin", "--url", self.server.base, "--client-id", it.ADMIN_ID,
+                "--client-secret", it.ADMIN_SECRET]
+        if json_out:
+            argv.append("--json")
+        argv += list(args)
+        p = subprocess.run(argv, capture_output=True, timeout=60)
+        out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+        if check:
+            self.assertEqual(p.returncode, 0, "%s\nstdout: %s\nstderr: %s" % (" ".join(args), out, err))
+        return p.returncode, out, err
+
+    def j(self, *args):
+        return json.loads(self.cli(*args, json_out=True)[1])
+
+    def failure(self, *args):
+        rc, out, err = self.cli(*args, check=False)
+        self.assertNotEqual(rc, 0, out)
+        self.assertEqual(out, "")
+        lines = err.strip().splitlines()
+        self.assertEqual(len(lines), 1, err)
+        self.assertTrue(lines[0].startswith("tessera: "), err)
+        return lines[0]
+
+    def test_create_from_flags_list_get_activate_delete(self):
+        name = it.unique("k8s")
+        issuer = "https://k8s.%s.example.com" % it.unique("cluster")
+        created = self.j("trusts", "create", "--name", name, "--issuer", issuer,
+                         "--public-key-endpoint", "http://127.0.0.1:1/jwks",
+                         "--audience", "https://idm.example.test", "--audience", "tessera",
+                         "--oauth-client", "ci-client",
+                         "--condition", "kubernetes.io.namespace=ci",
+                         "--condition", "kubernetes.io.namespace=prod",
+                         "--condition-like", "sub=system:serviceaccount:*",
+                         "--subject-mapping", "email", "--clock-skew", "0",
+                         "--max-token-lifetime", "600")
+        tid = created["id"]
+        self.assertEqual(created["name"], name)
+        self.assertFalse(created["active"])
+        self.assertEqual(created["audiences"], ["https://idm.example.test", "tessera"])
+        self.assertEqual(created["conditions"], [
+            {"claim": "kubernetes.io.namespace", "in": ["ci", "prod"]},
+            {"claim": "sub", "like": "system:serviceaccount:*"}])
+        self.assertEqual((created["subjectMappingAttribute"], created["clockSkewSeconds"],
+                          created["maxTokenLifetime"]), ("email", 0, 600))
+        self.assertEqual(created["warnings"], [])
+
+        rc, table, _ = self.cli("trusts", "list", "--issuer", issuer)
+        lines = table.strip().splitlines()
+        self.assertTrue(lines[0].startswith("id"), table)
+        self.assertEqual(len(lines), 2, table)
+        self.assertIn(name, lines[1])
+        listed = self.j("trusts", "list")["Resources"]
+        self.assertIn(tid, [r["id"] for r in listed])
+        self.assertEqual(self.j("trusts", "list", "--issuer", issuer + "/")["Resources"], [])
+
+        got = self.cli("trusts", "get", tid)[1]
+        self.assertIn("issuer: " + issuer, got)
+        self.assertNotIn("schemas", got)
+        self.assertTrue(self.j("trusts", "activate", tid)["active"])
+        self.assertTrue(self.j("trusts", "get", tid)["active"])
+        self.assertFalse(self.j("trusts", "deactivate", tid)["active"])
+
+        self.cli("trusts", "delete", tid)
+        self.assertIn("404", self.failure("trusts", "get", tid))
+
+    def test_create_from_file_warnings_on_stderr_and_update(self):
+        path = os.path.join(self.work, it.unique("trust") + ".json")
+        with open(path, "w") as f:
+            json.dump(trust(issuer=GITHUB, conditions=[], name=it.unique("gh")), f)
+        rc, out, err = self.cli("trusts", "create", "--file", path, "--jti", "reuse-until-exp",
+                                "--activate")
+        self.assertIn("active: true", out)
+        self.assertNotIn("warnings", out)
+        warnings = [l for l in err.splitlines() if l.startswith("warning: ")]
+        self.assertEqual(len(warnings), 2, err)
+        self.assertTrue(warnings[0].startswith("warning: conditions:"), err)
+        self.assertTrue(warnings[1].startswith("warning: jti:"), err)
+        tid = re.search(r"^id: (\S+)$", out, re.M).group(1)
+
+        # update: the flags given replace those fields; the rest is kept.
+        rc, out, err = self.cli("trusts", "update", tid, "--condition", "repository=acme/deploy",
+                                "--jti", "required")
+        self.assertEqual(err, "")
+        t = self.j("trusts", "get", tid)
+        self.assertEqual(t["conditions"], [{"claim": "repository", "in": ["acme/deploy"]}])
+        self.assertEqual((t["jti"], t["active"], t["issuer"]), ("required", True, GITHUB))
+        # A file of the whole trust (as get --json prints it) may be given back.
+        t["audiences"] = ["https://other.example.test"]
+        with open(path, "w") as f:
+            json.dump(t, f)
+        self.cli("trusts", "update", tid, "--file", path)
+        self.assertEqual(self.j("trusts", "get", tid)["audiences"], ["https://other.example.test"])
+        self.cli("trusts", "delete", tid)
+
+    def test_refusals_are_one_line(self):
+        line = self.failure("trusts", "create", "--name", it.unique("bad"), "--issuer",
+                            "https://idp.example.com", "--audience", "a", "--oauth-client", "c",
+                            "--public-key-endpoint", "http://idp.example.com/jwks")
+        self.assertIn("publicKeyEndpoint: must be an https:// URL", line)
+        self.assertIn("--condition 'noequals'", self.failure("trusts", "create", "--condition",
+                                                             "noequals"))
+        self.assertIn("is empty", self.failure("trusts", "create", "--file", "/dev/null"))
+        self.assertIn("nothing to update", self.failure("trusts", "update", "some-id"))
+        t = self.j("trusts", "create", "--name", it.unique("ok"), "--issuer", "https://idp.example.com",
+                   "--audience", "a", "--oauth-client", "c")
+        self.assertIn("409", self.failure("trusts", "create", "--name", t["name"], "--issuer",
+                                          "https://idp.example.com", "--audience", "a",
+                                          "--oauth-client", "c"))
 
 
 if __name__ == "__main__":
