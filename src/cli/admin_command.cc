@@ -499,7 +499,8 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
   cc->add_option("--name", o->name, "Display name")->required();
   cc->add_option("--grant", o->grants,
                  "Allowed grant (repeatable): client_credentials, "
-                 "urn:ietf:params:oauth:grant-type:jwt-bearer");
+                 "urn:ietf:params:oauth:grant-type:jwt-bearer, "
+                 "urn:ietf:params:oauth:grant-type:token-exchange");
   cc->add_option("--scope", o->scopes, "Allowed fully qualified scope (repeatable)");
   cc->add_option("--cert-alias", o->cert_aliases,
                  "Attach an uploaded client certificate by alias (repeatable)");
@@ -551,7 +552,8 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
   upd->add_option("--name", o->name, "New display name");
   upd->add_option("--grant", o->grants,
                   "Allowed grant (repeatable; replaces the list): client_credentials, "
-                  "urn:ietf:params:oauth:grant-type:jwt-bearer");
+                  "urn:ietf:params:oauth:grant-type:jwt-bearer, "
+                  "urn:ietf:params:oauth:grant-type:token-exchange");
   upd->add_option("--scope", o->scopes,
                   "Allowed fully qualified scope (repeatable; replaces the list)");
   upd->add_option("--lifetime", o->lifetime,

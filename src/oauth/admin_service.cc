@@ -15,7 +15,8 @@ namespace {
 Status Bad(std::string msg) { return Status::InvalidArgument(std::move(msg)); }
 
 const std::vector<std::string>& KnownGrants() {
-  static const std::vector<std::string> kGrants = {kGrantClientCredentials, kGrantJwtBearer};
+  static const std::vector<std::string> kGrants = {kGrantClientCredentials, kGrantJwtBearer,
+                                                   kGrantTokenExchange};
   return kGrants;
 }
 
@@ -24,7 +25,7 @@ Status CheckGrants(const std::vector<std::string>& grants) {
   for (const auto& g : grants) {
     if (std::find(KnownGrants().begin(), KnownGrants().end(), g) == KnownGrants().end()) {
       return Bad("allowedGrants: unknown grant '" + g + "'; supported: client_credentials, " +
-                 kGrantJwtBearer);
+                 kGrantJwtBearer + ", " + kGrantTokenExchange);
     }
   }
   return Status::Ok();

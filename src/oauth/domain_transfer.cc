@@ -97,9 +97,9 @@ Status ValidateApp(const App& a, const std::set<std::string>& client_aliases,
   }
   TESSERA_RETURN_IF_ERROR(ValidateName(where, "name", a.client_id));
   for (const auto& g : a.allowed_grants) {
-    if (g != kGrantClientCredentials && g != kGrantJwtBearer)
+    if (g != kGrantClientCredentials && g != kGrantJwtBearer && g != kGrantTokenExchange)
       return Bad(where, "allowedGrants: unknown grant '" + g + "'; allowed: client_credentials, " +
-                            kGrantJwtBearer);
+                            kGrantJwtBearer + ", " + kGrantTokenExchange);
   }
   for (const auto& op : a.allowed_operations) {
     if (op != "introspect" && op != "trustToken")

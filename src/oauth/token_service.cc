@@ -34,6 +34,40 @@ Rejection RateLimited(const char* detail, int64_t wait) {
   return r;
 }
 
+// RFC 8693 2.1: "resource" (RFC 8707) and "audience" name where the issued token is to be used.
+// Each given must be the audience of a granted scope (or, for the administrator scope, this
+// domain's issuer); the token is then limited to the scopes of those audiences. Anything else
+// is invalid_target (RFC 8693 2.2.2).
+std::optional<Rejection> LimitToTargets(const ClientRequest& req, const DomainConfig& config,
+                                        GrantedScopes& g) {
+  std::vector<std::string> targets;
+  for (const char* name : {"resource", "audience"}) {
+    if (const std::string* v = FormValue(req, name)) targets.push_back(*v);
+  }
+  if (targets.empty()) return std::nullopt;
+  for (const std::string& t : targets) {
+    const bool known = Has(g.audiences, t) || (g.admin && t == config.issuer);
+    if (!known) {
+      return Reject(Reason::kTargetInvalid,
+                    "resource/audience '" + t.substr(0, 128) +
+                        "' is not the audience of any scope granted to this client");
+    }
+  }
+  GrantedScopes kept;
+  kept.lifetime = g.lifetime;
+  kept.admin = g.admin && Has(targets, config.issuer);
+  for (std::size_t i = 0; i < g.fqs.size(); ++i) {
+    // A fully qualified scope is its resource's audience followed by the value.
+    const std::string audience = g.fqs[i].substr(0, g.fqs[i].size() - g.values[i].size());
+    if (!Has(targets, audience)) continue;
+    kept.fqs.push_back(g.fqs[i]);
+    kept.values.push_back(g.values[i]);
+    if (!Has(kept.audiences, audience)) kept.audiences.push_back(audience);
+  }
+  g = std::move(kept);
+  return std::nullopt;
+}
+
 }  // namespace
 
 TokenService::TokenService(store::Store& store, Directory& directory, SigningKeys& keys,
@@ -89,6 +123,34 @@ std::variant<AuthenticatedClient, Rejection> TokenService::Authenticate(
                     "client_assertion_type must be " + std::string(kClientAssertionTypeJwt));
     }
     if (!assertion) return Reject(Reason::kMissingParameter, "client_assertion missing");
+    // Contract section 10: a client assertion whose iss is a trust's issuer is an outside token
+    // of a subjectType App trust, which authenticates the app its client claim names.
+    if (FederatedResult f = ValidateFederated(*assertion, std::string());
+        f.match != FederatedMatch::kNoTrust) {
+      if (f.match == FederatedMatch::kRefused) {
+        Rejection r = std::move(f.rejection);
+        // RFC 7523 3.2: invalid_client, the rule not told before the client is authenticated
+        // (it goes to the log and the audit trail). No key to verify with, or the store
+        // failing, is the server's trouble: 503, never a token.
+        r.client_assertion = r.reason != Reason::kFederatedKeysUnavailable &&
+                             r.reason != Reason::kStoreUnavailable && r.reason != Reason::kInternal;
+        return r;
+      }
+      const federation::FederatedIdentity& who = f.principal.who;
+      const std::string& client_id = f.principal.app->client_id;
+      if (form_id && *form_id != client_id) {
+        Rejection r = Reject(Reason::kClientIdMismatch,
+                             "client_id does not match the client the outside token names");
+        r.audit_note = f.principal.AuditNote();
+        return r;
+      }
+      AuthenticatedClient out{f.principal.app, std::nullopt};
+      if (who.MustConsumeJti() && who.jti) {
+        out.assertion_jti =
+            PendingJti{who.issuer, *who.jti, who.outside_expires_at, true, who.replay_until};
+      }
+      return out;
+    }
     // The unverified iss only picks the app whose certificates may verify it (docs/security.md).
     Result<std::pair<jose::Json, jose::Json>> peek = jose::DecodeUnverified(*assertion);
     std::string unverified_iss;
@@ -173,7 +235,8 @@ std::vector<std::optional<Rejection>> TokenService::RecordJtis(
       const PendingJti& p = (*requests[i])[round];
       // RFC 7523 3 item 7, docs/security.md: one atomic insert keyed by (iss, jti), kept until
       // exp plus the skew; false means it was already there.
-      records.push_back({p.issuer, p.jti, p.expires_at + config_.clock_skew});
+      records.push_back(
+          {p.issuer, p.jti, p.keep_until != 0 ? p.keep_until : p.expires_at + config_.clock_skew});
       owners.push_back(i);
     }
     if (records.empty()) break;
@@ -200,8 +263,8 @@ std::vector<std::optional<Rejection>> TokenService::RecordJtis(
 }
 
 Outcome TokenService::Finish(const ClientRequest& req, const std::string& client_id,
-                             const std::string& subject, const std::string& grant,
-                             Outcome outcome) {
+                             const std::string& subject, const std::string& grant, Outcome outcome,
+                             const std::string& note) {
   store::AuditEvent e;
   e.time = clock_.NowSeconds();
   e.ecid = req.ecid;
@@ -212,16 +275,22 @@ Outcome TokenService::Finish(const ClientRequest& req, const std::string& client
     e.outcome = "rejected";
     e.reason =
         std::string(ReasonCode(outcome.rejection->reason)) + ": " + outcome.rejection->detail;
+    const std::string& why =
+        outcome.rejection->audit_note.empty() ? note : outcome.rejection->audit_note;
+    if (!why.empty()) e.reason += " (" + why + ")";
   } else {
     e.outcome = "issued";
+    e.reason = note;
   }
   audit_.Record(std::move(e));
   return outcome;
 }
 
-Result<std::string> TokenService::Mint(const store::App& client, const GrantedScopes& scopes,
-                                       const std::string& subject, bool user,
-                                       const std::string& user_id, const char* gtp, int64_t now) {
+Result<std::string> TokenService::Mint(const store::App& client, const PreparedToken& p,
+                                       int64_t lifetime, const char* gtp, int64_t now) {
+  const GrantedScopes& scopes = p.scopes;
+  const std::string& subject = p.subject;
+  const bool user = p.user_grant;
   jose::Json claims = jose::Json::object();
   claims["iss"] = config_.issuer;
   claims["sub"] = subject;
@@ -236,11 +305,13 @@ Result<std::string> TokenService::Mint(const store::App& client, const GrantedSc
   claims["scope"] = scopes.TokenScope();
   claims["client_id"] = client.client_id;
   claims["client_name"] = client.display_name;
-  if (user) claims["user_id"] = user_id;
+  if (user) claims["user_id"] = p.user_id;
+  // RFC 8693 4.1: the outside subject the (impersonated) subject acts for.
+  if (p.act) claims["act"] = *p.act;
   claims["tok_type"] = "AT";
   claims["gtp"] = gtp;
   claims["iat"] = now;
-  claims["exp"] = now + scopes.lifetime;
+  claims["exp"] = now + lifetime;
   claims["jti"] = RandomUuid();
   return keys_.Sign(claims);
 }
@@ -272,7 +343,8 @@ std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& 
   if (!grant) return fail(Reject(Reason::kMissingParameter, "grant_type missing"));
   const bool is_cc = *grant == kGrantClientCredentials;
   const bool is_jwt = *grant == kGrantJwtBearer;
-  if (!is_cc && !is_jwt)
+  const bool is_tx = *grant == kGrantTokenExchange;
+  if (!is_cc && !is_jwt && !is_tx)
     return fail(Reject(Reason::kUnsupportedGrantType,
                        "grant_type " + grant->substr(0, 128) + " is not supported"));
   if (!Has(app.allowed_grants, *grant)) {
@@ -288,25 +360,49 @@ std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& 
   // Last, after every other check: the jti(s), so a request rejected for any other reason never
   // burns one. The client's own assertion is recorded first.
   if (client.assertion_jti) p.jtis.push_back(std::move(*client.assertion_jti));
+  // The trust of an outside token: its scope ceiling applies below.
+  std::optional<federation::Trust> trust;
   if (is_jwt) {
     const std::string* assertion = FormValue(req, "assertion");
     if (!assertion) return fail(Reject(Reason::kMissingParameter, "assertion missing"));
-    AssertionResult result = validator_.Validate(*assertion, app, AssertionKind::kUserGrant);
-    if (auto* r = std::get_if<Rejection>(&result)) return fail(*r);
-    auto& v = std::get<ValidatedAssertion>(result);
-    p.subject = v.user->user_name;
-    p.user_id = v.user->id;
-    if (!v.jti.empty()) p.jtis.push_back(PendingJti{v.issuer, v.jti, v.expires_at, false});
+    // Contract section 10: an assertion whose iss is a trust's issuer is an outside token; any
+    // other goes through the assertion rules of section 2, unchanged.
+    FederatedResult f = ValidateFederated(*assertion, app.client_id);
+    if (f.match == FederatedMatch::kRefused) return fail(f.rejection);
+    if (f.match == FederatedMatch::kAccepted) {
+      ApplyFederated(f.principal, p);
+      trust = std::move(f.principal.trust);
+    } else {
+      AssertionResult result = validator_.Validate(*assertion, app, AssertionKind::kUserGrant);
+      if (auto* r = std::get_if<Rejection>(&result)) return fail(*r);
+      auto& v = std::get<ValidatedAssertion>(result);
+      p.subject = v.user->user_name;
+      p.user_id = v.user->id;
+      if (!v.jti.empty()) p.jtis.push_back(PendingJti{v.issuer, v.jti, v.expires_at, false});
+    }
   }
+  if (is_tx) {
+    if (std::optional<Rejection> r = PrepareTokenExchange(req, app, p, trust)) {
+      return fail(*r, p.subject);
+    }
+  }
+  auto fail_noted = [&](Rejection r) {
+    if (r.audit_note.empty()) r.audit_note = p.audit_note;
+    return fail(std::move(r), p.subject);
+  };
 
   Result<std::shared_ptr<const std::vector<ResourceView>>> resources = directory_.Resources();
   if (!resources.ok())
-    return fail(Reject(StoreReason(resources.status()), resources.status().message()), p.subject);
+    return fail_noted(Reject(StoreReason(resources.status()), resources.status().message()));
   const std::string* scope = FormValue(req, "scope");
   if (scope) p.requested_scope = *scope;
-  ScopeResult scopes = ResolveScopes(p.requested_scope, app, **resources, config_);
-  if (auto* r = std::get_if<Rejection>(&scopes)) return fail(*r, p.subject);
+  ScopeResult scopes = trust ? FederatedScopes(*trust, p.requested_scope, app, **resources)
+                             : ResolveScopes(p.requested_scope, app, **resources, config_);
+  if (auto* r = std::get_if<Rejection>(&scopes)) return fail_noted(*r);
   p.scopes = std::move(std::get<GrantedScopes>(scopes));
+  if (is_tx) {
+    if (std::optional<Rejection> r = LimitToTargets(req, config_, p.scopes)) return fail_noted(*r);
+  }
   p.app = std::move(client.app);
   return p;
 }
@@ -316,23 +412,36 @@ Outcome TokenService::Complete(const ClientRequest& req, const PreparedToken& p,
   const bool basic = req.basic.has_value();
   const store::App& app = *p.app;
   auto fail = [&](Rejection r) {
-    return Finish(req, app.client_id, p.subject, p.grant, Outcome::Fail(std::move(r), basic));
+    return Finish(req, app.client_id, p.subject, p.grant, Outcome::Fail(std::move(r), basic),
+                  p.audit_note);
   };
   if (jti_rejection) return fail(std::move(*jti_rejection));
   const int64_t now = clock_.NowSeconds();
-  Result<std::string> token =
-      Mint(app, p.scopes, p.subject, p.user_grant, p.user_id, p.user_grant ? "jwt" : "cc", now);
+  int64_t lifetime = p.scopes.lifetime;
+  // Contract section 10: a token issued for an outside token never outlives it (nor the
+  // trust's maxTokenLifetime): federation::IssuedExpiry, at the time of minting.
+  if (p.expires_at_cap != 0) {
+    lifetime = std::min(lifetime, p.expires_at_cap - now);
+    if (lifetime <= 0) {
+      return fail(
+          Reject(Reason::kFederatedTokenRejected,
+                 federation::RefusalMessage(federation::FederationReason::kNoLifetimeLeft)));
+    }
+  }
+  const char* gtp = p.token_exchange ? "te" : p.user_grant ? "jwt" : "cc";
+  Result<std::string> token = Mint(app, p, lifetime, gtp, now);
   if (!token.ok()) {
     return fail(Reject(token.status().code() == StatusCode::kUnavailable ? Reason::kStoreUnavailable
                                                                          : Reason::kInternal,
                        "minting: " + token.status().message()));
   }
-  jose::Json body = {
-      {"access_token", *token}, {"token_type", "Bearer"}, {"expires_in", p.scopes.lifetime}};
+  jose::Json body = {{"access_token", *token}, {"token_type", "Bearer"}, {"expires_in", lifetime}};
+  // RFC 8693 2.2.1: the type of the token issued (an access token; the only one Tessera issues).
+  if (p.token_exchange) body["issued_token_type"] = federation::kTokenTypeAccessToken;
   const std::string response_scope = p.scopes.ResponseScope();
   if (!p.requested_scope || *p.requested_scope != response_scope) body["scope"] = response_scope;
-  return Finish(req, app.client_id, p.subject, p.grant,
-                Outcome::Ok(jose::DumpCompact(body), basic));
+  return Finish(req, app.client_id, p.subject, p.grant, Outcome::Ok(jose::DumpCompact(body), basic),
+                p.audit_note);
 }
 
 Result<AccessTokenInfo> TokenService::VerifyAccessToken(std::string_view token) {

@@ -9,8 +9,11 @@
 //      counts against the address; a success against the client's own token-request budget;
 //   2. the grant: known (else unsupported_grant_type) and in the app's allowedGrants (else
 //      unauthorized_client);
-//   3. jwt-bearer: the user assertion's rules 1-8 (AssertionValidator);
-//   4. scopes (rule 9);
+//   3. jwt-bearer: the user assertion's rules 1-8 (AssertionValidator), or, when the assertion's
+//      iss is a federation trust's issuer, the outside-token checks (contract section 10,
+//      federation/outside_token.h) and the mapping to an active user; token exchange (RFC 8693):
+//      the subject_token likewise, which must be an outside token;
+//   4. scopes (rule 9), within a trust's allowedScopes; for token exchange, resource/audience;
 //   5. only then the jti(s) are recorded, each with one atomic insert; a replay fails here;
 //   6. the access token is minted with the active signing key; the outcome is audited.
 // Every rejection is a precise Reason; the http layer maps it to the wire with ToWireError.
@@ -27,11 +30,14 @@
 #include <vector>
 
 #include "common/rate_limiter.h"
+#include "federation/outside_token.h"
+#include "federation/trust.h"
 #include "jose/json.h"
 #include "oauth/assertion.h"
 #include "oauth/audit.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
+#include "oauth/federation_trusts.h"
 #include "oauth/reasons.h"
 #include "oauth/scopes.h"
 #include "oauth/signing_keys.h"
@@ -81,6 +87,9 @@ struct PendingJti {
   std::string jti;
   int64_t expires_at = 0;
   bool client_assertion = false;  // the client's own assertion, else the user assertion
+  // When set, the pair is kept until then (an outside token's exp plus its trust's
+  // clockSkewSeconds) instead of expires_at plus the domain's skew.
+  int64_t keep_until = 0;
 };
 
 struct AuthenticatedClient {
@@ -98,6 +107,35 @@ struct PreparedToken {
   GrantedScopes scopes;
   std::optional<std::string> requested_scope;
   std::vector<PendingJti> jtis;  // in recording order: the client assertion's first
+  // From an outside token (contract section 10):
+  int64_t expires_at_cap = 0;     // the issued token's exp never passes it (0: no cap)
+  std::optional<jose::Json> act;  // RFC 8693 4.1 {"sub","iss"} when impersonating
+  bool token_exchange = false;    // RFC 8693 2.2.1: the answer adds issued_token_type
+  std::string audit_note;         // the trust and the outside subject, for the audit trail
+};
+
+// What an accepted outside token stands for, once looked up.
+struct FederatedPrincipal {
+  federation::Trust trust;
+  federation::FederatedIdentity who;
+  std::shared_ptr<const store::User> user;  // subjectType User: the mapped, active user
+  std::shared_ptr<const store::App> app;    // subjectType App: the active app it authenticates
+  std::string AuditNote() const;            // "trust 'name' (id), outside subject 'sub'"
+};
+
+enum class FederatedMatch {
+  kNoTrust,   // the token's iss is no trust's issuer (or unreadable): not an outside token
+  kRefused,   // an outside token, refused: `rejection` says why
+  kAccepted,  // `principal` holds what it stands for
+};
+
+struct FederatedResult {
+  FederatedMatch match = FederatedMatch::kNoTrust;
+  Rejection rejection;
+  // kRefused by the outside-token checks: the rule (kOk when the refusal came after them: the
+  // mapping, the store).
+  federation::FederationReason federation_reason = federation::FederationReason::kOk;
+  FederatedPrincipal principal;
 };
 
 // The verified claims of an access token this domain minted.
@@ -156,6 +194,33 @@ class TokenService {
   // kFailedPrecondition saying why when not; the store's kUnavailable passes through.
   Status CheckPrincipalsLive(const jose::Json& claims);
 
+  // Federation (contract section 10): the trusts consulted for outside tokens and the outside
+  // issuers' keys. Both null (the default): no token is taken for an outside token. Set before
+  // serving; both outlive this object.
+  void set_federation(FederationTrusts* trusts, const federation::KeySource* keys) {
+    trusts_ = trusts;
+    issuer_keys_ = keys;
+  }
+
+  // Validates `token` as an outside token presented by `presenting_client` (empty: a federated
+  // client assertion, which authenticates the app itself): picks the trusts of its unverified
+  // iss (PeekIssuer), runs ValidateOutsideToken against the first active one of the right
+  // subjectType that lists the client (the first trust of the issuer when none does, so that its
+  // refusal says why), then looks up the user (by subjectMappingAttribute, or the impersonated
+  // service user by id) or, for subjectType App, the app. Under the strict audience profile a
+  // client assertion's aud must also be the issuer identifier alone. Nothing is recorded: the
+  // jti, when the trust requires one, is the caller's to consume.
+  FederatedResult ValidateFederated(std::string_view token,
+                                    const std::string& presenting_client) const;
+
+  // Scopes of a federated grant: the trust's allowedScopes ceiling on what was requested
+  // (kFederatedScopeOutsideCeiling), and on the app's scopes when nothing was.
+  ScopeResult FederatedScopes(const federation::Trust& trust,
+                              const std::optional<std::string>& requested, const store::App& app,
+                              const std::vector<ResourceView>& resources) const;
+  // The trusts consulted for outside tokens (null: federation is off), for diagnostics.
+  FederationTrusts* federation_trusts() const { return trusts_; }
+
   const AssertionValidator& validator() const { return validator_; }
   // See AssertionValidator::set_certificate_uses. Set before serving.
   void set_certificate_uses(CertificateUses* uses) { validator_.set_certificate_uses(uses); }
@@ -165,11 +230,22 @@ class TokenService {
   // that has spent its budget, and a failure counted against the address.
   std::variant<AuthenticatedClient, Rejection> AuthenticateCounted(
       const ClientRequest& request) const;
+  // Audits the outcome; `note` (the trust and outside subject of a federated request) is added
+  // to the event's reason.
   Outcome Finish(const ClientRequest& request, const std::string& client_id,
-                 const std::string& subject, const std::string& grant, Outcome outcome);
-  Result<std::string> Mint(const store::App& client, const GrantedScopes& scopes,
-                           const std::string& subject, bool user, const std::string& user_id,
-                           const char* gtp, int64_t now);
+                 const std::string& subject, const std::string& grant, Outcome outcome,
+                 const std::string& note = {});
+  Result<std::string> Mint(const store::App& client, const PreparedToken& prepared,
+                           int64_t lifetime, const char* gtp, int64_t now);
+  // The jwt-bearer or token-exchange grant of an accepted outside token: subject, user, act,
+  // expiry cap and jti into `p`.
+  void ApplyFederated(const FederatedPrincipal& principal, PreparedToken& p) const;
+  // RFC 8693 2.1: the subject_token's parameters; the outside token's validation into `p`.
+  std::optional<Rejection> PrepareTokenExchange(const ClientRequest& request, const store::App& app,
+                                                PreparedToken& p,
+                                                std::optional<federation::Trust>& trust) const;
+  FederationTrusts* trusts_ = nullptr;
+  const federation::KeySource* issuer_keys_ = nullptr;
 
   store::Store& store_;
   Directory& directory_;

@@ -12,6 +12,7 @@
 #include "common/background_thread.h"
 #include "common/build_info.h"
 #include "common/rate_limiter.h"
+#include "federation/issuer_keys.h"
 #include "http/api/api.h"
 #include "http/server.h"
 #include "oauth/admin_service.h"
@@ -114,6 +115,13 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   oauth::CertificateUses certificate_uses(*store);
   certificate_uses.StartFlushing(std::chrono::seconds(60));
   tokens.set_certificate_uses(&certificate_uses);
+  // Federation (contract section 10): the outside issuers' keys, one cache for every thread
+  // (fetches bounded as IssuerKeysOptions has them), and the trusts by issuer, cached per node
+  // within the cache bound.
+  federation::HttpKeyFetcher key_fetcher;
+  federation::IssuerKeys issuer_keys(key_fetcher, clock);
+  oauth::FederationTrusts federation_trusts(*store, clock, c.cache_ttl);
+  tokens.set_federation(&federation_trusts, &issuer_keys);
   oauth::AdminService admin(*store, directory, keys, audit, domain, clock);
   oauth::TrustTokenService trust(*store, directory, keys, tokens, audit, domain, clock);
   oauth::AssertionCheckService checks(*store, directory, tokens, domain, clock);

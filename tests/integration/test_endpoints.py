@@ -116,7 +116,9 @@ class EndpointsTest(it.ServerTest):
             self.assertEqual(d["jwks_uri"], base + "/admin/v1/SigningCert/jwk")
             self.assertEqual(d["introspection_endpoint"], base + "/oauth2/v1/introspect")
             self.assertEqual(d["revocation_endpoint"], base + "/oauth2/v1/revoke")
-            self.assertEqual(set(d["grant_types_supported"]), {"client_credentials", it.JWT_BEARER})
+            self.assertEqual(set(d["grant_types_supported"]),
+                             {"client_credentials", it.JWT_BEARER,
+                              "urn:ietf:params:oauth:grant-type:token-exchange"})
             self.assertTrue({"client_secret_basic", "client_secret_post", "private_key_jwt"}
                             <= set(d["token_endpoint_auth_methods_supported"]))
             algs = d["token_endpoint_auth_signing_alg_values_supported"]

@@ -1,0 +1,48 @@
+#include "oauth/federation_trusts.h"
+
+#include "federation/trust_json.h"
+
+namespace tessera::oauth {
+
+FederationTrusts::FederationTrusts(store::FederationTrustStore& store, const Clock& clock,
+                                   int64_t ttl_seconds)
+    : store_(store), clock_(clock), ttl_(ttl_seconds) {}
+
+Result<std::shared_ptr<const FederationTrusts::TrustList>> FederationTrusts::ForIssuer(
+    const std::string& issuer) {
+  const int64_t now = clock_.NowSeconds();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_issuer_.find(issuer);
+    if (it != by_issuer_.end() && now - it->second.loaded_at < ttl_) return it->second.trusts;
+  }
+  // Loaded outside the lock: a slow store never holds up the answers already cached.
+  TESSERA_ASSIGN_OR_RETURN(std::vector<store::FederationTrustRecord> records,
+                           store_.FindFederationTrustsByIssuer(issuer));
+  auto trusts = std::make_shared<TrustList>();
+  trusts->reserve(records.size());
+  for (const store::FederationTrustRecord& record : records) {
+    Result<federation::Trust> trust = federation::TrustFromDocument(record.document);
+    if (!trust.ok()) {
+      return Status::Internal("federation trust " + record.id +
+                              " does not decode: " + trust.status().message());
+    }
+    trust->id = record.id;
+    trust->active = record.active;  // the record's flag is the one the admin API changes
+    // The store found it by issuer; a document saying otherwise is not trusted for this one.
+    if (trust->issuer != issuer) continue;
+    trusts->push_back(std::move(trust).value());
+  }
+  std::shared_ptr<const TrustList> out = std::move(trusts);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (by_issuer_.size() >= kMaxCachedIssuers) by_issuer_.clear();
+  by_issuer_[issuer] = Entry{out, now};
+  return out;
+}
+
+void FederationTrusts::Invalidate() {
+  std::lock_guard<std::mutex> lock(mu_);
+  by_issuer_.clear();
+}
+
+}  // namespace tessera::oauth

@@ -1,0 +1,61 @@
+// FederationTrusts: the per-node view of the domain's federation trusts (contract section 10), by
+// issuer, for the token endpoint.
+//
+// ForIssuer answers the trusts whose "issuer" is exactly `issuer`, decoded from their stored
+// documents (federation/trust_json.h) with the record's `active` flag, in the store's order
+// (created_at, id). The answer, an empty one included, is cached per issuer for at most
+// `ttl_seconds` (DomainConfig::cache_ttl_seconds, the staleness bound of every per-node cache);
+// the admin API calls Invalidate after a change made through this node. At most kMaxCachedIssuers
+// issuers are cached (a flood of made-up issuers empties the cache, it never grows it without
+// bound). A stored document that no longer decodes is refused with kInternal naming the trust:
+// the token endpoint answers server_error rather than ignore a trust the administrator saved.
+//
+// Errors: the store's kUnavailable passes through.
+// Thread safety: all methods may be called concurrently.
+#ifndef TESSERA_OAUTH_FEDERATION_TRUSTS_H_
+#define TESSERA_OAUTH_FEDERATION_TRUSTS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "federation/trust.h"
+#include "store/store.h"
+#include "tessera/clock.h"
+#include "tessera/status.h"
+
+namespace tessera::oauth {
+
+class FederationTrusts {
+ public:
+  static constexpr std::size_t kMaxCachedIssuers = 1024;
+
+  // REQUIRES: `store` and `clock` outlive this object.
+  FederationTrusts(store::FederationTrustStore& store, const Clock& clock, int64_t ttl_seconds);
+
+  using TrustList = std::vector<federation::Trust>;
+  Result<std::shared_ptr<const TrustList>> ForIssuer(const std::string& issuer);
+
+  // Drops every cached answer (after a trust was created, changed or deleted on this node).
+  void Invalidate();
+
+ private:
+  struct Entry {
+    std::shared_ptr<const TrustList> trusts;
+    int64_t loaded_at = 0;
+  };
+
+  store::FederationTrustStore& store_;
+  const Clock& clock_;
+  const int64_t ttl_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> by_issuer_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace tessera::oauth
+
+#endif  // TESSERA_OAUTH_FEDERATION_TRUSTS_H_
