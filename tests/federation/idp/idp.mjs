@@ -51,6 +51,7 @@ server.listen(config.port || 0, '127.0.0.1', () => {
         response_types: [],
         redirect_uris: [],
         scope: c.scope,
+        id_token_signed_response_alg: alg,
       })),
       ...(config.codeClients || []).map((c) => ({
         client_id: c.client_id,
@@ -58,6 +59,7 @@ server.listen(config.port || 0, '127.0.0.1', () => {
         grant_types: ['authorization_code'],
         response_types: ['code'],
         redirect_uris: [c.redirect_uri],
+        id_token_signed_response_alg: alg,
       })),
     ],
     claims: { openid: ['sub'], email: ['email'] },
