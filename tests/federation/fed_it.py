@@ -51,7 +51,7 @@ KEYS_UNAVAILABLE = "The outside issuer's signing keys are unavailable; retry lat
 
 # ---------------------------------------------------------------- Node.js and the provider
 
-def _node_major():
+def node_major():
     node = shutil.which("node")
     if node is None:
         raise AssertionError("node is not installed: the federation tests run an OpenID provider "
@@ -69,7 +69,7 @@ def idp_install_dir():
     """The provider's directory with node_modules installed by `npm ci` from the committed lock
     file; installed again only when a committed file changed. One install at a time (a lock
     file), since CTest may run several federation tests at once."""
-    _node_major()
+    node_major()
     if shutil.which("npm") is None:
         raise AssertionError("npm is not installed: the federation tests install oidc-provider "
                              "with `npm ci`; scripts/setup installs it")

@@ -41,7 +41,7 @@ class ProviderTest(unittest.TestCase):
         return p.returncode, p.stdout, p.stderr
 
     def test_node_is_recent_enough(self):
-        self.assertGreaterEqual(fed_it._node_major(), fed_it.MIN_NODE_MAJOR)
+        self.assertGreaterEqual(fed_it.node_major(), fed_it.MIN_NODE_MAJOR)
 
     def test_discovery_names_issuer_and_jwks(self):
         r = http_request(self.idp.issuer, "GET", "/.well-known/openid-configuration")
