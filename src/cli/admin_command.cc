@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "cli/admin_client.h"
 #include "cli/commands.h"
@@ -45,7 +47,34 @@ struct AdminOptions {
     int64_t clock_skew = -1;
     bool activate = false;
   } trust;
+  // Sender constraint (contract section 11): unset leaves the app's setting as it is.
+  std::optional<bool> dpop_bound, tls_bound;
+  std::optional<std::string> tls_subject_dn, tls_san_dns;
 };
+
+// The sender-constraint options given, as app attributes (name, value).
+std::vector<std::pair<const char*, Json>> SenderConstraintAttributes(const AdminOptions& a) {
+  std::vector<std::pair<const char*, Json>> out;
+  if (a.dpop_bound) out.emplace_back("dpopBoundAccessTokens", *a.dpop_bound);
+  if (a.tls_bound) out.emplace_back("tlsClientCertificateBoundAccessTokens", *a.tls_bound);
+  if (a.tls_subject_dn) out.emplace_back("tlsClientAuthSubjectDn", *a.tls_subject_dn);
+  if (a.tls_san_dns) out.emplace_back("tlsClientAuthSanDns", *a.tls_san_dns);
+  return out;
+}
+
+void AddSenderConstraintOptions(CLI::App* cmd, const std::shared_ptr<AdminOptions>& o) {
+  cmd->add_option("--dpop-bound", o->dpop_bound,
+                  "true: every token request must carry a DPoP proof (dpopBoundAccessTokens)");
+  cmd->add_option("--tls-cert-bound", o->tls_bound,
+                  "true: tokens are bound to the client certificate of the request "
+                  "(tlsClientCertificateBoundAccessTokens)");
+  cmd->add_option("--tls-subject-dn", o->tls_subject_dn,
+                  "tls_client_auth: the subject DN the client certificate must show "
+                  "(tlsClientAuthSubjectDn; \"\" clears it)");
+  cmd->add_option("--tls-san-dns", o->tls_san_dns,
+                  "tls_client_auth: a DNS name the client certificate's SAN must hold "
+                  "(tlsClientAuthSanDns; \"\" clears it)");
+}
 
 // What a person reads in a column: its header and the JSON member it shows.
 struct Column {
@@ -470,6 +499,7 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
         body["allowedOperations"] = a.operations;
         if (a.lifetime != 0) body["accessTokenExpiry"] = a.lifetime;
         if (!a.algs.empty()) body["assertionAlgorithms"] = a.algs;
+        for (auto& [name, value] : SenderConstraintAttributes(a)) body[name] = value;
         TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(a));
         TESSERA_ASSIGN_OR_RETURN(Json created, client.Send("POST", "/admin/v1/Apps", body));
         const std::string id = created.value("id", std::string());
@@ -510,6 +540,7 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
                  "Access-token lifetime in seconds (accessTokenExpiry, 60 to 31556952)");
   cc->add_option("--alg", o->algs,
                  "Allowed assertion algorithm (repeatable): RS256, PS256, ES256, EdDSA");
+  AddSenderConstraintOptions(cc, o);
   cc->add_flag("--activate", o->activate, "Activate the app at once");
   cc->add_flag("--print-env", o->print_env,
                "Print APP_ID, CLIENT_ID and CLIENT_SECRET as shell assignments (for eval)");
@@ -541,10 +572,12 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
         if (a.lifetime != 0) replace("accessTokenExpiry", a.lifetime);
         if (!a.algs.empty()) replace("assertionAlgorithms", a.algs);
         if (!a.operations.empty()) replace("allowedOperations", a.operations);
+        for (auto& [name, value] : SenderConstraintAttributes(a)) replace(name, value);
         if (ops.empty()) {
           return Status::InvalidArgument(
               "nothing to update: give --grant, --scope, --clear-scopes, --lifetime, --alg, "
-              "--operation, --clear-operations or --name");
+              "--operation, --clear-operations, --dpop-bound, --tls-cert-bound, "
+              "--tls-subject-dn, --tls-san-dns or --name");
         }
         return Show(c, a, "PATCH", "/admin/v1/Apps/" + a.id, PatchOp(ops), app_cols);
       });
@@ -567,6 +600,7 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
                 "Empty the allowed scopes (the app may then request none)");
   upd->add_flag("--clear-operations", o->clear_operations,
                 "Empty the allowed operations (no introspection, no trust tokens)");
+  AddSenderConstraintOptions(upd, o);
 
   CLI::App* attach = Leaf(
       apps, "attach-cert",
@@ -843,7 +877,8 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
 
   Leaf(admin, "export",
        "Print the whole domain as JSON (apps, resource apps, certificates, partners, users, "
-       "trust-token issuers); secrets appear as {\"secretRef\": ...} to be supplied on import",
+       "trust-token issuers, federation trusts); secrets appear as {\"secretRef\": ...} to be "
+       "supplied on import",
        ctx, o, [](auto& c, auto& a) -> Status {
          TESSERA_ASSIGN_OR_RETURN(AdminClient client, Connect(a));
          TESSERA_ASSIGN_OR_RETURN(Json domain, client.Send("GET", "/admin/v1/DomainExport"));

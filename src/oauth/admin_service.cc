@@ -7,6 +7,7 @@
 #include "jose/algorithm.h"
 #include "jose/claims.h"
 #include "jose/keyio.h"
+#include "oauth/identifiers.h"
 #include "oauth/secrets.h"
 
 namespace tessera::oauth {
@@ -234,6 +235,15 @@ Status CheckAllowedScopes(store::Store& store, const std::vector<std::string>& s
   return Status::Ok();
 }
 
+// A tls_client_auth identity (RFC 8705 2.1.2) is compared with what a certificate shows: bounded,
+// no control characters; "" unsets it.
+Status CheckTlsIdentity(std::string_view name, const std::string& value, size_t max_bytes) {
+  if (!value.empty() && !IsSafeIdentifier(value, max_bytes))
+    return Bad(std::string(name) + " must be at most " + std::to_string(max_bytes) +
+               " bytes without control characters");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status AdminService::ApplyAppFields(const Context& ctx, const AppFields& f, store::App& a) {
@@ -266,6 +276,19 @@ Status AdminService::ApplyAppFields(const Context& ctx, const AppFields& f, stor
     a.assertion_algs = *f.assertion_algs;
   }
   if (f.require_jti) a.require_jti = *f.require_jti;
+  if (f.dpop_bound_access_tokens) a.dpop_bound_access_tokens = *f.dpop_bound_access_tokens;
+  if (f.tls_client_certificate_bound_access_tokens)
+    a.tls_client_certificate_bound_access_tokens = *f.tls_client_certificate_bound_access_tokens;
+  if (f.tls_client_auth_subject_dn) {
+    TESSERA_RETURN_IF_ERROR(
+        CheckTlsIdentity("tlsClientAuthSubjectDn", *f.tls_client_auth_subject_dn, 1024));
+    a.tls_client_auth_subject_dn = *f.tls_client_auth_subject_dn;
+  }
+  if (f.tls_client_auth_san_dns) {
+    TESSERA_RETURN_IF_ERROR(
+        CheckTlsIdentity("tlsClientAuthSanDns", *f.tls_client_auth_san_dns, 253));
+    a.tls_client_auth_san_dns = *f.tls_client_auth_san_dns;
+  }
   if (f.certificates) TESSERA_RETURN_IF_ERROR(AttachCertificates(ctx, *f.certificates, a));
   return Status::Ok();
 }

@@ -60,6 +60,11 @@ struct AppFields {
   std::optional<std::vector<std::string>> assertion_algs;
   std::optional<bool> require_jti;
   std::optional<std::vector<CertificateRef>> certificates;
+  // Sender constraint (contract section 11; store::App says what each means).
+  std::optional<bool> dpop_bound_access_tokens;
+  std::optional<bool> tls_client_certificate_bound_access_tokens;
+  std::optional<std::string> tls_client_auth_subject_dn;  // "" clears it
+  std::optional<std::string> tls_client_auth_san_dns;     // "" clears it
   // Honoured on a change only: a new app is inactive until activated (contract section 6).
   std::optional<bool> active;
 };

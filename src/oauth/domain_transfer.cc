@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/random.h"
+#include "federation/trust_json.h"
 #include "jose/algorithm.h"
 #include "jose/keyio.h"
 #include "oauth/config.h"
@@ -68,9 +69,43 @@ std::vector<std::string> AppChanges(const App& have, const App& want) {
   cmp(have.allowed_operations != want.allowed_operations, "allowedOperations");
   cmp(have.assertion_algs != want.assertion_algs, "assertionAlgorithms");
   cmp(have.require_jti != want.require_jti, "requireJti");
+  cmp(have.dpop_bound_access_tokens != want.dpop_bound_access_tokens, "dpopBoundAccessTokens");
+  cmp(have.tls_client_certificate_bound_access_tokens !=
+          want.tls_client_certificate_bound_access_tokens,
+      "tlsClientCertificateBoundAccessTokens");
+  cmp(have.tls_client_auth_subject_dn != want.tls_client_auth_subject_dn, "tlsClientAuthSubjectDn");
+  cmp(have.tls_client_auth_san_dns != want.tls_client_auth_san_dns, "tlsClientAuthSanDns");
   cmp(have.access_token_expiry != want.access_token_expiry, "accessTokenExpiry");
   cmp(have.scopes != want.scopes, "scopes");
   return out;
+}
+
+// The wire names of the fields in which two trusts differ (not id).
+std::vector<std::string> TrustChanges(const federation::Trust& have,
+                                      const federation::Trust& want) {
+  jose::Json a = federation::TrustToJson(have), b = federation::TrustToJson(want);
+  std::set<std::string> keys;
+  for (auto it = a.begin(); it != a.end(); ++it) keys.insert(it.key());
+  for (auto it = b.begin(); it != b.end(); ++it) keys.insert(it.key());
+  keys.erase("id");
+  std::vector<std::string> out;
+  for (const std::string& k : keys) {
+    if (a.value(k, jose::Json()) != b.value(k, jose::Json())) out.push_back(k);
+  }
+  return out;
+}
+
+store::FederationTrustRecord TrustRecord(const federation::Trust& t, int64_t created_at,
+                                         int64_t updated_at) {
+  store::FederationTrustRecord r;
+  r.id = t.id;
+  r.name = t.name;
+  r.issuer = t.issuer;
+  r.active = t.active;
+  r.document = federation::TrustToDocument(t);
+  r.created_at = created_at;
+  r.updated_at = updated_at;
+  return r;
 }
 
 Status ValidateName(const std::string& where, const char* field, const std::string& value,
@@ -96,6 +131,12 @@ Status ValidateApp(const App& a, const std::set<std::string>& client_aliases,
     return Status::Ok();
   }
   TESSERA_RETURN_IF_ERROR(ValidateName(where, "name", a.client_id));
+  if (!a.tls_client_auth_subject_dn.empty())
+    TESSERA_RETURN_IF_ERROR(
+        ValidateName(where, "tlsClientAuthSubjectDn", a.tls_client_auth_subject_dn, 1024));
+  if (!a.tls_client_auth_san_dns.empty())
+    TESSERA_RETURN_IF_ERROR(
+        ValidateName(where, "tlsClientAuthSanDns", a.tls_client_auth_san_dns, 253));
   for (const auto& g : a.allowed_grants) {
     if (g != kGrantClientCredentials && g != kGrantJwtBearer && g != kGrantTokenExchange)
       return Bad(where, "allowedGrants: unknown grant '" + g + "'; allowed: client_credentials, " +
@@ -173,6 +214,16 @@ Result<DomainRecords> DomainTransfer::Export() {
                            store_.ListCertificates(CertificateKind::kPartner));
   TESSERA_ASSIGN_OR_RETURN(d.trust_issuers, store_.ListTrustTokenIssuers());
   for (auto& i : d.trust_issuers) i.shared_secret.clear();
+  TESSERA_ASSIGN_OR_RETURN(std::vector<store::FederationTrustRecord> trusts,
+                           store_.ListFederationTrusts());
+  for (const auto& t : trusts) {
+    Result<federation::Trust> trust = federation::TrustFromDocument(t.document);
+    if (!trust.ok()) {
+      return Status::Internal("federation trust " + t.id +
+                              " is stored unreadably: " + trust.status().message());
+    }
+    d.federation_trusts.push_back(std::move(trust).value());
+  }
   return d;
 }
 
@@ -199,6 +250,9 @@ Result<std::vector<PlanStep>> DomainTransfer::Import(
   TESSERA_RETURN_IF_ERROR(Unique<TrustTokenIssuerRecord>(
       domain.trust_issuers, [](const TrustTokenIssuerRecord& i) { return i.issuer; },
       "trust-token issuer"));
+  TESSERA_RETURN_IF_ERROR(Unique<federation::Trust>(
+      domain.federation_trusts, [](const federation::Trust& t) { return t.name; },
+      "federation trust"));
 
   // ---- 2. The store as it is.
   TESSERA_ASSIGN_OR_RETURN(DomainRecords have, Export());
@@ -222,6 +276,12 @@ Result<std::vector<PlanStep>> DomainTransfer::Import(
   for (const auto& c : have.partner_certificates) certs[1][c.alias] = c;
   std::map<std::string, TrustTokenIssuerRecord> issuers;
   for (const auto& i : have.trust_issuers) issuers[i.issuer] = i;
+  std::map<std::string, federation::Trust> trusts_by_name;
+  std::set<std::string> trust_ids;
+  for (const auto& t : have.federation_trusts) {
+    trusts_by_name[t.name] = t;
+    trust_ids.insert(t.id);
+  }
 
   // ---- 3. Every record checked, the writes prepared; nothing written yet.
   std::vector<PlanStep> plan;
@@ -414,6 +474,35 @@ Result<std::vector<PlanStep>> DomainTransfer::Import(
           if (!del.ok() && del.code() != StatusCode::kNotFound) return del;
           return store_.PutTrustTokenIssuer(rec);
         });
+  }
+
+  // Federation trusts: the whole trust is validated as the admin API does (the message names the
+  // field); one that exists under the name is replaced, keeping its id and creation time.
+  for (const auto& want : domain.federation_trusts) {
+    const std::string where = "federationTrust '" + want.name + "'";
+    if (Status s = federation::ValidateTrust(want); !s.ok()) return Bad(where, s.message());
+    federation::Trust rec = want;
+    auto it = trusts_by_name.find(want.name);
+    if (it == trusts_by_name.end()) {
+      rec.id = want.id.empty() || trust_ids.count(want.id) ? RandomUuid() : want.id;
+      trust_ids.insert(rec.id);
+      step(PlanStep::Action::kCreate, "federationTrust", want.name);
+      writes.push_back(
+          [this, rec, now] { return store_.CreateFederationTrust(TrustRecord(rec, now, now)); });
+      continue;
+    }
+    rec.id = it->second.id;
+    std::vector<std::string> changes = TrustChanges(it->second, rec);
+    if (changes.empty()) {
+      step(PlanStep::Action::kUnchanged, "federationTrust", want.name);
+      continue;
+    }
+    step(PlanStep::Action::kUpdate, "federationTrust", want.name, std::move(changes));
+    writes.push_back([this, rec, now]() -> Status {
+      TESSERA_ASSIGN_OR_RETURN(store::FederationTrustRecord stored,
+                               store_.GetFederationTrust(rec.id));
+      return store_.UpdateFederationTrust(TrustRecord(rec, stored.created_at, now));
+    });
   }
 
   if (dry_run || writes.empty()) return plan;

@@ -1,5 +1,6 @@
 // DomainTransfer: configuration as code. Export reads the whole identity domain (users, apps,
-// client and partner certificates, trust-token issuers) as typed records without any secret;
+// client and partner certificates, trust-token issuers, federation trusts) as typed records
+// without any secret;
 // Import makes a store match such a domain, creating what is missing and changing what differs,
 // and says what it did (or, for a dry run, would do) as a plan.
 //
@@ -9,7 +10,8 @@
 // may be (a different value replaces the stored secret) or not (the stored secret stays).
 //
 // Records are matched by their natural key: users by userName, confidential apps by client id,
-// resource apps by audience, certificates by alias (per kind), issuers by name. Ids are kept when
+// resource apps by audience, certificates by alias (per kind), issuers by name, federation trusts
+// by name (a trust holds no secret). Ids are kept when
 // the target does not use them, so that tokens naming a user id or an app keep their meaning.
 // Nothing is deleted: a record of the store that the domain lacks is left alone.
 //
@@ -28,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "federation/trust.h"
 #include "oauth/audit.h"
 #include "oauth/directory.h"
 #include "store/store.h"
@@ -42,6 +45,7 @@ struct DomainRecords {
   std::vector<store::CertificateRecord> client_certificates;
   std::vector<store::CertificateRecord> partner_certificates;
   std::vector<store::TrustTokenIssuerRecord> trust_issuers;
+  std::vector<federation::Trust> federation_trusts;  // by creation time
 };
 
 // The reference under which an app's client secret, or an issuer's shared secret, is supplied.
@@ -51,8 +55,9 @@ std::string IssuerSecretRef(const store::TrustTokenIssuerRecord& issuer);
 struct PlanStep {
   enum class Action { kCreate, kUpdate, kUnchanged };
   Action action = Action::kUnchanged;
-  std::string kind;  // "user", "app", "certificate", "partnerCertificate", "trustTokenIssuer"
-  std::string name;  // the natural key
+  // "user", "app", "certificate", "partnerCertificate", "trustTokenIssuer", "federationTrust"
+  std::string kind;
+  std::string name;                  // the natural key
   std::vector<std::string> changes;  // the fields that differ (kUpdate)
 };
 const char* ActionName(PlanStep::Action action);

@@ -69,6 +69,16 @@ struct App {
   // Resource apps only.
   std::string audience;             // e.g. "https://oic.example.com:443"
   std::vector<std::string> scopes;  // scope values, e.g. "urn:opc:resource:consumer::all"
+  // Sender constraint (contract section 11). RFC 9449 5.2 dpop_bound_access_tokens: a token
+  // request without a DPoP proof is refused.
+  bool dpop_bound_access_tokens = false;
+  // RFC 8705 3.4 tls_client_certificate_bound_access_tokens: tokens carry the thumbprint of the
+  // client certificate presented with the request, and a request without one is refused.
+  bool tls_client_certificate_bound_access_tokens = false;
+  // RFC 8705 2.1.2: the identity a certificate chaining to the client CA must show for
+  // tls_client_auth, as a subject DN (RFC 4514 string) or a SAN DNS name; empty when unset.
+  std::string tls_client_auth_subject_dn;
+  std::string tls_client_auth_san_dns;
   int64_t created_at = 0;
   int64_t updated_at = 0;
 

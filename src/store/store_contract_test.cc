@@ -70,6 +70,8 @@ App MakeConfidentialApp(const std::string& id, const std::string& client_id,
   a.assertion_algs = {"RS256", "ES256"};
   a.require_jti = false;
   a.access_token_expiry = 3600;
+  a.dpop_bound_access_tokens = true;
+  a.tls_client_auth_subject_dn = "CN=" + client_id + ",O=Example";
   a.created_at = created_at;
   a.updated_at = created_at + 1;
   return a;
@@ -358,6 +360,10 @@ TEST_P(StoreContractTest, AppUpdateReplacesFieldsButKeepsCreatedAt) {
   changed.assertion_algs = {"EdDSA"};
   changed.require_jti = true;
   changed.access_token_expiry = 60;
+  changed.dpop_bound_access_tokens = false;
+  changed.tls_client_certificate_bound_access_tokens = true;
+  changed.tls_client_auth_subject_dn = "";
+  changed.tls_client_auth_san_dns = "client.example.com";
   changed.created_at = 1;  // ignored
   changed.updated_at = 1800000000;
   ASSERT_TRUE(store_->UpdateApp(changed).ok());

@@ -165,6 +165,34 @@ class AdminApiTest(it.ServerTest):
         self.assertScimError(self.admin.call("GET", "/admin/v1/Apps/" + app["id"]), 404)
         self.assertClientAuthFailed(self.server.token([("grant_type", "client_credentials")], auth=auth), True)
 
+    def test_sender_constraint_settings_round_trip(self):
+        app = self.admin.create_client()
+        self.assertEqual((app["dpopBoundAccessTokens"], app["tlsClientCertificateBoundAccessTokens"]),
+                         (False, False))
+        self.assertNotIn("tlsClientAuthSubjectDn", app)
+        path = "/admin/v1/Apps/" + app["id"]
+        patched = self.admin.ok("PATCH", path, {
+            "Operations": [{"op": "replace", "path": "dpopBoundAccessTokens", "value": True},
+                           {"op": "replace", "path": "tlsClientCertificateBoundAccessTokens", "value": True},
+                           {"op": "replace", "path": "tlsClientAuthSubjectDn", "value": "CN=erp,O=Example"},
+                           {"op": "replace", "path": "tlsClientAuthSanDns", "value": "erp.example.com"}]})
+        got = self.admin.ok("GET", path)
+        for view in (patched, got):
+            self.assertEqual((view["dpopBoundAccessTokens"], view["tlsClientCertificateBoundAccessTokens"],
+                              view["tlsClientAuthSubjectDn"], view["tlsClientAuthSanDns"]),
+                             (True, True, "CN=erp,O=Example", "erp.example.com"))
+        # "" clears an identity; a wrong type or a control character is refused with the name.
+        cleared = self.admin.ok("PATCH", path, {
+            "Operations": [{"op": "replace", "path": "tlsClientAuthSanDns", "value": ""}]})
+        self.assertNotIn("tlsClientAuthSanDns", cleared)
+        r = self.admin.call("PATCH", path, {
+            "Operations": [{"op": "replace", "path": "dpopBoundAccessTokens", "value": "yes"}]})
+        self.assertScimError(r, 400, "dpopBoundAccessTokens")
+        r = self.admin.call("PATCH", path, {
+            "Operations": [{"op": "replace", "path": "tlsClientAuthSubjectDn", "value": "CN=a\nO=b"}]})
+        self.assertScimError(r, 400, "tlsClientAuthSubjectDn")
+        self.assertEqual(self.admin.ok("GET", path)["tlsClientAuthSubjectDn"], "CN=erp,O=Example")
+
     def test_resource_app_crud(self):
         res = self.admin.create_resource(values=("urn:opc:resource:consumer::all", "read"))
         self.assertTrue(res["isOAuthResource"])

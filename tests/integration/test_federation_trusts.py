@@ -1,12 +1,14 @@
 """Contract section 10: the federation trust resource, /admin/v1/IdentityPropagationTrusts, on the
 real server: creation with warnings, the listing and its issuer filter, PATCH re-validating the
-whole trust, deletion, the SCIM errors, the admin token it requires, and the audit trail; then
-`tessera admin trusts` against it."""
+whole trust, deletion, the SCIM errors, the admin token it requires, and the audit trail;
+`tessera admin trusts` against it; and the trusts' export and import."""
 
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import urllib.parse
 
 import tessera_it as it
@@ -313,6 +315,67 @@ class FederationTrustCliTest(it.ServerTest):
         self.assertIn("409", self.failure("trusts", "create", "--name", t["name"], "--issuer",
                                           "https://idp.example.com", "--audience", "a",
                                           "--oauth-client", "c"))
+
+
+class FederationTrustTransferTest(it.ServerTest):
+    """Configuration as code carries the trusts: export, import into an empty server, again."""
+
+    def test_export_import_round_trip(self):
+        source = [self.admin.ok("POST", BASE, trust(publicKeyEndpoint="https://idp.example.com/jwks",
+                                                    active=True)),
+                  self.admin.ok("POST", BASE, trust(subjectType="App", clientClaimName="sub",
+                                                    clientClaimValues=["system:serviceaccount:ci:deployer"],
+                                                    oauthClients=[], jti="reuse-until-exp"))]
+        for t in source:
+            t.pop("warnings")
+        exported = self.admin.ok("GET", "/admin/v1/DomainExport")
+        trusts = exported["identityPropagationTrusts"]
+        # Listed by creation time, then id: those created in one second by id.
+        self.assertEqual(sorted(t["name"] for t in trusts), sorted(t["name"] for t in source))
+        self.assertNotIn("schemas", trusts[0])
+
+        work = tempfile.mkdtemp(prefix="tessera-import-")
+        self.addCleanup(shutil.rmtree, work, True)
+        other = it.Server(os.path.join(work, "data")).start()
+        self.addCleanup(other.stop)
+        other_admin = it.Admin(other)
+        domain = {"identityPropagationTrusts": trusts}
+        answer = other_admin.ok("POST", "/admin/v1/DomainImport", {"domain": domain, "dryRun": True})
+        self.assertEqual([(p["action"], p["kind"]) for p in answer["plan"]],
+                         [("create", "federationTrust")] * 2)
+        self.assertEqual(other_admin.ok("GET", BASE)["totalResults"], 0)
+        answer = other_admin.ok("POST", "/admin/v1/DomainImport", {"domain": domain})
+        self.assertEqual(answer["created"], 2, answer)
+        copied = other_admin.ok("GET", BASE)["Resources"]
+        strip = lambda t: {k: v for k, v in t.items() if k != "meta"}
+        by_id = lambda ts: sorted((strip(t) for t in ts), key=lambda t: t["id"])
+        self.assertEqual(by_id(copied), by_id(source))  # ids kept
+        # Twice: nothing changes.
+        answer = other_admin.ok("POST", "/admin/v1/DomainImport", {"domain": domain})
+        self.assertEqual((answer["created"], answer["updated"], answer["unchanged"]), (0, 0, 2))
+        # A change on the source is an update naming the fields.
+        self.admin.ok("PATCH", BASE + "/" + source[0]["id"], patch(
+            {"op": "replace", "path": "clockSkewSeconds", "value": 60},
+            {"op": "replace", "path": "active", "value": False}))
+        domain = {"identityPropagationTrusts":
+                  self.admin.ok("GET", "/admin/v1/DomainExport")["identityPropagationTrusts"]}
+        answer = other_admin.ok("POST", "/admin/v1/DomainImport", {"domain": domain})
+        updates = [p for p in answer["plan"] if p["action"] == "update"]
+        self.assertEqual(len(updates), 1, answer)
+        self.assertEqual((updates[0]["name"], updates[0]["changes"]),
+                         (source[0]["name"], ["active", "clockSkewSeconds"]))
+        got = other_admin.ok("GET", BASE + "/" + source[0]["id"])
+        self.assertEqual((got["clockSkewSeconds"], got["active"]), (60, False))
+        first_copy = [t for t in copied if t["id"] == source[0]["id"]][0]
+        self.assertEqual(got["meta"]["created"], first_copy["meta"]["created"])
+        # A bad trust is refused by name and field; nothing is written.
+        bad = dict(trusts[0], name=it.unique("bad"), publicKeyEndpoint="http://idp.example.com/k")
+        bad.pop("id")
+        r = other_admin.call("POST", "/admin/v1/DomainImport",
+                             {"domain": {"identityPropagationTrusts": [trust(name=it.unique("fine")), bad]}})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("identityPropagationTrusts[1]: publicKeyEndpoint:", r.json()["detail"])
+        self.assertEqual(other_admin.ok("GET", BASE)["totalResults"], 2)
 
 
 if __name__ == "__main__":

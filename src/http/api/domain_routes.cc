@@ -4,6 +4,7 @@
 // {"secretRef": "..."}.
 #include <set>
 
+#include "federation/trust_json.h"
 #include "http/api/api.h"
 #include "jose/base64url.h"
 #include "jose/claims.h"
@@ -65,6 +66,10 @@ Json AppJson(const store::App& a) {
   j["allowedOperations"] = a.allowed_operations;
   j["assertionAlgorithms"] = a.assertion_algs;
   j["requireJti"] = a.require_jti;
+  j["dpopBoundAccessTokens"] = a.dpop_bound_access_tokens;
+  j["tlsClientCertificateBoundAccessTokens"] = a.tls_client_certificate_bound_access_tokens;
+  j["tlsClientAuthSubjectDn"] = a.tls_client_auth_subject_dn;
+  j["tlsClientAuthSanDns"] = a.tls_client_auth_san_dns;
   j["clientSecret"] = SecretRef(oauth::AppSecretRef(a));
   return j;
 }
@@ -101,6 +106,13 @@ Json DomainJson(const DomainRecords& d) {
   out["certificates"] = certs;
   out["partnerCertificates"] = partners;
   out["trustTokenIssuers"] = issuers;
+  Json trusts = Json::array();
+  for (const auto& t : d.federation_trusts) {
+    Json j = federation::TrustToJson(t);
+    j.erase("schemas");  // the domain's own schema covers it
+    trusts.push_back(std::move(j));
+  }
+  out["identityPropagationTrusts"] = trusts;
   return out;
 }
 
@@ -193,8 +205,9 @@ Result<std::string> Der(const Reader& r, const char* name) {
 Result<DomainRecords> ParseDomain(const Json& j) {
   DomainRecords d;
   Reader top(j, "domain");
-  TESSERA_RETURN_IF_ERROR(top.Object(
-      {"schemas", "users", "apps", "certificates", "partnerCertificates", "trustTokenIssuers"}));
+  TESSERA_RETURN_IF_ERROR(
+      top.Object({"schemas", "users", "apps", "certificates", "partnerCertificates",
+                  "trustTokenIssuers", "identityPropagationTrusts"}));
   auto array = [&](const char* name) -> Result<const Json*> {
     static const Json kEmpty = Json::array();
     auto it = j.find(name);
@@ -236,7 +249,8 @@ Result<DomainRecords> ParseDomain(const Json& j) {
     } else {
       allowed.insert({"isOAuthClient", "name", "isAdmin", "allowedGrants", "allowedScopes",
                       "certificates", "allowedOperations", "assertionAlgorithms", "requireJti",
-                      "clientSecret"});
+                      "dpopBoundAccessTokens", "tlsClientCertificateBoundAccessTokens",
+                      "tlsClientAuthSubjectDn", "tlsClientAuthSanDns", "clientSecret"});
     }
     TESSERA_RETURN_IF_ERROR(r.Object(allowed));
     a.kind = resource ? store::AppKind::kResource : store::AppKind::kConfidential;
@@ -257,6 +271,12 @@ Result<DomainRecords> ParseDomain(const Json& j) {
       TESSERA_RETURN_IF_ERROR(r.List("allowedOperations", nullptr, &a.allowed_operations));
       TESSERA_RETURN_IF_ERROR(r.List("assertionAlgorithms", nullptr, &a.assertion_algs));
       TESSERA_RETURN_IF_ERROR(r.Bool("requireJti", &a.require_jti));
+      // Absent in exports made before these settings existed: false and unset, as then.
+      TESSERA_RETURN_IF_ERROR(r.Bool("dpopBoundAccessTokens", &a.dpop_bound_access_tokens));
+      TESSERA_RETURN_IF_ERROR(r.Bool("tlsClientCertificateBoundAccessTokens",
+                                     &a.tls_client_certificate_bound_access_tokens));
+      TESSERA_RETURN_IF_ERROR(r.String("tlsClientAuthSubjectDn", &a.tls_client_auth_subject_dn));
+      TESSERA_RETURN_IF_ERROR(r.String("tlsClientAuthSanDns", &a.tls_client_auth_san_dns));
       TESSERA_RETURN_IF_ERROR(r.SecretRefMember("clientSecret", oauth::AppSecretRef(a)));
     }
     d.apps.push_back(std::move(a));
@@ -295,6 +315,15 @@ Result<DomainRecords> ParseDomain(const Json& j) {
       TESSERA_RETURN_IF_ERROR(r.SecretRefMember("sharedSecret", oauth::IssuerSecretRef(t)));
     }
     d.trust_issuers.push_back(std::move(t));
+  }
+  // Federation trusts: the IdentityPropagationTrust attributes, read as the admin API reads them.
+  TESSERA_ASSIGN_OR_RETURN(const Json* trusts, array("identityPropagationTrusts"));
+  for (size_t i = 0; i < trusts->size(); ++i) {
+    Result<federation::Trust> t = federation::TrustFromJson((*trusts)[i]);
+    if (!t.ok()) {
+      return Bad("identityPropagationTrusts[" + std::to_string(i) + "]", t.status().message());
+    }
+    d.federation_trusts.push_back(std::move(t).value());
   }
   return d;
 }

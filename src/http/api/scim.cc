@@ -150,6 +150,13 @@ Result<oauth::AppFields> ParseApp(const Json& body, std::optional<store::AppKind
   TESSERA_RETURN_IF_ERROR(
       OptionalStringList(body, "assertionAlgorithms", nullptr, &f.assertion_algs));
   TESSERA_RETURN_IF_ERROR(OptionalBool(body, "requireJti", &f.require_jti));
+  TESSERA_RETURN_IF_ERROR(OptionalBool(body, "dpopBoundAccessTokens", &f.dpop_bound_access_tokens));
+  TESSERA_RETURN_IF_ERROR(OptionalBool(body, "tlsClientCertificateBoundAccessTokens",
+                                       &f.tls_client_certificate_bound_access_tokens));
+  TESSERA_RETURN_IF_ERROR(
+      OptionalString(body, "tlsClientAuthSubjectDn", &f.tls_client_auth_subject_dn, 1024));
+  TESSERA_RETURN_IF_ERROR(
+      OptionalString(body, "tlsClientAuthSanDns", &f.tls_client_auth_san_dns, 253));
   if (auto certs = body.find("certificates"); certs != body.end() && !certs->is_null()) {
     TESSERA_ASSIGN_OR_RETURN(f.certificates, CertificateRefs(*certs));
   }
@@ -424,6 +431,11 @@ Json AppToJson(const store::App& a) {
         a.assertion_algs.empty() ? std::vector<std::string>{"RS256"} : a.assertion_algs;
     j["requireJti"] = a.require_jti;
     j["isAdmin"] = a.is_admin;
+    j["dpopBoundAccessTokens"] = a.dpop_bound_access_tokens;
+    j["tlsClientCertificateBoundAccessTokens"] = a.tls_client_certificate_bound_access_tokens;
+    if (!a.tls_client_auth_subject_dn.empty())
+      j["tlsClientAuthSubjectDn"] = a.tls_client_auth_subject_dn;
+    if (!a.tls_client_auth_san_dns.empty()) j["tlsClientAuthSanDns"] = a.tls_client_auth_san_dns;
   }
   if (a.access_token_expiry > 0) j["accessTokenExpiry"] = a.access_token_expiry;
   return j;

@@ -44,8 +44,10 @@ Result<oauth::AppFields> ParseNewApp(const jose::Json& body);
 // An App's attributes for an app of `kind`: "displayName" (required), "description",
 // "accessTokenExpiry" (60..31556952 seconds); a resource app's "audience" (required) and "scopes"
 // [{"value"}]; a confidential app's "clientType" ("confidential" only), "allowedGrants",
-// "allowedScopes" [{"fqs"}], "allowedOperations", "assertionAlgorithms", "requireJti" and
-// "certificates" [{"certAlias", "x509Base64Certificate"?}]. Lists may also be given as plain
+// "allowedScopes" [{"fqs"}], "allowedOperations", "assertionAlgorithms", "requireJti",
+// "certificates" [{"certAlias", "x509Base64Certificate"?}], and the sender-constraint settings
+// "dpopBoundAccessTokens", "tlsClientCertificateBoundAccessTokens", "tlsClientAuthSubjectDn" and
+// "tlsClientAuthSanDns" (contract section 11). Lists may also be given as plain
 // strings; duplicates are dropped. "active" is not read (ParseAppPatch reads it).
 Result<oauth::AppFields> ParseAppAttributes(const jose::Json& body, store::AppKind kind);
 

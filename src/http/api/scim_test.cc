@@ -343,7 +343,7 @@ std::optional<std::string> HeaderOf(const Response& r, std::string_view name) {
   return std::nullopt;
 }
 
-// The one SCIM/admin error mapping (api.h ScimError): a status and body per StatusCode.
+// A federation trust as the admin service answers it.
 oauth::FederationTrust K8sTrust() {
   oauth::FederationTrust t;
   t.trust.id = "t1";
@@ -403,6 +403,7 @@ TEST(ScimTrustTest, TheListingFiltersByIssuerOnly) {
             std::string::npos);
 }
 
+// The one SCIM/admin error mapping (api.h ScimError): a status and body per StatusCode.
 TEST(ScimErrorTest, EveryStatusCodeHasItsAnswer) {
   struct Case {
     Status status;

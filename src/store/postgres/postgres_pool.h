@@ -64,7 +64,7 @@ class Params {
   const Status& status() const { return status_; }
 
  private:
-  static constexpr int kMax = 20;
+  static constexpr int kMax = 32;
   void Add(const char* p, size_t n) {
     if (count_ >= kMax) {
       status_ = Status::Internal("too many statement parameters");

@@ -94,14 +94,18 @@ enum Stmt : int {
 #define APP_COLUMNS                                                                           \
   "id, client_id, display_name, description, kind, active, is_admin, secret_hash,"            \
   " allowed_grants, allowed_scopes, certificate_aliases, allowed_operations, assertion_algs," \
-  " require_jti, access_token_expiry, audience, scopes, created_at, updated_at"
+  " require_jti, access_token_expiry, audience, scopes, created_at, updated_at,"              \
+  " dpop_bound_access_tokens, tls_client_certificate_bound_access_tokens,"                    \
+  " tls_client_auth_subject_dn, tls_client_auth_san_dns"
 #define APP_PARAMS \
   "ttttto"         \
   "ot"             \
   "ttttt"          \
   "oi"             \
   "tt"             \
-  "ii"
+  "ii"             \
+  "oo"             \
+  "tt"
 #define CERT_COLUMNS "alias, der, x5t, x5t_s256, not_after, created_at"
 #define KEY_COLUMNS \
   "kid, alg, private_pem, cert_der, created_at, retired_at, publish_until, revoked_at"
@@ -140,7 +144,7 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
     // Apps.
     {"INSERT INTO apps (" APP_COLUMNS
      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,"
-     " $19)",
+     " $19, $20, $21, $22, $23)",
      APP_PARAMS},
     {"SELECT " APP_COLUMNS " FROM apps WHERE id = $1", "t"},
     {"SELECT " APP_COLUMNS " FROM apps WHERE client_id = $1 AND client_id <> ''", "t"},
@@ -149,7 +153,9 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
      " is_admin = $7, secret_hash = $8, allowed_grants = $9, allowed_scopes = $10,"
      " certificate_aliases = $11, allowed_operations = $12, assertion_algs = $13,"
      " require_jti = $14, access_token_expiry = $15, audience = $16, scopes = $17,"
-     " updated_at = $19 WHERE id = $1",
+     " updated_at = $19, dpop_bound_access_tokens = $20,"
+     " tls_client_certificate_bound_access_tokens = $21, tls_client_auth_subject_dn = $22,"
+     " tls_client_auth_san_dns = $23 WHERE id = $1",
      APP_PARAMS},
     {"DELETE FROM apps WHERE id = $1", "t"},
     // Certificates.
@@ -262,6 +268,10 @@ Result<App> ReadApp(const Rows& r, int i) {
   app.require_jti = r.Bool(i, 13);
   app.access_token_expiry = r.Int(i, 14);
   app.audience = r.Text(i, 15);
+  app.dpop_bound_access_tokens = r.Bool(i, 19);
+  app.tls_client_certificate_bound_access_tokens = r.Bool(i, 20);
+  app.tls_client_auth_subject_dn = r.Text(i, 21);
+  app.tls_client_auth_san_dns = r.Text(i, 22);
   TESSERA_RETURN_IF_ERROR(DecodeApp({.allowed_grants = r.Text(i, 8),
                                      .allowed_scopes = r.Text(i, 9),
                                      .certificate_aliases = r.Text(i, 10),
@@ -372,7 +382,7 @@ Status ChangedOne(const Result<Rows>& rows, const std::string& what) {
   return Status::Ok();
 }
 
-// Binds $1..$19 in APP_COLUMNS order.
+// Binds $1..$23 in APP_COLUMNS order.
 void BindApp(Params& p, const App& app, const AppJson& j) {
   p.Text(app.id);
   p.Text(app.client_id);
@@ -393,6 +403,10 @@ void BindApp(Params& p, const App& app, const AppJson& j) {
   p.Text(j.scopes);
   p.Int(app.created_at);
   p.Int(app.updated_at);
+  p.Bool(app.dpop_bound_access_tokens);
+  p.Bool(app.tls_client_certificate_bound_access_tokens);
+  p.Text(app.tls_client_auth_subject_dn);
+  p.Text(app.tls_client_auth_san_dns);
 }
 
 // Binds $1..$8 in USER_COLUMNS order.

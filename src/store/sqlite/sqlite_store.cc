@@ -85,7 +85,9 @@ enum Stmt : int {
 #define APP_COLUMNS                                                                           \
   "id, client_id, display_name, description, kind, active, is_admin, secret_hash,"            \
   " allowed_grants, allowed_scopes, certificate_aliases, allowed_operations, assertion_algs," \
-  " require_jti, access_token_expiry, audience, scopes, created_at, updated_at"
+  " require_jti, access_token_expiry, audience, scopes, created_at, updated_at,"              \
+  " dpop_bound_access_tokens, tls_client_certificate_bound_access_tokens,"                    \
+  " tls_client_auth_subject_dn, tls_client_auth_san_dns"
 #define CERT_COLUMNS "alias, der, x5t, x5t_s256, not_after, created_at"
 #define KEY_COLUMNS \
   "kid, alg, private_pem, cert_der, created_at, retired_at, publish_until, revoked_at"
@@ -110,7 +112,7 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     // Apps.
     "INSERT INTO apps (" APP_COLUMNS
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-    " ?19)",
+    " ?19, ?20, ?21, ?22, ?23)",
     "SELECT " APP_COLUMNS " FROM apps WHERE id = ?1",
     "SELECT " APP_COLUMNS " FROM apps WHERE client_id = ?1 AND client_id <> ''",
     "SELECT " APP_COLUMNS " FROM apps ORDER BY created_at, id LIMIT ?1 OFFSET ?2",
@@ -118,7 +120,9 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     " is_admin = ?7, secret_hash = ?8, allowed_grants = ?9, allowed_scopes = ?10,"
     " certificate_aliases = ?11, allowed_operations = ?12, assertion_algs = ?13,"
     " require_jti = ?14, access_token_expiry = ?15, audience = ?16, scopes = ?17,"
-    " updated_at = ?19 WHERE id = ?1",
+    " updated_at = ?19, dpop_bound_access_tokens = ?20,"
+    " tls_client_certificate_bound_access_tokens = ?21, tls_client_auth_subject_dn = ?22,"
+    " tls_client_auth_san_dns = ?23 WHERE id = ?1",
     "DELETE FROM apps WHERE id = ?1",
     // Certificates.
     "INSERT INTO certificates (kind, " CERT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -211,6 +215,10 @@ Result<App> ReadApp(const Query& q) {
   app.require_jti = q.ColumnInt(13) != 0;
   app.access_token_expiry = q.ColumnInt(14);
   app.audience = q.ColumnText(15);
+  app.dpop_bound_access_tokens = q.ColumnInt(19) != 0;
+  app.tls_client_certificate_bound_access_tokens = q.ColumnInt(20) != 0;
+  app.tls_client_auth_subject_dn = q.ColumnText(21);
+  app.tls_client_auth_san_dns = q.ColumnText(22);
   TESSERA_RETURN_IF_ERROR(DecodeApp({.allowed_grants = q.ColumnText(8),
                                      .allowed_scopes = q.ColumnText(9),
                                      .certificate_aliases = q.ColumnText(10),
@@ -329,7 +337,7 @@ Status RunOnExisting(Query& q, const std::string& what) {
   return Status::Ok();
 }
 
-// Binds ?1..?19 in APP_COLUMNS order (the update statement skips ?18, created_at).
+// Binds ?1..?23 in APP_COLUMNS order (the update statement skips ?18, created_at).
 void BindApp(Query& q, const App& app, const AppJson& j) {
   q.Text(1, app.id);
   q.Text(2, app.client_id);
@@ -350,6 +358,10 @@ void BindApp(Query& q, const App& app, const AppJson& j) {
   q.Text(17, j.scopes);
   q.Int(18, app.created_at);
   q.Int(19, app.updated_at);
+  q.Int(20, app.dpop_bound_access_tokens ? 1 : 0);
+  q.Int(21, app.tls_client_certificate_bound_access_tokens ? 1 : 0);
+  q.Text(22, app.tls_client_auth_subject_dn);
+  q.Text(23, app.tls_client_auth_san_dns);
 }
 
 // Binds ?1..?8 in USER_COLUMNS order (the update statement skips ?7, created_at).
