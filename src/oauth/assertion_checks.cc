@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "federation/conditions.h"
+#include "federation/reason.h"
+#include "jose/jws.h"
 #include "oauth/scopes.h"
 #include "oauth/secrets.h"
 
@@ -112,14 +115,20 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth de
       add(0, "grant", true, std::nullopt, "", "");
     }
 
+    std::optional<federation::Trust> trust;
+    bool unsigned_claims = false;
+    const bool outside = ExplainOutsideToken(req, a, depth, rules, out, trust, unsigned_claims);
     std::vector<RuleOutcome> report;
-    AssertionResult result =
-        tokens_.validator().Validate(req.assertion, a, AssertionKind::kUserGrant, &report, depth);
-    // Rule 3 passes only once the signature verified with a certificate the rule allows.
-    const bool unsigned_claims =
-        depth == ReportDepth::kUntilSignatureFails &&
-        std::none_of(report.begin(), report.end(),
-                     [](const RuleOutcome& r) { return r.rule == 3 && r.passed(); });
+    AssertionResult result = Rejection{Reason::kInternal, "an outside token"};
+    if (!outside) {
+      result =
+          tokens_.validator().Validate(req.assertion, a, AssertionKind::kUserGrant, &report, depth);
+      // Rule 3 passes only once the signature verified with a certificate the rule allows.
+      unsigned_claims = depth == ReportDepth::kUntilSignatureFails &&
+                        std::none_of(report.begin(), report.end(), [](const RuleOutcome& r) {
+                          return r.rule == 3 && r.passed();
+                        });
+    }
     rules.insert(rules.end(), report.begin(), report.end());
     // Rule 7's single use: looked up, never consumed here.
     if (auto* v = std::get_if<ValidatedAssertion>(&result); v && !v->jti.empty()) {
@@ -146,7 +155,8 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth de
       add(9, "scope", false, Reason::kStoreUnavailable, resources.status().message(),
           "retry later");
     } else {
-      ScopeResult scopes = ResolveScopes(req.scope, a, **resources, config_);
+      ScopeResult scopes = trust ? tokens_.FederatedScopes(*trust, req.scope, a, **resources)
+                                 : ResolveScopes(req.scope, a, **resources, config_);
       if (auto* r = std::get_if<Rejection>(&scopes)) {
         add(9, "scope", false, r->reason, r->detail,
             r->reason == Reason::kScopeExpiryInvalid
@@ -175,6 +185,134 @@ Json AssertionCheckService::Run(const AssertionCheckRequest& req, ReportDepth de
   out["passed"] = passed;
   out["rules"] = list;
   return out;
+}
+
+bool AssertionCheckService::ExplainOutsideToken(const AssertionCheckRequest& req,
+                                                const store::App& app, ReportDepth depth,
+                                                std::vector<RuleOutcome>& rules, Json& out,
+                                                std::optional<federation::Trust>& trust,
+                                                bool& unsigned_claims) const {
+  using federation::FederationReason;
+  FederationTrusts* trusts = tokens_.federation_trusts();
+  if (trusts == nullptr) return false;
+  Result<std::string> iss = federation::PeekIssuer(req.assertion);
+  if (!iss.ok()) return false;
+  Result<std::shared_ptr<const FederationTrusts::TrustList>> list = trusts->ForIssuer(*iss);
+  if (list.ok() && (*list)->empty()) return false;
+  auto add = [&](int n, std::string name, RuleResult result, std::optional<Reason> reason,
+                 std::string detail, std::string fix) {
+    rules.push_back({n, std::move(name), result, reason, std::move(detail), std::move(fix)});
+  };
+  if (!list.ok()) {
+    add(1, "trust", RuleResult::kFail, Reason::kStoreUnavailable, list.status().message(),
+        "retry later");
+    return true;
+  }
+  out["outsideToken"] = true;
+  const FederatedResult f = tokens_.ValidateFederated(req.assertion, app.client_id);
+  // Which trust judged it: the accepted one, or the one the refusal names.
+  const federation::Trust* judged = nullptr;
+  for (const federation::Trust& t : **list) {
+    if (!f.trust_id.empty() && t.id == f.trust_id) judged = &t;
+  }
+  out["trust"] = judged ? Json{{"id", judged->id}, {"name", judged->name}} : Json(nullptr);
+  const std::string trust_text =
+      judged ? "trust '" + judged->name + "' (" + judged->id + ") for issuer " + *iss : *iss;
+  const FederationReason why = f.federation_reason;
+  // The checks run in FederationReason order: a refusal after kSignatureInvalid (or after the
+  // library's checks: the mapping) came from verified claims.
+  const bool signed_ok =
+      f.match == FederatedMatch::kAccepted || why == FederationReason::kOk ||
+      static_cast<int>(why) > static_cast<int>(FederationReason::kSignatureInvalid);
+  unsigned_claims = !signed_ok;
+  if (why == FederationReason::kTrustInactive || why == FederationReason::kClientNotAuthorized) {
+    add(1, "trust", RuleResult::kFail, f.rejection.reason, trust_text + ": " + f.rejection.detail,
+        "activate the trust, and list client " + app.client_id + " in its oauthClients");
+    return true;
+  }
+  add(1, "trust", RuleResult::kPass, std::nullopt, trust_text, "");
+  if (!signed_ok) {
+    add(5, "outside token signature", RuleResult::kFail, f.rejection.reason, f.rejection.detail,
+        f.rejection.reason == Reason::kFederatedKeysUnavailable
+            ? "check that the trust's key endpoint answers (publicKeyEndpoint or the issuer's "
+              "discovery document)"
+            : "present an unmodified token of the issuer, signed with a key its JWK Set "
+              "publishes (by kid)");
+  } else {
+    add(5, "outside token signature", RuleResult::kPass, std::nullopt, "", "");
+  }
+  // Each condition, evaluated on the verified claims only.
+  if (judged != nullptr) {
+    Result<std::pair<jose::Json, jose::Json>> decoded = jose::DecodeUnverified(req.assertion);
+    for (const federation::ClaimCondition& c : judged->conditions) {
+      const std::string name = "condition on claim '" + c.claim + "'";
+      if (!signed_ok || !decoded.ok()) {
+        if (depth == ReportDepth::kUntilSignatureFails || !decoded.ok()) {
+          add(8, name, RuleResult::kNotChecked, std::nullopt,
+              "not checked: the token's signature was not verified", "");
+          continue;
+        }
+      }
+      switch (federation::EvaluateCondition(c, decoded->second)) {
+        case federation::ConditionOutcome::kSatisfied:
+          add(8, name, RuleResult::kPass, std::nullopt, "", "");
+          break;
+        case federation::ConditionOutcome::kClaimMissing:
+          add(8, name, RuleResult::kFail, Reason::kFederatedTokenRejected,
+              federation::RefusalMessage(FederationReason::kConditionClaimMissing, c.claim),
+              "the outside token lacks the claim; check the trust's claim path");
+          break;
+        case federation::ConditionOutcome::kNotSatisfied:
+          add(8, name, RuleResult::kFail, Reason::kFederatedTokenRejected,
+              federation::RefusalMessage(FederationReason::kConditionNotSatisfied, c.claim),
+              "the claim's value is not among the condition's values (compared as text; "
+              "objects never match)");
+          break;
+      }
+    }
+  }
+  if (f.match == FederatedMatch::kAccepted) {
+    trust = f.principal.trust;
+    const federation::FederatedIdentity& who = f.principal.who;
+    add(10, "mapping", RuleResult::kPass, std::nullopt,
+        "outside subject '" + who.outside_subject.substr(0, 128) + "' -> user '" +
+            f.principal.user->user_name + "'" +
+            (who.impersonating
+                 ? " (service user by impersonation rule " +
+                       std::to_string(who.impersonation_rule) + ")"
+                 : " (by " +
+                       std::string(federation::SubjectMappingAttributeName(who.mapping_attribute)) +
+                       ")"),
+        "");
+    if (who.MustConsumeJti() && who.jti) {
+      Result<bool> used = store_.IsJtiUsed(who.issuer, *who.jti);
+      if (!used.ok()) {
+        add(12, "jti", RuleResult::kFail, Reason::kStoreUnavailable, used.status().message(),
+            "retry later");
+      } else if (*used) {
+        add(12, "jti", RuleResult::kFail, Reason::kAssertionJtiReplayed,
+            "jti policy required: this outside token was already used",
+            "present a new token of the issuer");
+      } else {
+        add(12, "jti", RuleResult::kPass, std::nullopt,
+            "jti policy required: single use, not used yet", "");
+      }
+    } else {
+      add(12, "jti", RuleResult::kPass, std::nullopt,
+          "jti policy reuse-until-exp: the token may be presented again until it expires", "");
+    }
+    return true;
+  }
+  if (signed_ok) {
+    const bool mapping = f.rejection.reason == Reason::kFederatedUserUnknown ||
+                         f.rejection.reason == Reason::kFederatedUserInactive;
+    add(mapping ? 10 : 6, mapping ? "mapping" : "outside token", RuleResult::kFail,
+        f.rejection.reason, f.rejection.detail,
+        mapping ? "create or activate the user the outside subject names, or change the trust's "
+                  "subjectMappingAttribute"
+                : "see docs/federation.md, \"The checks in order\"");
+  }
+  return true;
 }
 
 std::string AssertionCheckService::ExplainBasicFailure(const ClientCredentials& decoded,

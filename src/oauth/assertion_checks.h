@@ -85,6 +85,16 @@ class AssertionCheckService {
                                   const ClientCredentials& raw) const;
 
  private:
+  // Contract section 10: when the assertion's iss is a federation trust's issuer, the outside
+  // token's checks instead of the assertion rules: which trust matched (or why none did), each
+  // condition's result (only once the signature verified), the subject mapping and the jti
+  // policy, appended to `rules`; out["trust"] names the trust. Sets `trust` when the token was
+  // accepted (its scope ceiling applies to rule 9) and `unsigned_claims` when the signature did
+  // not verify. False when the assertion is no outside token (the assertion rules judge it).
+  bool ExplainOutsideToken(const AssertionCheckRequest& request, const store::App& app,
+                           ReportDepth depth, std::vector<RuleOutcome>& rules, jose::Json& out,
+                           std::optional<federation::Trust>& trust, bool& unsigned_claims) const;
+
   store::Store& store_;
   Directory& directory_;
   TokenService& tokens_;

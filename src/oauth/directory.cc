@@ -19,6 +19,7 @@ void Directory::Invalidate() {
   certs_.clear();
   partners_ = {};
   resources_ = {};
+  generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 Result<std::shared_ptr<const store::App>> Directory::FindClient(const std::string& client_id) {

@@ -10,6 +10,8 @@
 #ifndef TESSERA_OAUTH_DIRECTORY_H_
 #define TESSERA_OAUTH_DIRECTORY_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +52,8 @@ class Directory {
 
   // Drops every cached entry (after an admin write on this node).
   void Invalidate();
+  // How many times Invalidate ran: other per-node caches (FederationTrusts) follow it.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
   template <typename T>
@@ -63,6 +67,7 @@ class Directory {
   const Clock& clock_;
   const int64_t ttl_;
   std::mutex mu_;
+  std::atomic<uint64_t> generation_{0};
   std::unordered_map<std::string, Entry<store::App>> clients_;      // GUARDED_BY(mu_)
   std::unordered_map<std::string, Entry<store::User>> users_;       // GUARDED_BY(mu_)
   std::unordered_map<std::string, Entry<NamedCertificate>> certs_;  // GUARDED_BY(mu_)

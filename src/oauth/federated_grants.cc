@@ -109,8 +109,16 @@ FederatedResult TokenService::ValidateFederated(std::string_view token,
         Refused(ReasonFor(why), first_failure->message(),
                 "trust '" + failed_trust->name + "' (" + failed_trust->id + ")");
     refused.federation_reason = why;
+    refused.trust_id = failed_trust->id;
     return refused;
   }
+  out.trust_id = out.principal.trust.id;
+  // A refusal after the token's own checks: by this trust.
+  auto by_trust = [&out](Reason reason, std::string detail, std::string note = {}) {
+    FederatedResult r = Refused(reason, std::move(detail), std::move(note));
+    r.trust_id = out.trust_id;
+    return r;
+  };
   FederatedPrincipal& principal = out.principal;
   const federation::FederatedIdentity& who = principal.who;
   const std::string note = principal.AuditNote();
@@ -124,24 +132,24 @@ FederatedResult TokenService::ValidateFederated(std::string_view token,
                            ? CheckAssertionAudience(decoded->second,
                                                     AssertionKind::kClientAuthentication, config_)
                            : decoded.status();
-      if (!s.ok()) return Refused(Reason::kFederatedTokenRejected, s.message(), note);
+      if (!s.ok()) return by_trust(Reason::kFederatedTokenRejected, s.message(), note);
     }
     // subjectType App: the client whose id is the client claim's value (in clientClaimValues).
     if (!IsSafeIdentifier(who.mapping_value)) {
-      return Refused(Reason::kUnknownClient, "the client claim names no client id", note);
+      return by_trust(Reason::kUnknownClient, "the client claim names no client id", note);
     }
     Result<std::shared_ptr<const store::App>> app = directory_.FindClient(who.mapping_value);
     if (!app.ok()) {
       if (app.status().code() == StatusCode::kNotFound) {
-        return Refused(Reason::kUnknownClient,
-                       "the client claim names unknown client " + who.mapping_value.substr(0, 128),
-                       note);
+        return by_trust(Reason::kUnknownClient,
+                        "the client claim names unknown client " + who.mapping_value.substr(0, 128),
+                        note);
       }
-      return Refused(StoreReason(app.status()), app.status().message(), note);
+      return by_trust(StoreReason(app.status()), app.status().message(), note);
     }
     if (!(*app)->active) {
-      return Refused(Reason::kClientInactive, "client " + who.mapping_value + " is not active",
-                     note);
+      return by_trust(Reason::kClientInactive, "client " + who.mapping_value + " is not active",
+                      note);
     }
     principal.app = *app;
     out.match = FederatedMatch::kAccepted;
@@ -171,8 +179,8 @@ FederatedResult TokenService::ValidateFederated(std::string_view token,
         user = found.status();
       } else if (found->size() > 1) {
         // Two users share the address: the outside subject names neither for certain.
-        return Refused(Reason::kFederatedUserUnknown,
-                       "the outside subject maps to more than one user by email", note);
+        return by_trust(Reason::kFederatedUserUnknown,
+                        "the outside subject maps to more than one user by email", note);
       } else if (found->size() == 1) {
         user = std::make_shared<const store::User>(std::move(found->front()));
       }
@@ -181,18 +189,18 @@ FederatedResult TokenService::ValidateFederated(std::string_view token,
   }
   if (!user.ok()) {
     if (user.status().code() == StatusCode::kNotFound) {
-      return Refused(Reason::kFederatedUserUnknown,
-                     who.impersonating
-                         ? "the impersonation rule's service user '" + shown + "' does not exist"
-                         : "the outside subject maps to no user (subjectMappingAttribute " +
-                               std::string(attribute) + ")",
-                     note);
+      return by_trust(Reason::kFederatedUserUnknown,
+                      who.impersonating
+                          ? "the impersonation rule's service user '" + shown + "' does not exist"
+                          : "the outside subject maps to no user (subjectMappingAttribute " +
+                                std::string(attribute) + ")",
+                      note);
     }
-    return Refused(StoreReason(user.status()), user.status().message(), note);
+    return by_trust(StoreReason(user.status()), user.status().message(), note);
   }
   if (!(*user)->active) {
-    return Refused(Reason::kFederatedUserInactive,
-                   "the user the outside subject maps to is not active", note);
+    return by_trust(Reason::kFederatedUserInactive,
+                    "the user the outside subject maps to is not active", note);
   }
   principal.user = *user;
   out.match = FederatedMatch::kAccepted;

@@ -11,6 +11,7 @@
 
 #include "federation/issuer_keys.h"
 #include "federation/trust_json.h"
+#include "oauth/assertion_checks.h"
 #include "oauth/federation_trusts.h"
 #include "oauth/test_domain.h"
 
@@ -47,7 +48,7 @@ std::string Jwks() {
 class FederatedGrantsTest : public ::testing::Test {
  protected:
   FederatedGrantsTest()
-      : trusts_(*d_.store, d_.clock, d_.config.cache_ttl_seconds),
+      : trusts_(*d_.store, d_.clock, d_.config.cache_ttl_seconds, d_.directory.get()),
         keys_(federation::KeySet::FromJwks(Jwks()).value(), d_.clock) {}
 
   void SetUp() override {
@@ -84,7 +85,7 @@ class FederatedGrantsTest : public ::testing::Test {
     r.document = federation::TrustToDocument(t);
     r.created_at = r.updated_at = kNow + static_cast<int64_t>(++stored_);
     EXPECT_TRUE(d_.store->CreateFederationTrust(r).ok()) << t.name;
-    trusts_.Invalidate();
+    d_.directory->Invalidate();  // as the admin API does after every write
     return t;
   }
 
@@ -202,6 +203,28 @@ TEST_F(FederatedGrantsTest, AnIssuerOfNoTrustGoesThroughTheAssertionRules) {
   claims["iss"] = "https://elsewhere.example.test";
   const Rejection r = Refused(JwtBearer(Outside(claims)));
   EXPECT_EQ(r.reason, Reason::kAssertionKeyNotFound) << r.detail;
+}
+
+TEST_F(FederatedGrantsTest, TrustsAreCachedWithinTheBoundAndFollowThisNodesWrites) {
+  Result<std::shared_ptr<const FederationTrusts::TrustList>> none = trusts_.ForIssuer(kIssuer);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE((*none)->empty());
+  // Written behind the cache's back (another node): not seen within the bound...
+  federation::Trust t = UserTrust();
+  store::FederationTrustRecord r{"trust-x", t.name, t.issuer, true, federation::TrustToDocument(t),
+                                 kNow,      kNow};
+  ASSERT_TRUE(d_.store->CreateFederationTrust(r).ok());
+  EXPECT_TRUE((*trusts_.ForIssuer(kIssuer))->empty());
+  // ...and seen past it.
+  d_.clock.Advance(d_.config.cache_ttl_seconds);
+  ASSERT_EQ((*trusts_.ForIssuer(kIssuer))->size(), 1u);
+  EXPECT_EQ((*trusts_.ForIssuer(kIssuer))->front().id, "trust-x");
+  // A write through this node's admin API invalidates the Directory: seen at once.
+  r.active = false;
+  ASSERT_TRUE(d_.store->UpdateFederationTrust(r).ok());
+  EXPECT_TRUE((*trusts_.ForIssuer(kIssuer))->front().active);
+  d_.directory->Invalidate();
+  EXPECT_FALSE((*trusts_.ForIssuer(kIssuer))->front().active);
 }
 
 TEST_F(FederatedGrantsTest, RefusalsNameTheRule) {
@@ -416,6 +439,65 @@ TEST_F(FederatedGrantsTest, TokenExchange) {
   ClientRequest by_b = Exchange(Outside(for_b));
   by_b.basic = ClientCredentials{"client-b", "secret-client-b"};
   EXPECT_EQ(Refused(by_b).reason, Reason::kGrantNotAllowed);
+}
+
+// AssertionChecks (and `tessera doctor`, which prints its rules) on outside tokens: the trust that
+// judged the token, each condition, the mapping and the jti policy.
+TEST_F(FederatedGrantsTest, AssertionChecksExplainOutsideTokens) {
+  federation::Trust t = UserTrust();
+  t.conditions = {{.claim = "repository", .in = {"acme/deploy"}},
+                  {.claim = "ref", .like = "refs/heads/*"}};
+  t = Store(t);
+  AssertionCheckService checks(*d_.store, *d_.directory, *d_.tokens, d_.config, d_.clock);
+  auto rule = [](const Json& report, const std::string& name) -> Json {
+    for (const Json& r : report["rules"]) {
+      if (r["name"] == name) return r;
+    }
+    return Json();
+  };
+  Json claims = OutsideClaims();
+  claims["ref"] = "refs/heads/main";
+  Json report = checks.Run({Outside(claims), kClient, std::nullopt});
+  EXPECT_TRUE(report["passed"]) << report.dump();
+  EXPECT_EQ(report["trust"], (Json{{"id", t.id}, {"name", "ci"}}));
+  EXPECT_EQ(rule(report, "condition on claim 'repository'")["result"], "pass");
+  EXPECT_EQ(rule(report, "condition on claim 'ref'")["result"], "pass");
+  EXPECT_NE(rule(report, "mapping")["detail"].get<std::string>().find("user 'alice'"),
+            std::string::npos);
+  EXPECT_NE(rule(report, "jti")["detail"].get<std::string>().find("required"), std::string::npos);
+  // The assertion rules of section 2 are not what judged it.
+  EXPECT_TRUE(rule(report, "signature").is_null());
+
+  // Each condition's own result, once the signature verified.
+  claims["repository"] = "acme/other";
+  claims.erase("ref");
+  report = checks.Run({Outside(claims), kClient, std::nullopt});
+  EXPECT_FALSE(report["passed"]);
+  EXPECT_EQ(rule(report, "condition on claim 'repository'")["result"], "fail");
+  EXPECT_EQ(
+      rule(report, "condition on claim 'ref'")["detail"],
+      federation::RefusalMessage(federation::FederationReason::kConditionClaimMissing, "ref"));
+
+  // An unverified signature: for a client diagnosing itself, nothing after it is looked at.
+  report = checks.Run({Outside(OutsideClaims(), StrangerKey()), kClient, std::nullopt},
+                      ReportDepth::kUntilSignatureFails);
+  EXPECT_EQ(rule(report, "outside token signature")["result"], "fail");
+  EXPECT_EQ(rule(report, "condition on claim 'repository'")["result"], "not_checked");
+  EXPECT_TRUE(rule(report, "mapping").is_null());
+
+  // A client the trust does not list: the trust rule says so.
+  report = checks.Run({Outside(OutsideClaims()), "client-b", std::nullopt});
+  EXPECT_EQ(rule(report, "trust")["result"], "fail");
+  EXPECT_NE(rule(report, "trust")["fix"].get<std::string>().find("oauthClients"),
+            std::string::npos);
+  // A used outside token is told as such, and nothing is consumed by the check.
+  Json fresh = OutsideClaims();
+  fresh["ref"] = "refs/heads/main";
+  const std::string once = Outside(fresh);
+  EXPECT_TRUE(checks.Run({once, kClient, std::nullopt})["passed"]);
+  Issued(JwtBearer(once));
+  EXPECT_EQ(rule(checks.Run({once, kClient, std::nullopt}), "jti")["reason"],
+            "assertion_jti_replayed");
 }
 
 class FederatedClientAuthTest : public FederatedGrantsTest {

@@ -5,14 +5,23 @@
 namespace tessera::oauth {
 
 FederationTrusts::FederationTrusts(store::FederationTrustStore& store, const Clock& clock,
-                                   int64_t ttl_seconds)
-    : store_(store), clock_(clock), ttl_(ttl_seconds) {}
+                                   int64_t ttl_seconds, const Directory* follow)
+    : store_(store),
+      clock_(clock),
+      ttl_(ttl_seconds),
+      follow_(follow),
+      seen_generation_(follow != nullptr ? follow->generation() : 0) {}
 
 Result<std::shared_ptr<const FederationTrusts::TrustList>> FederationTrusts::ForIssuer(
     const std::string& issuer) {
   const int64_t now = clock_.NowSeconds();
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // An admin write on this node invalidated the Directory: trusts may have changed too.
+    if (follow_ != nullptr && follow_->generation() != seen_generation_) {
+      seen_generation_ = follow_->generation();
+      by_issuer_.clear();
+    }
     auto it = by_issuer_.find(issuer);
     if (it != by_issuer_.end() && now - it->second.loaded_at < ttl_) return it->second.trusts;
   }

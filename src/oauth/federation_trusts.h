@@ -5,7 +5,9 @@
 // documents (federation/trust_json.h) with the record's `active` flag, in the store's order
 // (created_at, id). The answer, an empty one included, is cached per issuer for at most
 // `ttl_seconds` (DomainConfig::cache_ttl_seconds, the staleness bound of every per-node cache);
-// the admin API calls Invalidate after a change made through this node. At most kMaxCachedIssuers
+// a change made through this node's admin API is seen at once: the admin API invalidates the
+// Directory after every write, and this cache follows the Directory's generation (or Invalidate
+// is called directly). At most kMaxCachedIssuers
 // issuers are cached (a flood of made-up issuers empties the cache, it never grows it without
 // bound). A stored document that no longer decodes is refused with kInternal naming the trust:
 // the token endpoint answers server_error rather than ignore a trust the administrator saved.
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "federation/trust.h"
+#include "oauth/directory.h"
 #include "store/store.h"
 #include "tessera/clock.h"
 #include "tessera/status.h"
@@ -34,8 +37,9 @@ class FederationTrusts {
  public:
   static constexpr std::size_t kMaxCachedIssuers = 1024;
 
-  // REQUIRES: `store` and `clock` outlive this object.
-  FederationTrusts(store::FederationTrustStore& store, const Clock& clock, int64_t ttl_seconds);
+  // REQUIRES: `store`, `clock` and `follow` (when given) outlive this object.
+  FederationTrusts(store::FederationTrustStore& store, const Clock& clock, int64_t ttl_seconds,
+                   const Directory* follow = nullptr);
 
   using TrustList = std::vector<federation::Trust>;
   Result<std::shared_ptr<const TrustList>> ForIssuer(const std::string& issuer);
@@ -52,8 +56,10 @@ class FederationTrusts {
   store::FederationTrustStore& store_;
   const Clock& clock_;
   const int64_t ttl_;
+  const Directory* follow_;
   std::mutex mu_;
   std::unordered_map<std::string, Entry> by_issuer_;  // GUARDED_BY(mu_)
+  uint64_t seen_generation_ = 0;                      // GUARDED_BY(mu_): follow_'s
 };
 
 }  // namespace tessera::oauth

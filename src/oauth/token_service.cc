@@ -92,9 +92,9 @@ std::variant<AuthenticatedClient, Rejection> TokenService::AuthenticateCounted(
     }
   }
   auto auth = Authenticate(req);
-  if (auto* r = std::get_if<Rejection>(&auth); r && failures != nullptr &&
-                                               r->reason != Reason::kStoreUnavailable &&
-                                               r->reason != Reason::kInternal) {
+  if (auto* r = std::get_if<Rejection>(&auth);
+      r && failures != nullptr && r->reason != Reason::kStoreUnavailable &&
+      r->reason != Reason::kFederatedKeysUnavailable && r->reason != Reason::kInternal) {
     (void)failures->Allow(req.remote_address);  // the outcome is answered; the count is kept
   }
   return auth;

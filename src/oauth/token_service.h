@@ -135,6 +135,7 @@ struct FederatedResult {
   // kRefused by the outside-token checks: the rule (kOk when the refusal came after them: the
   // mapping, the store).
   federation::FederationReason federation_reason = federation::FederationReason::kOk;
+  std::string trust_id;  // the trust that judged the token (empty: none did)
   FederatedPrincipal principal;
 };
 

@@ -120,7 +120,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   // within the cache bound.
   federation::HttpKeyFetcher key_fetcher;
   federation::IssuerKeys issuer_keys(key_fetcher, clock);
-  oauth::FederationTrusts federation_trusts(*store, clock, c.cache_ttl);
+  oauth::FederationTrusts federation_trusts(*store, clock, c.cache_ttl, &directory);
   tokens.set_federation(&federation_trusts, &issuer_keys);
   oauth::AdminService admin(*store, directory, keys, audit, domain, clock);
   oauth::TrustTokenService trust(*store, directory, keys, tokens, audit, domain, clock);
