@@ -46,8 +46,8 @@
 #include "oauth/audit.h"
 #include "oauth/config.h"
 #include "oauth/directory.h"
-#include "oauth/federation_trusts.h"
 #include "oauth/dpop.h"
+#include "oauth/federation_trusts.h"
 #include "oauth/reasons.h"
 #include "oauth/scopes.h"
 #include "oauth/signing_keys.h"
@@ -108,7 +108,7 @@ struct PendingJti {
   // When set, the pair is kept until then (an outside token's exp plus its trust's
   // clockSkewSeconds) instead of expires_at plus the domain's skew.
   int64_t keep_until = 0;
-  bool dpop_proof = false;        // a DPoP proof's jti (issuer DpopJtiIssuer), RFC 9449 11.1
+  bool dpop_proof = false;  // a DPoP proof's jti (issuer DpopJtiIssuer), RFC 9449 11.1
 };
 
 // The replay-table issuer under which a DPoP proof's jti is recorded: "dpop:" + the proof key's
