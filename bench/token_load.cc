@@ -1,4 +1,5 @@
-// token_load: a load generator for POST /oauth2/v1/token with the jwt-bearer grant.
+// token_load: a load generator for POST /oauth2/v1/token with the jwt-bearer grant, or the
+// token-exchange grant (RFC 8693) of a federation trust's outside tokens.
 //
 // It pre-signs `--count` unique user assertions (a new jti each) with the given key, then drives
 // the token endpoint over `--connections` keep-alive connections on 127.0.0.1 for `--duration`
@@ -6,6 +7,10 @@
 // rate (open loop: each request has a scheduled send time, and latency is measured from it, so
 // a slow server cannot hide its queueing: no coordinated omission). Every assertion is used at
 // most once; when they run out the run ends early and says so.
+//
+// With `--issuer ISS` the assertions are an outside issuer's tokens (iss ISS instead of the client
+// id); with `--grant token-exchange` each is sent as the subject_token of an RFC 8693 exchange
+// (subject_token_type ...:jwt) instead of a jwt-bearer assertion.
 //
 // Output: one line of key=value pairs (requests, ok, errors, seconds, rps, p50_ms, p90_ms,
 // p99_ms, max_ms, exhausted), for bench/token_endpoint.sh to read. With `--report-every S`, it
@@ -125,8 +130,8 @@ Summary Summarize(std::vector<double>& latencies) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string key_file, kid, client_id, client_secret, sub, scope,
-      aud = "https://identity.oraclecloud.com/";
+  std::string key_file, kid, client_id, client_secret, sub, scope, issuer,
+      grant = "jwt-bearer", aud = "https://identity.oraclecloud.com/";
   int port = 0, count = 10000, connections = 8, sign_threads = 2;
   double duration = 10, rate = 0, report_every = 0;
   CLI::App app("Token-endpoint load generator (loopback only)", "token_load");
@@ -138,6 +143,9 @@ int main(int argc, char** argv) {
   app.add_option("--sub", sub, "userName")->required();
   app.add_option("--scope", scope, "Fully qualified scope");
   app.add_option("--aud", aud, "Assertion audience");
+  app.add_option("--issuer", issuer, "The assertions' iss (default: the client id)");
+  app.add_option("--grant", grant, "jwt-bearer (default) or token-exchange")
+      ->check(CLI::IsMember({"jwt-bearer", "token-exchange"}));
   app.add_option("--count", count, "Assertions to pre-sign")->check(CLI::Range(1, 5000000));
   app.add_option("--connections", connections, "Keep-alive connections")->check(CLI::Range(1, 512));
   app.add_option("--duration", duration, "Seconds")->check(CLI::Range(0.5, 86400.0));
@@ -178,12 +186,22 @@ int main(int argc, char** argv) {
     signers.emplace_back([&, t] {
       for (size_t i = static_cast<size_t>(t); i < requests.size();
            i += static_cast<size_t>(sign_threads)) {
-        Json claims = {{"iss", client_id}, {"sub", sub},        {"aud", aud},
-                       {"iat", now},       {"exp", now + 3000}, {"jti", tessera::RandomUuid()}};
+        Json claims = {{"iss", issuer.empty() ? client_id : issuer},
+                       {"sub", sub},
+                       {"aud", aud},
+                       {"iat", now},
+                       {"exp", now + 3000},
+                       {"jti", tessera::RandomUuid()}};
         auto jwt = tessera::jose::SignJwt(claims, *key, key->algorithms().First(),
                                           Json{{"kid", kid}, {"typ", "JWT"}});
         std::string body =
-            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + *jwt;
+            grant == "token-exchange"
+                ? "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange"
+                  "&subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Ajwt"
+                  "&subject_token=" +
+                      *jwt
+                : "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" +
+                      *jwt;
         if (!scope.empty()) body += "&scope=" + FormEncode(scope);
         requests[i] = "POST /oauth2/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
                       "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
