@@ -8,6 +8,10 @@
 // a slow server cannot hide its queueing: no coordinated omission). Every assertion is used at
 // most once; when they run out the run ends early and says so.
 //
+// With `--grant client-credentials` no assertion is signed (the client's Basic credentials alone);
+// with `--dpop-key FILE --dpop-url URL` every request also carries its own DPoP proof (RFC 9449,
+// a new jti each, pre-signed like the assertions) for that URL.
+//
 // With `--issuer ISS` the assertions are an outside issuer's tokens (iss ISS instead of the client
 // id); with `--grant token-exchange` each is sent as the subject_token of an RFC 8693 exchange
 // (subject_token_type ...:jwt) instead of a jwt-bearer assertion.
@@ -31,6 +35,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +44,7 @@
 #include "jose/base64url.h"
 #include "jose/jws.h"
 #include "jose/keyio.h"
+#include "tessera/client.h"
 
 namespace {
 
@@ -145,7 +151,10 @@ int main(int argc, char** argv) {
   app.add_option("--aud", aud, "Assertion audience");
   app.add_option("--issuer", issuer, "The assertions' iss (default: the client id)");
   app.add_option("--grant", grant, "jwt-bearer (default) or token-exchange")
-      ->check(CLI::IsMember({"jwt-bearer", "token-exchange"}));
+      ->check(CLI::IsMember({"jwt-bearer", "token-exchange", "client-credentials"}));
+  std::string dpop_key_file, dpop_url;
+  app.add_option("--dpop-key", dpop_key_file, "Private key (PEM) of DPoP proofs (none: no proof)");
+  app.add_option("--dpop-url", dpop_url, "The token endpoint's URL, the proofs' htu");
   app.add_option("--count", count, "Assertions to pre-sign")->check(CLI::Range(1, 5000000));
   app.add_option("--connections", connections, "Keep-alive connections")->check(CLI::Range(1, 512));
   app.add_option("--duration", duration, "Seconds")->check(CLI::Range(0.5, 86400.0));
@@ -157,20 +166,35 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 3600.0));
   CLI11_PARSE(app, argc, argv);
 
-  std::FILE* f = std::fopen(key_file.c_str(), "rb");
-  if (!f) {
-    std::cerr << "token_load: cannot read " << key_file << "\n";
-    return 1;
-  }
+  auto read_file = [](const std::string& path, std::string* out) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) {
+      std::cerr << "token_load: cannot read " << path << "\n";
+      return false;
+    }
+    char tmp[4096];
+    size_t n;
+    while ((n = std::fread(tmp, 1, sizeof(tmp), f)) > 0) out->append(tmp, n);
+    std::fclose(f);
+    return true;
+  };
   std::string pem;
-  char tmp[4096];
-  size_t n;
-  while ((n = std::fread(tmp, 1, sizeof(tmp), f)) > 0) pem.append(tmp, n);
-  std::fclose(f);
+  if (!read_file(key_file, &pem)) return 1;
   auto key = tessera::jose::LoadPrivateKey(pem);
   if (!key.ok()) {
     std::cerr << "token_load: " << key.status().message() << "\n";
     return 1;
+  }
+  std::optional<tessera::client::DpopKey> dpop_key;
+  if (!dpop_key_file.empty()) {
+    std::string dpop_pem;
+    if (!read_file(dpop_key_file, &dpop_pem)) return 1;
+    auto k = tessera::client::DpopKey::FromPem(dpop_pem);
+    if (!k.ok() || dpop_url.empty()) {
+      std::cerr << "token_load: --dpop-key needs a usable key and --dpop-url\n";
+      return 1;
+    }
+    dpop_key = std::move(*k);
   }
 
   // Pre-sign: the generator's own signing must not compete with the server during the run.
@@ -192,6 +216,20 @@ int main(int argc, char** argv) {
                        {"iat", now},
                        {"exp", now + 3000},
                        {"jti", tessera::RandomUuid()}};
+        std::string extra_headers;
+        if (dpop_key) {
+          auto proof = tessera::client::MakeDpopProof(*dpop_key, "POST", dpop_url, "", "", now);
+          extra_headers = "DPoP: " + *proof + "\r\n";
+        }
+        if (grant == "client-credentials") {
+          std::string body = "grant_type=client_credentials";
+          if (!scope.empty()) body += "&scope=" + FormEncode(scope);
+          requests[i] = "POST /oauth2/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers +
+                        auth +
+                        "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+          continue;
+        }
         auto jwt = tessera::jose::SignJwt(claims, *key, key->algorithms().First(),
                                           Json{{"kid", kid}, {"typ", "JWT"}});
         std::string body =
@@ -203,7 +241,8 @@ int main(int argc, char** argv) {
                 : "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" +
                       *jwt;
         if (!scope.empty()) body += "&scope=" + FormEncode(scope);
-        requests[i] = "POST /oauth2/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth +
+        requests[i] = "POST /oauth2/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_headers +
+                      auth +
                       "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
                       std::to_string(body.size()) + "\r\n\r\n" + body;
       }

@@ -116,7 +116,7 @@ class FederatedGrantsTest : public ::testing::Test {
     return r;
   }
   static ClientRequest Exchange(const std::string& subject_token,
-                                std::map<std::string, std::string> extra = {}) {
+                                const std::map<std::string, std::string>& extra = {}) {
     ClientRequest r = Request({{"grant_type", kTokenExchange},
                                {"subject_token", subject_token},
                                {"subject_token_type", kJwtType}});
