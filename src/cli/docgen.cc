@@ -109,7 +109,10 @@ void CompletionNodes(const CLI::App& cmd, const std::string& key,
 std::string ManPage(const CLI::App& app) {
   std::ostringstream out;
   const std::string& name = app.get_name();
+  // Left-adjusted (.ad l): option texts name long URNs, which a justified line cannot stretch
+  // around without a warning.
   out << ".TH TESSERA 1 \"\" \"" << Roff(name) << "\" \"User Commands\"\n"
+      << ".ad l\n"
       << ".SH NAME\n"
       << Roff(name) << " \\- " << Roff(app.get_description()) << "\n"
       << ".SH SYNOPSIS\n.B " << Roff(name)
@@ -134,8 +137,8 @@ std::string ManPage(const CLI::App& app) {
       << ".TP\n.B TESSERA_ADMIN_CLIENT_ID\\fR, \\fBTESSERA_ADMIN_CLIENT_SECRET\n"
       << "The bootstrap administrator \\fBserve\\fR creates, and the credentials \\fBadmin\\fR "
          "uses.\n"
-      << ".TP\n.B TESSERA_CONSOLE_USER\fR, \fBTESSERA_CONSOLE_PASSWORD\n"
-      << "The bootstrap console operator \fBserve\fR creates (password of 12 characters or "
+      << ".TP\n.B TESSERA_CONSOLE_USER\\fR, \\fBTESSERA_CONSOLE_PASSWORD\n"
+      << "The bootstrap console operator \\fBserve\\fR creates (password of 12 characters or "
          "more).\n"
       << ".SH FILES\n.TP\n.I /etc/tessera/tessera.toml\n"
       << "The configuration file of \\fBserve\\fR when neither \\fB\\-\\-config\\fR nor "

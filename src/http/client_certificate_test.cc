@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
@@ -262,7 +263,10 @@ TEST(ForwardedCertificateTest, RefusesOversizedValues) {
 class ClientCaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = ::testing::TempDir() + "/tessera_client_ca_test.pem";
+    // One file per test and process: CTest runs the tests of this file in parallel processes.
+    path_ = ::testing::TempDir() + "/tessera_client_ca_test." +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "." +
+            std::to_string(::getpid()) + ".pem";
     std::ofstream(path_) << Pem(pki_.ca.get());
   }
   void TearDown() override { std::remove(path_.c_str()); }
