@@ -437,7 +437,7 @@ Result<std::vector<store::AuditEvent>> AdminService::ListAudit(const store::Audi
 }
 
 Result<AdminService::BootstrapOutcome> AdminService::EnsureBootstrapAdmin(
-    const std::string& client_id, const std::string& client_secret) {
+    const std::string& client_id, const std::string& client_secret, bool retried) {
   if (client_secret.size() < 16)
     return Status::InvalidArgument("TESSERA_ADMIN_CLIENT_SECRET must be at least 16 characters");
   Result<store::App> existing = store_.FindAppByClientId(client_id);
@@ -464,7 +464,13 @@ Result<AdminService::BootstrapOutcome> AdminService::EnsureBootstrapAdmin(
   a.secret_hash = HashChosenSecret(client_secret);
   a.allowed_grants = {kGrantClientCredentials};
   a.created_at = a.updated_at = clock_.NowSeconds();
-  TESSERA_RETURN_IF_ERROR(store_.CreateApp(a));
+  if (Status created = store_.CreateApp(a); !created.ok()) {
+    // Nodes sharing a store that start together race here: the one whose insert lost finds the
+    // winner's app, and checks it as an existing one (once: it exists now).
+    if (created.code() == StatusCode::kAlreadyExists && !retried)
+      return EnsureBootstrapAdmin(client_id, client_secret, /*retried=*/true);
+    return created;
+  }
   TESSERA_RETURN_IF_ERROR(Audit({"bootstrap", ""}, "app.create", a.display_name));
   return BootstrapOutcome::kCreated;
 }

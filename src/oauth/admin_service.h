@@ -185,10 +185,13 @@ class AdminService {
   // The bootstrap administrator app with this id and secret: created when absent; when present
   // and the secret differs from the stored one, the stored hash is replaced (so an operator
   // rotates it by restarting with a new secret); a matching secret stored with the older fast
-  // hash is re-hashed with Argon2id. Operator-chosen, so always Argon2id (secrets.h).
+  // hash is re-hashed with Argon2id. Operator-chosen, so always Argon2id (secrets.h). Nodes
+  // sharing a store may call it together: the one that loses the creation race takes the
+  // winner's app as existing (`retried` is that second look, internal).
   enum class BootstrapOutcome { kCreated, kUnchanged, kSecretReplaced, kHashUpgraded };
   Result<BootstrapOutcome> EnsureBootstrapAdmin(const std::string& client_id,
-                                                const std::string& client_secret);
+                                                const std::string& client_secret,
+                                                bool retried = false);
 
  private:
   // Applies `fields` to `app` (kind set), checking the values and attaching certificates.
