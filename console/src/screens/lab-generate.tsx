@@ -16,6 +16,7 @@ interface App {
   name?: string;
   active: boolean;
   isOAuthClient?: boolean;
+  isAdmin?: boolean;
   assertionAlgorithms?: string[];
   certificates?: { certAlias: string }[];
 }
@@ -82,7 +83,9 @@ export default function Generate({
     null,
   );
 
-  const clients = (apps.data ?? []).filter((a) => a.isOAuthClient);
+  // Confidential apps; never an administrator app: a certificate made for a test is not to be
+  // trusted for the domain's administration.
+  const clients = (apps.data ?? []).filter((a) => a.isOAuthClient && !a.isAdmin);
   const chosenApp = clients.find((a) => a.id === appId) ?? clients[0];
   const chosenUser = userName || users.data?.[0]?.userName || '';
 

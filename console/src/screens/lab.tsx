@@ -172,6 +172,8 @@ export default function Lab() {
   const [report, setReport] = useState<CheckReport | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
+  // How many checks were answered: a new answer is a new result, even when it reads the same.
+  const [answered, setAnswered] = useState(0);
   useRuleTarget();
 
   async function check(token: string, client: string, scopeText: string): Promise<void> {
@@ -182,6 +184,7 @@ export default function Lab() {
       const body: Record<string, string> = { assertion: token, clientId: client };
       if (scopeText.trim() !== '') body.scope = scopeText.trim();
       setReport(await api<CheckReport>('POST', '/admin/v1/AssertionChecks', body));
+      setAnswered((n) => n + 1);
     } catch (e) {
       setError(e);
     } finally {
@@ -252,7 +255,12 @@ export default function Lab() {
       </section>
 
       {report ? (
-        <section class="card lab-section" aria-labelledby="lab-result-title" id="lab-result">
+        <section
+          class="card lab-section"
+          aria-labelledby="lab-result-title"
+          id="lab-result"
+          data-check={answered}
+        >
           <h2 id="lab-result-title">Result</h2>
           <Report report={report} />
         </section>
