@@ -357,6 +357,15 @@ test('the audit link target /console/lab#rule-<n> scrolls to and focuses that ru
     });
     assert.ok(inView, `rule ${n} scrolled into view`);
   }
+  // Followed inside the console (the router's navigation, as the Audit screen's links are), from
+  // another screen: the rule gets the focus, not the main region the layout focuses.
+  await page.goto(`${server.url}/console/`);
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await page.evaluate(() => {
+    window.history.pushState(null, '', '/console/lab#rule-6');
+    window.dispatchEvent(new PopStateEvent('popstate'));
+  });
+  await page.waitForFunction(() => document.activeElement?.id === 'rule-6');
   // Every rule number a check answers with has its anchor.
   for (let n = 0; n <= 12; n++) assert.equal(await page.locator(`#rule-${n}`).count(), 1, `#rule-${n}`);
   // A rule's link in a check result moves there too.

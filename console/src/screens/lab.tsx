@@ -145,14 +145,15 @@ function Decoded({ token }: { token: string }) {
 // The rule the URL's fragment names (#rule-<n>): scrolled to and focused, once the screen (and
 // the layout's own focus move on navigation) has settled.
 function useRuleTarget(): void {
+  // Re-rendered by the router's navigations and by in-page links (hashchange).
   const location = useLocation();
-  const [hash, setHash] = useState(window.location.hash);
+  const [, setHash] = useState(window.location.hash);
   useEffect(() => {
     const onHash = () => setHash(window.location.hash);
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
-  const current = window.location.hash || hash;
+  const current = window.location.hash;
   useEffect(() => {
     if (!/^#rule-\d+$/.test(current)) return;
     const timer = window.setTimeout(() => {
