@@ -376,3 +376,37 @@ test('the audit link target /console/lab#rule-<n> scrolls to and focuses that ru
   await expectNoProblems(page);
   await page.close();
 });
+
+test('by keyboard alone: the form, the check and a rule link', async () => {
+  const page = await openLab(360);
+  const jwt = assertion({ extra: ['--aud', 'https://wrong.example.com/'] });
+  await page.getByLabel('Assertion', { exact: true }).focus();
+  await page.keyboard.insertText(jwt);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'lab-client-id');
+  await page.keyboard.insertText(domain.good.name);
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'lab-scope');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Check');
+  await page.keyboard.press('Enter');
+  await waitForCheck(page, '0');
+  assert.deepEqual(failed(await readRules(page)), ['5 audience']);
+  // The failed rule's link, reached by Tab, takes the focus to the rule's description.
+  const link = page.locator('li.lab-rule[data-result="fail"] a');
+  for (let i = 0; i < 40 && !(await link.evaluate((a) => a === document.activeElement)); i++) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement?.id === 'rule-5');
+  // The generate form's controls are reachable in order too.
+  await page.getByLabel('Application', { exact: true }).focus();
+  const order = [];
+  for (let i = 0; i < 5; i++) {
+    order.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent));
+    await page.keyboard.press('Tab');
+  }
+  assert.deepEqual(order, ['lab-gen-app', 'lab-gen-user', 'lab-gen-alias', 'lab-gen-type', 'Generate and sign']);
+  await expectNoProblems(page);
+  await page.close();
+});
