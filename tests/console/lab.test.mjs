@@ -6,7 +6,7 @@
 // accessibility finding on the way.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrivateKey, createHash, sign as cryptoSign, randomUUID } from 'node:crypto';
+import { createPrivateKey, createHash, sign as cryptoSign } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
