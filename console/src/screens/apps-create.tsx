@@ -1,0 +1,303 @@
+// The two creation forms of the Applications screen: a confidential client and a resource app
+// (docs/http-api.md section 6, POST /admin/v1/Apps).
+import { useState } from "preact/hooks";
+import { api } from "../api";
+import { ErrorNotice } from "../ui";
+import {
+  APPS_PATH,
+  GRANTS,
+  OPERATIONS,
+  fullyQualifiedScope,
+  parseSeconds,
+  type ClientCertificate,
+  type CreatedApp,
+} from "./apps-model";
+
+type Toggle = (value: string, on: boolean) => void;
+
+function toggled(list: string[], value: string, on: boolean): string[] {
+  const rest = list.filter((v) => v !== value);
+  return on ? [...rest, value] : rest;
+}
+
+/** A fieldset of checkboxes; `idPrefix` keeps the ids of the inputs unique on the page. */
+function Choices(props: {
+  legend: string;
+  idPrefix: string;
+  options: readonly { value: string; label: string; hint?: string }[];
+  chosen: string[];
+  onToggle: Toggle;
+  empty?: string;
+}) {
+  return (
+    <fieldset class="apps-choices">
+      <legend>{props.legend}</legend>
+      {props.options.length === 0 && <p class="apps-note">{props.empty}</p>}
+      {props.options.map((o, i) => (
+        <div class="apps-check" key={o.value}>
+          <input
+            type="checkbox"
+            id={`${props.idPrefix}-${i}`}
+            checked={props.chosen.includes(o.value)}
+            onChange={(e) => props.onToggle(o.value, e.currentTarget.checked)}
+          />
+          <label for={`${props.idPrefix}-${i}`}>
+            {o.label}
+            {o.hint !== undefined && <code class="apps-code">{o.hint}</code>}
+          </label>
+        </div>
+      ))}
+    </fieldset>
+  );
+}
+
+/** Creates a confidential app; `onCreated` gets the answer, which holds the client secret. */
+export function NewClientForm(props: {
+  scopes: { fqs: string; app: string }[];
+  certificates: ClientCertificate[];
+  onCreated: (app: CreatedApp) => void;
+  onCancel: () => void;
+}) {
+  const [displayName, setDisplayName] = useState("");
+  const [description, setDescription] = useState("");
+  const [grants, setGrants] = useState<string[]>(["client_credentials"]);
+  const [scopes, setScopes] = useState<string[]>([]);
+  const [operations, setOperations] = useState<string[]>([]);
+  const [certs, setCerts] = useState<string[]>([]);
+  const [expiry, setExpiry] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await api<CreatedApp>("POST", APPS_PATH, {
+        displayName,
+        description: description === "" ? undefined : description,
+        isOAuthClient: true,
+        clientType: "confidential",
+        allowedGrants: grants,
+        allowedScopes: scopes.map((fqs) => ({ fqs })),
+        allowedOperations: operations,
+        certificates: certs.map((certAlias) => ({ certAlias })),
+        accessTokenExpiry: parseSeconds(expiry),
+      });
+      props.onCreated(created);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="apps-form" onSubmit={submit} aria-labelledby="apps-new-client-title">
+      <h2 id="apps-new-client-title">New confidential app</h2>
+      <p class="apps-note">
+        A client that gets tokens with its client id and secret (or its certificates). It starts
+        inactive: activate it once it is set up.
+      </p>
+      <label for="apps-client-name">Display name</label>
+      <input
+        id="apps-client-name"
+        type="text"
+        required
+        value={displayName}
+        onInput={(e) => setDisplayName(e.currentTarget.value)}
+      />
+      <label for="apps-client-description">Description</label>
+      <textarea
+        id="apps-client-description"
+        maxLength={4096}
+        value={description}
+        onInput={(e) => setDescription(e.currentTarget.value)}
+      />
+      <Choices
+        legend="Allowed grants"
+        idPrefix="apps-client-grant"
+        options={GRANTS.map((g) => ({ value: g.value, label: g.label, hint: g.value }))}
+        chosen={grants}
+        onToggle={(v, on) => setGrants(toggled(grants, v, on))}
+      />
+      <Choices
+        legend="Allowed scopes"
+        idPrefix="apps-client-scope"
+        options={props.scopes.map((s) => ({ value: s.fqs, label: s.fqs, hint: s.app }))}
+        chosen={scopes}
+        onToggle={(v, on) => setScopes(toggled(scopes, v, on))}
+        empty="No resource app defines a scope yet: create a resource app first."
+      />
+      <label for="apps-client-expiry">Access token expiry (seconds, 60 to 31556952)</label>
+      <input
+        id="apps-client-expiry"
+        type="text"
+        inputMode="numeric"
+        placeholder="3600"
+        value={expiry}
+        onInput={(e) => setExpiry(e.currentTarget.value)}
+      />
+      <Choices
+        legend="Allowed operations"
+        idPrefix="apps-client-op"
+        options={OPERATIONS.map((o) => ({ value: o.value, label: o.label, hint: o.value }))}
+        chosen={operations}
+        onToggle={(v, on) => setOperations(toggled(operations, v, on))}
+      />
+      <Choices
+        legend="Certificates to attach"
+        idPrefix="apps-client-cert"
+        options={props.certificates.map((c) => ({
+          value: c.certificateAlias,
+          label: c.certificateAlias,
+          hint: `valid until ${c.notAfter}`,
+        }))}
+        chosen={certs}
+        onToggle={(v, on) => setCerts(toggled(certs, v, on))}
+        empty="No client certificate is uploaded yet (the Certificates screen uploads them)."
+      />
+      <ErrorNotice error={error} />
+      <div class="apps-actions">
+        <button type="submit" disabled={busy}>
+          Create confidential app
+        </button>
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Creates a resource app, previewing each fully qualified scope as it is typed. */
+export function NewResourceForm(props: {
+  onCreated: (app: CreatedApp) => void;
+  onCancel: () => void;
+}) {
+  const [displayName, setDisplayName] = useState("");
+  const [description, setDescription] = useState("");
+  const [audience, setAudience] = useState("");
+  const [values, setValues] = useState<string[]>([""]);
+  const [expiry, setExpiry] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const setValue = (i: number, v: string) => setValues(values.map((old, j) => (j === i ? v : old)));
+  const filled = values.filter((v) => v !== "");
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await api<CreatedApp>("POST", APPS_PATH, {
+        displayName,
+        description: description === "" ? undefined : description,
+        isOAuthResource: true,
+        audience,
+        scopes: filled.map((value) => ({ value })),
+        accessTokenExpiry: parseSeconds(expiry),
+      });
+      props.onCreated(created);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="apps-form" onSubmit={submit} aria-labelledby="apps-new-resource-title">
+      <h2 id="apps-new-resource-title">New resource app</h2>
+      <p class="apps-note">
+        A service that accepts tokens: its audience and scopes are what confidential apps are
+        allowed to request.
+      </p>
+      <label for="apps-resource-name">Display name</label>
+      <input
+        id="apps-resource-name"
+        type="text"
+        required
+        value={displayName}
+        onInput={(e) => setDisplayName(e.currentTarget.value)}
+      />
+      <label for="apps-resource-description">Description</label>
+      <textarea
+        id="apps-resource-description"
+        maxLength={4096}
+        value={description}
+        onInput={(e) => setDescription(e.currentTarget.value)}
+      />
+      <label for="apps-resource-audience">Audience</label>
+      <input
+        id="apps-resource-audience"
+        type="text"
+        required
+        placeholder="https://oic.example.com:443"
+        spellcheck={false}
+        value={audience}
+        onInput={(e) => setAudience(e.currentTarget.value)}
+      />
+      <fieldset class="apps-choices">
+        <legend>Scopes</legend>
+        {values.map((v, i) => (
+          <div class="apps-scope-row" key={i}>
+            <label for={`apps-resource-scope-${i}`}>Scope value {i + 1}</label>
+            <input
+              id={`apps-resource-scope-${i}`}
+              type="text"
+              placeholder="urn:opc:resource:consumer::all"
+              spellcheck={false}
+              value={v}
+              onInput={(e) => setValue(i, e.currentTarget.value)}
+            />
+            {values.length > 1 && (
+              <button
+                type="button"
+                aria-label={`Remove scope value ${i + 1}`}
+                onClick={() => setValues(values.filter((_, j) => j !== i))}
+              >
+                Remove
+              </button>
+            )}
+          </div>
+        ))}
+        <button type="button" onClick={() => setValues([...values, ""])} disabled={values.length >= 100}>
+          Add a scope
+        </button>
+      </fieldset>
+      <section class="apps-preview" aria-labelledby="apps-preview-title">
+        <h3 id="apps-preview-title">Fully qualified scopes</h3>
+        <p class="apps-note">
+          What confidential apps request and are allowed: the audience followed directly by the
+          scope value, exactly as written here.
+        </p>
+        <ul aria-live="polite" id="apps-fqs-preview">
+          {filled.length === 0 && <li class="apps-note">Type a scope value to see it.</li>}
+          {filled.map((v, i) => (
+            <li key={i}>
+              <code class="apps-code apps-fqs">{fullyQualifiedScope(audience, v)}</code>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <label for="apps-resource-expiry">Access token expiry (seconds, 60 to 31556952)</label>
+      <input
+        id="apps-resource-expiry"
+        type="text"
+        inputMode="numeric"
+        placeholder="3600"
+        value={expiry}
+        onInput={(e) => setExpiry(e.currentTarget.value)}
+      />
+      <ErrorNotice error={error} />
+      <div class="apps-actions">
+        <button type="submit" disabled={busy}>
+          Create resource app
+        </button>
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,99 @@
+// The Applications screen's two panels that need care: the confirmation of a destructive
+// action, and the client secret shown once.
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { OneTimeSecret } from "./apps-model";
+
+/**
+ * A modal confirmation. The native <dialog> keeps focus inside while open, closes on Escape
+ * (which counts as cancelling) and gives focus back to the control that opened it.
+ */
+export function ConfirmDialog(props: {
+  title: string;
+  confirmLabel: string;
+  busy: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+  children?: ComponentChildren;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d !== null && !d.open) d.showModal();
+    return () => {
+      if (d !== null && d.open) d.close();
+    };
+  }, []);
+  return (
+    <dialog ref={ref} class="apps-dialog" aria-labelledby="apps-dialog-title" onCancel={props.onCancel}>
+      <h2 id="apps-dialog-title">{props.title}</h2>
+      {props.children}
+      <div class="apps-actions">
+        <button type="button" class="danger" disabled={props.busy} onClick={props.onConfirm}>
+          {props.confirmLabel}
+        </button>
+        <button type="button" disabled={props.busy} onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+/**
+ * The client id and secret of a new or regenerated secret. The secret lives only in the
+ * caller's component state: closing this panel (or leaving the page) drops it, and it never goes
+ * to storage or the URL, since the server keeps only a hash and cannot show it again.
+ */
+export function SecretPanel({ secret, onClose }: { secret: OneTimeSecret; onClose: () => void }) {
+  const [copied, setCopied] = useState<string>("");
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [secret]);
+
+  const copy = () => {
+    // The Clipboard API needs a secure context and the page focused; when it refuses, the
+    // operator can still select the field (it is selected for them).
+    navigator.clipboard.writeText(secret.clientSecret).then(
+      () => setCopied("Copied to the clipboard."),
+      () => {
+        const field = document.getElementById("apps-secret-value") as HTMLInputElement | null;
+        field?.select();
+        setCopied("Copying was refused by the browser: the secret is selected, copy it by hand.");
+      },
+    );
+  };
+
+  return (
+    <section class="apps-secret" aria-labelledby="apps-secret-title">
+      <h2 id="apps-secret-title" tabIndex={-1} ref={heading}>
+        Client secret of {secret.appName}
+      </h2>
+      <p class="apps-secret-warning">
+        Copy the secret now: it will not be shown again. Tessera keeps only a hash of it; if it is
+        lost, regenerate it.
+      </p>
+      <label for="apps-secret-client-id">Client ID</label>
+      <input id="apps-secret-client-id" type="text" readOnly value={secret.clientId} spellcheck={false} />
+      <label for="apps-secret-value">Client secret</label>
+      <input
+        id="apps-secret-value"
+        type="text"
+        readOnly
+        value={secret.clientSecret}
+        autocomplete="off"
+        spellcheck={false}
+      />
+      <div class="apps-actions">
+        <button type="button" onClick={copy}>
+          Copy secret
+        </button>
+        <button type="button" onClick={onClose}>
+          Close: I have stored it
+        </button>
+      </div>
+      <p role="status" class="apps-note">
+        {copied}
+      </p>
+    </section>
+  );
+}
