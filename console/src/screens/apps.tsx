@@ -128,7 +128,7 @@ export default function AppsScreen() {
           ) : apps.length === 0 ? (
             <p class="apps-note">No app yet.</p>
           ) : (
-            <div class="apps-scroll" tabIndex={0} role="region" aria-labelledby="apps-list-title">
+            <div class="apps-scroll" tabIndex={0} role="region" aria-label="Table of apps">
               <table class="apps-table">
                 <thead>
                   <tr>
