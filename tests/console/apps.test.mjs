@@ -131,6 +131,17 @@ test("applications: create, activate, use, regenerate, bind, attach, deactivate,
   assert.deepEqual(client.allowedGrants, ["client_credentials"]);
   assert.deepEqual(client.allowedScopes, [{ fqs: FQS }]);
 
+  // Its settings changed in the UI: what the admin API then answers.
+  await page.getByRole("button", { name: "Edit settings" }).click();
+  await page.getByRole("checkbox", { name: /^Introspect any token/ }).check();
+  await page.getByLabel("Access token expiry (seconds, 60 to 31556952)").fill("600");
+  await page.getByRole("button", { name: "Save settings" }).click();
+  await page.getByRole("button", { name: "Edit settings" }).waitFor();
+  client = await appByName("Orders client");
+  assert.deepEqual(client.allowedOperations, ["introspect"]);
+  assert.equal(client.accessTokenExpiry, 600);
+  assert.deepEqual(client.allowedScopes, [{ fqs: FQS }], "the scope is kept");
+
   // Inactive: refused. Activated in the UI: a token for the resource's scope.
   assert.equal((await tokenRequest(clientId, secret1, FQS)).status, 401);
   await page.getByRole("button", { name: "Activate", exact: true }).click();
@@ -144,6 +155,7 @@ test("applications: create, activate, use, regenerate, bind, attach, deactivate,
   assert.equal(at.sub, clientId);
   assert.equal(at.aud, AUDIENCE);
   assert.equal(at.scope, SCOPE_VALUE);
+  assert.equal(answer.body.expires_in, 600, "the lifetime set in the settings");
 
   // Closing the panel drops the secret: not on the page, not in web storage.
   await page.getByRole("button", { name: /^Close/ }).click();

@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api";
 import { Badge, ErrorNotice } from "../ui";
 import { ConfirmDialog } from "./apps-dialogs";
+import { ClientForm, ResourceForm } from "./apps-forms";
 import {
   appPath,
   grantLabel,
@@ -192,6 +193,7 @@ type Pending = "regenerate" | "delete" | null;
 export function AppDetail(props: {
   id: string;
   certificates: ClientCertificate[];
+  scopes: { fqs: string; app: string }[];
   onChanged: () => void;
   onDeleted: () => void;
   onSecret: (s: OneTimeSecret) => void;
@@ -201,6 +203,7 @@ export function AppDetail(props: {
   const [error, setError] = useState<unknown>(null);
   const [pending, setPending] = useState<Pending>(null);
   const [busy, setBusy] = useState(false);
+  const [editing, setEditing] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -208,6 +211,7 @@ export function AppDetail(props: {
     setLoadError(null);
     setError(null);
     setPending(null);
+    setEditing(false);
     api<App>("GET", appPath(props.id)).then(
       (a) => live && setApp(a),
       (err) => live && setLoadError(err),
@@ -223,6 +227,10 @@ export function AppDetail(props: {
   const saved = (a: App) => {
     setApp(a);
     props.onChanged();
+  };
+  const edited = (a: App) => {
+    saved(a);
+    setEditing(false);
   };
   const act = async (work: () => Promise<void>) => {
     setBusy(true);
@@ -262,6 +270,20 @@ export function AppDetail(props: {
         {app.active ? <Badge tone="ok">Active</Badge> : <Badge tone="warn">Inactive</Badge>}
         {app.isAdmin === true && <Badge tone="muted">Administrator</Badge>}
       </p>
+      {editing ? (
+        resource ? (
+          <ResourceForm editing={app} onCreated={edited} onCancel={() => setEditing(false)} />
+        ) : (
+          <ClientForm
+            editing={app}
+            scopes={props.scopes}
+            certificates={props.certificates}
+            onCreated={edited}
+            onCancel={() => setEditing(false)}
+          />
+        )
+      ) : (
+        <>
       <dl class="apps-fields">
         <dt>Kind</dt>
         <dd>{kindLabel(app)}</dd>
@@ -314,10 +336,15 @@ export function AppDetail(props: {
             Regenerate client secret…
           </button>
         )}
+        <button type="button" disabled={busy} onClick={() => setEditing(true)}>
+          Edit settings
+        </button>
         <button type="button" class="danger" disabled={busy} onClick={() => setPending("delete")}>
           Delete app…
         </button>
       </div>
+        </>
+      )}
       <ErrorNotice error={error} />
       {pending === "regenerate" && (
         <ConfirmDialog

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { apiList } from "../api";
 import { Badge, ErrorNotice, Page } from "../ui";
-import { NewClientForm, NewResourceForm } from "./apps-create";
+import { ClientForm, ResourceForm } from "./apps-forms";
 import { AppDetail } from "./apps-detail";
 import { SecretPanel } from "./apps-dialogs";
 import {
@@ -158,6 +158,7 @@ export default function AppsScreen() {
               key={view.id}
               id={view.id}
               certificates={certs}
+              scopes={availableScopes(apps ?? [])}
               onChanged={refresh}
               onDeleted={() => {
                 go({ kind: "none" });
@@ -167,7 +168,7 @@ export default function AppsScreen() {
             />
           )}
           {view.kind === "new-client" && (
-            <NewClientForm
+            <ClientForm
               scopes={availableScopes(apps ?? [])}
               certificates={certs}
               onCreated={created}
@@ -175,7 +176,7 @@ export default function AppsScreen() {
             />
           )}
           {view.kind === "new-resource" && (
-            <NewResourceForm onCreated={created} onCancel={() => go({ kind: "none" })} />
+            <ResourceForm onCreated={created} onCancel={() => go({ kind: "none" })} />
           )}
           {view.kind === "none" && <p class="apps-note">Choose an app to see and change it, or create one.</p>}
         </div>

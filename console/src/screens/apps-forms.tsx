@@ -1,5 +1,6 @@
-// The two creation forms of the Applications screen: a confidential client and a resource app
-// (docs/http-api.md section 6, POST /admin/v1/Apps).
+// The two forms of the Applications screen, for a confidential client and a resource app: they
+// create one (POST /admin/v1/Apps) or change an existing one's settings (PATCH
+// /admin/v1/Apps/{id}), docs/http-api.md section 6.
 import { useState } from "preact/hooks";
 import { api } from "../api";
 import { ErrorNotice } from "../ui";
@@ -7,11 +8,38 @@ import {
   APPS_PATH,
   GRANTS,
   OPERATIONS,
+  appPath,
   fullyQualifiedScope,
   parseSeconds,
+  replacePatch,
+  type App,
   type ClientCertificate,
   type CreatedApp,
 } from "./apps-model";
+
+/**
+ * Sends the form: a creation when `editing` is absent, else a PATCH replacing the attributes.
+ * In a change an empty lifetime is sent as null, which resets it to the default.
+ */
+function save(editing: App | undefined, attributes: Record<string, unknown>): Promise<CreatedApp> {
+  if (editing === undefined) return api<CreatedApp>("POST", APPS_PATH, attributes);
+  const changed = { ...attributes, accessTokenExpiry: attributes.accessTokenExpiry ?? null };
+  return api<CreatedApp>("PATCH", appPath(editing.id), replacePatch(changed));
+}
+
+/** The scopes to offer: the resource apps' ones, and any the app holds that none defines now. */
+function scopeOptions(available: { fqs: string; app: string }[], app: App | undefined) {
+  const options = available.map((s) => ({ value: s.fqs, label: s.fqs, hint: s.app }));
+  for (const { fqs } of app?.allowedScopes ?? []) {
+    if (!available.some((s) => s.fqs === fqs))
+      options.push({ value: fqs, label: fqs, hint: "no resource app defines it now" });
+  }
+  return options;
+}
+
+function expiryText(app: App | undefined): string {
+  return app?.accessTokenExpiry !== undefined ? String(app.accessTokenExpiry) : "";
+}
 
 type Toggle = (value: string, on: boolean) => void;
 
@@ -51,20 +79,25 @@ function Choices(props: {
   );
 }
 
-/** Creates a confidential app; `onCreated` gets the answer, which holds the client secret. */
-export function NewClientForm(props: {
+/**
+ * Creates a confidential app (`onCreated` gets the answer, which holds the client secret), or
+ * with `editing` changes its settings (certificates have their own section then).
+ */
+export function ClientForm(props: {
+  editing?: App;
   scopes: { fqs: string; app: string }[];
   certificates: ClientCertificate[];
   onCreated: (app: CreatedApp) => void;
   onCancel: () => void;
 }) {
-  const [displayName, setDisplayName] = useState("");
-  const [description, setDescription] = useState("");
-  const [grants, setGrants] = useState<string[]>(["client_credentials"]);
-  const [scopes, setScopes] = useState<string[]>([]);
-  const [operations, setOperations] = useState<string[]>([]);
+  const e0 = props.editing;
+  const [displayName, setDisplayName] = useState(e0?.displayName ?? "");
+  const [description, setDescription] = useState(e0?.description ?? "");
+  const [grants, setGrants] = useState<string[]>(e0?.allowedGrants ?? ["client_credentials"]);
+  const [scopes, setScopes] = useState<string[]>((e0?.allowedScopes ?? []).map((s) => s.fqs));
+  const [operations, setOperations] = useState<string[]>(e0?.allowedOperations ?? []);
   const [certs, setCerts] = useState<string[]>([]);
-  const [expiry, setExpiry] = useState("");
+  const [expiry, setExpiry] = useState(expiryText(e0));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -73,18 +106,20 @@ export function NewClientForm(props: {
     setBusy(true);
     setError(null);
     try {
-      const created = await api<CreatedApp>("POST", APPS_PATH, {
+      const attributes: Record<string, unknown> = {
         displayName,
-        description: description === "" ? undefined : description,
-        isOAuthClient: true,
-        clientType: "confidential",
+        description,
         allowedGrants: grants,
         allowedScopes: scopes.map((fqs) => ({ fqs })),
         allowedOperations: operations,
-        certificates: certs.map((certAlias) => ({ certAlias })),
         accessTokenExpiry: parseSeconds(expiry),
-      });
-      props.onCreated(created);
+      };
+      if (e0 === undefined) {
+        attributes.isOAuthClient = true;
+        attributes.clientType = "confidential";
+        attributes.certificates = certs.map((certAlias) => ({ certAlias }));
+      }
+      props.onCreated(await save(e0, attributes));
     } catch (err) {
       setError(err);
       setBusy(false);
@@ -92,12 +127,18 @@ export function NewClientForm(props: {
   };
 
   return (
-    <form class="apps-form" onSubmit={submit} aria-labelledby="apps-new-client-title">
-      <h2 id="apps-new-client-title">New confidential app</h2>
-      <p class="apps-note">
-        A client that gets tokens with its client id and secret (or its certificates). It starts
-        inactive: activate it once it is set up.
-      </p>
+    <form class="apps-form" onSubmit={submit} aria-labelledby="apps-client-title">
+      {e0 === undefined ? (
+        <>
+          <h2 id="apps-client-title">New confidential app</h2>
+          <p class="apps-note">
+            A client that gets tokens with its client id and secret (or its certificates). It
+            starts inactive: activate it once it is set up.
+          </p>
+        </>
+      ) : (
+        <h3 id="apps-client-title">Settings</h3>
+      )}
       <label for="apps-client-name">Display name</label>
       <input
         id="apps-client-name"
@@ -123,7 +164,7 @@ export function NewClientForm(props: {
       <Choices
         legend="Allowed scopes"
         idPrefix="apps-client-scope"
-        options={props.scopes.map((s) => ({ value: s.fqs, label: s.fqs, hint: s.app }))}
+        options={scopeOptions(props.scopes, e0)}
         chosen={scopes}
         onToggle={(v, on) => setScopes(toggled(scopes, v, on))}
         empty="No resource app defines a scope yet: create a resource app first."
@@ -144,6 +185,7 @@ export function NewClientForm(props: {
         chosen={operations}
         onToggle={(v, on) => setOperations(toggled(operations, v, on))}
       />
+      {e0 === undefined && (
       <Choices
         legend="Certificates to attach"
         idPrefix="apps-client-cert"
@@ -156,10 +198,11 @@ export function NewClientForm(props: {
         onToggle={(v, on) => setCerts(toggled(certs, v, on))}
         empty="No client certificate is uploaded yet (the Certificates screen uploads them)."
       />
+      )}
       <ErrorNotice error={error} />
       <div class="apps-actions">
         <button type="submit" disabled={busy}>
-          Create confidential app
+          {e0 === undefined ? "Create confidential app" : "Save settings"}
         </button>
         <button type="button" onClick={props.onCancel}>
           Cancel
@@ -169,16 +212,23 @@ export function NewClientForm(props: {
   );
 }
 
-/** Creates a resource app, previewing each fully qualified scope as it is typed. */
-export function NewResourceForm(props: {
+/**
+ * Creates a resource app, or with `editing` changes it, previewing each fully qualified scope
+ * as it is typed.
+ */
+export function ResourceForm(props: {
+  editing?: App;
   onCreated: (app: CreatedApp) => void;
   onCancel: () => void;
 }) {
-  const [displayName, setDisplayName] = useState("");
-  const [description, setDescription] = useState("");
-  const [audience, setAudience] = useState("");
-  const [values, setValues] = useState<string[]>([""]);
-  const [expiry, setExpiry] = useState("");
+  const e0 = props.editing;
+  const [displayName, setDisplayName] = useState(e0?.displayName ?? "");
+  const [description, setDescription] = useState(e0?.description ?? "");
+  const [audience, setAudience] = useState(e0?.audience ?? "");
+  const [values, setValues] = useState<string[]>(
+    e0?.scopes !== undefined && e0.scopes.length > 0 ? e0.scopes.map((s) => s.value) : [""],
+  );
+  const [expiry, setExpiry] = useState(expiryText(e0));
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -190,15 +240,15 @@ export function NewResourceForm(props: {
     setBusy(true);
     setError(null);
     try {
-      const created = await api<CreatedApp>("POST", APPS_PATH, {
+      const attributes: Record<string, unknown> = {
         displayName,
-        description: description === "" ? undefined : description,
-        isOAuthResource: true,
+        description,
         audience,
         scopes: filled.map((value) => ({ value })),
         accessTokenExpiry: parseSeconds(expiry),
-      });
-      props.onCreated(created);
+      };
+      if (e0 === undefined) attributes.isOAuthResource = true;
+      props.onCreated(await save(e0, attributes));
     } catch (err) {
       setError(err);
       setBusy(false);
@@ -206,12 +256,24 @@ export function NewResourceForm(props: {
   };
 
   return (
-    <form class="apps-form" onSubmit={submit} aria-labelledby="apps-new-resource-title">
-      <h2 id="apps-new-resource-title">New resource app</h2>
-      <p class="apps-note">
-        A service that accepts tokens: its audience and scopes are what confidential apps are
-        allowed to request.
-      </p>
+    <form class="apps-form" onSubmit={submit} aria-labelledby="apps-resource-title">
+      {e0 === undefined ? (
+        <>
+          <h2 id="apps-resource-title">New resource app</h2>
+          <p class="apps-note">
+            A service that accepts tokens: its audience and scopes are what confidential apps are
+            allowed to request.
+          </p>
+        </>
+      ) : (
+        <>
+          <h3 id="apps-resource-title">Settings</h3>
+          <p class="apps-note">
+            Confidential apps name these scopes by their fully qualified form: changing the
+            audience or a value changes it, and apps allowed the old one can no longer get it.
+          </p>
+        </>
+      )}
       <label for="apps-resource-name">Display name</label>
       <input
         id="apps-resource-name"
@@ -266,7 +328,11 @@ export function NewResourceForm(props: {
         </button>
       </fieldset>
       <section class="apps-preview" aria-labelledby="apps-preview-title">
-        <h3 id="apps-preview-title">Fully qualified scopes</h3>
+        {e0 === undefined ? (
+          <h3 id="apps-preview-title">Fully qualified scopes</h3>
+        ) : (
+          <h4 id="apps-preview-title">Fully qualified scopes</h4>
+        )}
         <p class="apps-note">
           What confidential apps request and are allowed: the audience followed directly by the
           scope value, exactly as written here.
@@ -292,7 +358,7 @@ export function NewResourceForm(props: {
       <ErrorNotice error={error} />
       <div class="apps-actions">
         <button type="submit" disabled={busy}>
-          Create resource app
+          {e0 === undefined ? "Create resource app" : "Save settings"}
         </button>
         <button type="button" onClick={props.onCancel}>
           Cancel
