@@ -1,11 +1,11 @@
 // The detail panel of one app: its settings, activation, certificates, client secret,
 // sender-constrained tokens and deletion (docs/http-api.md section 6,
 // docs/sender-constrained.md).
-import { useEffect, useState } from "preact/hooks";
-import { api } from "../api";
-import { Badge, ErrorNotice } from "../ui";
-import { ConfirmDialog } from "./apps-dialogs";
-import { ClientForm, ResourceForm } from "./apps-forms";
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api';
+import { Badge, Button, Checkbox, ErrorNotice, Field, Loading, Notice } from '../ui';
+import { ConfirmDialog } from './apps-dialogs';
+import { ClientForm, ResourceForm } from './apps-forms';
 import {
   appPath,
   grantLabel,
@@ -16,7 +16,7 @@ import {
   type ClientCertificate,
   type OneTimeSecret,
   type RegeneratedSecret,
-} from "./apps-model";
+} from './apps-model';
 
 function List({ items, empty }: { items: string[]; empty: string }) {
   if (items.length === 0) return <span class="apps-note">{empty}</span>;
@@ -35,7 +35,7 @@ function List({ items, empty }: { items: string[]; empty: string }) {
 function Certificates(props: { app: App; all: ClientCertificate[]; onSaved: (a: App) => void }) {
   const attached = (props.app.certificates ?? []).map((c) => c.certAlias);
   const free = props.all.map((c) => c.certificateAlias).filter((a) => !attached.includes(a));
-  const [choice, setChoice] = useState("");
+  const [choice, setChoice] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -43,16 +43,18 @@ function Certificates(props: { app: App; all: ClientCertificate[]; onSaved: (a: 
     setBusy(true);
     setError(null);
     try {
-      const patch = replacePatch({ certificates: aliases.map((certAlias) => ({ certAlias })) });
-      props.onSaved(await api<App>("PATCH", appPath(props.app.id), patch));
-      setChoice("");
+      const patch = replacePatch({
+        certificates: aliases.map((certAlias) => ({ certAlias })),
+      });
+      props.onSaved(await api<App>('PATCH', appPath(props.app.id), patch));
+      setChoice('');
     } catch (err) {
       setError(err);
     } finally {
       setBusy(false);
     }
   };
-  const selected = choice !== "" && free.includes(choice) ? choice : (free[0] ?? "");
+  const selected = choice !== '' && free.includes(choice) ? choice : (free[0] ?? '');
 
   return (
     <section class="apps-section" aria-labelledby="apps-certs-title">
@@ -68,14 +70,13 @@ function Certificates(props: { app: App; all: ClientCertificate[]; onSaved: (a: 
           {attached.map((alias) => (
             <li key={alias} class="apps-cert">
               <code class="apps-code">{alias}</code>
-              <button
-                type="button"
+              <Button
                 disabled={busy}
                 aria-label={`Detach certificate ${alias}`}
                 onClick={() => void save(attached.filter((a) => a !== alias))}
               >
                 Detach
-              </button>
+              </Button>
             </li>
           ))}
         </ul>
@@ -88,17 +89,15 @@ function Certificates(props: { app: App; all: ClientCertificate[]; onSaved: (a: 
             void save([...attached, selected]);
           }}
         >
-          <label for="apps-attach-choice">Certificate to attach</label>
-          <select id="apps-attach-choice" value={selected} onChange={(e) => setChoice(e.currentTarget.value)}>
-            {free.map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
-          <button type="submit" disabled={busy}>
+          <Field
+            label="Certificate to attach"
+            options={free.map((a) => ({ value: a, label: a }))}
+            value={selected}
+            onInput={setChoice}
+          />
+          <Button type="submit" busy={busy}>
             Attach
-          </button>
+          </Button>
         </form>
       ) : (
         <p class="apps-note">
@@ -115,17 +114,24 @@ function SenderConstraint(props: { app: App; onSaved: (a: App) => void }) {
   const a = props.app;
   const [dpop, setDpop] = useState(a.dpopBoundAccessTokens === true);
   const [mtls, setMtls] = useState(a.tlsClientCertificateBoundAccessTokens === true);
-  const [dn, setDn] = useState(a.tlsClientAuthSubjectDn ?? "");
-  const [san, setSan] = useState(a.tlsClientAuthSanDns ?? "");
+  const [dn, setDn] = useState(a.tlsClientAuthSubjectDn ?? '');
+  const [san, setSan] = useState(a.tlsClientAuthSanDns ?? '');
   const [error, setError] = useState<unknown>(null);
-  const [saved, setSaved] = useState("");
+  const [saved, setSaved] = useState('');
+  // "Saved." speaks of the form as it is: any change takes it away until the next save.
+  const changed =
+    <T,>(set: (v: T) => void) =>
+    (v: T) => {
+      setSaved('');
+      set(v);
+    };
   const [busy, setBusy] = useState(false);
 
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
-    setSaved("");
+    setSaved('');
     try {
       // An empty DN or DNS name clears it (the admin API's rule for these two attributes).
       const patch = replacePatch({
@@ -134,8 +140,8 @@ function SenderConstraint(props: { app: App; onSaved: (a: App) => void }) {
         tlsClientAuthSubjectDn: dn,
         tlsClientAuthSanDns: san,
       });
-      props.onSaved(await api<App>("PATCH", appPath(a.id), patch));
-      setSaved("Saved.");
+      props.onSaved(await api<App>('PATCH', appPath(a.id), patch));
+      setSaved('Saved.');
     } catch (err) {
       setError(err);
     } finally {
@@ -146,48 +152,50 @@ function SenderConstraint(props: { app: App; onSaved: (a: App) => void }) {
   return (
     <form class="apps-section" onSubmit={submit} aria-labelledby="apps-sc-title">
       <h3 id="apps-sc-title">Sender-constrained tokens</h3>
-      <div class="apps-check">
-        <input id="apps-sc-dpop" type="checkbox" checked={dpop} onChange={(e) => setDpop(e.currentTarget.checked)} aria-describedby="apps-sc-dpop-help" />
-        <label for="apps-sc-dpop">DPoP-bound access tokens</label>
-      </div>
-      <p id="apps-sc-dpop-help" class="apps-note">
+      <Checkbox label="DPoP-bound access tokens" checked={dpop} onChange={changed(setDpop)} />
+      <p class="apps-note apps-explain">
         Every token request must carry a DPoP proof (RFC 9449) signed with the client's own key;
         requests without one are refused, and tokens work only with a fresh proof by that key.
       </p>
-      <div class="apps-check">
-        <input id="apps-sc-mtls" type="checkbox" checked={mtls} onChange={(e) => setMtls(e.currentTarget.checked)} aria-describedby="apps-sc-mtls-help" />
-        <label for="apps-sc-mtls">Certificate-bound access tokens (mutual TLS)</label>
-      </div>
-      <p id="apps-sc-mtls-help" class="apps-note">
+      <Checkbox
+        label="Certificate-bound access tokens (mutual TLS)"
+        checked={mtls}
+        onChange={changed(setMtls)}
+      />
+      <p class="apps-note apps-explain">
         Every token request must present a client certificate on the TLS connection (RFC 8705);
         tokens work only over a connection presenting that same certificate.
       </p>
-      <label for="apps-sc-dn">tls_client_auth subject DN</label>
-      <input id="apps-sc-dn" type="text" spellcheck={false} maxLength={1024} placeholder="CN=job.example.com,O=Example Corp,C=US" value={dn} onInput={(e) => setDn(e.currentTarget.value)} aria-describedby="apps-sc-dn-help" />
-      <p id="apps-sc-dn-help" class="apps-note">
-        The client may authenticate with a certificate chaining to the server's client CA whose
-        subject is this DN (RFC 4514, most specific first). Empty: not used.
-      </p>
-      <label for="apps-sc-san">tls_client_auth SAN DNS name</label>
-      <input id="apps-sc-san" type="text" spellcheck={false} maxLength={253} placeholder="job.example.com" value={san} onInput={(e) => setSan(e.currentTarget.value)} aria-describedby="apps-sc-san-help" />
-      <p id="apps-sc-san-help" class="apps-note">
-        The client may authenticate with a certificate chaining to the client CA that names this
-        DNS name in its subjectAltName. Empty: not used.
-      </p>
+      <Field
+        label="tls_client_auth subject DN"
+        mono
+        spellcheck={false}
+        placeholder="CN=job.example.com,O=Example Corp,C=US"
+        hint="The client may authenticate with a certificate chaining to the server's client CA whose subject is this DN (RFC 4514, most specific first). Empty: not used."
+        value={dn}
+        onInput={changed(setDn)}
+      />
+      <Field
+        label="tls_client_auth SAN DNS name"
+        mono
+        spellcheck={false}
+        placeholder="job.example.com"
+        hint="The client may authenticate with a certificate chaining to the client CA that names this DNS name in its subjectAltName. Empty: not used."
+        value={san}
+        onInput={changed(setSan)}
+      />
       <ErrorNotice error={error} />
-      <div class="apps-actions">
-        <button type="submit" disabled={busy}>
+      <Notice>{saved === '' ? null : saved}</Notice>
+      <div class="form-actions">
+        <Button type="submit" busy={busy}>
           Save sender constraints
-        </button>
-        <span role="status" class="apps-note">
-          {saved}
-        </span>
+        </Button>
       </div>
     </form>
   );
 }
 
-type Pending = "regenerate" | "delete" | null;
+type Pending = 'regenerate' | 'delete' | null;
 
 /** One app, loaded by id (so that a deep link works whatever the list holds). */
 export function AppDetail(props: {
@@ -212,7 +220,7 @@ export function AppDetail(props: {
     setError(null);
     setPending(null);
     setEditing(false);
-    api<App>("GET", appPath(props.id)).then(
+    api<App>('GET', appPath(props.id)).then(
       (a) => live && setApp(a),
       (err) => live && setLoadError(err),
     );
@@ -222,7 +230,7 @@ export function AppDetail(props: {
   }, [props.id]);
 
   if (loadError !== null) return <ErrorNotice error={loadError} />;
-  if (app === null) return <p class="apps-note">Loading the app…</p>;
+  if (app === null) return <Loading label="Loading the app…" />;
 
   const saved = (a: App) => {
     setApp(a);
@@ -246,19 +254,23 @@ export function AppDetail(props: {
   };
   const setActive = (active: boolean) =>
     act(async () => {
-      await api("PUT", `/admin/v1/AppStatusChanger/${encodeURIComponent(app.id)}`, { active });
-      saved(await api<App>("GET", appPath(app.id)));
+      await api('PUT', `/admin/v1/AppStatusChanger/${encodeURIComponent(app.id)}`, { active });
+      saved(await api<App>('GET', appPath(app.id)));
     });
   const regenerate = () =>
     act(async () => {
-      const r = await api<RegeneratedSecret>("POST", "/admin/v1/AppClientSecretRegenerator", {
+      const r = await api<RegeneratedSecret>('POST', '/admin/v1/AppClientSecretRegenerator', {
         appId: app.id,
       });
-      props.onSecret({ appName: app.displayName, clientId: r.name, clientSecret: r.clientSecret });
+      props.onSecret({
+        appName: app.displayName,
+        clientId: r.name,
+        clientSecret: r.clientSecret,
+      });
     });
   const remove = () =>
     act(async () => {
-      await api("DELETE", appPath(app.id));
+      await api('DELETE', appPath(app.id));
       props.onDeleted();
     });
 
@@ -284,69 +296,71 @@ export function AppDetail(props: {
         )
       ) : (
         <>
-      <dl class="apps-fields">
-        <dt>Kind</dt>
-        <dd>{kindLabel(app)}</dd>
-        {app.description !== undefined && app.description !== "" && (
-          <>
-            <dt>Description</dt>
-            <dd>{app.description}</dd>
-          </>
-        )}
-        {resource ? (
-          <>
-            <dt>Audience</dt>
+          <dl class="apps-fields">
+            <dt>Kind</dt>
+            <dd>{kindLabel(app)}</dd>
+            {app.description !== undefined && app.description !== '' && (
+              <>
+                <dt>Description</dt>
+                <dd>{app.description}</dd>
+              </>
+            )}
+            {resource ? (
+              <>
+                <dt>Audience</dt>
+                <dd>
+                  <code class="apps-code">{app.audience}</code>
+                </dd>
+                <dt>Scopes (fully qualified)</dt>
+                <dd>
+                  <List items={(app.scopes ?? []).map((s) => s.fqs)} empty="None" />
+                </dd>
+              </>
+            ) : (
+              <>
+                <dt>Client ID</dt>
+                <dd>
+                  <code class="apps-code">{app.name}</code>
+                </dd>
+                <dt>Allowed grants</dt>
+                <dd>
+                  <List items={(app.allowedGrants ?? []).map(grantLabel)} empty="None" />
+                </dd>
+                <dt>Allowed scopes</dt>
+                <dd>
+                  <List items={(app.allowedScopes ?? []).map((s) => s.fqs)} empty="None" />
+                </dd>
+                <dt>Allowed operations</dt>
+                <dd>
+                  <List items={app.allowedOperations ?? []} empty="None" />
+                </dd>
+              </>
+            )}
+            <dt>Access token expiry</dt>
             <dd>
-              <code class="apps-code">{app.audience}</code>
+              {app.accessTokenExpiry !== undefined ? `${app.accessTokenExpiry} s` : 'Default'}
             </dd>
-            <dt>Scopes (fully qualified)</dt>
-            <dd>
-              <List items={(app.scopes ?? []).map((s) => s.fqs)} empty="None" />
-            </dd>
-          </>
-        ) : (
-          <>
-            <dt>Client ID</dt>
-            <dd>
-              <code class="apps-code">{app.name}</code>
-            </dd>
-            <dt>Allowed grants</dt>
-            <dd>
-              <List items={(app.allowedGrants ?? []).map(grantLabel)} empty="None" />
-            </dd>
-            <dt>Allowed scopes</dt>
-            <dd>
-              <List items={(app.allowedScopes ?? []).map((s) => s.fqs)} empty="None" />
-            </dd>
-            <dt>Allowed operations</dt>
-            <dd>
-              <List items={app.allowedOperations ?? []} empty="None" />
-            </dd>
-          </>
-        )}
-        <dt>Access token expiry</dt>
-        <dd>{app.accessTokenExpiry !== undefined ? `${app.accessTokenExpiry} s` : "Default"}</dd>
-      </dl>
-      <div class="apps-actions">
-        <button type="button" disabled={busy} onClick={() => void setActive(!app.active)}>
-          {app.active ? "Deactivate" : "Activate"}
-        </button>
-        {!resource && (
-          <button type="button" disabled={busy} onClick={() => setPending("regenerate")}>
-            Regenerate client secret…
-          </button>
-        )}
-        <button type="button" disabled={busy} onClick={() => setEditing(true)}>
-          Edit settings
-        </button>
-        <button type="button" class="danger" disabled={busy} onClick={() => setPending("delete")}>
-          Delete app…
-        </button>
-      </div>
+          </dl>
+          <div class="form-actions">
+            <Button variant="primary" busy={busy} onClick={() => void setActive(!app.active)}>
+              {app.active ? 'Deactivate' : 'Activate'}
+            </Button>
+            {!resource && (
+              <Button disabled={busy} onClick={() => setPending('regenerate')}>
+                Regenerate client secret…
+              </Button>
+            )}
+            <Button disabled={busy} onClick={() => setEditing(true)}>
+              Edit settings
+            </Button>
+            <Button variant="danger" disabled={busy} onClick={() => setPending('delete')}>
+              Delete app…
+            </Button>
+          </div>
         </>
       )}
       <ErrorNotice error={error} />
-      {pending === "regenerate" && (
+      {pending === 'regenerate' && (
         <ConfirmDialog
           title={`Regenerate the client secret of ${app.displayName}?`}
           confirmLabel="Regenerate secret"
@@ -357,7 +371,7 @@ export function AppDetail(props: {
           <p>The current secret stops working at once; the new one is shown once.</p>
         </ConfirmDialog>
       )}
-      {pending === "delete" && (
+      {pending === 'delete' && (
         <ConfirmDialog
           title={`Delete the app ${app.displayName}?`}
           confirmLabel={`Delete ${app.displayName}`}
@@ -367,8 +381,8 @@ export function AppDetail(props: {
         >
           <p>
             {resource
-              ? "Its scopes can no longer be granted."
-              : "Its client id stops working at once and its tokens are no longer active."}{" "}
+              ? 'Its scopes can no longer be granted.'
+              : 'Its client id stops working at once and its tokens are no longer active.'}{' '}
             This cannot be undone.
           </p>
         </ConfirmDialog>

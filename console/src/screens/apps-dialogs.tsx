@@ -1,8 +1,9 @@
 // The Applications screen's two panels that need care: the confirmation of a destructive
 // action, and the client secret shown once.
-import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
-import type { OneTimeSecret } from "./apps-model";
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Button } from '../ui';
+import type { OneTimeSecret } from './apps-model';
 
 /**
  * A modal confirmation. The native <dialog> keeps focus inside while open, closes on Escape
@@ -25,16 +26,21 @@ export function ConfirmDialog(props: {
     };
   }, []);
   return (
-    <dialog ref={ref} class="apps-dialog" aria-labelledby="apps-dialog-title" onCancel={props.onCancel}>
+    <dialog
+      ref={ref}
+      class="apps-dialog"
+      aria-labelledby="apps-dialog-title"
+      onCancel={props.onCancel}
+    >
       <h2 id="apps-dialog-title">{props.title}</h2>
       {props.children}
-      <div class="apps-actions">
-        <button type="button" class="danger" disabled={props.busy} onClick={props.onConfirm}>
+      <div class="form-actions">
+        <Button variant="danger" busy={props.busy} onClick={props.onConfirm}>
           {props.confirmLabel}
-        </button>
-        <button type="button" disabled={props.busy} onClick={props.onCancel}>
+        </Button>
+        <Button disabled={props.busy} onClick={props.onCancel}>
           Cancel
-        </button>
+        </Button>
       </div>
     </dialog>
   );
@@ -46,7 +52,7 @@ export function ConfirmDialog(props: {
  * to storage or the URL, since the server keeps only a hash and cannot show it again.
  */
 export function SecretPanel({ secret, onClose }: { secret: OneTimeSecret; onClose: () => void }) {
-  const [copied, setCopied] = useState<string>("");
+  const [copied, setCopied] = useState<string>('');
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), [secret]);
 
@@ -54,11 +60,11 @@ export function SecretPanel({ secret, onClose }: { secret: OneTimeSecret; onClos
     // The Clipboard API needs a secure context and the page focused; when it refuses, the
     // operator can still select the field (it is selected for them).
     navigator.clipboard.writeText(secret.clientSecret).then(
-      () => setCopied("Copied to the clipboard."),
+      () => setCopied('Copied to the clipboard.'),
       () => {
-        const field = document.getElementById("apps-secret-value") as HTMLInputElement | null;
+        const field = document.getElementById('apps-secret-value') as HTMLInputElement | null;
         field?.select();
-        setCopied("Copying was refused by the browser: the secret is selected, copy it by hand.");
+        setCopied('Copying was refused by the browser: the secret is selected, copy it by hand.');
       },
     );
   };
@@ -72,24 +78,34 @@ export function SecretPanel({ secret, onClose }: { secret: OneTimeSecret; onClos
         Copy the secret now: it will not be shown again. Tessera keeps only a hash of it; if it is
         lost, regenerate it.
       </p>
-      <label for="apps-secret-client-id">Client ID</label>
-      <input id="apps-secret-client-id" type="text" readOnly value={secret.clientId} spellcheck={false} />
-      <label for="apps-secret-value">Client secret</label>
-      <input
-        id="apps-secret-value"
-        type="text"
-        readOnly
-        value={secret.clientSecret}
-        autocomplete="off"
-        spellcheck={false}
-      />
-      <div class="apps-actions">
-        <button type="button" onClick={copy}>
+      <div class="field">
+        <label for="apps-secret-client-id">Client ID</label>
+        <input
+          id="apps-secret-client-id"
+          class="mono"
+          type="text"
+          readOnly
+          value={secret.clientId}
+          spellcheck={false}
+        />
+      </div>
+      <div class="field">
+        <label for="apps-secret-value">Client secret</label>
+        <input
+          id="apps-secret-value"
+          class="mono"
+          type="text"
+          readOnly
+          value={secret.clientSecret}
+          autocomplete="off"
+          spellcheck={false}
+        />
+      </div>
+      <div class="form-actions">
+        <Button variant="primary" onClick={copy}>
           Copy secret
-        </button>
-        <button type="button" onClick={onClose}>
-          Close: I have stored it
-        </button>
+        </Button>
+        <Button onClick={onClose}>Close: I have stored it</Button>
       </div>
       <p role="status" class="apps-note">
         {copied}

@@ -1,9 +1,9 @@
 // The two forms of the Applications screen, for a confidential client and a resource app: they
 // create one (POST /admin/v1/Apps) or change an existing one's settings (PATCH
 // /admin/v1/Apps/{id}), docs/http-api.md section 6.
-import { useState } from "preact/hooks";
-import { api } from "../api";
-import { ErrorNotice } from "../ui";
+import { useState } from 'preact/hooks';
+import { api } from '../api';
+import { Button, ErrorNotice, Field } from '../ui';
 import {
   APPS_PATH,
   GRANTS,
@@ -15,33 +15,45 @@ import {
   type App,
   type ClientCertificate,
   type CreatedApp,
-} from "./apps-model";
+} from './apps-model';
+
+const EXPIRY_LABEL = 'Access token expiry (seconds)';
+const EXPIRY_HINT = 'From 60 to 31556952. Empty: the default (3600, or what the resource sets).';
 
 /**
  * Sends the form: a creation when `editing` is absent, else a PATCH replacing the attributes.
  * In a change an empty lifetime is sent as null, which resets it to the default.
  */
 function save(editing: App | undefined, attributes: Record<string, unknown>): Promise<CreatedApp> {
-  if (editing === undefined) return api<CreatedApp>("POST", APPS_PATH, attributes);
-  const changed = { ...attributes, accessTokenExpiry: attributes.accessTokenExpiry ?? null };
-  return api<CreatedApp>("PATCH", appPath(editing.id), replacePatch(changed));
+  if (editing === undefined) return api<CreatedApp>('POST', APPS_PATH, attributes);
+  const changed = {
+    ...attributes,
+    accessTokenExpiry: attributes.accessTokenExpiry ?? null,
+  };
+  return api<CreatedApp>('PATCH', appPath(editing.id), replacePatch(changed));
 }
 
 /** The scopes to offer: the resource apps' ones, and any the app holds that none defines now. */
 function scopeOptions(available: { fqs: string; app: string }[], app: App | undefined) {
-  const options = available.map((s) => ({ value: s.fqs, label: s.fqs, hint: s.app }));
+  const options = available.map((s) => ({
+    value: s.fqs,
+    label: s.fqs,
+    hint: s.app,
+  }));
   for (const { fqs } of app?.allowedScopes ?? []) {
     if (!available.some((s) => s.fqs === fqs))
-      options.push({ value: fqs, label: fqs, hint: "no resource app defines it now" });
+      options.push({
+        value: fqs,
+        label: fqs,
+        hint: 'no resource app defines it now',
+      });
   }
   return options;
 }
 
 function expiryText(app: App | undefined): string {
-  return app?.accessTokenExpiry !== undefined ? String(app.accessTokenExpiry) : "";
+  return app?.accessTokenExpiry !== undefined ? String(app.accessTokenExpiry) : '';
 }
-
-type Toggle = (value: string, on: boolean) => void;
 
 function toggled(list: string[], value: string, on: boolean): string[] {
   const rest = list.filter((v) => v !== value);
@@ -54,7 +66,7 @@ function Choices(props: {
   idPrefix: string;
   options: readonly { value: string; label: string; hint?: string }[];
   chosen: string[];
-  onToggle: Toggle;
+  onToggle: (value: string, on: boolean) => void;
   empty?: string;
 }) {
   return (
@@ -62,7 +74,7 @@ function Choices(props: {
       <legend>{props.legend}</legend>
       {props.options.length === 0 && <p class="apps-note">{props.empty}</p>}
       {props.options.map((o, i) => (
-        <div class="apps-check" key={o.value}>
+        <div class="checkbox apps-check" key={o.value}>
           <input
             type="checkbox"
             id={`${props.idPrefix}-${i}`}
@@ -71,12 +83,30 @@ function Choices(props: {
           />
           <label for={`${props.idPrefix}-${i}`}>
             {o.label}
-            {o.hint !== undefined && <code class="apps-code">{o.hint}</code>}
+            {o.hint !== undefined && <span class="apps-hint">{o.hint}</span>}
           </label>
         </div>
       ))}
     </fieldset>
   );
+}
+
+/** The submit state shared by both forms: busy while sending, the server's refusal shown. */
+function useSubmit(send: () => Promise<void>) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await send();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return { error, busy, submit };
 }
 
 /**
@@ -91,40 +121,30 @@ export function ClientForm(props: {
   onCancel: () => void;
 }) {
   const e0 = props.editing;
-  const [displayName, setDisplayName] = useState(e0?.displayName ?? "");
-  const [description, setDescription] = useState(e0?.description ?? "");
-  const [grants, setGrants] = useState<string[]>(e0?.allowedGrants ?? ["client_credentials"]);
+  const [displayName, setDisplayName] = useState(e0?.displayName ?? '');
+  const [description, setDescription] = useState(e0?.description ?? '');
+  const [grants, setGrants] = useState<string[]>(e0?.allowedGrants ?? ['client_credentials']);
   const [scopes, setScopes] = useState<string[]>((e0?.allowedScopes ?? []).map((s) => s.fqs));
   const [operations, setOperations] = useState<string[]>(e0?.allowedOperations ?? []);
   const [certs, setCerts] = useState<string[]>([]);
   const [expiry, setExpiry] = useState(expiryText(e0));
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const attributes: Record<string, unknown> = {
-        displayName,
-        description,
-        allowedGrants: grants,
-        allowedScopes: scopes.map((fqs) => ({ fqs })),
-        allowedOperations: operations,
-        accessTokenExpiry: parseSeconds(expiry),
-      };
-      if (e0 === undefined) {
-        attributes.isOAuthClient = true;
-        attributes.clientType = "confidential";
-        attributes.certificates = certs.map((certAlias) => ({ certAlias }));
-      }
-      props.onCreated(await save(e0, attributes));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
+  const { error, busy, submit } = useSubmit(async () => {
+    const attributes: Record<string, unknown> = {
+      displayName,
+      description,
+      allowedGrants: grants,
+      allowedScopes: scopes.map((fqs) => ({ fqs })),
+      allowedOperations: operations,
+      accessTokenExpiry: parseSeconds(expiry),
+    };
+    if (e0 === undefined) {
+      attributes.isOAuthClient = true;
+      attributes.clientType = 'confidential';
+      attributes.certificates = certs.map((certAlias) => ({ certAlias }));
     }
-  };
+    props.onCreated(await save(e0, attributes));
+  });
 
   return (
     <form class="apps-form" onSubmit={submit} aria-labelledby="apps-client-title">
@@ -132,32 +152,23 @@ export function ClientForm(props: {
         <>
           <h2 id="apps-client-title">New confidential app</h2>
           <p class="apps-note">
-            A client that gets tokens with its client id and secret (or its certificates). It
-            starts inactive: activate it once it is set up.
+            A client that gets tokens with its client id and secret (or its certificates). It starts
+            inactive: activate it once it is set up.
           </p>
         </>
       ) : (
         <h3 id="apps-client-title">Settings</h3>
       )}
-      <label for="apps-client-name">Display name</label>
-      <input
-        id="apps-client-name"
-        type="text"
-        required
-        value={displayName}
-        onInput={(e) => setDisplayName(e.currentTarget.value)}
-      />
-      <label for="apps-client-description">Description</label>
-      <textarea
-        id="apps-client-description"
-        maxLength={4096}
-        value={description}
-        onInput={(e) => setDescription(e.currentTarget.value)}
-      />
+      <Field label="Display name" required value={displayName} onInput={setDisplayName} />
+      <Field label="Description" multiline rows={3} value={description} onInput={setDescription} />
       <Choices
         legend="Allowed grants"
         idPrefix="apps-client-grant"
-        options={GRANTS.map((g) => ({ value: g.value, label: g.label, hint: g.value }))}
+        options={GRANTS.map((g) => ({
+          value: g.value,
+          label: g.label,
+          hint: g.value,
+        }))}
         chosen={grants}
         onToggle={(v, on) => setGrants(toggled(grants, v, on))}
       />
@@ -169,44 +180,44 @@ export function ClientForm(props: {
         onToggle={(v, on) => setScopes(toggled(scopes, v, on))}
         empty="No resource app defines a scope yet: create a resource app first."
       />
-      <label for="apps-client-expiry">Access token expiry (seconds, 60 to 31556952)</label>
-      <input
-        id="apps-client-expiry"
-        type="text"
-        inputMode="numeric"
+      <Field
+        label={EXPIRY_LABEL}
+        hint={EXPIRY_HINT}
         placeholder="3600"
         value={expiry}
-        onInput={(e) => setExpiry(e.currentTarget.value)}
+        onInput={setExpiry}
       />
       <Choices
         legend="Allowed operations"
         idPrefix="apps-client-op"
-        options={OPERATIONS.map((o) => ({ value: o.value, label: o.label, hint: o.value }))}
+        options={OPERATIONS.map((o) => ({
+          value: o.value,
+          label: o.label,
+          hint: o.value,
+        }))}
         chosen={operations}
         onToggle={(v, on) => setOperations(toggled(operations, v, on))}
       />
       {e0 === undefined && (
-      <Choices
-        legend="Certificates to attach"
-        idPrefix="apps-client-cert"
-        options={props.certificates.map((c) => ({
-          value: c.certificateAlias,
-          label: c.certificateAlias,
-          hint: `valid until ${c.notAfter}`,
-        }))}
-        chosen={certs}
-        onToggle={(v, on) => setCerts(toggled(certs, v, on))}
-        empty="No client certificate is uploaded yet (the Certificates screen uploads them)."
-      />
+        <Choices
+          legend="Certificates to attach"
+          idPrefix="apps-client-cert"
+          options={props.certificates.map((c) => ({
+            value: c.certificateAlias,
+            label: c.certificateAlias,
+            hint: `valid until ${c.notAfter}`,
+          }))}
+          chosen={certs}
+          onToggle={(v, on) => setCerts(toggled(certs, v, on))}
+          empty="No client certificate is uploaded yet (the Certificates screen uploads them)."
+        />
       )}
       <ErrorNotice error={error} />
-      <div class="apps-actions">
-        <button type="submit" disabled={busy}>
-          {e0 === undefined ? "Create confidential app" : "Save settings"}
-        </button>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={busy}>
+          {e0 === undefined ? 'Create confidential app' : 'Save settings'}
+        </Button>
+        <Button onClick={props.onCancel}>Cancel</Button>
       </div>
     </form>
   );
@@ -222,39 +233,30 @@ export function ResourceForm(props: {
   onCancel: () => void;
 }) {
   const e0 = props.editing;
-  const [displayName, setDisplayName] = useState(e0?.displayName ?? "");
-  const [description, setDescription] = useState(e0?.description ?? "");
-  const [audience, setAudience] = useState(e0?.audience ?? "");
+  const [displayName, setDisplayName] = useState(e0?.displayName ?? '');
+  const [description, setDescription] = useState(e0?.description ?? '');
+  const [audience, setAudience] = useState(e0?.audience ?? '');
   const [values, setValues] = useState<string[]>(
-    e0?.scopes !== undefined && e0.scopes.length > 0 ? e0.scopes.map((s) => s.value) : [""],
+    e0?.scopes !== undefined && e0.scopes.length > 0 ? e0.scopes.map((s) => s.value) : [''],
   );
   const [expiry, setExpiry] = useState(expiryText(e0));
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
 
   const setValue = (i: number, v: string) => setValues(values.map((old, j) => (j === i ? v : old)));
-  const filled = values.filter((v) => v !== "");
+  const filled = values.filter((v) => v !== '');
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const attributes: Record<string, unknown> = {
-        displayName,
-        description,
-        audience,
-        scopes: filled.map((value) => ({ value })),
-        accessTokenExpiry: parseSeconds(expiry),
-      };
-      if (e0 === undefined) attributes.isOAuthResource = true;
-      props.onCreated(await save(e0, attributes));
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
+  const { error, busy, submit } = useSubmit(async () => {
+    const attributes: Record<string, unknown> = {
+      displayName,
+      description,
+      audience,
+      scopes: filled.map((value) => ({ value })),
+      accessTokenExpiry: parseSeconds(expiry),
+    };
+    if (e0 === undefined) attributes.isOAuthResource = true;
+    props.onCreated(await save(e0, attributes));
+  });
 
+  const PreviewHeading = e0 === undefined ? 'h3' : 'h4';
   return (
     <form class="apps-form" onSubmit={submit} aria-labelledby="apps-resource-title">
       {e0 === undefined ? (
@@ -269,70 +271,51 @@ export function ResourceForm(props: {
         <>
           <h3 id="apps-resource-title">Settings</h3>
           <p class="apps-note">
-            Confidential apps name these scopes by their fully qualified form: changing the
-            audience or a value changes it, and apps allowed the old one can no longer get it.
+            Confidential apps name these scopes by their fully qualified form: changing the audience
+            or a value changes it, and apps allowed the old one can no longer get it.
           </p>
         </>
       )}
-      <label for="apps-resource-name">Display name</label>
-      <input
-        id="apps-resource-name"
-        type="text"
+      <Field label="Display name" required value={displayName} onInput={setDisplayName} />
+      <Field label="Description" multiline rows={3} value={description} onInput={setDescription} />
+      <Field
+        label="Audience"
         required
-        value={displayName}
-        onInput={(e) => setDisplayName(e.currentTarget.value)}
-      />
-      <label for="apps-resource-description">Description</label>
-      <textarea
-        id="apps-resource-description"
-        maxLength={4096}
-        value={description}
-        onInput={(e) => setDescription(e.currentTarget.value)}
-      />
-      <label for="apps-resource-audience">Audience</label>
-      <input
-        id="apps-resource-audience"
-        type="text"
-        required
-        placeholder="https://oic.example.com:443"
+        mono
         spellcheck={false}
+        placeholder="https://oic.example.com:443"
+        hint="The aud of the tokens that carry this app's scopes."
         value={audience}
-        onInput={(e) => setAudience(e.currentTarget.value)}
+        onInput={setAudience}
       />
       <fieldset class="apps-choices">
         <legend>Scopes</legend>
         {values.map((v, i) => (
           <div class="apps-scope-row" key={i}>
-            <label for={`apps-resource-scope-${i}`}>Scope value {i + 1}</label>
-            <input
-              id={`apps-resource-scope-${i}`}
-              type="text"
-              placeholder="urn:opc:resource:consumer::all"
+            <Field
+              label={`Scope value ${i + 1}`}
+              mono
               spellcheck={false}
+              placeholder="urn:opc:resource:consumer::all"
               value={v}
-              onInput={(e) => setValue(i, e.currentTarget.value)}
+              onInput={(text) => setValue(i, text)}
             />
             {values.length > 1 && (
-              <button
-                type="button"
+              <Button
                 aria-label={`Remove scope value ${i + 1}`}
                 onClick={() => setValues(values.filter((_, j) => j !== i))}
               >
                 Remove
-              </button>
+              </Button>
             )}
           </div>
         ))}
-        <button type="button" onClick={() => setValues([...values, ""])} disabled={values.length >= 100}>
+        <Button onClick={() => setValues([...values, ''])} disabled={values.length >= 100}>
           Add a scope
-        </button>
+        </Button>
       </fieldset>
       <section class="apps-preview" aria-labelledby="apps-preview-title">
-        {e0 === undefined ? (
-          <h3 id="apps-preview-title">Fully qualified scopes</h3>
-        ) : (
-          <h4 id="apps-preview-title">Fully qualified scopes</h4>
-        )}
+        <PreviewHeading id="apps-preview-title">Fully qualified scopes</PreviewHeading>
         <p class="apps-note">
           What confidential apps request and are allowed: the audience followed directly by the
           scope value, exactly as written here.
@@ -346,23 +329,19 @@ export function ResourceForm(props: {
           ))}
         </ul>
       </section>
-      <label for="apps-resource-expiry">Access token expiry (seconds, 60 to 31556952)</label>
-      <input
-        id="apps-resource-expiry"
-        type="text"
-        inputMode="numeric"
+      <Field
+        label={EXPIRY_LABEL}
+        hint={EXPIRY_HINT}
         placeholder="3600"
         value={expiry}
-        onInput={(e) => setExpiry(e.currentTarget.value)}
+        onInput={setExpiry}
       />
       <ErrorNotice error={error} />
-      <div class="apps-actions">
-        <button type="submit" disabled={busy}>
-          {e0 === undefined ? "Create resource app" : "Save settings"}
-        </button>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={busy}>
+          {e0 === undefined ? 'Create resource app' : 'Save settings'}
+        </Button>
+        <Button onClick={props.onCancel}>Cancel</Button>
       </div>
     </form>
   );

@@ -50,7 +50,7 @@ export interface ClientCertificate {
   certificateAlias: string;
   notAfter: string;
   x5t: string;
-  "x5t#S256": string;
+  'x5t#S256': string;
 }
 
 /** A client id and secret to show once; only ever held in component state. */
@@ -60,23 +60,29 @@ export interface OneTimeSecret {
   clientSecret: string;
 }
 
-export const APPS_PATH = "/admin/v1/Apps";
-export const CLIENT_CERTIFICATES_PATH = "/admin/v1/OAuthClientCertificates";
+export const APPS_PATH = '/admin/v1/Apps';
+export const CLIENT_CERTIFICATES_PATH = '/admin/v1/OAuthClientCertificates';
 
 export const GRANTS: readonly { value: string; label: string }[] = [
-  { value: "client_credentials", label: "Client credentials" },
-  { value: "urn:ietf:params:oauth:grant-type:jwt-bearer", label: "JWT bearer assertion (RFC 7523)" },
-  { value: "urn:ietf:params:oauth:grant-type:token-exchange", label: "Token exchange (RFC 8693)" },
+  { value: 'client_credentials', label: 'Client credentials' },
+  {
+    value: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    label: 'JWT bearer assertion (RFC 7523)',
+  },
+  {
+    value: 'urn:ietf:params:oauth:grant-type:token-exchange',
+    label: 'Token exchange (RFC 8693)',
+  },
 ];
 
 export const OPERATIONS: readonly { value: string; label: string }[] = [
-  { value: "introspect", label: "Introspect any token" },
-  { value: "trustToken", label: "Mint trust tokens" },
+  { value: 'introspect', label: 'Introspect any token' },
+  { value: 'trustToken', label: 'Mint trust tokens' },
 ];
 
 /** The short name of a grant for the list ("jwt-bearer" for the URN). */
 export function grantLabel(grant: string): string {
-  const prefix = "urn:ietf:params:oauth:grant-type:";
+  const prefix = 'urn:ietf:params:oauth:grant-type:';
   return grant.startsWith(prefix) ? grant.slice(prefix.length) : grant;
 }
 
@@ -93,7 +99,7 @@ export function isResource(app: App): boolean {
 }
 
 export function kindLabel(app: App): string {
-  return isResource(app) ? "Resource" : "Confidential client";
+  return isResource(app) ? 'Resource' : 'Confidential client';
 }
 
 /** Every scope the resource apps define, by fqs: what a confidential app may be allowed. */
@@ -108,13 +114,12 @@ export function availableScopes(apps: readonly App[]): { fqs: string; app: strin
 
 /** The URL of one app in this screen (the deep link the list and the detail panel share). */
 export function appLink(id: string | null): string {
-  return id === null ? "/console/apps" : `/console/apps?id=${encodeURIComponent(id)}`;
+  return id === null ? '/console/apps' : `/console/apps?id=${encodeURIComponent(id)}`;
 }
 
-/** The app id named by the page's query string, if any. */
-export function selectedIdFromLocation(search: string): string | null {
-  const id = new URLSearchParams(search).get("id");
-  return id === null || id === "" ? null : id;
+/** The URL of a creation form: `client` (confidential) or `resource`. */
+export function newAppLink(kind: 'client' | 'resource'): string {
+  return `/console/apps?new=${kind}`;
 }
 
 /** `/admin/v1/Apps/{id}` with the id escaped (ids are UUIDs, escaped anyway). */
@@ -125,8 +130,8 @@ export function appPath(id: string): string {
 /** A SCIM PatchOp (RFC 7644 3.5.2) replacing top-level attributes of an app. */
 export function replacePatch(value: Record<string, unknown>): object {
   return {
-    schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-    Operations: [{ op: "replace", value }],
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+    Operations: [{ op: 'replace', value }],
   };
 }
 
@@ -136,6 +141,6 @@ export function replacePatch(value: Record<string, unknown>): object {
  */
 export function parseSeconds(text: string): number | string | undefined {
   const t = text.trim();
-  if (t === "") return undefined;
+  if (t === '') return undefined;
   return /^[0-9]{1,10}$/.test(t) ? Number(t) : t;
 }
