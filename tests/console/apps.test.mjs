@@ -293,7 +293,7 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   await page.getByText('Choose an app to see and change it, or create one.').waitFor();
   const gone = await adminApi(server, 'GET', `/admin/v1/Apps/${encodeURIComponent(client.id)}`);
   assert.equal(gone.status, 404);
-  assert.equal(await page.getByRole('row', { name: /Orders client/ }).count(), 0);
+  await page.getByRole('row', { name: /Orders client/ }).waitFor({ state: 'detached' });
 
   expectNoProblems(page);
 
