@@ -1,7 +1,7 @@
 // The Applications screen (/console/apps): the apps of the domain, one app's detail
 // (/console/apps?id=<id>), and the forms that create confidential and resource apps
 // (/console/apps?new=client, ?new=resource). The URL holds which one, so each is a deep link.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiList } from '../api';
 import {
   Badge,
@@ -92,6 +92,19 @@ export default function AppsScreen() {
     if (secret !== null && (secret.appId !== selectedId || creating !== null)) setSecret(null);
   }, [selectedId, creating, secret]);
 
+  // Another app or form: the focus moves to it (to the secret panel when one shows), so that
+  // keyboard and screen-reader users land on what they opened, not at the top of the list.
+  const mainRef = useRef<HTMLDivElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const main = mainRef.current;
+    (main?.querySelector<HTMLElement>('#apps-secret-title') ?? main)?.focus();
+  }, [selectedId, creating]);
+
   const created = (app: CreatedApp) => {
     navigate(appLink(app.id));
     if (app.clientSecret !== undefined && app.name !== undefined) {
@@ -133,7 +146,7 @@ export default function AppsScreen() {
             />
           )}
         </div>
-        <div class="apps-main">
+        <div class="apps-main" ref={mainRef} tabIndex={-1}>
           {secret !== null && secret.appId === selectedId && creating === null && (
             <SecretPanel secret={secret} onClose={() => setSecret(null)} />
           )}
