@@ -138,6 +138,7 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   assert.equal((await preview.textContent()).trim(), `https://orders.example.com${SCOPE_VALUE}`);
   await page.getByLabel('Audience').pressSequentially(':443');
   assert.equal((await preview.textContent()).trim(), FQS);
+  await runAxe(page);
   await page.getByRole('button', { name: 'Create resource app' }).click();
   await page.getByRole('heading', { level: 2, name: 'Orders API' }).waitFor();
   const resource = await appByName('Orders API');
@@ -165,6 +166,7 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   await page.getByRole('heading', { name: 'Client secret of Orders client' }).waitFor();
   const clientId = await page.getByLabel('Client ID', { exact: true }).inputValue();
   const secret1 = await page.getByLabel('Client secret', { exact: true }).inputValue();
+  await runAxe(page);
   assert.match(page.url(), /\/console\/apps\?id=/);
   assert.ok(!page.url().includes(secret1), 'the secret is not in the URL');
   let client = await appByName('Orders client');
@@ -243,6 +245,26 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   assert.equal(client.tlsClientAuthSanDns, undefined, 'an empty name clears it');
   assert.equal((await tokenRequest(clientId, secret2, FQS)).status, 200);
 
+  // Certificate binding set in the UI: a token request without a client certificate is refused.
+  await page.getByLabel('Certificate-bound access tokens (mutual TLS)').check();
+  await page.getByLabel('tls_client_auth subject DN').fill('CN=orders.example.com,O=Example');
+  await page.getByRole('button', { name: 'Save sender constraints' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  client = await appByName('Orders client');
+  assert.equal(client.tlsClientCertificateBoundAccessTokens, true);
+  assert.equal(client.tlsClientAuthSubjectDn, 'CN=orders.example.com,O=Example');
+  answer = await tokenRequest(clientId, secret2, FQS);
+  assert.equal(answer.status, 400);
+  assert.equal(answer.body.error, 'invalid_request');
+  await page.getByLabel('Certificate-bound access tokens (mutual TLS)').uncheck();
+  await page.getByLabel('tls_client_auth subject DN').fill('');
+  await page.getByRole('button', { name: 'Save sender constraints' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  client = await appByName('Orders client');
+  assert.equal(client.tlsClientCertificateBoundAccessTokens, false);
+  assert.equal(client.tlsClientAuthSubjectDn, undefined);
+  assert.equal((await tokenRequest(clientId, secret2, FQS)).status, 200);
+
   // Attach and detach a certificate uploaded beforehand (the Certificates screen's job).
   await admin('POST', '/admin/v1/OAuthClientCertificates', {
     certificateAlias: CERT_ALIAS,
@@ -291,6 +313,12 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
 
   // Deletion is confirmed by name, then the app is gone.
   await page.goto(`${server.url}/console/apps?id=${encodeURIComponent(client.id)}`);
+  await page.getByRole('button', { name: /^Delete app/ }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete the app Orders client?' });
+  await runAxe(page);
+  await page.keyboard.press('Escape');
+  await confirm.waitFor({ state: 'detached' });
+  assert.equal((await adminApi(server, 'GET', `/admin/v1/Apps/${client.id}`)).status, 200);
   await page.getByRole('button', { name: /^Delete app/ }).click();
   await page
     .getByRole('dialog', { name: 'Delete the app Orders client?' })
