@@ -47,6 +47,19 @@ async function admin(method, path, body) {
   return r.body;
 }
 
+/** Retries `check` (an assertion) for up to 5 s: for what the page updates after an answer. */
+async function eventually(check) {
+  const end = Date.now() + 5000;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 /** A client_credentials token request with Basic credentials (RFC 6749 2.3.1, 4.4). */
 async function tokenRequest(clientId, secret, scope) {
   const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`);
@@ -133,11 +146,13 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   await page.getByLabel('Display name').fill('Orders API');
   await page.getByLabel('Scope value 1').fill(SCOPE_VALUE);
   const preview = page.locator('#apps-fqs-preview');
-  assert.equal((await preview.textContent()).trim(), SCOPE_VALUE);
+  await eventually(async () => assert.equal((await preview.textContent()).trim(), SCOPE_VALUE));
   await page.getByLabel('Audience').pressSequentially('https://orders.example.com');
-  assert.equal((await preview.textContent()).trim(), `https://orders.example.com${SCOPE_VALUE}`);
+  await eventually(async () =>
+    assert.equal((await preview.textContent()).trim(), `https://orders.example.com${SCOPE_VALUE}`),
+  );
   await page.getByLabel('Audience').pressSequentially(':443');
-  assert.equal((await preview.textContent()).trim(), FQS);
+  await eventually(async () => assert.equal((await preview.textContent()).trim(), FQS));
   await runAxe(page);
   await page.getByRole('button', { name: 'Create resource app' }).click();
   await page.getByRole('heading', { level: 2, name: 'Orders API' }).waitFor();
@@ -203,7 +218,7 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
 
   // Closing the panel drops the secret: not on the page, not in web storage.
   await page.getByRole('button', { name: /^Close/ }).click();
-  assert.equal(await page.getByLabel('Client secret', { exact: true }).count(), 0);
+  await page.getByLabel('Client secret', { exact: true }).waitFor({ state: 'detached' });
   assert.ok(!(await page.content()).includes(secret1), 'the secret is gone from the page');
   assert.ok(!(await webStorage(page)).includes(secret1), 'the secret is not in web storage');
 
@@ -221,6 +236,7 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   assert.equal(answer.body.error, 'invalid_client');
   assert.equal((await tokenRequest(clientId, secret2, FQS)).status, 200);
   await page.getByRole('button', { name: /^Close/ }).click();
+  await page.getByLabel('Client secret', { exact: true }).waitFor({ state: 'detached' });
   assert.ok(!(await page.content()).includes(secret2));
   assert.ok(!(await webStorage(page)).includes(secret2));
 
@@ -275,8 +291,12 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   await page.getByRole('button', { name: 'Attach', exact: true }).click();
   await page.getByRole('button', { name: `Detach certificate ${CERT_ALIAS}` }).waitFor();
   assert.deepEqual((await appByName('Orders client')).certificates, [{ certAlias: CERT_ALIAS }]);
-  const row = page.getByRole('row', { name: /Orders client/ });
-  assert.equal((await row.getByRole('cell').last().textContent()).trim(), '1');
+  // The list reloads after the change: its certificate count follows.
+  const count = page
+    .getByRole('row', { name: /Orders client/ })
+    .getByRole('cell')
+    .last();
+  await eventually(async () => assert.equal((await count.textContent()).trim(), '1'));
 
   // Screenshots and checks of the filled screen, wide and at a phone's width (deep link).
   await runAxe(page);
