@@ -181,6 +181,12 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   await page.getByRole('heading', { name: 'Client secret of Orders client' }).waitFor();
   const clientId = await page.getByLabel('Client ID', { exact: true }).inputValue();
   const secret1 = await page.getByLabel('Client secret', { exact: true }).inputValue();
+  // Copying: to the clipboard, or (where the browser refuses) the field selected for the operator.
+  await page.getByRole('button', { name: 'Copy secret' }).click();
+  await page
+    .getByRole('status')
+    .filter({ hasText: /Copied to the clipboard|the secret is selected/ })
+    .waitFor();
   await runAxe(page);
   assert.match(page.url(), /\/console\/apps\?id=/);
   assert.ok(!page.url().includes(secret1), 'the secret is not in the URL');

@@ -57,16 +57,20 @@ export function SecretPanel({ secret, onClose }: { secret: OneTimeSecret; onClos
   useEffect(() => heading.current?.focus(), [secret]);
 
   const copy = () => {
-    // The Clipboard API needs a secure context and the page focused; when it refuses, the
-    // operator can still select the field (it is selected for them).
-    navigator.clipboard.writeText(secret.clientSecret).then(
-      () => setCopied('Copied to the clipboard.'),
-      () => {
-        const field = document.getElementById('apps-secret-value') as HTMLInputElement | null;
-        field?.select();
-        setCopied('Copying was refused by the browser: the secret is selected, copy it by hand.');
-      },
-    );
+    // The Clipboard API needs a secure context (absent otherwise) and the page focused; when it
+    // is missing or refuses, the operator can still copy the field, which is selected for them.
+    const refused = () => {
+      const field = document.getElementById('apps-secret-value') as HTMLInputElement | null;
+      field?.select();
+      setCopied('The browser refused to copy: the secret is selected, copy it by hand.');
+    };
+    if (navigator.clipboard === undefined) {
+      refused();
+      return;
+    }
+    navigator.clipboard
+      .writeText(secret.clientSecret)
+      .then(() => setCopied('Copied to the clipboard.'), refused);
   };
 
   return (
