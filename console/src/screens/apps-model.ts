@@ -102,14 +102,17 @@ export function kindLabel(app: App): string {
   return isResource(app) ? 'Resource' : 'Confidential client';
 }
 
-/** Every scope the resource apps define, by fqs: what a confidential app may be allowed. */
+/**
+ * Every scope the resource apps define, by fqs: what a confidential app may be allowed. Two
+ * resource apps may form the same fqs; it is one choice then, naming both.
+ */
 export function availableScopes(apps: readonly App[]): { fqs: string; app: string }[] {
-  const out: { fqs: string; app: string }[] = [];
+  const byFqs = new Map<string, string[]>();
   for (const a of apps) {
     if (!isResource(a)) continue;
-    for (const s of a.scopes ?? []) out.push({ fqs: s.fqs, app: a.displayName });
+    for (const s of a.scopes ?? []) byFqs.set(s.fqs, [...(byFqs.get(s.fqs) ?? []), a.displayName]);
   }
-  return out;
+  return Array.from(byFqs, ([fqs, names]) => ({ fqs, app: names.join(', ') }));
 }
 
 /** The URL of one app in this screen (the deep link the list and the detail panel share). */
