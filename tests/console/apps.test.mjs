@@ -1,7 +1,8 @@
 // The Applications screen end to end, through the UI only: a resource app and its fully
-// qualified scope, a confidential app whose one-time secret gets a token, activation,
-// secret regeneration, DPoP binding, certificates, deactivation and deletion. State is checked
-// with the admin API (bearer token) and the token endpoint, never through the page.
+// qualified scope, a confidential app whose one-time secret gets a token, activation, its
+// settings, secret regeneration, DPoP and certificate binding, certificates, deactivation and
+// deletion. State is checked with the admin API (bearer token) and the token endpoint, never
+// through the page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
