@@ -7,6 +7,7 @@
 //   TESSERA_CONSOLE_DIR     console/ (playwright-core and axe-core come from its node_modules)
 //   TESSERA_TEST_ARTIFACTS  where screenshots go
 //   TESSERA_CHROMIUM        the browser (default /usr/bin/chromium)
+//   TESSERA_KEEP_TEST_DATA  set: the servers' data directories (and logs) are kept
 //
 // Example:
 //   const server = await startServer({ demo: true });
