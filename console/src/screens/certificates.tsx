@@ -1,0 +1,5 @@
+import { Page } from '../ui';
+
+export default function Certificates() {
+  return <Page title="Certificates" />;
+}

@@ -1,0 +1,5 @@
+import { Page } from '../ui';
+
+export default function Keys() {
+  return <Page title="Signing keys" />;
+}
