@@ -175,7 +175,7 @@ TEST_F(ConsoleFilesTest, GzipWhenAcceptedOnly) {
   EXPECT_NE(js.gzip_etag, js.etag);
   EXPECT_EQ(gz.body.substr(0, 2), "\x1f\x8b");
 
-  for (std::vector<std::pair<std::string, std::string>> h :
+  for (const std::vector<std::pair<std::string, std::string>>& h :
        {std::vector<std::pair<std::string, std::string>>{},
         {{"accept-encoding", "gzip;q=0"}},
         {{"accept-encoding", "br, identity"}},
