@@ -77,6 +77,23 @@ test('a link with a reason filter opens the filtered view, and each refusal link
   }
 });
 
+test("a refusal's rule link opens that rule in the Assertion Lab", async () => {
+  const page = await newPage(browser, server);
+  await signIn(page, server);
+  await page.goto(`${server.url}/console/audit?reason=assertion_audience_rejected`);
+  await page.getByText('Showing 3 of 3 matching events').waitFor();
+  await page.getByRole('link', { name: 'assertion_audience_rejected' }).first().click();
+  await page.getByRole('heading', { level: 1, name: 'Assertion Lab' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/console/lab');
+  assert.equal(new URL(page.url()).hash, '#rule-5');
+  // The Lab has the anchor: rule 5, the audience.
+  const rule = page.locator('#rule-5');
+  await rule.waitFor();
+  assert.match(await rule.textContent(), /aud/i);
+  expectNoProblems(page);
+  await page.context().close();
+});
+
 test('the filters narrow the list and the URL keeps them', async () => {
   const page = await newPage(browser, server);
   await signIn(page, server);
