@@ -1,0 +1,291 @@
+// Certificates: the client certificates apps attach by alias (/admin/v1/OAuthClientCertificates)
+// and the trusted partner certificates (/admin/v1/OAuthPartnerCertificates): upload (PEM text,
+// or a PEM or DER file), thumbprints, validity, the apps using each, deletion.
+import {useRef, useState} from 'preact/hooks';
+import {api} from '../api';
+import {ConfirmButton} from '../lib/confirm';
+import {useLoad} from '../lib/load';
+import {certificateFromFile} from '../lib/pem';
+import {listAll} from '../lib/scim';
+import {Badge, ErrorNotice, Page, formatTime} from '../ui';
+import {certificateValidity} from './certificates-validity';
+import '../lib/directory.css';
+import './certificates.css';
+
+interface Certificate {
+  certificateAlias: string;
+  x5t: string;
+  'x5t#S256': string;
+  notAfter: string;
+  notBefore?: string;
+  subject?: string;
+  lastUsed?: string;
+}
+
+interface App {
+  id: string;
+  displayName: string;
+  name?: string;
+  certificates?: {certAlias: string}[];
+}
+
+type Kind = 'client' | 'partner';
+
+const KINDS: {kind: Kind; title: string; path: string}[] = [
+  {kind: 'client', title: 'Client certificates', path: '/admin/v1/OAuthClientCertificates'},
+  {kind: 'partner', title: 'Partner certificates', path: '/admin/v1/OAuthPartnerCertificates'},
+];
+
+function rfc3339(text: string | undefined): string {
+  if (text === undefined) return '—';
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? text : formatTime(Math.floor(ms / 1000));
+}
+
+function Thumbprint(props: {name: string; value: string; alias: string}) {
+  const [copied, setCopied] = useState('');
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(props.value);
+      setCopied('Copied');
+    } catch {
+      setCopied('Copy refused by the browser: select the text instead');
+    }
+  };
+  return (
+    <div class="cert-field">
+      <dt>{props.name}</dt>
+      <dd>
+        <code class="thumbprint" data-thumbprint={props.name}>
+          {props.value}
+        </code>{' '}
+        <button type="button" class="small" aria-label={`Copy ${props.name} of ${props.alias}`} onClick={copy}>
+          Copy
+        </button>
+        <span class="copy-status" role="status">
+          {copied}
+        </span>
+      </dd>
+    </div>
+  );
+}
+
+function CertificateCard(props: {cert: Certificate; kind: Kind; path: string; apps?: App[]; onDeleted: () => void}) {
+  const c = props.cert;
+  const v = certificateValidity(c.notBefore, c.notAfter, Date.now());
+  const users = props.apps?.filter((a) => a.certificates?.some((x) => x.certAlias === c.certificateAlias)) ?? [];
+  return (
+    <article class="cert-card" aria-labelledby={`cert-${props.kind}-${c.certificateAlias}`}>
+      <h3 id={`cert-${props.kind}-${c.certificateAlias}`}>
+        {c.certificateAlias} <Badge tone={v.tone}>{v.text}</Badge>
+      </h3>
+      <dl>
+        <div class="cert-field">
+          <dt>Subject</dt>
+          <dd>{c.subject ?? '—'}</dd>
+        </div>
+        <Thumbprint name="x5t" value={c.x5t} alias={c.certificateAlias} />
+        <Thumbprint name="x5t#S256" value={c['x5t#S256']} alias={c.certificateAlias} />
+        <div class="cert-field">
+          <dt>Valid</dt>
+          <dd>
+            from {rfc3339(c.notBefore)} until {rfc3339(c.notAfter)}
+          </dd>
+        </div>
+        <div class="cert-field">
+          <dt>Last verified an assertion</dt>
+          <dd>{c.lastUsed === undefined ? 'never' : rfc3339(c.lastUsed)}</dd>
+        </div>
+        {props.kind === 'client' && (
+          <div class="cert-field">
+            <dt>Used by</dt>
+            <dd>
+              {props.apps === undefined ? (
+                'unknown'
+              ) : users.length === 0 ? (
+                'no app'
+              ) : (
+                <ul class="used-by">
+                  {users.map((a) => (
+                    <li key={a.id}>
+                      <a href={`/console/apps?id=${encodeURIComponent(a.id)}`}>{a.displayName}</a>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </dd>
+          </div>
+        )}
+      </dl>
+      <ConfirmButton
+        label="Delete"
+        ariaLabel={`Delete ${c.certificateAlias}`}
+        question={`Delete the certificate ${c.certificateAlias}?`}
+        confirmLabel="Delete certificate"
+        danger
+        onConfirm={async () => {
+          await api('DELETE', `${props.path}/${encodeURIComponent(c.certificateAlias)}`);
+          props.onDeleted();
+        }}
+      >
+        <p>
+          {props.kind === 'client'
+            ? 'Assertions signed with its key stop verifying. A certificate still attached to an app cannot be deleted.'
+            : 'User assertions signed with its key stop verifying, for every app.'}
+        </p>
+      </ConfirmButton>
+    </article>
+  );
+}
+
+function UploadForm(props: {kind: Kind; path: string; onUploaded: (alias: string) => void}) {
+  const [alias, setAlias] = useState('');
+  const [pem, setPem] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const id = (name: string) => `upload-${props.kind}-${name}`;
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setBusy(true);
+    try {
+      const file = fileRef.current?.files?.[0];
+      let certificate = pem.trim();
+      if (file !== undefined) certificate = await certificateFromFile(file);
+      if (certificate === '') throw new Error('Paste a PEM certificate or choose a file.');
+      await api('POST', props.path, {certificateAlias: alias.trim(), x509Base64Certificate: certificate});
+      const uploaded = alias.trim();
+      setAlias('');
+      setPem('');
+      if (fileRef.current) fileRef.current.value = '';
+      props.onUploaded(uploaded);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="cert-upload" onSubmit={submit} aria-labelledby={id('heading')}>
+      <h3 id={id('heading')}>Upload a {props.kind} certificate</h3>
+      <div class="form-row">
+        <label for={id('alias')}>Alias</label>
+        <input id={id('alias')} required maxLength={256} value={alias} onInput={(e) => setAlias(e.currentTarget.value)} />
+      </div>
+      <div class="form-row">
+        <label for={id('pem')}>Certificate (PEM)</label>
+        <textarea
+          id={id('pem')}
+          rows={6}
+          spellcheck={false}
+          class="mono"
+          placeholder="-----BEGIN CERTIFICATE-----"
+          value={pem}
+          onInput={(e) => setPem(e.currentTarget.value)}
+        />
+      </div>
+      <div class="form-row">
+        <label for={id('file')}>Or a certificate file (PEM or DER)</label>
+        <input id={id('file')} type="file" ref={fileRef} accept=".pem,.crt,.cer,.der" />
+      </div>
+      <ErrorNotice error={error} />
+      <button type="submit" disabled={busy}>
+        Upload certificate
+      </button>
+    </form>
+  );
+}
+
+function KindPanel(props: {kind: Kind; title: string; path: string}) {
+  const certs = useLoad(() => listAll<Certificate>(props.path), [props.path]);
+  // Which apps attach which alias: only client certificates are attached to apps.
+  const apps = useLoad(
+    () => (props.kind === 'client' ? listAll<App>('/admin/v1/Apps') : Promise.resolve(undefined)),
+    [props.kind],
+  );
+  const [notice, setNotice] = useState('');
+  const list = certs.data ?? [];
+  return (
+    <div>
+      <UploadForm
+        kind={props.kind}
+        path={props.path}
+        onUploaded={(alias) => {
+          setNotice(`Uploaded ${alias}.`);
+          void certs.reload();
+        }}
+      />
+      <p role="status" class="notice">
+        {notice}
+      </p>
+      <ErrorNotice error={certs.error ?? apps.error} />
+      <h3 class="count">
+        {certs.loading && certs.data === undefined ? 'Loading…' : `${list.length} ${list.length === 1 ? 'certificate' : 'certificates'}`}
+      </h3>
+      <div class="cert-list">
+        {list.map((c) => (
+          <CertificateCard
+            key={c.certificateAlias}
+            cert={c}
+            kind={props.kind}
+            path={props.path}
+            apps={apps.data}
+            onDeleted={() => {
+              setNotice(`Deleted ${c.certificateAlias}.`);
+              void certs.reload();
+            }}
+          />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+export default function Certificates() {
+  const [kind, setKind] = useState<Kind>('client');
+  const tabs = useRef<(HTMLButtonElement | null)[]>([]);
+  // Arrow keys move between the tabs (WAI-ARIA tabs pattern); Tab moves into the panel.
+  const onKey = (e: KeyboardEvent, index: number) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    e.preventDefault();
+    const next = (index + (e.key === 'ArrowRight' ? 1 : KINDS.length - 1)) % KINDS.length;
+    setKind(KINDS[next].kind);
+    tabs.current[next]?.focus();
+  };
+  const current = KINDS.find((k) => k.kind === kind) ?? KINDS[0];
+  return (
+    <Page title="Certificates">
+      <p class="lead">
+        Client certificates verify the assertions of the apps that attach them by alias. Partner certificates verify user
+        assertions of any app.
+      </p>
+      <div role="tablist" aria-label="Certificate kind" class="tabs">
+        {KINDS.map((k, i) => (
+          <button
+            type="button"
+            role="tab"
+            id={`tab-${k.kind}`}
+            key={k.kind}
+            ref={(el) => {
+              tabs.current[i] = el;
+            }}
+            aria-selected={k.kind === kind}
+            aria-controls={`panel-${k.kind}`}
+            tabIndex={k.kind === kind ? 0 : -1}
+            onClick={() => setKind(k.kind)}
+            onKeyDown={(e) => onKey(e, i)}
+          >
+            {k.title}
+          </button>
+        ))}
+      </div>
+      <section role="tabpanel" id={`panel-${current.kind}`} aria-labelledby={`tab-${current.kind}`} class="tabpanel">
+        <h2>{current.title}</h2>
+        <KindPanel key={current.kind} kind={current.kind} title={current.title} path={current.path} />
+      </section>
+    </Page>
+  );
+}
