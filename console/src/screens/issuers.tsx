@@ -256,8 +256,8 @@ function AddTrust(props: {onAdded: (t: Trust) => void}) {
       <fieldset>
         <legend>Issuer keys</legend>
         <label class="choice">
-          <input type="radio" name="trust-keys" checked={v.keySource === 'jwks'} onChange={() => set('keySource', 'jwks')} /> JWKS
-          URL
+          <input type="radio" name="trust-keys" checked={v.keySource === 'jwks'} onChange={() => set('keySource', 'jwks')} /> From a
+          JWKS URL
         </label>
         <label class="choice">
           <input
@@ -266,7 +266,7 @@ function AddTrust(props: {onAdded: (t: Trust) => void}) {
             checked={v.keySource === 'discovery'}
             onChange={() => set('keySource', 'discovery')}
           />{' '}
-          OpenID Connect discovery (the issuer's jwks_uri)
+          From OpenID Connect discovery (the issuer's jwks_uri)
         </label>
         <label class="choice">
           <input
@@ -275,7 +275,7 @@ function AddTrust(props: {onAdded: (t: Trust) => void}) {
             checked={v.keySource === 'certificate'}
             onChange={() => set('keySource', 'certificate')}
           />{' '}
-          Certificate
+          From a certificate
         </label>
       </fieldset>
       {v.keySource === 'jwks' && (
