@@ -3,8 +3,8 @@
 // using one, a partner certificate, deletion; no CSP violation, no console error, axe clean.
 import assert from 'node:assert/strict';
 import {after, before, test} from 'node:test';
-import {adminApi, expectNoProblems, launchBrowser, newPage, runAxe, screenshot, signIn, startServer} from './harness.mjs';
-import {makeCertificate, opensslThumbprint, tempDir, unique, waitFor} from './directory-helpers.mjs';
+import {expectNoProblems, launchBrowser, newPage, runAxe, screenshot, signIn, startServer} from './harness.mjs';
+import {admin, makeCertificate, opensslThumbprint, tempDir, unique, waitFor} from './directory-helpers.mjs';
 
 let server;
 let browser;
@@ -52,7 +52,7 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
     const c = card(page, alias);
     assert.equal(await c.locator('code[data-thumbprint="x5t"]').textContent(), opensslThumbprint(cert.pemPath, 'sha1'));
     assert.equal(await c.locator('code[data-thumbprint="x5t#S256"]').textContent(), opensslThumbprint(cert.pemPath, 'sha256'));
-    const stored = await adminApi(server, 'GET', `/admin/v1/OAuthClientCertificates/${encodeURIComponent(alias)}`);
+    const stored = await admin(server, 'GET', `/admin/v1/OAuthClientCertificates/${encodeURIComponent(alias)}`);
     assert.equal(stored.x5t, opensslThumbprint(cert.pemPath, 'sha1'));
   }
   assert.match(await card(page, pemAlias).getByRole('heading').textContent(), /valid$/);
@@ -60,7 +60,7 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
   assert.match(await card(page, derAlias).getByRole('heading').textContent(), /expires in (9|10) days/);
 
   // An app attaching the PEM one (through the admin API) is listed under it, linked.
-  const app = await adminApi(server, 'POST', '/admin/v1/Apps', {
+  const app = await admin(server, 'POST', '/admin/v1/Apps', {
     displayName: unique('Certificate user'),
     isOAuthClient: true,
     clientType: 'confidential',
@@ -84,7 +84,7 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
   await card(page, derAlias).getByRole('button', {name: `Delete ${derAlias}`}).click();
   await page.getByRole('button', {name: 'Delete certificate'}).click();
   await card(page, derAlias).waitFor({state: 'detached'});
-  const left = await adminApi(server, 'GET', '/admin/v1/OAuthClientCertificates');
+  const left = await admin(server, 'GET', '/admin/v1/OAuthClientCertificates');
   assert.deepEqual(
     left.Resources.map((c) => c.certificateAlias).filter((a) => a === derAlias || a === pemAlias),
     [pemAlias],
@@ -100,7 +100,7 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
     await card(page, partnerAlias).locator('code[data-thumbprint="x5t#S256"]').textContent(),
     opensslThumbprint(partnerCert.pemPath, 'sha256'),
   );
-  const partners = await adminApi(server, 'GET', '/admin/v1/OAuthPartnerCertificates');
+  const partners = await admin(server, 'GET', '/admin/v1/OAuthPartnerCertificates');
   assert.ok(partners.Resources.some((c) => c.certificateAlias === partnerAlias));
   await runAxe(page);
 
@@ -110,11 +110,12 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
   await page.getByRole('button', {name: 'Upload certificate'}).click();
   await page.getByRole('alert').waitFor();
   await waitFor(async () => {
-    const list = await adminApi(server, 'GET', '/admin/v1/OAuthPartnerCertificates');
+    const list = await admin(server, 'GET', '/admin/v1/OAuthPartnerCertificates');
     return !list.Resources.some((c) => c.certificateAlias === 'not-a-certificate');
   }, 'the refused certificate to be absent');
 
-  expectNoProblems(page);
+  // The browser logs the refused upload itself; nothing else may be logged.
+  expectNoProblems(page, {allow: [/^console: Failed to load resource: .* 400 .*\/admin\/v1\/OAuthPartnerCertificates$/]});
   await page.close();
 });
 
@@ -123,7 +124,7 @@ test('certificates at 360 px', async () => {
   await signIn(page, server);
   await page.goto(`${server.url}/console/certificates`);
   await page.getByRole('heading', {level: 1, name: 'Certificates'}).waitFor();
-  await page.getByRole('heading', {level: 3, name: /certificates?$/}).waitFor();
+  await page.getByRole('heading', {level: 3, name: /^\d+ certificates?$/}).waitFor();
   // Nothing wider than the window: no sideways scrolling on a phone.
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);

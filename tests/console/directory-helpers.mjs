@@ -1,9 +1,19 @@
 // Helpers shared by the browser tests of the Certificates, Users, Signing keys and Issuers
 // screens: certificates made by openssl, their thumbprints as openssl computes them, polling.
+import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {adminApi} from './harness.mjs';
+
+// The admin API with the administrator's bearer token, for setting up and checking state
+// without the browser: the parsed answer of a 2xx, anything else fails the test.
+export async function admin(server, method, path, body) {
+  const r = await adminApi(server, method, path, body);
+  assert.ok(r.status >= 200 && r.status < 300, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
 
 // A temporary directory removed by the returned cleanup.
 export function tempDir(prefix) {

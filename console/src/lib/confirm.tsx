@@ -3,7 +3,7 @@
 // be read by a screen reader and are reachable by keyboard).
 import type {ComponentChildren} from 'preact';
 import {useEffect, useRef, useState} from 'preact/hooks';
-import {ErrorNotice} from '../ui';
+import {Button, ErrorNotice} from '../ui';
 
 export interface ConfirmButtonProps {
   // The button's text, e.g. "Delete".
@@ -27,7 +27,6 @@ export function ConfirmButton(props: ConfirmButtonProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
-  const openerRef = useRef<HTMLButtonElement>(null);
 
   // Focus moves to the confirming button so that Enter confirms and Tab reaches Cancel.
   useEffect(() => {
@@ -36,10 +35,8 @@ export function ConfirmButton(props: ConfirmButtonProps) {
 
   if (!open) {
     return (
-      <button
-        type="button"
-        ref={openerRef}
-        class={props.danger ? 'danger' : undefined}
+      <Button
+        variant={props.danger ? 'danger' : 'secondary'}
         aria-label={props.ariaLabel}
         disabled={props.disabled}
         onClick={() => {
@@ -48,7 +45,7 @@ export function ConfirmButton(props: ConfirmButtonProps) {
         }}
       >
         {props.label}
-      </button>
+      </Button>
     );
   }
   const confirm = async () => {
@@ -68,19 +65,20 @@ export function ConfirmButton(props: ConfirmButtonProps) {
       <p class="confirm-question">{props.question}</p>
       {props.children}
       <ErrorNotice error={error} />
-      <div class="confirm-actions">
+      <div class="form-actions">
         <button
           type="button"
           ref={confirmRef}
-          class={props.danger ? 'danger' : undefined}
+          class={`btn ${props.danger ? 'btn-danger' : 'btn-primary'}`}
           disabled={busy}
+          aria-busy={busy ? true : undefined}
           onClick={confirm}
         >
           {props.confirmLabel}
         </button>
-        <button type="button" disabled={busy} onClick={() => setOpen(false)}>
+        <Button disabled={busy} onClick={() => setOpen(false)}>
           Cancel
-        </button>
+        </Button>
       </div>
     </div>
   );

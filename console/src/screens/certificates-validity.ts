@@ -1,7 +1,7 @@
 // The validity badge of a certificate: valid, expires in N days (under 30), expired, not yet
 // valid. The times are the admin API's RFC 3339 strings.
 
-export type Tone = 'ok' | 'warn' | 'bad' | 'muted';
+import type {Tone} from '../ui';
 
 export interface Validity {
   tone: Tone;

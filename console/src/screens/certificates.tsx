@@ -4,10 +4,9 @@
 import {useRef, useState} from 'preact/hooks';
 import {api} from '../api';
 import {ConfirmButton} from '../lib/confirm';
-import {useLoad} from '../lib/load';
 import {certificateFromFile} from '../lib/pem';
 import {listAll} from '../lib/scim';
-import {Badge, ErrorNotice, Page, formatTime} from '../ui';
+import {Badge, Button, ErrorNotice, Field, Link, Notice, Page, formatTime, useAsync} from '../ui';
 import {certificateValidity} from './certificates-validity';
 import '../lib/directory.css';
 import './certificates.css';
@@ -36,12 +35,6 @@ const KINDS: {kind: Kind; title: string; path: string}[] = [
   {kind: 'partner', title: 'Partner certificates', path: '/admin/v1/OAuthPartnerCertificates'},
 ];
 
-function rfc3339(text: string | undefined): string {
-  if (text === undefined) return '—';
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? text : formatTime(Math.floor(ms / 1000));
-}
-
 function Thumbprint(props: {name: string; value: string; alias: string}) {
   const [copied, setCopied] = useState('');
   const copy = async () => {
@@ -59,9 +52,9 @@ function Thumbprint(props: {name: string; value: string; alias: string}) {
         <code class="thumbprint" data-thumbprint={props.name}>
           {props.value}
         </code>{' '}
-        <button type="button" class="small" aria-label={`Copy ${props.name} of ${props.alias}`} onClick={copy}>
+        <Button class="btn-small" aria-label={`Copy ${props.name} of ${props.alias}`} onClick={copy}>
           Copy
-        </button>
+        </Button>
         <span class="copy-status" role="status">
           {copied}
         </span>
@@ -89,12 +82,12 @@ function CertificateCard(props: {cert: Certificate; kind: Kind; path: string; ap
         <div class="cert-field">
           <dt>Valid</dt>
           <dd>
-            from {rfc3339(c.notBefore)} until {rfc3339(c.notAfter)}
+            from {formatTime(c.notBefore)} until {formatTime(c.notAfter)}
           </dd>
         </div>
         <div class="cert-field">
           <dt>Last verified an assertion</dt>
-          <dd>{c.lastUsed === undefined ? 'never' : rfc3339(c.lastUsed)}</dd>
+          <dd>{c.lastUsed === undefined ? 'never' : formatTime(c.lastUsed)}</dd>
         </div>
         {props.kind === 'client' && (
           <div class="cert-field">
@@ -108,7 +101,7 @@ function CertificateCard(props: {cert: Certificate; kind: Kind; path: string; ap
                 <ul class="used-by">
                   {users.map((a) => (
                     <li key={a.id}>
-                      <a href={`/console/apps?id=${encodeURIComponent(a.id)}`}>{a.displayName}</a>
+                      <Link href={`/console/apps?id=${encodeURIComponent(a.id)}`}>{a.displayName}</Link>
                     </li>
                   ))}
                 </ul>
@@ -169,40 +162,36 @@ function UploadForm(props: {kind: Kind; path: string; onUploaded: (alias: string
   };
 
   return (
-    <form class="cert-upload" onSubmit={submit} aria-labelledby={id('heading')}>
+    <form class="cert-upload card" onSubmit={submit} aria-labelledby={id('heading')}>
       <h3 id={id('heading')}>Upload a {props.kind} certificate</h3>
-      <div class="form-row">
-        <label for={id('alias')}>Alias</label>
-        <input id={id('alias')} required maxLength={256} value={alias} onInput={(e) => setAlias(e.currentTarget.value)} />
-      </div>
-      <div class="form-row">
-        <label for={id('pem')}>Certificate (PEM)</label>
-        <textarea
-          id={id('pem')}
-          rows={6}
-          spellcheck={false}
-          class="mono"
-          placeholder="-----BEGIN CERTIFICATE-----"
-          value={pem}
-          onInput={(e) => setPem(e.currentTarget.value)}
-        />
-      </div>
-      <div class="form-row">
+      <Field id={id('alias')} label="Alias" required value={alias} onInput={setAlias} autoComplete="off" />
+      <Field
+        id={id('pem')}
+        label="Certificate (PEM)"
+        multiline
+        mono
+        placeholder="-----BEGIN CERTIFICATE-----"
+        value={pem}
+        onInput={setPem}
+      />
+      <div class="field">
         <label for={id('file')}>Or a certificate file (PEM or DER)</label>
         <input id={id('file')} type="file" ref={fileRef} accept=".pem,.crt,.cer,.der" />
       </div>
       <ErrorNotice error={error} />
-      <button type="submit" disabled={busy}>
-        Upload certificate
-      </button>
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={busy}>
+          Upload certificate
+        </Button>
+      </div>
     </form>
   );
 }
 
 function KindPanel(props: {kind: Kind; title: string; path: string}) {
-  const certs = useLoad(() => listAll<Certificate>(props.path), [props.path]);
+  const certs = useAsync(() => listAll<Certificate>(props.path), [props.path]);
   // Which apps attach which alias: only client certificates are attached to apps.
-  const apps = useLoad(
+  const apps = useAsync(
     () => (props.kind === 'client' ? listAll<App>('/admin/v1/Apps') : Promise.resolve(undefined)),
     [props.kind],
   );
@@ -215,12 +204,10 @@ function KindPanel(props: {kind: Kind; title: string; path: string}) {
         path={props.path}
         onUploaded={(alias) => {
           setNotice(`Uploaded ${alias}.`);
-          void certs.reload();
+          certs.reload();
         }}
       />
-      <p role="status" class="notice">
-        {notice}
-      </p>
+      <Notice>{notice === '' ? null : notice}</Notice>
       <ErrorNotice error={certs.error ?? apps.error} />
       <h3 class="count">
         {certs.loading && certs.data === undefined ? 'Loading…' : `${list.length} ${list.length === 1 ? 'certificate' : 'certificates'}`}
@@ -235,7 +222,7 @@ function KindPanel(props: {kind: Kind; title: string; path: string}) {
             apps={apps.data}
             onDeleted={() => {
               setNotice(`Deleted ${c.certificateAlias}.`);
-              void certs.reload();
+              certs.reload();
             }}
           />
         ))}

@@ -1,14 +1,12 @@
 // Issuers: trust-token issuers (/admin/v1/TrustTokenIssuers), whose trust tokens tokeninfo
 // validates, and outside-issuer trusts (/admin/v1/IdentityPropagationTrusts), whose tokens are
 // exchanged for this domain's tokens.
-import type {ComponentChildren} from 'preact';
 import {useState} from 'preact/hooks';
-import {api} from '../api';
+import {api, apiList} from '../api';
 import {ConfirmButton} from '../lib/confirm';
-import {useLoad} from '../lib/load';
 import {replaceOp} from '../lib/scim';
-import {Badge, ErrorNotice, Page} from '../ui';
-import {EMPTY_TRUST_FORM, trustBody, type TrustFormValues} from './issuers-trust-form';
+import {Badge, Button, Checkbox, DataTable, ErrorNotice, Field, Notice, Page, useAsync, type Column} from '../ui';
+import {EMPTY_TRUST_FORM, trustBody, type KeySource, type TrustFormValues} from './issuers-trust-form';
 import '../lib/directory.css';
 import './issuers.css';
 
@@ -35,17 +33,24 @@ interface Trust {
 const ISSUERS = '/admin/v1/TrustTokenIssuers';
 const TRUSTS = '/admin/v1/IdentityPropagationTrusts';
 
-function Row(props: {id: string; label: string; children: ComponentChildren; hint?: string}) {
+// A group of radio buttons with a visible legend.
+function Choice<T extends string>(props: {
+  legend: string;
+  name: string;
+  value: T;
+  options: {value: T; label: string}[];
+  onChange: (value: T) => void;
+}) {
   return (
-    <div class="form-row">
-      <label for={props.id}>{props.label}</label>
-      {props.children}
-      {props.hint !== undefined && (
-        <p class="hint" id={`${props.id}-hint`}>
-          {props.hint}
-        </p>
-      )}
-    </div>
+    <fieldset class="choices">
+      <legend>{props.legend}</legend>
+      {props.options.map((o) => (
+        <label class="choice" key={o.value}>
+          <input type="radio" name={props.name} checked={props.value === o.value} onChange={() => props.onChange(o.value)} />{' '}
+          {o.label}
+        </label>
+      ))}
+    </fieldset>
   );
 }
 
@@ -75,76 +80,93 @@ function AddTrustTokenIssuer(props: {onAdded: (issuer: string) => void}) {
     } catch (err) {
       setError(err);
     } finally {
-      // The secret never stays in the page, whether it was accepted or not.
+      // The secret does not stay in the page, whether it was accepted or not.
       setSecret('');
       setBusy(false);
     }
   };
   return (
-    <form class="issuer-form" onSubmit={submit} aria-labelledby="tti-add-heading">
+    <form class="issuer-form card" onSubmit={submit} aria-labelledby="tti-add-heading">
       <h3 id="tti-add-heading">Add a trust-token issuer</h3>
-      <Row id="tti-issuer" label="Issuer">
-        <input id="tti-issuer" required autocomplete="off" value={issuer} onInput={(e) => setIssuer(e.currentTarget.value)} />
-      </Row>
-      <fieldset>
-        <legend>Key</legend>
-        <label class="choice">
-          <input type="radio" name="tti-kind" checked={kind === 'secret'} onChange={() => setKind('secret')} /> Shared
-          secret (HS256)
-        </label>
-        <label class="choice">
-          <input type="radio" name="tti-kind" checked={kind === 'certificate'} onChange={() => setKind('certificate')} />{' '}
-          Certificate (RS256)
-        </label>
-      </fieldset>
+      <Field id="tti-issuer" label="Issuer" required autoComplete="off" value={issuer} onInput={setIssuer} />
+      <Choice
+        legend="Key"
+        name="tti-kind"
+        value={kind}
+        options={[
+          {value: 'secret', label: 'Shared secret (HS256)'},
+          {value: 'certificate', label: 'Certificate (RS256)'},
+        ]}
+        onChange={setKind}
+      />
       {kind === 'secret' ? (
-        <Row id="tti-secret" label="Shared secret" hint="At least 32 bytes. It is never shown again.">
-          <input
-            id="tti-secret"
-            type="password"
-            required
-            minLength={32}
-            autocomplete="new-password"
-            aria-describedby="tti-secret-hint"
-            value={secret}
-            onInput={(e) => setSecret(e.currentTarget.value)}
-          />
-        </Row>
+        <Field
+          id="tti-secret"
+          label="Shared secret"
+          type="password"
+          required
+          autoComplete="new-password"
+          hint="At least 32 bytes. It is never shown again."
+          value={secret}
+          onInput={setSecret}
+        />
       ) : (
         <>
-          <Row id="tti-alias" label="Certificate alias">
-            <input id="tti-alias" required autocomplete="off" value={alias} onInput={(e) => setAlias(e.currentTarget.value)} />
-          </Row>
-          <Row id="tti-pem" label="Certificate (PEM)">
-            <textarea
-              id="tti-pem"
-              required
-              rows={6}
-              class="mono"
-              spellcheck={false}
-              placeholder="-----BEGIN CERTIFICATE-----"
-              value={pem}
-              onInput={(e) => setPem(e.currentTarget.value)}
-            />
-          </Row>
+          <Field id="tti-alias" label="Certificate alias" required autoComplete="off" value={alias} onInput={setAlias} />
+          <Field
+            id="tti-pem"
+            label="Certificate (PEM)"
+            required
+            multiline
+            mono
+            placeholder="-----BEGIN CERTIFICATE-----"
+            value={pem}
+            onInput={setPem}
+          />
         </>
       )}
       <ErrorNotice error={error} />
-      <button type="submit" disabled={busy}>
-        Add issuer
-      </button>
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={busy}>
+          Add issuer
+        </Button>
+      </div>
     </form>
   );
 }
 
 function TrustTokenIssuers() {
-  const issuers = useLoad(() => api<{Resources?: TrustTokenIssuer[]}>('GET', ISSUERS).then((l) => l.Resources ?? []), []);
+  const issuers = useAsync(() => apiList<TrustTokenIssuer>(ISSUERS), []);
   const [notice, setNotice] = useState('');
   const list = issuers.data ?? [];
   const changed = (message: string) => {
     setNotice(message);
-    void issuers.reload();
+    issuers.reload();
   };
+  const columns: Column<TrustTokenIssuer>[] = [
+    {header: 'Issuer', class: 'wrap', render: (i) => i.issuer},
+    {header: 'Algorithm', render: (i) => i.algorithm},
+    {header: 'Certificate alias', render: (i) => i.certAlias ?? '—'},
+    {
+      header: 'Actions',
+      class: 'actions',
+      render: (i) => (
+        <ConfirmButton
+          label="Delete"
+          ariaLabel={`Delete issuer ${i.issuer}`}
+          question={`Delete the trust-token issuer ${i.issuer}?`}
+          confirmLabel="Delete issuer"
+          danger
+          onConfirm={async () => {
+            await api('DELETE', `${ISSUERS}/${encodeURIComponent(i.issuer)}`);
+            changed(`Issuer ${i.issuer} deleted.`);
+          }}
+        >
+          <p>Its trust tokens are refused at tokeninfo from now on.</p>
+        </ConfirmButton>
+      ),
+    },
+  ];
   return (
     <section aria-labelledby="tti-heading">
       <h2 id="tti-heading">Trust-token issuers</h2>
@@ -153,62 +175,33 @@ function TrustTokenIssuers() {
         a certificate (RS256).
       </p>
       <ErrorNotice error={issuers.error} />
-      <div class="table-scroll">
-        <table>
-          <caption>{issuers.loading && issuers.data === undefined ? 'Loading issuers…' : `${list.length} trust-token ${list.length === 1 ? 'issuer' : 'issuers'}`}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Issuer</th>
-              <th scope="col">Algorithm</th>
-              <th scope="col">Certificate alias</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((i) => (
-              <tr key={i.issuer}>
-                <th scope="row" class="wrap">
-                  {i.issuer}
-                </th>
-                <td data-label="Algorithm">{i.algorithm}</td>
-                <td data-label="Certificate alias">{i.certAlias ?? '—'}</td>
-                <td class="actions">
-                  <ConfirmButton
-                    label="Delete"
-                    ariaLabel={`Delete issuer ${i.issuer}`}
-                    question={`Delete the trust-token issuer ${i.issuer}?`}
-                    confirmLabel="Delete issuer"
-                    danger
-                    onConfirm={async () => {
-                      await api('DELETE', `${ISSUERS}/${encodeURIComponent(i.issuer)}`);
-                      changed(`Issuer ${i.issuer} deleted.`);
-                    }}
-                  >
-                    <p>Its trust tokens are refused at tokeninfo from now on.</p>
-                  </ConfirmButton>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <p role="status" class="notice">
-        {notice}
-      </p>
+      <DataTable
+        caption={
+          issuers.loading && issuers.data === undefined
+            ? 'Loading trust-token issuers…'
+            : `${list.length} trust-token ${list.length === 1 ? 'issuer' : 'issuers'}`
+        }
+        columns={columns}
+        rows={list}
+        rowKey={(i) => i.issuer}
+        empty="No trust-token issuer yet."
+      />
+      <Notice>{notice === '' ? null : notice}</Notice>
       <AddTrustTokenIssuer onAdded={(issuer) => changed(`Issuer ${issuer} added.`)} />
     </section>
   );
 }
 
-function Warnings(props: {name: string; warnings: string[] | undefined}) {
-  if (props.warnings === undefined || props.warnings.length === 0) return null;
+function Warnings(props: {trust: Trust}) {
+  const warnings = props.trust.warnings ?? [];
+  if (warnings.length === 0) return null;
   return (
     <div class="warnings">
       <p>
-        <Badge tone="warn">warning</Badge> The trust {props.name} was saved, with these risks:
+        <Badge tone="warn">warning</Badge> The trust {props.trust.name} was saved, with these risks:
       </p>
       <ul>
-        {props.warnings.map((w) => (
+        {warnings.map((w) => (
           <li key={w}>{w}</li>
         ))}
       </ul>
@@ -220,9 +213,10 @@ function AddTrust(props: {onAdded: (t: Trust) => void}) {
   const [v, setV] = useState<TrustFormValues>(EMPTY_TRUST_FORM);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const set = <K extends keyof TrustFormValues>(key: K, value: TrustFormValues[K]) => setV((old) => ({...old, [key]: value}));
-  const text = (key: keyof TrustFormValues) => (e: {currentTarget: {value: string}}) =>
-    set(key, e.currentTarget.value as never);
+  const set =
+    <K extends keyof TrustFormValues>(key: K) =>
+    (value: TrustFormValues[K]) =>
+      setV((old) => ({...old, [key]: value}));
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -238,226 +232,186 @@ function AddTrust(props: {onAdded: (t: Trust) => void}) {
     }
   };
   return (
-    <form class="issuer-form" onSubmit={submit} aria-labelledby="trust-add-heading">
+    <form class="issuer-form card" onSubmit={submit} aria-labelledby="trust-add-heading">
       <h3 id="trust-add-heading">Add an outside-issuer trust</h3>
-      <Row id="trust-name" label="Name">
-        <input id="trust-name" required maxLength={256} autocomplete="off" value={v.name} onInput={text('name')} />
-      </Row>
-      <Row id="trust-issuer" label="Issuer" hint="The exact iss of the outside tokens.">
-        <input
-          id="trust-issuer"
-          required
-          autocomplete="off"
-          aria-describedby="trust-issuer-hint"
-          value={v.issuer}
-          onInput={text('issuer')}
-        />
-      </Row>
-      <fieldset>
-        <legend>Issuer keys</legend>
-        <label class="choice">
-          <input type="radio" name="trust-keys" checked={v.keySource === 'jwks'} onChange={() => set('keySource', 'jwks')} /> From a
-          JWKS URL
-        </label>
-        <label class="choice">
-          <input
-            type="radio"
-            name="trust-keys"
-            checked={v.keySource === 'discovery'}
-            onChange={() => set('keySource', 'discovery')}
-          />{' '}
-          From OpenID Connect discovery (the issuer's jwks_uri)
-        </label>
-        <label class="choice">
-          <input
-            type="radio"
-            name="trust-keys"
-            checked={v.keySource === 'certificate'}
-            onChange={() => set('keySource', 'certificate')}
-          />{' '}
-          From a certificate
-        </label>
-      </fieldset>
+      <Field id="trust-name" label="Name" required autoComplete="off" value={v.name} onInput={set('name')} />
+      <Field
+        id="trust-issuer"
+        label="Issuer"
+        required
+        autoComplete="off"
+        hint="The exact iss of the outside tokens."
+        value={v.issuer}
+        onInput={set('issuer')}
+      />
+      <Choice<KeySource>
+        legend="Issuer keys"
+        name="trust-keys"
+        value={v.keySource}
+        options={[
+          {value: 'jwks', label: 'From a JWKS URL'},
+          {value: 'discovery', label: "From OpenID Connect discovery (the issuer's jwks_uri)"},
+          {value: 'certificate', label: 'From a certificate'},
+        ]}
+        onChange={set('keySource')}
+      />
       {v.keySource === 'jwks' && (
-        <Row id="trust-jwks" label="JWKS URL" hint="https://, or http:// on a loopback address.">
-          <input
-            id="trust-jwks"
-            type="url"
-            required
-            autocomplete="off"
-            aria-describedby="trust-jwks-hint"
-            value={v.publicKeyEndpoint}
-            onInput={text('publicKeyEndpoint')}
-          />
-        </Row>
+        <Field
+          id="trust-jwks"
+          label="JWKS URL"
+          type="url"
+          required
+          autoComplete="off"
+          hint="https://, or http:// on a loopback address."
+          value={v.publicKeyEndpoint}
+          onInput={set('publicKeyEndpoint')}
+        />
       )}
       {v.keySource === 'certificate' && (
-        <Row id="trust-cert" label="Issuer certificate (PEM)">
-          <textarea
-            id="trust-cert"
-            required
-            rows={6}
-            class="mono"
-            spellcheck={false}
-            value={v.publicCertificate}
-            onInput={text('publicCertificate')}
-          />
-        </Row>
-      )}
-      <Row id="trust-audiences" label="Accepted audiences" hint="The aud values accepted, one per line.">
-        <textarea
-          id="trust-audiences"
+        <Field
+          id="trust-cert"
+          label="Issuer certificate (PEM)"
           required
-          rows={2}
-          aria-describedby="trust-audiences-hint"
-          value={v.audiences}
-          onInput={text('audiences')}
+          multiline
+          mono
+          value={v.publicCertificate}
+          onInput={set('publicCertificate')}
         />
-      </Row>
-      <Row id="trust-subject-type" label="Subject type">
-        <select
-          id="trust-subject-type"
-          value={v.subjectType}
-          onChange={(e) => set('subjectType', e.currentTarget.value as TrustFormValues['subjectType'])}
-        >
-          <option value="User">User: the token stands for a user</option>
-          <option value="App">App: an app authenticating itself</option>
-        </select>
-      </Row>
-      <Row id="trust-clients" label="Apps that may present its tokens" hint="Client ids, one per line (required for User).">
-        <textarea
-          id="trust-clients"
-          rows={2}
-          aria-describedby="trust-clients-hint"
-          value={v.oauthClients}
-          onInput={text('oauthClients')}
-        />
-      </Row>
-      <Row id="trust-subject-claim" label="Subject claim" hint="The claim holding the outside subject; sub when empty.">
-        <input
-          id="trust-subject-claim"
-          autocomplete="off"
-          placeholder="sub"
-          aria-describedby="trust-subject-claim-hint"
-          value={v.subjectClaimName}
-          onInput={text('subjectClaimName')}
-        />
-      </Row>
-      <Row id="trust-mapping" label="User attribute the subject names">
-        <select
-          id="trust-mapping"
-          value={v.subjectMappingAttribute}
-          onChange={(e) => set('subjectMappingAttribute', e.currentTarget.value as TrustFormValues['subjectMappingAttribute'])}
-        >
-          <option value="userName">userName</option>
-          <option value="email">email</option>
-          <option value="id">id</option>
-        </select>
-      </Row>
-      <label class="choice">
-        <input type="checkbox" checked={v.active} onChange={(e) => set('active', e.currentTarget.checked)} /> Active (accept its
-        tokens once saved)
-      </label>
+      )}
+      <Field
+        id="trust-audiences"
+        label="Accepted audiences"
+        required
+        multiline
+        rows={2}
+        hint="The aud values accepted, one per line."
+        value={v.audiences}
+        onInput={set('audiences')}
+      />
+      <Field
+        id="trust-subject-type"
+        label="Subject type"
+        value={v.subjectType}
+        options={[
+          {value: 'User', label: 'User: the token stands for a user'},
+          {value: 'App', label: 'App: an app authenticating itself'},
+        ]}
+        onInput={(x) => set('subjectType')(x as TrustFormValues['subjectType'])}
+      />
+      <Field
+        id="trust-clients"
+        label="Apps that may present its tokens"
+        multiline
+        rows={2}
+        hint="Client ids, one per line (required for User)."
+        value={v.oauthClients}
+        onInput={set('oauthClients')}
+      />
+      <Field
+        id="trust-subject-claim"
+        label="Subject claim"
+        autoComplete="off"
+        placeholder="sub"
+        hint="The claim holding the outside subject; sub when empty."
+        value={v.subjectClaimName}
+        onInput={set('subjectClaimName')}
+      />
+      <Field
+        id="trust-mapping"
+        label="User attribute the subject names"
+        value={v.subjectMappingAttribute}
+        options={[
+          {value: 'userName', label: 'userName'},
+          {value: 'email', label: 'email'},
+          {value: 'id', label: 'id'},
+        ]}
+        onInput={(x) => set('subjectMappingAttribute')(x as TrustFormValues['subjectMappingAttribute'])}
+      />
+      <Checkbox label="Active (accept its tokens once saved)" checked={v.active} onChange={set('active')} />
       <details class="more">
         <summary>More options</summary>
-        <Row id="trust-client-claim" label="Client claim" hint="The claim naming the outside token's client (azp, client_id…); required for App.">
-          <input
-            id="trust-client-claim"
-            autocomplete="off"
-            aria-describedby="trust-client-claim-hint"
-            value={v.clientClaimName}
-            onInput={text('clientClaimName')}
-          />
-        </Row>
-        <Row id="trust-client-values" label="Accepted clients" hint="Values of the client claim, one per line.">
-          <textarea
-            id="trust-client-values"
-            rows={2}
-            aria-describedby="trust-client-values-hint"
-            value={v.clientClaimValues}
-            onInput={text('clientClaimValues')}
-          />
-        </Row>
-        <Row
+        <Field
+          id="trust-client-claim"
+          label="Client claim"
+          autoComplete="off"
+          hint="The claim naming the outside token's client (azp, client_id…); required for App."
+          value={v.clientClaimName}
+          onInput={set('clientClaimName')}
+        />
+        <Field
+          id="trust-client-values"
+          label="Accepted clients"
+          multiline
+          rows={2}
+          hint="Values of the client claim, one per line."
+          value={v.clientClaimValues}
+          onInput={set('clientClaimValues')}
+        />
+        <Field
           id="trust-conditions"
           label="Conditions"
+          multiline
+          mono
+          rows={3}
           hint='One per line, all must hold: "repository in acme/deploy, acme/api" or "ref like refs/heads/*".'
-        >
-          <textarea
-            id="trust-conditions"
-            rows={3}
-            class="mono"
-            spellcheck={false}
-            aria-describedby="trust-conditions-hint"
-            value={v.conditions}
-            onInput={text('conditions')}
-          />
-        </Row>
-        <Row id="trust-scopes" label="Allowed scopes" hint="Fully qualified scopes, one per line; empty: the app's own.">
-          <textarea
-            id="trust-scopes"
-            rows={2}
-            aria-describedby="trust-scopes-hint"
-            value={v.allowedScopes}
-            onInput={text('allowedScopes')}
-          />
-        </Row>
-        <Row id="trust-skew" label="Clock skew (seconds)" hint="0 to 300; 30 when empty.">
-          <input
-            id="trust-skew"
-            inputMode="numeric"
-            autocomplete="off"
-            aria-describedby="trust-skew-hint"
-            value={v.clockSkewSeconds}
-            onInput={text('clockSkewSeconds')}
-          />
-        </Row>
-        <Row id="trust-lifetime" label="Maximum token lifetime (seconds)" hint="60 or more; never past the outside token's exp.">
-          <input
-            id="trust-lifetime"
-            inputMode="numeric"
-            autocomplete="off"
-            aria-describedby="trust-lifetime-hint"
-            value={v.maxTokenLifetime}
-            onInput={text('maxTokenLifetime')}
-          />
-        </Row>
-        <Row id="trust-jti" label="Replay policy (jti)">
-          <select id="trust-jti" value={v.jti} onChange={(e) => set('jti', e.currentTarget.value as TrustFormValues['jti'])}>
-            <option value="required">required: each token once</option>
-            <option value="reuse-until-exp">reuse-until-exp: a token may be sent again until it expires</option>
-          </select>
-        </Row>
-        <label class="choice">
-          <input
-            type="checkbox"
-            checked={v.allowImpersonation}
-            onChange={(e) => set('allowImpersonation', e.currentTarget.checked)}
-          />{' '}
-          Allow impersonation of service users
-        </label>
+          value={v.conditions}
+          onInput={set('conditions')}
+        />
+        <Field
+          id="trust-scopes"
+          label="Allowed scopes"
+          multiline
+          rows={2}
+          hint="Fully qualified scopes, one per line; when empty, the app's own."
+          value={v.allowedScopes}
+          onInput={set('allowedScopes')}
+        />
+        <Field
+          id="trust-skew"
+          label="Clock skew (seconds)"
+          autoComplete="off"
+          hint="0 to 300; 30 when empty."
+          value={v.clockSkewSeconds}
+          onInput={set('clockSkewSeconds')}
+        />
+        <Field
+          id="trust-lifetime"
+          label="Maximum token lifetime (seconds)"
+          autoComplete="off"
+          hint="60 or more; never past the outside token's exp."
+          value={v.maxTokenLifetime}
+          onInput={set('maxTokenLifetime')}
+        />
+        <Field
+          id="trust-jti"
+          label="Replay policy (jti)"
+          value={v.jti}
+          options={[
+            {value: 'required', label: 'required: each token once'},
+            {value: 'reuse-until-exp', label: 'reuse-until-exp: a token may be sent again until it expires'},
+          ]}
+          onInput={(x) => set('jti')(x as TrustFormValues['jti'])}
+        />
+        <Checkbox label="Allow impersonation of service users" checked={v.allowImpersonation} onChange={set('allowImpersonation')} />
         {v.allowImpersonation && (
-          <Row
+          <Field
             id="trust-impersonation"
             label="Impersonation service users"
+            multiline
+            mono
+            rows={3}
             hint={'One per line: the user id, a space, then the rule, e.g. 1f2e… repository eq "acme/deploy" and ref eq "refs/heads/main".'}
-          >
-            <textarea
-              id="trust-impersonation"
-              rows={3}
-              class="mono"
-              spellcheck={false}
-              aria-describedby="trust-impersonation-hint"
-              value={v.impersonationServiceUsers}
-              onInput={text('impersonationServiceUsers')}
-            />
-          </Row>
+            value={v.impersonationServiceUsers}
+            onInput={set('impersonationServiceUsers')}
+          />
         )}
       </details>
       <ErrorNotice error={error} />
-      <button type="submit" disabled={busy}>
-        Add trust
-      </button>
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={busy}>
+          Add trust
+        </Button>
+      </div>
     </form>
   );
 }
@@ -468,7 +422,7 @@ function keySource(t: Trust): string {
   return 'discovery';
 }
 
-function TrustRow(props: {t: Trust; onChanged: (message: string, saved?: Trust) => void}) {
+function ActiveToggle(props: {t: Trust; onChanged: (message: string, saved?: Trust) => void}) {
   const t = props.t;
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -485,53 +439,54 @@ function TrustRow(props: {t: Trust; onChanged: (message: string, saved?: Trust) 
     }
   };
   return (
-    <tr>
-      <th scope="row">{t.name}</th>
-      <td data-label="Issuer" class="wrap">
-        {t.issuer}
-      </td>
-      <td data-label="Type">
-        {t.type} · {t.subjectType}
-      </td>
-      <td data-label="Keys" class="wrap">
-        {keySource(t)}
-      </td>
-      <td data-label="Status">
-        <Badge tone={t.active ? 'ok' : 'muted'}>{t.active ? 'active' : 'inactive'}</Badge>
-      </td>
-      <td class="actions">
-        <button type="button" disabled={busy} aria-label={`${t.active ? 'Deactivate' : 'Activate'} trust ${t.name}`} onClick={toggle}>
-          {t.active ? 'Deactivate' : 'Activate'}
-        </button>{' '}
-        <ConfirmButton
-          label="Delete"
-          ariaLabel={`Delete trust ${t.name}`}
-          question={`Delete the trust ${t.name}?`}
-          confirmLabel="Delete trust"
-          danger
-          onConfirm={async () => {
-            await api('DELETE', `${TRUSTS}/${encodeURIComponent(t.id)}`);
-            props.onChanged(`Trust ${t.name} deleted.`);
-          }}
-        >
-          <p>Tokens of {t.issuer} are no longer exchanged through it.</p>
-        </ConfirmButton>
-        <ErrorNotice error={error} />
-      </td>
-    </tr>
+    <>
+      <Button busy={busy} aria-label={`${t.active ? 'Deactivate' : 'Activate'} trust ${t.name}`} onClick={toggle}>
+        {t.active ? 'Deactivate' : 'Activate'}
+      </Button>
+      <ErrorNotice error={error} />
+    </>
   );
 }
 
 function OutsideTrusts() {
-  const trusts = useLoad(() => api<{Resources?: Trust[]}>('GET', TRUSTS).then((l) => l.Resources ?? []), []);
+  const trusts = useAsync(() => apiList<Trust>(TRUSTS), []);
   const [notice, setNotice] = useState('');
   const [lastSaved, setLastSaved] = useState<Trust | undefined>(undefined);
   const list = trusts.data ?? [];
   const changed = (message: string, saved?: Trust) => {
     setNotice(message);
     setLastSaved(saved);
-    void trusts.reload();
+    trusts.reload();
   };
+  const columns: Column<Trust>[] = [
+    {header: 'Name', render: (t) => <strong>{t.name}</strong>},
+    {header: 'Issuer', class: 'wrap', render: (t) => t.issuer},
+    {header: 'Type', render: (t) => `${t.type} · ${t.subjectType}`},
+    {header: 'Keys', class: 'wrap', render: keySource},
+    {header: 'Status', render: (t) => <Badge tone={t.active ? 'ok' : 'muted'}>{t.active ? 'active' : 'inactive'}</Badge>},
+    {
+      header: 'Actions',
+      class: 'actions',
+      render: (t) => (
+        <div class="row-actions">
+          <ActiveToggle t={t} onChanged={changed} />
+          <ConfirmButton
+            label="Delete"
+            ariaLabel={`Delete trust ${t.name}`}
+            question={`Delete the trust ${t.name}?`}
+            confirmLabel="Delete trust"
+            danger
+            onConfirm={async () => {
+              await api('DELETE', `${TRUSTS}/${encodeURIComponent(t.id)}`);
+              changed(`Trust ${t.name} deleted.`);
+            }}
+          >
+            <p>Tokens of {t.issuer} are no longer exchanged through it.</p>
+          </ConfirmButton>
+        </div>
+      ),
+    },
+  ];
   return (
     <section aria-labelledby="trusts-heading">
       <h2 id="trusts-heading">Outside-issuer trusts</h2>
@@ -540,30 +495,21 @@ function OutsideTrusts() {
         tokens when they meet the trust's conditions.
       </p>
       <ErrorNotice error={trusts.error} />
-      <div class="table-scroll">
-        <table>
-          <caption>{trusts.loading && trusts.data === undefined ? 'Loading trusts…' : `${list.length} ${list.length === 1 ? 'trust' : 'trusts'}`}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Issuer</th>
-              <th scope="col">Type</th>
-              <th scope="col">Keys</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((t) => (
-              <TrustRow key={t.id} t={t} onChanged={changed} />
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <div role="status" class="notice">
-        <p>{notice}</p>
-        {lastSaved !== undefined && <Warnings name={lastSaved.name} warnings={lastSaved.warnings} />}
-      </div>
+      <DataTable
+        caption={trusts.loading && trusts.data === undefined ? 'Loading trusts…' : `${list.length} ${list.length === 1 ? 'trust' : 'trusts'}`}
+        columns={columns}
+        rows={list}
+        rowKey={(t) => t.id}
+        empty="No outside-issuer trust yet."
+      />
+      <Notice>
+        {notice === '' ? null : (
+          <>
+            {notice}
+            {lastSaved !== undefined && <Warnings trust={lastSaved} />}
+          </>
+        )}
+      </Notice>
       <AddTrust onAdded={(t) => changed(`Trust ${t.name} added.`, t)} />
     </section>
   );

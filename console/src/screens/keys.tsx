@@ -1,11 +1,9 @@
 // Signing keys: the keys that sign this domain's tokens (/admin/v1/SigningKeys): their states,
 // rotation, revocation of a key no longer active, and the JWKS the server publishes.
 import {useState} from 'preact/hooks';
-import {api} from '../api';
+import {api, apiList} from '../api';
 import {ConfirmButton} from '../lib/confirm';
-import {useLoad} from '../lib/load';
-import {Badge, ErrorNotice, Page, formatTime} from '../ui';
-import type {Tone} from './certificates-validity';
+import {Badge, DataTable, ErrorNotice, Notice, Page, formatTime, useAsync, type Column, type Tone} from '../ui';
 import '../lib/directory.css';
 import './keys.css';
 
@@ -35,55 +33,53 @@ function when(seconds: number | undefined): string {
   return seconds === undefined || seconds === 0 ? '—' : formatTime(seconds);
 }
 
-function KeyRow(props: {k: SigningKey; onChanged: (message: string) => void}) {
+function RevokeButton(props: {k: SigningKey; onChanged: (message: string) => void}) {
   const k = props.k;
+  // The active key is replaced by rotating; a revoked one is gone already.
+  if (k.state === 'active' || k.state === 'revoked') return null;
   return (
-    <tr>
-      <th scope="row">
-        <code class="kid">{k.kid}</code>
-      </th>
-      <td data-label="State">
-        <Badge tone={STATE_TONE[k.state] ?? 'muted'}>{STATE_TEXT[k.state] ?? k.state}</Badge>
-      </td>
-      <td data-label="Algorithm">{k.alg}</td>
-      <td data-label="Created">{when(k.createdAt)}</td>
-      <td data-label="Retired">{when(k.retiredAt)}</td>
-      <td data-label="Published until">{k.state === 'revoked' ? `revoked ${when(k.revokedAt)}` : when(k.publishUntil)}</td>
-      <td class="actions">
-        {k.state !== 'active' && k.state !== 'revoked' && (
-          <ConfirmButton
-            label="Revoke"
-            ariaLabel={`Revoke key ${k.kid}`}
-            question={`Revoke the key ${k.kid}?`}
-            confirmLabel="Revoke key"
-            danger
-            onConfirm={async () => {
-              await api('POST', `/admin/v1/SigningKeys/${encodeURIComponent(k.kid)}/revoke`);
-              props.onChanged(`Key ${k.kid} revoked.`);
-            }}
-          >
-            <p>
-              It leaves the JWKS at once: tokens it signed stop verifying everywhere, even those not yet expired. Revoke
-              a key only when it may have leaked.
-            </p>
-          </ConfirmButton>
-        )}
-      </td>
-    </tr>
+    <ConfirmButton
+      label="Revoke"
+      ariaLabel={`Revoke key ${k.kid}`}
+      question={`Revoke the key ${k.kid}?`}
+      confirmLabel="Revoke key"
+      danger
+      onConfirm={async () => {
+        await api('POST', `/admin/v1/SigningKeys/${encodeURIComponent(k.kid)}/revoke`);
+        props.onChanged(`Key ${k.kid} revoked.`);
+      }}
+    >
+      <p>
+        It leaves the JWKS at once: tokens it signed stop verifying everywhere, even those not yet expired. Revoke a key
+        only when it may have leaked.
+      </p>
+    </ConfirmButton>
   );
 }
 
 export default function Keys() {
-  const keys = useLoad(() => api<{Resources?: SigningKey[]}>('GET', '/admin/v1/SigningKeys').then((l) => l.Resources ?? []), []);
-  const jwks = useLoad(() => api<unknown>('GET', JWKS), []);
+  const keys = useAsync(() => apiList<SigningKey>('/admin/v1/SigningKeys'), []);
+  const jwks = useAsync(() => api<unknown>('GET', JWKS), []);
   const [notice, setNotice] = useState('');
   const changed = (message: string) => {
     setNotice(message);
-    void keys.reload();
-    void jwks.reload();
+    keys.reload();
+    jwks.reload();
   };
   const list = keys.data ?? [];
   const active = list.find((k) => k.state === 'active');
+  const columns: Column<SigningKey>[] = [
+    {header: 'Key id (kid)', render: (k) => <code class="kid">{k.kid}</code>},
+    {header: 'State', render: (k) => <Badge tone={STATE_TONE[k.state] ?? 'muted'}>{STATE_TEXT[k.state] ?? k.state}</Badge>},
+    {header: 'Algorithm', render: (k) => k.alg},
+    {header: 'Created', render: (k) => when(k.createdAt)},
+    {header: 'Retired', render: (k) => when(k.retiredAt)},
+    {
+      header: 'Published until',
+      render: (k) => (k.state === 'revoked' ? `revoked ${when(k.revokedAt)}` : when(k.publishUntil)),
+    },
+    {header: 'Actions', class: 'actions', render: (k) => <RevokeButton k={k} onChanged={changed} />},
+  ];
   return (
     <Page title="Signing keys">
       <p class="lead">
@@ -107,34 +103,17 @@ export default function Keys() {
             tokens it signed have expired, so they keep verifying.
           </p>
         </ConfirmButton>
-        <p role="status" class="notice">
-          {notice}
-        </p>
+        <Notice>{notice === '' ? null : notice}</Notice>
       </section>
       <section aria-labelledby="keys-list-heading">
         <h2 id="keys-list-heading">Keys</h2>
         <ErrorNotice error={keys.error} />
-        <div class="table-scroll">
-          <table class="keys-table">
-            <caption>{keys.loading && keys.data === undefined ? 'Loading keys…' : `${list.length} ${list.length === 1 ? 'key' : 'keys'}`}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Key id (kid)</th>
-                <th scope="col">State</th>
-                <th scope="col">Algorithm</th>
-                <th scope="col">Created</th>
-                <th scope="col">Retired</th>
-                <th scope="col">Published until</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((k) => (
-                <KeyRow key={k.kid} k={k} onChanged={changed} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption={keys.loading && keys.data === undefined ? 'Loading keys…' : `${list.length} ${list.length === 1 ? 'key' : 'keys'}`}
+          columns={columns}
+          rows={list}
+          rowKey={(k) => k.kid}
+        />
       </section>
       <section aria-labelledby="keys-jwks-heading">
         <h2 id="keys-jwks-heading">JWKS</h2>
@@ -142,10 +121,10 @@ export default function Keys() {
           What <a href={JWKS}>{JWKS}</a> publishes now (the jwks_uri of discovery).
         </p>
         <ErrorNotice error={jwks.error} />
-        {/* Focusable so that a keyboard can scroll a wide key. */}
-        <pre class="jwks" tabIndex={0} aria-label="JWKS preview">
-          {jwks.data === undefined ? '' : JSON.stringify(jwks.data, null, 2)}
-        </pre>
+        {/* A focusable region, so that a keyboard can scroll a long key set. */}
+        <div class="jwks" role="region" aria-label="JWKS preview" tabIndex={0}>
+          <pre>{jwks.data === undefined ? '' : JSON.stringify(jwks.data, null, 2)}</pre>
+        </div>
       </section>
     </Page>
   );

@@ -1,11 +1,10 @@
 // Users: the people assertions name by userName (/admin/v1/Users): list, filter by userName,
 // create, activate or deactivate, delete.
 import {useState} from 'preact/hooks';
-import {api} from '../api';
+import {api, type ListResponse} from '../api';
 import {ConfirmButton} from '../lib/confirm';
-import {useLoad} from '../lib/load';
 import {eqFilter, listAll, replaceOp} from '../lib/scim';
-import {Badge, ErrorNotice, Page} from '../ui';
+import {Badge, Button, DataTable, ErrorNotice, Field, Notice, Page, useAsync, type Column} from '../ui';
 import '../lib/directory.css';
 import './users.css';
 
@@ -59,47 +58,25 @@ function CreateUser(props: {onCreated: (u: User) => void}) {
     }
   };
   return (
-    <form class="user-create" onSubmit={submit} aria-labelledby="user-create-heading">
+    <form class="user-create card" onSubmit={submit} aria-labelledby="user-create-heading">
       <h2 id="user-create-heading">Create a user</h2>
       <div class="form-grid">
-        <div class="form-row">
-          <label for="user-new-name">User name</label>
-          <input
-            id="user-new-name"
-            required
-            autocomplete="off"
-            value={userName}
-            onInput={(e) => setUserName(e.currentTarget.value)}
-          />
-        </div>
-        <div class="form-row">
-          <label for="user-new-given">Given name</label>
-          <input id="user-new-given" autocomplete="off" value={given} onInput={(e) => setGiven(e.currentTarget.value)} />
-        </div>
-        <div class="form-row">
-          <label for="user-new-family">Family name</label>
-          <input id="user-new-family" autocomplete="off" value={family} onInput={(e) => setFamily(e.currentTarget.value)} />
-        </div>
-        <div class="form-row">
-          <label for="user-new-email">Email</label>
-          <input
-            id="user-new-email"
-            type="email"
-            autocomplete="off"
-            value={email}
-            onInput={(e) => setEmail(e.currentTarget.value)}
-          />
-        </div>
+        <Field id="user-new-name" label="User name" required autoComplete="off" value={userName} onInput={setUserName} />
+        <Field id="user-new-given" label="Given name" autoComplete="off" value={given} onInput={setGiven} />
+        <Field id="user-new-family" label="Family name" autoComplete="off" value={family} onInput={setFamily} />
+        <Field id="user-new-email" label="Email" type="email" autoComplete="off" value={email} onInput={setEmail} />
       </div>
       <ErrorNotice error={error} />
-      <button type="submit" disabled={busy}>
-        Create user
-      </button>
+      <div class="form-actions">
+        <Button type="submit" variant="primary" busy={busy}>
+          Create user
+        </Button>
+      </div>
     </form>
   );
 }
 
-function UserRow(props: {user: User; onChanged: (message: string) => void}) {
+function ActiveToggle(props: {user: User; onChanged: (message: string) => void}) {
   const u = props.user;
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -107,6 +84,7 @@ function UserRow(props: {user: User; onChanged: (message: string) => void}) {
     setError(null);
     setBusy(true);
     try {
+      // RFC 7644 3.5.2.3: replace the one attribute; the server answers the changed user.
       await api('PATCH', `${USERS}/${encodeURIComponent(u.id)}`, replaceOp('active', !u.active));
       props.onChanged(`${u.userName} ${u.active ? 'deactivated' : 'activated'}.`);
     } catch (err) {
@@ -116,116 +94,114 @@ function UserRow(props: {user: User; onChanged: (message: string) => void}) {
     }
   };
   return (
-    <tr>
-      <th scope="row">{u.userName}</th>
-      <td data-label="Name">{fullName(u)}</td>
-      <td data-label="Email">{primaryEmail(u)}</td>
-      <td data-label="Status">
-        <Badge tone={u.active ? 'ok' : 'muted'}>{u.active ? 'active' : 'inactive'}</Badge>
-      </td>
-      <td class="actions">
-        <button type="button" disabled={busy} aria-label={`${u.active ? 'Deactivate' : 'Activate'} ${u.userName}`} onClick={toggle}>
-          {u.active ? 'Deactivate' : 'Activate'}
-        </button>{' '}
-        <ConfirmButton
-          label="Delete"
-          ariaLabel={`Delete ${u.userName}`}
-          question={`Delete the user ${u.userName}?`}
-          confirmLabel="Delete user"
-          danger
-          onConfirm={async () => {
-            await api('DELETE', `${USERS}/${encodeURIComponent(u.id)}`);
-            props.onChanged(`${u.userName} deleted.`);
-          }}
-        >
-          <p>Assertions naming {u.userName} are refused from now on; tokens already issued stay valid until they expire.</p>
-        </ConfirmButton>
-        <ErrorNotice error={error} />
-      </td>
-    </tr>
+    <>
+      <Button busy={busy} aria-label={`${u.active ? 'Deactivate' : 'Activate'} ${u.userName}`} onClick={toggle}>
+        {u.active ? 'Deactivate' : 'Activate'}
+      </Button>
+      <ErrorNotice error={error} />
+    </>
   );
 }
 
 export default function Users() {
-  // The filter applied (the text field is only applied when the filter form is submitted).
+  // The filter applied (the text field is applied when the filter form is submitted).
   const [filter, setFilter] = useState('');
   const [filterText, setFilterText] = useState('');
   const [notice, setNotice] = useState('');
-  const users = useLoad(
+  const users = useAsync(
     () =>
       filter === ''
         ? listAll<User>(USERS)
-        : api<{Resources?: User[]}>('GET', `${USERS}?${eqFilter('userName', filter)}`).then((l) => l.Resources ?? []),
+        : api<ListResponse<User>>('GET', `${USERS}?${eqFilter('userName', filter)}`).then((l) => l.Resources ?? []),
     [filter],
   );
   const list = users.data ?? [];
   const changed = (message: string) => {
     setNotice(message);
-    void users.reload();
+    users.reload();
   };
+  const columns: Column<User>[] = [
+    {header: 'User name', render: (u) => <strong>{u.userName}</strong>},
+    {header: 'Name', render: fullName},
+    {header: 'Email', render: primaryEmail},
+    {header: 'Status', render: (u) => <Badge tone={u.active ? 'ok' : 'muted'}>{u.active ? 'active' : 'inactive'}</Badge>},
+    {
+      header: 'Actions',
+      class: 'actions',
+      render: (u) => (
+        <div class="row-actions">
+          <ActiveToggle user={u} onChanged={changed} />
+          <ConfirmButton
+            label="Delete"
+            ariaLabel={`Delete ${u.userName}`}
+            question={`Delete the user ${u.userName}?`}
+            confirmLabel="Delete user"
+            danger
+            onConfirm={async () => {
+              await api('DELETE', `${USERS}/${encodeURIComponent(u.id)}`);
+              changed(`${u.userName} deleted.`);
+            }}
+          >
+            <p>Assertions naming {u.userName} are refused from now on; tokens already issued stay valid until they expire.</p>
+          </ConfirmButton>
+        </div>
+      ),
+    },
+  ];
+  const count = `${list.length} ${list.length === 1 ? 'user' : 'users'}`;
   return (
     <Page title="Users">
       <p class="lead">The users whose assertions Tessera accepts: an assertion's sub names an active user by user name.</p>
       <CreateUser onCreated={(u) => changed(`${u.userName} created.`)} />
-      <p role="status" class="notice">
-        {notice}
-      </p>
+      <Notice>{notice === '' ? null : notice}</Notice>
       <section aria-labelledby="user-list-heading">
         <h2 id="user-list-heading">All users</h2>
         <form
           class="user-filter"
           role="search"
+          aria-label="Users"
           onSubmit={(e) => {
             e.preventDefault();
             setFilter(filterText.trim());
           }}
         >
-          <label for="user-filter">Filter by user name</label>
-          <input
+          <Field
             id="user-filter"
+            label="Filter by user name"
             type="search"
-            autocomplete="off"
+            autoComplete="off"
+            hint="Matches a user name exactly."
             value={filterText}
-            onInput={(e) => setFilterText(e.currentTarget.value)}
+            onInput={setFilterText}
           />
-          <button type="submit">Filter</button>
-          {filter !== '' && (
-            <button
-              type="button"
-              onClick={() => {
-                setFilter('');
-                setFilterText('');
-              }}
-            >
-              Clear filter
-            </button>
-          )}
+          <div class="form-actions">
+            <Button type="submit">Filter</Button>
+            {filter !== '' && (
+              <Button
+                onClick={() => {
+                  setFilter('');
+                  setFilterText('');
+                }}
+              >
+                Clear filter
+              </Button>
+            )}
+          </div>
         </form>
-        <p class="hint">The filter matches a user name exactly.</p>
         <ErrorNotice error={users.error} />
-        <table class="user-table">
-          <caption>
-            {users.loading && users.data === undefined
+        <DataTable
+          caption={
+            users.loading && users.data === undefined
               ? 'Loading users…'
               : filter === ''
-                ? `${list.length} ${list.length === 1 ? 'user' : 'users'}`
-                : `${list.length} ${list.length === 1 ? 'user' : 'users'} named “${filter}”`}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">User name</th>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Status</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((u) => (
-              <UserRow key={u.id} user={u} onChanged={changed} />
-            ))}
-          </tbody>
-        </table>
+                ? count
+                : `${count} named “${filter}”`
+          }
+          columns={columns}
+          rows={list}
+          rowKey={(u) => u.id}
+          empty={filter === '' ? 'No users yet.' : 'No user has that user name.'}
+        />
       </section>
     </Page>
   );
