@@ -52,6 +52,8 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
     const c = card(page, alias);
     assert.equal(await c.locator('code[data-thumbprint="x5t"]').textContent(), opensslThumbprint(cert.pemPath, 'sha1'));
     assert.equal(await c.locator('code[data-thumbprint="x5t#S256"]').textContent(), opensslThumbprint(cert.pemPath, 'sha256'));
+    // The subject, read from the certificate when the server does not answer it.
+    assert.match(await c.textContent(), new RegExp(`SubjectCN=${cert === pemCert ? 'pem-upload' : 'der-upload'}`));
     const stored = await admin(server, 'GET', `/admin/v1/OAuthClientCertificates/${encodeURIComponent(alias)}`);
     assert.equal(stored.x5t, opensslThumbprint(cert.pemPath, 'sha1'));
   }

@@ -4,6 +4,7 @@
 import {useRef, useState} from 'preact/hooks';
 import {api} from '../api';
 import {ConfirmButton} from '../lib/confirm';
+import {certificateFields} from '../lib/der';
 import {certificateFromFile} from '../lib/pem';
 import {listAll} from '../lib/scim';
 import {Badge, Button, ErrorNotice, Field, Link, Notice, Page, formatTime, useAsync} from '../ui';
@@ -16,8 +17,10 @@ interface Certificate {
   x5t: string;
   'x5t#S256': string;
   notAfter: string;
+  // Newer servers answer these two; otherwise they are read from the certificate itself.
   notBefore?: string;
   subject?: string;
+  x509Base64Certificate?: string;
   lastUsed?: string;
 }
 
@@ -65,7 +68,10 @@ function Thumbprint(props: {name: string; value: string; alias: string}) {
 
 function CertificateCard(props: {cert: Certificate; kind: Kind; path: string; apps?: App[]; onDeleted: () => void}) {
   const c = props.cert;
-  const v = certificateValidity(c.notBefore, c.notAfter, Date.now());
+  const read = c.x509Base64Certificate === undefined ? {} : certificateFields(c.x509Base64Certificate);
+  const subject = c.subject ?? read.subject;
+  const notBefore = c.notBefore ?? read.notBefore;
+  const v = certificateValidity(notBefore, c.notAfter, Date.now());
   const users = props.apps?.filter((a) => a.certificates?.some((x) => x.certAlias === c.certificateAlias)) ?? [];
   return (
     <article class="cert-card" aria-labelledby={`cert-${props.kind}-${c.certificateAlias}`}>
@@ -75,14 +81,14 @@ function CertificateCard(props: {cert: Certificate; kind: Kind; path: string; ap
       <dl>
         <div class="cert-field">
           <dt>Subject</dt>
-          <dd>{c.subject ?? '—'}</dd>
+          <dd class="wrap">{subject ?? '—'}</dd>
         </div>
         <Thumbprint name="x5t" value={c.x5t} alias={c.certificateAlias} />
         <Thumbprint name="x5t#S256" value={c['x5t#S256']} alias={c.certificateAlias} />
         <div class="cert-field">
           <dt>Valid</dt>
           <dd>
-            from {formatTime(c.notBefore)} until {formatTime(c.notAfter)}
+            from {formatTime(notBefore)} until {formatTime(c.notAfter)}
           </dd>
         </div>
         <div class="cert-field">
