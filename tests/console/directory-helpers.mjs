@@ -1,11 +1,11 @@
 // Helpers shared by the browser tests of the Certificates, Users, Signing keys and Issuers
 // screens: certificates made by openssl, their thumbprints as openssl computes them, polling.
 import assert from 'node:assert/strict';
-import {execFileSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-import {adminApi} from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminApi } from './harness.mjs';
 
 // The admin API with the administrator's bearer token, for setting up and checking state
 // without the browser: the parsed answer of a 2xx, anything else fails the test.
@@ -18,25 +18,52 @@ export async function admin(server, method, path, body) {
 // A temporary directory removed by the returned cleanup.
 export function tempDir(prefix) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return {dir, cleanup: () => rmSync(dir, {recursive: true, force: true})};
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 // A self-signed RSA certificate made by `openssl req -x509`: {pem, derPath, pemPath, keyPath}.
-export function makeCertificate(dir, name, {days = 365, cn = name} = {}) {
+export function makeCertificate(dir, name, { days = 365, cn = name } = {}) {
   const keyPath = join(dir, `${name}.key`);
   const pemPath = join(dir, `${name}.pem`);
   const derPath = join(dir, `${name}.der`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', pemPath,
-    '-days', String(days), '-subj', `/CN=${cn}`], {stdio: ['ignore', 'ignore', 'pipe']});
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      pemPath,
+      '-days',
+      String(days),
+      '-subj',
+      `/CN=${cn}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   execFileSync('openssl', ['x509', '-in', pemPath, '-outform', 'der', '-out', derPath]);
-  return {pem: readFileSync(pemPath, 'utf8'), pemPath, derPath, keyPath};
+  return { pem: readFileSync(pemPath, 'utf8'), pemPath, derPath, keyPath };
 }
 
 // `openssl x509 -noout -fingerprint -<alg>` as base64url without padding: what x5t (sha1) and
 // x5t#S256 (sha256) hold (RFC 7515 sections 4.1.7 and 4.1.8).
 export function opensslThumbprint(pemPath, alg) {
-  const out = execFileSync('openssl', ['x509', '-noout', '-fingerprint', `-${alg}`, '-in', pemPath]).toString();
-  const hex = out.slice(out.indexOf('=') + 1).trim().replaceAll(':', '');
+  const out = execFileSync('openssl', [
+    'x509',
+    '-noout',
+    '-fingerprint',
+    `-${alg}`,
+    '-in',
+    pemPath,
+  ]).toString();
+  const hex = out
+    .slice(out.indexOf('=') + 1)
+    .trim()
+    .replaceAll(':', '');
   return Buffer.from(hex, 'hex').toString('base64url');
 }
 
@@ -52,7 +79,10 @@ export async function waitFor(fn, what, timeoutMs = 10000) {
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -1,9 +1,9 @@
 // A button whose action runs only after a second, explicit confirmation, shown in place (no
 // window.confirm: the question, its explanation and the server's refusal stay on the page, can
 // be read by a screen reader and are reachable by keyboard).
-import type {ComponentChildren} from 'preact';
-import {useEffect, useRef, useState} from 'preact/hooks';
-import {Button, ErrorNotice} from '../ui';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Button, ErrorNotice } from '../ui';
 
 export interface ConfirmButtonProps {
   // The button's text, e.g. "Delete".

@@ -22,13 +22,13 @@ function readTlv(b: Uint8Array, pos: number, limit: number): Tlv | undefined {
     start += n;
   }
   const end = start + len;
-  return end > limit ? undefined : {tag, start, end};
+  return end > limit ? undefined : { tag, start, end };
 }
 
 // The elements of a constructed value, in order.
 function children(b: Uint8Array, t: Tlv): Tlv[] | undefined {
   const out: Tlv[] = [];
-  for (let pos = t.start; pos < t.end; ) {
+  for (let pos = t.start; pos < t.end;) {
     const c = readTlv(b, pos, t.end);
     if (c === undefined) return undefined;
     out.push(c);
@@ -93,7 +93,10 @@ function name(b: Uint8Array, t: Tlv): string | undefined {
 // (YYYYMMDDHHMMSSZ), as an RFC 3339 text.
 function time(b: Uint8Array, t: Tlv): string | undefined {
   const s = new TextDecoder().decode(b.subarray(t.start, t.end));
-  const m = t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s) : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+  const m =
+    t.tag === 0x17
+      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s)
+      : /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
   if (m === null) return undefined;
   let year = m[1];
   if (t.tag === 0x17) year = (Number(year) < 50 ? '20' : '19') + year;

@@ -23,9 +23,11 @@ export const MAX_CERTIFICATE_FILE = 64 * 1024;
 // base64 of its bytes (DER, as `openssl x509 -outform der` or `keytool -exportcert` write it).
 export async function certificateFromFile(file: File): Promise<string> {
   if (file.size > MAX_CERTIFICATE_FILE) {
-    throw new Error(`${file.name} is ${file.size} bytes; a certificate file is at most ${MAX_CERTIFICATE_FILE}`);
+    throw new Error(
+      `${file.name} is ${file.size} bytes; a certificate file is at most ${MAX_CERTIFICATE_FILE}`,
+    );
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const text = new TextDecoder('utf-8', {fatal: false}).decode(bytes);
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   return looksLikePem(text) ? text : bytesToBase64(bytes);
 }

@@ -1,5 +1,5 @@
 // SCIM list paging (RFC 7644 section 3.4.2.4) for screens that need every record of a kind.
-import {api} from '../api';
+import { api } from '../api';
 
 interface ListResponse<T> {
   totalResults?: number;
@@ -28,7 +28,7 @@ export async function listAll<T>(path: string): Promise<T[]> {
 export function replaceOp(path: string, value: unknown) {
   return {
     schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-    Operations: [{op: 'replace', path, value}],
+    Operations: [{ op: 'replace', path, value }],
   };
 }
 

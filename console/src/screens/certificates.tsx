@@ -1,14 +1,14 @@
 // Certificates: the client certificates apps attach by alias (/admin/v1/OAuthClientCertificates)
 // and the trusted partner certificates (/admin/v1/OAuthPartnerCertificates): upload (PEM text,
 // or a PEM or DER file), thumbprints, validity, the apps using each, deletion.
-import {useRef, useState} from 'preact/hooks';
-import {api} from '../api';
-import {ConfirmButton} from '../lib/confirm';
-import {certificateFields} from '../lib/der';
-import {certificateFromFile} from '../lib/pem';
-import {listAll} from '../lib/scim';
-import {Badge, Button, ErrorNotice, Field, Link, Notice, Page, formatTime, useAsync} from '../ui';
-import {certificateValidity} from './certificates-validity';
+import { useRef, useState } from 'preact/hooks';
+import { api } from '../api';
+import { ConfirmButton } from '../lib/confirm';
+import { certificateFields } from '../lib/der';
+import { certificateFromFile } from '../lib/pem';
+import { listAll } from '../lib/scim';
+import { Badge, Button, ErrorNotice, Field, Link, Notice, Page, formatTime, useAsync } from '../ui';
+import { certificateValidity } from './certificates-validity';
 import '../lib/directory.css';
 import './certificates.css';
 
@@ -28,17 +28,17 @@ interface App {
   id: string;
   displayName: string;
   name?: string;
-  certificates?: {certAlias: string}[];
+  certificates?: { certAlias: string }[];
 }
 
 type Kind = 'client' | 'partner';
 
-const KINDS: {kind: Kind; title: string; path: string}[] = [
-  {kind: 'client', title: 'Client certificates', path: '/admin/v1/OAuthClientCertificates'},
-  {kind: 'partner', title: 'Partner certificates', path: '/admin/v1/OAuthPartnerCertificates'},
+const KINDS: { kind: Kind; title: string; path: string }[] = [
+  { kind: 'client', title: 'Client certificates', path: '/admin/v1/OAuthClientCertificates' },
+  { kind: 'partner', title: 'Partner certificates', path: '/admin/v1/OAuthPartnerCertificates' },
 ];
 
-function Thumbprint(props: {name: string; value: string; alias: string}) {
+function Thumbprint(props: { name: string; value: string; alias: string }) {
   const [copied, setCopied] = useState('');
   const copy = async () => {
     try {
@@ -66,13 +66,20 @@ function Thumbprint(props: {name: string; value: string; alias: string}) {
   );
 }
 
-function CertificateCard(props: {cert: Certificate; kind: Kind; path: string; apps?: App[]; onDeleted: () => void}) {
+function CertificateCard(props: {
+  cert: Certificate;
+  kind: Kind;
+  path: string;
+  apps?: App[];
+  onDeleted: () => void;
+}) {
   const c = props.cert;
   const read = c.x509Base64Certificate === undefined ? {} : certificateFields(c.x509Base64Certificate);
   const subject = c.subject ?? read.subject;
   const notBefore = c.notBefore ?? read.notBefore;
   const v = certificateValidity(notBefore, c.notAfter, Date.now());
-  const users = props.apps?.filter((a) => a.certificates?.some((x) => x.certAlias === c.certificateAlias)) ?? [];
+  const users =
+    props.apps?.filter((a) => a.certificates?.some((x) => x.certAlias === c.certificateAlias)) ?? [];
   return (
     <article class="cert-card" aria-labelledby={`cert-${props.kind}-${c.certificateAlias}`}>
       <h3 id={`cert-${props.kind}-${c.certificateAlias}`}>
@@ -137,7 +144,7 @@ function CertificateCard(props: {cert: Certificate; kind: Kind; path: string; ap
   );
 }
 
-function UploadForm(props: {kind: Kind; path: string; onUploaded: (alias: string) => void}) {
+function UploadForm(props: { kind: Kind; path: string; onUploaded: (alias: string) => void }) {
   const [alias, setAlias] = useState('');
   const [pem, setPem] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -154,7 +161,7 @@ function UploadForm(props: {kind: Kind; path: string; onUploaded: (alias: string
       let certificate = pem.trim();
       if (file !== undefined) certificate = await certificateFromFile(file);
       if (certificate === '') throw new Error('Paste a PEM certificate or choose a file.');
-      await api('POST', props.path, {certificateAlias: alias.trim(), x509Base64Certificate: certificate});
+      await api('POST', props.path, { certificateAlias: alias.trim(), x509Base64Certificate: certificate });
       const uploaded = alias.trim();
       setAlias('');
       setPem('');
@@ -194,7 +201,7 @@ function UploadForm(props: {kind: Kind; path: string; onUploaded: (alias: string
   );
 }
 
-function KindPanel(props: {kind: Kind; title: string; path: string}) {
+function KindPanel(props: { kind: Kind; title: string; path: string }) {
   const certs = useAsync(() => listAll<Certificate>(props.path), [props.path]);
   // Which apps attach which alias: only client certificates are attached to apps.
   const apps = useAsync(
@@ -216,7 +223,9 @@ function KindPanel(props: {kind: Kind; title: string; path: string}) {
       <Notice>{notice === '' ? null : notice}</Notice>
       <ErrorNotice error={certs.error ?? apps.error} />
       <h3 class="count">
-        {certs.loading && certs.data === undefined ? 'Loading…' : `${list.length} ${list.length === 1 ? 'certificate' : 'certificates'}`}
+        {certs.loading && certs.data === undefined
+          ? 'Loading…'
+          : `${list.length} ${list.length === 1 ? 'certificate' : 'certificates'}`}
       </h3>
       <div class="cert-list">
         {list.map((c) => (
@@ -252,8 +261,8 @@ export default function Certificates() {
   return (
     <Page title="Certificates">
       <p class="lead">
-        Client certificates verify the assertions of the apps that attach them by alias. Partner certificates verify user
-        assertions of any app.
+        Client certificates verify the assertions of the apps that attach them by alias. Partner certificates
+        verify user assertions of any app.
       </p>
       <div role="tablist" aria-label="Certificate kind" class="tabs">
         {KINDS.map((k, i) => (
@@ -275,7 +284,12 @@ export default function Certificates() {
           </button>
         ))}
       </div>
-      <section role="tabpanel" id={`panel-${current.kind}`} aria-labelledby={`tab-${current.kind}`} class="tabpanel">
+      <section
+        role="tabpanel"
+        id={`panel-${current.kind}`}
+        aria-labelledby={`tab-${current.kind}`}
+        class="tabpanel"
+      >
         <h2>{current.title}</h2>
         <KindPanel key={current.kind} kind={current.kind} title={current.title} path={current.path} />
       </section>

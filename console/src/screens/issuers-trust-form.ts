@@ -74,17 +74,26 @@ export function parseConditions(text: string): unknown[] {
       throw new Error(`Conditions, line ${i + 1}: write "claim in value1, value2" or "claim like pattern*"`);
     }
     return m[2] === 'in'
-      ? {claim: m[1], in: m[3].split(',').map((v) => v.trim()).filter((v) => v !== '')}
-      : {claim: m[1], like: m[3].trim()};
+      ? {
+          claim: m[1],
+          in: m[3]
+            .split(',')
+            .map((v) => v.trim())
+            .filter((v) => v !== ''),
+        }
+      : { claim: m[1], like: m[3].trim() };
   });
 }
 
 // "<user id> <rule>", one service user per line: the rule is `claim eq "value"` joined by `and`.
-export function parseImpersonation(text: string): {value: string; rule: string}[] {
+export function parseImpersonation(text: string): { value: string; rule: string }[] {
   return lines(text).map((line, i) => {
     const m = /^(\S+)\s+(.+)$/.exec(line);
-    if (m === null) throw new Error(`Impersonation service users, line ${i + 1}: write the user id, a space, then the rule`);
-    return {value: m[1], rule: m[2]};
+    if (m === null)
+      throw new Error(
+        `Impersonation service users, line ${i + 1}: write the user id, a space, then the rule`,
+      );
+    return { value: m[1], rule: m[2] };
   });
 }
 

@@ -1,12 +1,23 @@
 // Issuers: trust-token issuers (/admin/v1/TrustTokenIssuers), whose trust tokens tokeninfo
 // validates, and outside-issuer trusts (/admin/v1/IdentityPropagationTrusts), whose tokens are
 // exchanged for this domain's tokens.
-import {useState} from 'preact/hooks';
-import {api, apiList} from '../api';
-import {ConfirmButton} from '../lib/confirm';
-import {replaceOp} from '../lib/scim';
-import {Badge, Button, Checkbox, DataTable, ErrorNotice, Field, Notice, Page, useAsync, type Column} from '../ui';
-import {EMPTY_TRUST_FORM, trustBody, type KeySource, type TrustFormValues} from './issuers-trust-form';
+import { useState } from 'preact/hooks';
+import { api, apiList } from '../api';
+import { ConfirmButton } from '../lib/confirm';
+import { replaceOp } from '../lib/scim';
+import {
+  Badge,
+  Button,
+  Checkbox,
+  DataTable,
+  ErrorNotice,
+  Field,
+  Notice,
+  Page,
+  useAsync,
+  type Column,
+} from '../ui';
+import { EMPTY_TRUST_FORM, trustBody, type KeySource, type TrustFormValues } from './issuers-trust-form';
 import '../lib/directory.css';
 import './issuers.css';
 
@@ -38,7 +49,7 @@ function Choice<T extends string>(props: {
   legend: string;
   name: string;
   value: T;
-  options: {value: T; label: string}[];
+  options: { value: T; label: string }[];
   onChange: (value: T) => void;
 }) {
   return (
@@ -46,7 +57,12 @@ function Choice<T extends string>(props: {
       <legend>{props.legend}</legend>
       {props.options.map((o) => (
         <label class="choice" key={o.value}>
-          <input type="radio" name={props.name} checked={props.value === o.value} onChange={() => props.onChange(o.value)} />{' '}
+          <input
+            type="radio"
+            name={props.name}
+            checked={props.value === o.value}
+            onChange={() => props.onChange(o.value)}
+          />{' '}
           {o.label}
         </label>
       ))}
@@ -54,7 +70,7 @@ function Choice<T extends string>(props: {
   );
 }
 
-function AddTrustTokenIssuer(props: {onAdded: (issuer: string) => void}) {
+function AddTrustTokenIssuer(props: { onAdded: (issuer: string) => void }) {
   const [issuer, setIssuer] = useState('');
   const [kind, setKind] = useState<'secret' | 'certificate'>('secret');
   const [secret, setSecret] = useState('');
@@ -69,8 +85,8 @@ function AddTrustTokenIssuer(props: {onAdded: (issuer: string) => void}) {
     try {
       const body =
         kind === 'secret'
-          ? {issuer: issuer.trim(), sharedSecret: secret}
-          : {issuer: issuer.trim(), certAlias: alias.trim(), x509Base64Certificate: pem.trim()};
+          ? { issuer: issuer.trim(), sharedSecret: secret }
+          : { issuer: issuer.trim(), certAlias: alias.trim(), x509Base64Certificate: pem.trim() };
       await api('POST', ISSUERS, body);
       const added = issuer.trim();
       setIssuer('');
@@ -94,8 +110,8 @@ function AddTrustTokenIssuer(props: {onAdded: (issuer: string) => void}) {
         name="tti-kind"
         value={kind}
         options={[
-          {value: 'secret', label: 'Shared secret (HS256)'},
-          {value: 'certificate', label: 'Certificate (RS256)'},
+          { value: 'secret', label: 'Shared secret (HS256)' },
+          { value: 'certificate', label: 'Certificate (RS256)' },
         ]}
         onChange={setKind}
       />
@@ -112,7 +128,14 @@ function AddTrustTokenIssuer(props: {onAdded: (issuer: string) => void}) {
         />
       ) : (
         <>
-          <Field id="tti-alias" label="Certificate alias" required autoComplete="off" value={alias} onInput={setAlias} />
+          <Field
+            id="tti-alias"
+            label="Certificate alias"
+            required
+            autoComplete="off"
+            value={alias}
+            onInput={setAlias}
+          />
           <Field
             id="tti-pem"
             label="Certificate (PEM)"
@@ -144,9 +167,9 @@ function TrustTokenIssuers() {
     issuers.reload();
   };
   const columns: Column<TrustTokenIssuer>[] = [
-    {header: 'Issuer', class: 'wrap', render: (i) => i.issuer},
-    {header: 'Algorithm', render: (i) => i.algorithm},
-    {header: 'Certificate alias', render: (i) => i.certAlias ?? '—'},
+    { header: 'Issuer', class: 'wrap', render: (i) => i.issuer },
+    { header: 'Algorithm', render: (i) => i.algorithm },
+    { header: 'Certificate alias', render: (i) => i.certAlias ?? '—' },
     {
       header: 'Actions',
       class: 'actions',
@@ -171,8 +194,8 @@ function TrustTokenIssuers() {
     <section aria-labelledby="tti-heading">
       <h2 id="tti-heading">Trust-token issuers</h2>
       <p class="lead">
-        Trust tokens of these issuers are accepted at tokeninfo: signed with a shared secret (HS256) or with the key of
-        a certificate (RS256).
+        Trust tokens of these issuers are accepted at tokeninfo: signed with a shared secret (HS256) or with
+        the key of a certificate (RS256).
       </p>
       <ErrorNotice error={issuers.error} />
       <DataTable
@@ -192,7 +215,7 @@ function TrustTokenIssuers() {
   );
 }
 
-function Warnings(props: {trust: Trust}) {
+function Warnings(props: { trust: Trust }) {
   const warnings = props.trust.warnings ?? [];
   if (warnings.length === 0) return null;
   return (
@@ -209,14 +232,14 @@ function Warnings(props: {trust: Trust}) {
   );
 }
 
-function AddTrust(props: {onAdded: (t: Trust) => void}) {
+function AddTrust(props: { onAdded: (t: Trust) => void }) {
   const [v, setV] = useState<TrustFormValues>(EMPTY_TRUST_FORM);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const set =
     <K extends keyof TrustFormValues>(key: K) =>
     (value: TrustFormValues[K]) =>
-      setV((old) => ({...old, [key]: value}));
+      setV((old) => ({ ...old, [key]: value }));
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -249,9 +272,9 @@ function AddTrust(props: {onAdded: (t: Trust) => void}) {
         name="trust-keys"
         value={v.keySource}
         options={[
-          {value: 'jwks', label: 'From a JWKS URL'},
-          {value: 'discovery', label: "From OpenID Connect discovery (the issuer's jwks_uri)"},
-          {value: 'certificate', label: 'From a certificate'},
+          { value: 'jwks', label: 'From a JWKS URL' },
+          { value: 'discovery', label: "From OpenID Connect discovery (the issuer's jwks_uri)" },
+          { value: 'certificate', label: 'From a certificate' },
         ]}
         onChange={set('keySource')}
       />
@@ -293,8 +316,8 @@ function AddTrust(props: {onAdded: (t: Trust) => void}) {
         label="Subject type"
         value={v.subjectType}
         options={[
-          {value: 'User', label: 'User: the token stands for a user'},
-          {value: 'App', label: 'App: an app authenticating itself'},
+          { value: 'User', label: 'User: the token stands for a user' },
+          { value: 'App', label: 'App: an app authenticating itself' },
         ]}
         onInput={(x) => set('subjectType')(x as TrustFormValues['subjectType'])}
       />
@@ -321,9 +344,9 @@ function AddTrust(props: {onAdded: (t: Trust) => void}) {
         label="User attribute the subject names"
         value={v.subjectMappingAttribute}
         options={[
-          {value: 'userName', label: 'userName'},
-          {value: 'email', label: 'email'},
-          {value: 'id', label: 'id'},
+          { value: 'userName', label: 'userName' },
+          { value: 'email', label: 'email' },
+          { value: 'id', label: 'id' },
         ]}
         onInput={(x) => set('subjectMappingAttribute')(x as TrustFormValues['subjectMappingAttribute'])}
       />
@@ -387,12 +410,19 @@ function AddTrust(props: {onAdded: (t: Trust) => void}) {
           label="Replay policy (jti)"
           value={v.jti}
           options={[
-            {value: 'required', label: 'required: each token once'},
-            {value: 'reuse-until-exp', label: 'reuse-until-exp: a token may be sent again until it expires'},
+            { value: 'required', label: 'required: each token once' },
+            {
+              value: 'reuse-until-exp',
+              label: 'reuse-until-exp: a token may be sent again until it expires',
+            },
           ]}
           onInput={(x) => set('jti')(x as TrustFormValues['jti'])}
         />
-        <Checkbox label="Allow impersonation of service users" checked={v.allowImpersonation} onChange={set('allowImpersonation')} />
+        <Checkbox
+          label="Allow impersonation of service users"
+          checked={v.allowImpersonation}
+          onChange={set('allowImpersonation')}
+        />
         {v.allowImpersonation && (
           <Field
             id="trust-impersonation"
@@ -400,7 +430,9 @@ function AddTrust(props: {onAdded: (t: Trust) => void}) {
             multiline
             mono
             rows={3}
-            hint={'One per line: the user id, a space, then the rule, e.g. 1f2e… repository eq "acme/deploy" and ref eq "refs/heads/main".'}
+            hint={
+              'One per line: the user id, a space, then the rule, e.g. 1f2e… repository eq "acme/deploy" and ref eq "refs/heads/main".'
+            }
             value={v.impersonationServiceUsers}
             onInput={set('impersonationServiceUsers')}
           />
@@ -422,7 +454,7 @@ function keySource(t: Trust): string {
   return 'discovery';
 }
 
-function ActiveToggle(props: {t: Trust; onChanged: (message: string, saved?: Trust) => void}) {
+function ActiveToggle(props: { t: Trust; onChanged: (message: string, saved?: Trust) => void }) {
   const t = props.t;
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -430,7 +462,11 @@ function ActiveToggle(props: {t: Trust; onChanged: (message: string, saved?: Tru
     setError(null);
     setBusy(true);
     try {
-      const saved = await api<Trust>('PATCH', `${TRUSTS}/${encodeURIComponent(t.id)}`, replaceOp('active', !t.active));
+      const saved = await api<Trust>(
+        'PATCH',
+        `${TRUSTS}/${encodeURIComponent(t.id)}`,
+        replaceOp('active', !t.active),
+      );
       props.onChanged(`Trust ${t.name} ${t.active ? 'deactivated' : 'activated'}.`, saved);
     } catch (err) {
       setError(err);
@@ -440,7 +476,11 @@ function ActiveToggle(props: {t: Trust; onChanged: (message: string, saved?: Tru
   };
   return (
     <>
-      <Button busy={busy} aria-label={`${t.active ? 'Deactivate' : 'Activate'} trust ${t.name}`} onClick={toggle}>
+      <Button
+        busy={busy}
+        aria-label={`${t.active ? 'Deactivate' : 'Activate'} trust ${t.name}`}
+        onClick={toggle}
+      >
         {t.active ? 'Deactivate' : 'Activate'}
       </Button>
       <ErrorNotice error={error} />
@@ -459,11 +499,14 @@ function OutsideTrusts() {
     trusts.reload();
   };
   const columns: Column<Trust>[] = [
-    {header: 'Name', render: (t) => <strong>{t.name}</strong>},
-    {header: 'Issuer', class: 'wrap', render: (t) => t.issuer},
-    {header: 'Type', render: (t) => `${t.type} · ${t.subjectType}`},
-    {header: 'Keys', class: 'wrap', render: keySource},
-    {header: 'Status', render: (t) => <Badge tone={t.active ? 'ok' : 'muted'}>{t.active ? 'active' : 'inactive'}</Badge>},
+    { header: 'Name', render: (t) => <strong>{t.name}</strong> },
+    { header: 'Issuer', class: 'wrap', render: (t) => t.issuer },
+    { header: 'Type', render: (t) => `${t.type} · ${t.subjectType}` },
+    { header: 'Keys', class: 'wrap', render: keySource },
+    {
+      header: 'Status',
+      render: (t) => <Badge tone={t.active ? 'ok' : 'muted'}>{t.active ? 'active' : 'inactive'}</Badge>,
+    },
     {
       header: 'Actions',
       class: 'actions',
@@ -491,12 +534,16 @@ function OutsideTrusts() {
     <section aria-labelledby="trusts-heading">
       <h2 id="trusts-heading">Outside-issuer trusts</h2>
       <p class="lead">
-        Tokens of an outside issuer (a CI system, Kubernetes, another identity provider) are exchanged for this domain's
-        tokens when they meet the trust's conditions.
+        Tokens of an outside issuer (a CI system, Kubernetes, another identity provider) are exchanged for
+        this domain's tokens when they meet the trust's conditions.
       </p>
       <ErrorNotice error={trusts.error} />
       <DataTable
-        caption={trusts.loading && trusts.data === undefined ? 'Loading trusts…' : `${list.length} ${list.length === 1 ? 'trust' : 'trusts'}`}
+        caption={
+          trusts.loading && trusts.data === undefined
+            ? 'Loading trusts…'
+            : `${list.length} ${list.length === 1 ? 'trust' : 'trusts'}`
+        }
         columns={columns}
         rows={list}
         rowKey={(t) => t.id}

@@ -1,18 +1,18 @@
 // Users: the people assertions name by userName (/admin/v1/Users): list, filter by userName,
 // create, activate or deactivate, delete.
-import {useState} from 'preact/hooks';
-import {api, type ListResponse} from '../api';
-import {ConfirmButton} from '../lib/confirm';
-import {eqFilter, listAll, replaceOp} from '../lib/scim';
-import {Badge, Button, DataTable, ErrorNotice, Field, Notice, Page, useAsync, type Column} from '../ui';
+import { useState } from 'preact/hooks';
+import { api, type ListResponse } from '../api';
+import { ConfirmButton } from '../lib/confirm';
+import { eqFilter, listAll, replaceOp } from '../lib/scim';
+import { Badge, Button, DataTable, ErrorNotice, Field, Notice, Page, useAsync, type Column } from '../ui';
 import '../lib/directory.css';
 import './users.css';
 
 interface User {
   id: string;
   userName: string;
-  name?: {givenName?: string; familyName?: string};
-  emails?: {value: string; primary?: boolean}[];
+  name?: { givenName?: string; familyName?: string };
+  emails?: { value: string; primary?: boolean }[];
   active: boolean;
 }
 
@@ -26,7 +26,7 @@ function primaryEmail(u: User): string {
   return (u.emails?.find((e) => e.primary) ?? u.emails?.[0])?.value ?? '';
 }
 
-function CreateUser(props: {onCreated: (u: User) => void}) {
+function CreateUser(props: { onCreated: (u: User) => void }) {
   const [userName, setUserName] = useState('');
   const [given, setGiven] = useState('');
   const [family, setFamily] = useState('');
@@ -41,10 +41,10 @@ function CreateUser(props: {onCreated: (u: User) => void}) {
       const body: Record<string, unknown> = {
         schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
         userName: userName.trim(),
-        name: {givenName: given.trim(), familyName: family.trim()},
+        name: { givenName: given.trim(), familyName: family.trim() },
         active: true,
       };
-      if (email.trim() !== '') body.emails = [{value: email.trim(), primary: true}];
+      if (email.trim() !== '') body.emails = [{ value: email.trim(), primary: true }];
       const created = await api<User>('POST', USERS, body);
       setUserName('');
       setGiven('');
@@ -61,10 +61,30 @@ function CreateUser(props: {onCreated: (u: User) => void}) {
     <form class="user-create card" onSubmit={submit} aria-labelledby="user-create-heading">
       <h2 id="user-create-heading">Create a user</h2>
       <div class="form-grid">
-        <Field id="user-new-name" label="User name" required autoComplete="off" value={userName} onInput={setUserName} />
+        <Field
+          id="user-new-name"
+          label="User name"
+          required
+          autoComplete="off"
+          value={userName}
+          onInput={setUserName}
+        />
         <Field id="user-new-given" label="Given name" autoComplete="off" value={given} onInput={setGiven} />
-        <Field id="user-new-family" label="Family name" autoComplete="off" value={family} onInput={setFamily} />
-        <Field id="user-new-email" label="Email" type="email" autoComplete="off" value={email} onInput={setEmail} />
+        <Field
+          id="user-new-family"
+          label="Family name"
+          autoComplete="off"
+          value={family}
+          onInput={setFamily}
+        />
+        <Field
+          id="user-new-email"
+          label="Email"
+          type="email"
+          autoComplete="off"
+          value={email}
+          onInput={setEmail}
+        />
       </div>
       <ErrorNotice error={error} />
       <div class="form-actions">
@@ -76,7 +96,7 @@ function CreateUser(props: {onCreated: (u: User) => void}) {
   );
 }
 
-function ActiveToggle(props: {user: User; onChanged: (message: string) => void}) {
+function ActiveToggle(props: { user: User; onChanged: (message: string) => void }) {
   const u = props.user;
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -95,7 +115,11 @@ function ActiveToggle(props: {user: User; onChanged: (message: string) => void})
   };
   return (
     <>
-      <Button busy={busy} aria-label={`${u.active ? 'Deactivate' : 'Activate'} ${u.userName}`} onClick={toggle}>
+      <Button
+        busy={busy}
+        aria-label={`${u.active ? 'Deactivate' : 'Activate'} ${u.userName}`}
+        onClick={toggle}
+      >
         {u.active ? 'Deactivate' : 'Activate'}
       </Button>
       <ErrorNotice error={error} />
@@ -112,7 +136,9 @@ export default function Users() {
     () =>
       filter === ''
         ? listAll<User>(USERS)
-        : api<ListResponse<User>>('GET', `${USERS}?${eqFilter('userName', filter)}`).then((l) => l.Resources ?? []),
+        : api<ListResponse<User>>('GET', `${USERS}?${eqFilter('userName', filter)}`).then(
+            (l) => l.Resources ?? [],
+          ),
     [filter],
   );
   const list = users.data ?? [];
@@ -121,10 +147,13 @@ export default function Users() {
     users.reload();
   };
   const columns: Column<User>[] = [
-    {header: 'User name', render: (u) => <strong>{u.userName}</strong>},
-    {header: 'Name', render: fullName},
-    {header: 'Email', render: primaryEmail},
-    {header: 'Status', render: (u) => <Badge tone={u.active ? 'ok' : 'muted'}>{u.active ? 'active' : 'inactive'}</Badge>},
+    { header: 'User name', render: (u) => <strong>{u.userName}</strong> },
+    { header: 'Name', render: fullName },
+    { header: 'Email', render: primaryEmail },
+    {
+      header: 'Status',
+      render: (u) => <Badge tone={u.active ? 'ok' : 'muted'}>{u.active ? 'active' : 'inactive'}</Badge>,
+    },
     {
       header: 'Actions',
       class: 'actions',
@@ -142,7 +171,10 @@ export default function Users() {
               changed(`${u.userName} deleted.`);
             }}
           >
-            <p>Assertions naming {u.userName} are refused from now on; tokens already issued stay valid until they expire.</p>
+            <p>
+              Assertions naming {u.userName} are refused from now on; tokens already issued stay valid until
+              they expire.
+            </p>
           </ConfirmButton>
         </div>
       ),
@@ -151,7 +183,9 @@ export default function Users() {
   const count = `${list.length} ${list.length === 1 ? 'user' : 'users'}`;
   return (
     <Page title="Users">
-      <p class="lead">The users whose assertions Tessera accepts: an assertion's sub names an active user by user name.</p>
+      <p class="lead">
+        The users whose assertions Tessera accepts: an assertion's sub names an active user by user name.
+      </p>
       <CreateUser onCreated={(u) => changed(`${u.userName} created.`)} />
       <Notice>{notice === '' ? null : notice}</Notice>
       <section aria-labelledby="user-list-heading">
