@@ -110,6 +110,11 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
   await runAxe(page);
   await screenshot(page, 'certificates');
 
+  // Deleting one in use says which apps lose it; Cancel keeps it.
+  await card(page, pemAlias).getByRole('button', { name: `Delete ${pemAlias}` }).click();
+  await card(page, pemAlias).getByText(`It is attached to ${app.displayName}`).waitFor();
+  await card(page, pemAlias).getByRole('button', { name: 'Cancel' }).click();
+
   // Delete the DER one, with its confirmation.
   await card(page, derAlias)
     .getByRole('button', { name: `Delete ${derAlias}` })

@@ -135,9 +135,11 @@ function CertificateCard(props: {
         }}
       >
         <p>
-          {props.kind === 'client'
-            ? 'Assertions signed with its key stop verifying. A certificate still attached to an app cannot be deleted.'
-            : 'User assertions signed with its key stop verifying, for every app.'}
+          {props.kind === 'partner'
+            ? 'User assertions signed with its key stop verifying, for every app.'
+            : users.length === 0
+              ? 'Assertions signed with its key stop verifying.'
+              : `It is attached to ${users.map((a) => a.displayName).join(', ')}: their assertions signed with its key stop verifying.`}
         </p>
       </ConfirmButton>
     </article>
