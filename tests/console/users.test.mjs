@@ -93,6 +93,22 @@ test('users: create, filter, deactivate, delete', async () => {
   assert.equal(await findUser(alice), undefined);
   assert.ok(await findUser(bob));
 
+  // By keyboard alone: Enter submits the form; on Delete, the focus moves to the confirming
+  // button, so Enter again deletes.
+  const carol = unique('carol');
+  await page.getByLabel('User name', { exact: true }).focus();
+  await page.keyboard.type(carol);
+  await page.keyboard.press('Enter');
+  const carolRow = page.getByRole('row', { name: new RegExp(`^${carol} `) });
+  await carolRow.waitFor();
+  await page.getByRole('button', { name: `Delete ${carol}` }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Delete user' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Delete user');
+  await page.keyboard.press('Enter');
+  await carolRow.waitFor({ state: 'detached' });
+  assert.equal(await findUser(carol), undefined);
+
   // A refused creation (the user name is taken) shows the server's detail next to the form.
   await page.getByLabel('User name', { exact: true }).fill(bob);
   await page.getByRole('button', { name: 'Create user' }).click();
