@@ -74,6 +74,7 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
       await c.textContent(),
       new RegExp(`SubjectCN=${cert === pemCert ? 'pem-upload' : 'der-upload'}`),
     );
+    assert.match(await c.textContent(), /Validfrom \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC until /);
     const stored = await admin(
       server,
       'GET',
