@@ -54,8 +54,15 @@ void RegisterAdminRoutes(Router& router, ApiServices& services);
 void RegisterTrustRoutes(Router& router, ApiServices& services);
 // Configuration as code: GET /admin/v1/DomainExport, POST /admin/v1/DomainImport.
 void RegisterDomainRoutes(Router& router, ApiServices& services);
-// Console sign-in and operators (contract section 9), when services.console is set.
+// Console sign-in and operators (contract section 9), when services.console is set, and the
+// console's page and files (RegisterConsoleFileRoutes) in any case.
 void RegisterConsoleRoutes(Router& router, ApiServices& services);
+// GET and HEAD of the console's page ("/console/" and the deep links of contract section 9,
+// "Cache-Control: no-cache"), of its built files under /console/assets/ (content-hashed names:
+// "public, max-age=31536000, immutable"), and 404 for every other path under /console/; with the
+// console's security headers, a strong ETag (If-None-Match answered 304), and gzip when the
+// client's Accept-Encoding takes it (Vary: Accept-Encoding).
+void RegisterConsoleFileRoutes(Router& router);
 
 // The console session cookie (contract section 9). The __Host- prefix makes browsers accept it
 // only with Secure, Path=/ and no Domain (RFC 6265bis 4.1.3.2): no subdomain can set or shadow it.

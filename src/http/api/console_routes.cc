@@ -7,6 +7,7 @@
 
 #include "common/log_value.h"
 #include "console/console_service.h"
+#include "console/static_assets.h"
 #include "http/api/api.h"
 #include "http/form.h"
 #include "jose/claims.h"
@@ -37,13 +38,21 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// Contract section 9: every /console/ answer forbids framing, inline script and sniffing, and
-// is never cached.
-Response& ConsoleHeaders(Response& r) {
+// Contract section 9: every /console/ answer forbids framing, inline script and style, and
+// sniffing. The page may fetch from its own origin only (connect-src: the admin API), show
+// images of its own, and post forms nowhere else; a <base> cannot redirect its relative URLs.
+Response& SecurityHeaders(Response& r) {
   r.AddHeader("Content-Security-Policy",
-              "default-src 'none'; script-src 'self'; style-src 'self'; frame-ancestors 'none'");
+              "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+              "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
   r.AddHeader("X-Content-Type-Options", "nosniff");
   r.AddHeader("Referrer-Policy", "no-referrer");
+  return r;
+}
+
+// The security headers, and never cached: every answer but the console's built files.
+Response& ConsoleHeaders(Response& r) {
+  SecurityHeaders(r);
   r.AddHeader("Cache-Control", "no-store");
   return r;
 }
@@ -235,6 +244,57 @@ Response Logout(ApiServices& s, Request& req) {
   return answer;
 }
 
+// Every value of header `lower_name`, joined with "," (RFC 9110 5.3: the same list).
+std::string JoinedHeader(const Request& req, std::string_view lower_name) {
+  std::string out;
+  for (const auto& [name, value] : req.headers) {
+    if (name != lower_name) continue;
+    if (!out.empty()) out += ',';
+    out += value;
+  }
+  return out;
+}
+
+// GET and HEAD under /console/: the page for "/console/" and its deep links, a built file under
+// /console/assets/, 404 for anything else.
+Response ServeConsoleFile(const Request& req) {
+  const console::ConsoleResolution target =
+      console::ResolveConsolePath(console::EmbeddedAssets(), req.path);
+  if (target.kind == console::ConsoleTarget::kNotFound) {
+    return ConsoleError(404, "not_found", "There is no console page or file at this path.");
+  }
+  const console::Asset& file = *target.asset;
+  // RFC 9110 12.5.3: gzip when the client takes it and it makes the file smaller; either way
+  // the answer depends on Accept-Encoding, which caches must know (Vary).
+  const bool gzip =
+      !file.gzip.empty() && console::AcceptsGzip(JoinedHeader(req, "accept-encoding"));
+  const std::string_view etag = gzip ? file.gzip_etag : file.etag;
+  Response r;
+  r.content_type = std::string(file.content_type);
+  SecurityHeaders(r);
+  // The page is revalidated on every load (its ETag makes that a 304), so a new build is seen
+  // at once; a hashed file's bytes never change under its name, so it is kept for a year.
+  r.AddHeader("Cache-Control", target.kind == console::ConsoleTarget::kAsset && file.immutable
+                                   ? "public, max-age=31536000, immutable"
+                                   : "no-cache");
+  r.AddHeader("ETag", std::string(etag));
+  if (!file.gzip.empty()) r.AddHeader("Vary", "Accept-Encoding");
+  // RFC 9110 13.1.2 and 15.4.5: a cached copy (of either encoding) still current is a 304, with
+  // the headers a 200 would carry and no content.
+  const std::string if_none_match = JoinedHeader(req, "if-none-match");
+  if (req.HeaderCount("if-none-match") > 0 &&
+      (console::EtagListMatches(if_none_match, file.etag) ||
+       console::EtagListMatches(if_none_match, file.gzip_etag))) {
+    r.status = 304;
+    r.content_type.clear();
+    return r;
+  }
+  if (gzip) r.AddHeader("Content-Encoding", "gzip");
+  // HEAD: the same header fields without the content (RFC 9110 9.3.2).
+  if (req.method != "HEAD") r.body = std::string(gzip ? file.gzip : file.bytes);
+  return r;
+}
+
 // A console API route: runs `call` for the signed-in operator, under the session rules.
 template <typename Call>
 Handler SessionRoute(ApiServices& s, Call call) {
@@ -301,7 +361,16 @@ Result<console::SessionInfo> AuthorizeConsoleSession(ApiServices& s, const Reque
   return s.console->Authenticate(*token);
 }
 
+void RegisterConsoleFileRoutes(Router& router) {
+  // One pattern for the whole tree: the exact routes (POST /console/login, /console/api/...)
+  // are more specific and win; every other GET or HEAD under /console/ is decided here.
+  for (const char* method : {"GET", "HEAD"}) {
+    router.Add(method, "/console/{*path}", [](Request& req) { return ServeConsoleFile(req); });
+  }
+}
+
 void RegisterConsoleRoutes(Router& router, ApiServices& s) {
+  RegisterConsoleFileRoutes(router);
   if (s.console == nullptr) return;
   console::ConsoleService& c = *s.console;
   const RouteOptions small{kLoginBodyLimit};

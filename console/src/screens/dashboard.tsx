@@ -1,0 +1,5 @@
+import { Page } from '../ui';
+
+export default function Dashboard() {
+  return <Page title="Dashboard" />;
+}

@@ -1,0 +1,5 @@
+import { Page } from '../ui';
+
+export default function Lab() {
+  return <Page title="Assertion Lab" />;
+}
