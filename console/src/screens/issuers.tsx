@@ -219,7 +219,7 @@ function Warnings(props: { trust: Trust }) {
   const warnings = props.trust.warnings ?? [];
   if (warnings.length === 0) return null;
   return (
-    <div class="warnings">
+    <div class="warnings" role="status">
       <p>
         <Badge tone="warn">warning</Badge> The trust {props.trust.name} was saved, with these risks:
       </p>
@@ -549,14 +549,8 @@ function OutsideTrusts() {
         rowKey={(t) => t.id}
         empty="No outside-issuer trust yet."
       />
-      <Notice>
-        {notice === '' ? null : (
-          <>
-            {notice}
-            {lastSaved !== undefined && <Warnings trust={lastSaved} />}
-          </>
-        )}
-      </Notice>
+      <Notice>{notice === '' ? null : notice}</Notice>
+      {lastSaved !== undefined && <Warnings trust={lastSaved} />}
       <AddTrust onAdded={(t) => changed(`Trust ${t.name} added.`, t)} />
     </section>
   );
