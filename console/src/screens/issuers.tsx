@@ -167,7 +167,7 @@ function TrustTokenIssuers() {
     issuers.reload();
   };
   const columns: Column<TrustTokenIssuer>[] = [
-    { header: 'Issuer', class: 'wrap', render: (i) => i.issuer },
+    { header: 'Issuer', render: (i) => i.issuer },
     { header: 'Algorithm', render: (i) => i.algorithm },
     { header: 'Certificate alias', render: (i) => i.certAlias ?? '—' },
     {
@@ -500,9 +500,9 @@ function OutsideTrusts() {
   };
   const columns: Column<Trust>[] = [
     { header: 'Name', render: (t) => <strong>{t.name}</strong> },
-    { header: 'Issuer', class: 'wrap', render: (t) => t.issuer },
+    { header: 'Issuer', render: (t) => t.issuer },
     { header: 'Type', render: (t) => `${t.type} · ${t.subjectType}` },
-    { header: 'Keys', class: 'wrap', render: keySource },
+    { header: 'Keys', render: keySource },
     {
       header: 'Status',
       render: (t) => <Badge tone={t.active ? 'ok' : 'muted'}>{t.active ? 'active' : 'inactive'}</Badge>,
