@@ -22,7 +22,8 @@ export function tempDir(prefix) {
 }
 
 // A self-signed RSA certificate made by `openssl req -x509`: {pem, derPath, pemPath, keyPath}.
-export function makeCertificate(dir, name, { days = 365, cn = name } = {}) {
+// subj is openssl's "/attr=value/..." form.
+export function makeCertificate(dir, name, { days = 365, subj = `/CN=${name}` } = {}) {
   const keyPath = join(dir, `${name}.key`);
   const pemPath = join(dir, `${name}.pem`);
   const derPath = join(dir, `${name}.der`);
@@ -41,12 +42,21 @@ export function makeCertificate(dir, name, { days = 365, cn = name } = {}) {
       '-days',
       String(days),
       '-subj',
-      `/CN=${cn}`,
+      subj,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   execFileSync('openssl', ['x509', '-in', pemPath, '-outform', 'der', '-out', derPath]);
   return { pem: readFileSync(pemPath, 'utf8'), pemPath, derPath, keyPath };
+}
+
+// The subject as `openssl x509 -noout -subject -nameopt RFC2253` prints it (RFC 4514 text).
+export function opensslSubject(pemPath) {
+  const out = execFileSync('openssl', ['x509', '-noout', '-subject', '-nameopt', 'RFC2253', '-in', pemPath]);
+  return out
+    .toString()
+    .trim()
+    .replace(/^subject=\s*/, '');
 }
 
 // `openssl x509 -noout -fingerprint -<alg>` as base64url without padding: what x5t (sha1) and

@@ -72,21 +72,24 @@ function text(b: Uint8Array, t: Tlv): string {
   return new TextDecoder().decode(bytes);
 }
 
-// A Name as "CN=..., O=..." in the certificate's order (the order openssl -nameopt RFC2253
-// reverses); unknown attributes by their OID.
+// A Name as RFC 4514 text, as the admin API answers it (and `openssl x509 -noout -subject
+// -nameopt RFC2253` prints it): the RDNs last first, joined by ","; the attributes of one RDN by
+// "+". Unknown attributes by their OID. For display only: special characters are not escaped.
 function name(b: Uint8Array, t: Tlv): string | undefined {
   const rdns = children(b, t);
   if (rdns === undefined) return undefined;
   const out: string[] = [];
   for (const rdn of rdns) {
+    const atvs: string[] = [];
     for (const atv of children(b, rdn) ?? []) {
       const kv = children(b, atv);
       if (kv === undefined || kv.length !== 2 || kv[0].tag !== 0x06) return undefined;
       const key = oid(b, kv[0]);
-      out.push(`${NAMES[key] ?? key}=${text(b, kv[1])}`);
+      atvs.push(`${NAMES[key] ?? key}=${text(b, kv[1])}`);
     }
+    out.push(atvs.join('+'));
   }
-  return out.join(', ');
+  return out.reverse().join(',');
 }
 
 // UTCTime (YYMMDDHHMMSSZ, RFC 5280 4.1.2.5.1: YY < 50 is 20YY) or GeneralizedTime
