@@ -3,7 +3,8 @@
 // served on 127.0.0.1: created, listed with its warnings, deactivated, deleted; no CSP violation,
 // no console error, axe clean.
 import assert from 'node:assert/strict';
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { createHmac, createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 import {
@@ -48,10 +49,17 @@ after(async () => {
 });
 
 // A trust token as an outside issuer mints it: HS256 (RFC 7515) over iss, prn/sub, iat, exp.
+const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 function hs256(secret, claims) {
-  const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const input = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
   return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+// The same signed with an RSA private key (RS256, RFC 7518 section 3.3).
+function rs256(keyPath, claims) {
+  const input = `${part({ alg: 'RS256', typ: 'JWT' })}.${part(claims)}`;
+  const key = createPrivateKey(readFileSync(keyPath));
+  return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
 }
 
 test('trust-token issuers: HS256 and RS256, a trust token validates at tokeninfo', async () => {
@@ -112,6 +120,11 @@ test('trust-token issuers: HS256 and RS256, a trust token validates at tokeninfo
     exp: now + 300,
   });
   assert.equal((await fetch(`${server.url}/oauth2/v1/tokeninfo?id_token=${forged}`)).status, 400);
+  // And one signed with the key of the RS256 issuer's certificate.
+  const signed = rs256(cert.keyPath, { iss: rsaIssuer, sub: user.userName, iat: now, exp: now + 300 });
+  const rsInfo = await fetch(`${server.url}/oauth2/v1/tokeninfo?id_token=${signed}`);
+  assert.equal(rsInfo.status, 200, await rsInfo.clone().text());
+  assert.equal((await rsInfo.json()).iss, rsaIssuer);
 
   await runAxe(page);
 
