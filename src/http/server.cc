@@ -313,8 +313,10 @@ class Server::Impl {
 
   // Sends `response` for a request with id `ecid`; false when the write failed.
   template <class Stream>
+  // `head`: the answer to a HEAD request (RFC 9110 9.3.2): the header fields of `response`,
+  // its Content-Length that of its body, and no content.
   net::awaitable<bool> Send(Stream& stream, const Response& response, const std::string& ecid,
-                            unsigned version, bool keep_alive);
+                            unsigned version, bool keep_alive, bool head = false);
 
   void Record(std::string_view ecid, std::string_view method, std::string_view route, int status,
               Clock::time_point start, std::string_view remote);
@@ -782,8 +784,8 @@ net::awaitable<Response> Server::Impl::AwaitLater(std::function<void(Response::R
 
 template <class Stream>
 net::awaitable<bool> Server::Impl::Send(Stream& stream, const Response& response,
-                                        const std::string& ecid, unsigned version,
-                                        bool keep_alive) {
+                                        const std::string& ecid, unsigned version, bool keep_alive,
+                                        bool head) {
   bhttp::response<bhttp::string_body> res;
   res.version(version);
   int status = response.status;
@@ -807,9 +809,14 @@ net::awaitable<bool> Server::Impl::Send(Stream& stream, const Response& response
   }
   res.set(kEcidHeader, ecid);
   res.set(kRequestIdHeader, ecid);
-  if (status != 204 && status != 304) res.body() = response.body;
   res.keep_alive(keep_alive);
-  res.prepare_payload();
+  if (head && status != 204 && status != 304) {
+    // RFC 9110 8.6: a Content-Length in the answer to HEAD must be the length a GET would get.
+    res.content_length(response.body.size());
+  } else {
+    if (status != 204 && status != 304) res.body() = response.body;
+    res.prepare_payload();
+  }
   auto& lowest = beast::get_lowest_layer(stream);
   lowest.expires_after(options_.read_timeout);
   auto [ec, n] = co_await bhttp::async_write(stream, res, kTuple);
@@ -1058,7 +1065,8 @@ net::awaitable<bool> Server::Impl::Dispatch(Stream& stream, RoutedRequest routed
   if (response.later) response = co_await AwaitLater(std::move(response.later), ecid, route);
 
   const bool again = routed.keep_alive && !stopping_.load();
-  bool written = co_await Send(stream, response, ecid, routed.version, again);
+  bool written =
+      co_await Send(stream, response, ecid, routed.version, again, request.method == "HEAD");
   Record(ecid, request.method, route, response.status, routed.start, remote);
   if (!written) co_return false;
   if (!again) {

@@ -61,8 +61,9 @@ class Client {
   }
 
   // Reads one response (Content-Length framed, as the server always sends). Status 0 when the
-  // connection closed or timed out first.
-  ParsedResponse Read() {
+  // connection closed or timed out first. `head`: the answer to a HEAD request, which has no
+  // content whatever its Content-Length says.
+  ParsedResponse Read(bool head_request = false) {
     ParsedResponse r;
     std::size_t end;
     while ((end = pending_.find("\r\n\r\n")) == std::string::npos) {
@@ -88,7 +89,7 @@ class Client {
       }
       pos = next;
     }
-    if (r.status / 100 == 1) return r;  // interim: no body
+    if (r.status / 100 == 1 || head_request) return r;  // interim or HEAD: no body
     std::size_t length =
         r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
     while (pending_.size() < length) {
@@ -151,6 +152,7 @@ Router TestRouter(SlowGate* slow = nullptr) {
     return Response::Text(200, body).AddHeader("Cache-Control", "no-store");
   });
   router.Add("GET", "/users/{id}", [](Request& r) { return Response::Text(200, r.params["id"]); });
+  router.Add("HEAD", "/users/{id}", [](Request& r) { return Response::Text(200, r.params["id"]); });
   router.Add("POST", "/small", [](Request& r) { return Response::Text(200, "got " + r.body); },
              {.max_body_bytes = 100});
   router.Add("GET", "/throw", [](Request&) -> Response { throw std::runtime_error("boom"); });
@@ -242,6 +244,21 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   ASSERT_TRUE(c.Send(Get("/users/1") + Get("/users/2")));
   EXPECT_EQ(c.Read().body, "1");
   EXPECT_EQ(c.Read().body, "2");
+}
+
+// RFC 9110 9.3.2 and 8.6: a HEAD answer has the Content-Length a GET would get and no content,
+// so the next answer on the connection starts right after its header.
+TEST_F(ServerTest, HeadAnswersTheLengthWithoutTheContent) {
+  StartServer();
+  Client c(server_->port());
+  ASSERT_TRUE(c.Send("HEAD /users/12345 HTTP/1.1\r\nHost: localhost\r\n\r\n" + Get("/users/2")));
+  ParsedResponse head = c.Read(/*head=*/true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers["content-length"], "5");
+  EXPECT_EQ(head.headers["content-type"], "text/plain; charset=utf-8");
+  ParsedResponse next = c.Read();
+  EXPECT_EQ(next.status, 200);
+  EXPECT_EQ(next.body, "2");
 }
 
 TEST_F(ServerTest, ConnectionCloseIsHonoured) {

@@ -158,7 +158,10 @@ test('the page: deep links, no-cache, ETag and 304, no inline script or style', 
       assert.equal(r.headers['cache-control'], 'no-cache', path);
       expectSecurityHeaders(r, `${method} ${path}`);
       if (method === 'GET') assert.equal(r.body.toString('utf8'), html, path);
-      else assert.equal(r.body.length, 0, `HEAD ${path} has no body`);
+      else {
+        assert.equal(r.body.length, 0, `HEAD ${path} has no body`);
+        assert.equal(r.headers['content-length'], String(Buffer.byteLength(html)), `HEAD ${path}`);
+      }
       etag ??= r.headers.etag;
       assert.equal(r.headers.etag, etag, path);
     }

@@ -290,8 +290,8 @@ Response ServeConsoleFile(const Request& req) {
     return r;
   }
   if (gzip) r.AddHeader("Content-Encoding", "gzip");
-  // HEAD: the same header fields without the content (RFC 9110 9.3.2).
-  if (req.method != "HEAD") r.body = std::string(gzip ? file.gzip : file.bytes);
+  // For HEAD too: the server sends its length without the content (RFC 9110 9.3.2).
+  r.body = std::string(gzip ? file.gzip : file.bytes);
   return r;
 }
 
