@@ -1,8 +1,9 @@
 # The web console (contract section 9): console/ (Vite + Preact + TypeScript) built into the
 # executable.
 #
-#   npm ci      when console/package-lock.json changed (tracked by a hash beside node_modules,
-#               so the Release, ASan and TSan build directories share one install)
+#   npm ci      when console/package-lock.json changed or node_modules is missing (tracked by a
+#               hash in node_modules, so the Release, ASan and TSan build directories share one
+#               install)
 #   tsc         --noEmit: a type error fails the build
 #   vite build  into <build>/console-dist
 #   ConsoleAssets.cmake writes <build>/console_assets.cc: every built file with its content
@@ -24,14 +25,15 @@ endif()
 set(TESSERA_CONSOLE_DIR ${PROJECT_SOURCE_DIR}/console)
 set(TESSERA_CONSOLE_DIST ${CMAKE_BINARY_DIR}/console-dist)
 set(TESSERA_CONSOLE_NODE_MODULES ${TESSERA_CONSOLE_DIR}/node_modules)
-set(_console_npm_stamp ${CMAKE_BINARY_DIR}/console-npm-ci.stamp)
+# Written by ConsoleNpmCi.cmake after an install: a deleted node_modules is installed again.
+set(_console_npm_stamp ${TESSERA_CONSOLE_NODE_MODULES}/.tessera-lock.sha256)
 set(_console_dist_stamp ${CMAKE_BINARY_DIR}/console-dist.stamp)
 set(_console_assets_cc ${CMAKE_BINARY_DIR}/console_assets.cc)
 
 add_custom_command(
   OUTPUT ${_console_npm_stamp}
   COMMAND ${CMAKE_COMMAND} -DNPM=${TESSERA_NPM} -DCONSOLE_DIR=${TESSERA_CONSOLE_DIR}
-          -DSTAMP=${_console_npm_stamp} -P ${PROJECT_SOURCE_DIR}/cmake/ConsoleNpmCi.cmake
+          -P ${PROJECT_SOURCE_DIR}/cmake/ConsoleNpmCi.cmake
   DEPENDS ${TESSERA_CONSOLE_DIR}/package-lock.json ${TESSERA_CONSOLE_DIR}/package.json
           ${PROJECT_SOURCE_DIR}/cmake/ConsoleNpmCi.cmake
   COMMENT "console: npm ci (when package-lock.json changed)"

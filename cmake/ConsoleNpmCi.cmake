@@ -1,8 +1,8 @@
-# cmake -DNPM=<npm> -DCONSOLE_DIR=<console/> -DSTAMP=<file> -P ConsoleNpmCi.cmake
+# cmake -DNPM=<npm> -DCONSOLE_DIR=<console/> -P ConsoleNpmCi.cmake
 #
 # Runs `npm ci` in console/ unless node_modules was installed from this very package-lock.json
-# (its SHA-256 is kept in node_modules/.tessera-lock.sha256), then touches STAMP. Build
-# directories share console/node_modules: the second one to build finds it current.
+# (its SHA-256 is kept in node_modules/.tessera-lock.sha256, the build's output for this step).
+# Build directories share console/node_modules: the second one to build finds it current.
 file(SHA256 ${CONSOLE_DIR}/package-lock.json lock_hash)
 set(marker ${CONSOLE_DIR}/node_modules/.tessera-lock.sha256)
 set(installed "")
@@ -20,4 +20,5 @@ if(NOT installed STREQUAL lock_hash)
   endif()
   file(WRITE ${marker} "${lock_hash}\n")
 endif()
-file(TOUCH ${STAMP})
+# Newer than package-lock.json even when the install was current: the step is done.
+file(TOUCH ${marker})

@@ -2,7 +2,7 @@
 // dialog opened from the header. The server requires the current password; every other
 // session of the operator ends, this one stays.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api } from './api';
+import { request } from './api';
 import { Button, ErrorNotice, Field, Notice } from './ui';
 
 const MIN_LENGTH = 12;
@@ -35,10 +35,13 @@ export function PasswordDialog({ onClose }: { onClose: () => void }) {
     }
     setBusy(true);
     try {
-      await api<void>('POST', '/console/api/password', {
-        currentPassword: current,
-        newPassword: next,
-      });
+      // A 401 here is a wrong current password (shown), not an ended session.
+      await request<void>(
+        'POST',
+        '/console/api/password',
+        { currentPassword: current, newPassword: next },
+        { redirectOn401: false },
+      );
       setDone(true);
       setCurrent('');
       setNext('');

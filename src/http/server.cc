@@ -311,10 +311,10 @@ class Server::Impl {
   net::awaitable<Response> AwaitLater(std::function<void(Response::Resume)> start,
                                       const std::string& ecid, std::string_view route);
 
-  // Sends `response` for a request with id `ecid`; false when the write failed.
+  // Sends `response` for a request with id `ecid`; false when the write failed. `head`: the
+  // answer to a HEAD request (RFC 9110 9.3.2): the header fields of `response`, its
+  // Content-Length that of its body, and no content.
   template <class Stream>
-  // `head`: the answer to a HEAD request (RFC 9110 9.3.2): the header fields of `response`,
-  // its Content-Length that of its body, and no content.
   net::awaitable<bool> Send(Stream& stream, const Response& response, const std::string& ecid,
                             unsigned version, bool keep_alive, bool head = false);
 

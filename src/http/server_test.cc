@@ -252,7 +252,7 @@ TEST_F(ServerTest, HeadAnswersTheLengthWithoutTheContent) {
   StartServer();
   Client c(server_->port());
   ASSERT_TRUE(c.Send("HEAD /users/12345 HTTP/1.1\r\nHost: localhost\r\n\r\n" + Get("/users/2")));
-  ParsedResponse head = c.Read(/*head=*/true);
+  ParsedResponse head = c.Read(/*head_request=*/true);
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(head.headers["content-length"], "5");
   EXPECT_EQ(head.headers["content-type"], "text/plain; charset=utf-8");

@@ -7,6 +7,7 @@
 #include "jose/algorithm.h"
 #include "jose/claims.h"
 #include "jose/keyio.h"
+#include "oauth/federation_trusts.h"
 #include "oauth/identifiers.h"
 #include "oauth/secrets.h"
 
@@ -496,24 +497,14 @@ Status TrustNameTaken(const Status& s, const std::string& name) {
   return s;
 }
 
-store::FederationTrustRecord ToRecord(const federation::Trust& trust) {
-  store::FederationTrustRecord r;
-  r.id = trust.id;
-  r.name = trust.name;
-  r.issuer = trust.issuer;
-  r.active = trust.active;
-  r.document = federation::TrustToDocument(trust);
-  return r;
-}
-
 }  // namespace
 
 Result<FederationTrust> AdminService::CreateFederationTrust(const Context& ctx,
                                                             federation::Trust trust) {
   TESSERA_RETURN_IF_ERROR(federation::ValidateTrust(trust));
   trust.id = RandomUuid();
-  store::FederationTrustRecord record = ToRecord(trust);
-  record.created_at = record.updated_at = clock_.NowSeconds();
+  const int64_t now = clock_.NowSeconds();
+  store::FederationTrustRecord record = FederationTrustRecordOf(trust, now, now);
   TESSERA_RETURN_IF_ERROR(TrustNameTaken(store_.CreateFederationTrust(record), trust.name));
   TESSERA_RETURN_IF_ERROR(
       Audit(ctx, "federation_trust.create", record.id, "issuer " + record.issuer));
@@ -546,9 +537,8 @@ Result<FederationTrust> AdminService::UpdateFederationTrust(const Context& ctx,
   TESSERA_RETURN_IF_ERROR(federation::ValidateTrust(trust));
   TESSERA_ASSIGN_OR_RETURN(store::FederationTrustRecord current, store_.GetFederationTrust(id));
   trust.id = current.id;
-  store::FederationTrustRecord record = ToRecord(trust);
-  record.created_at = current.created_at;
-  record.updated_at = clock_.NowSeconds();
+  store::FederationTrustRecord record =
+      FederationTrustRecordOf(trust, current.created_at, clock_.NowSeconds());
   TESSERA_RETURN_IF_ERROR(TrustNameTaken(store_.UpdateFederationTrust(record), trust.name));
   std::string detail = "issuer " + record.issuer;
   if (current.issuer != record.issuer) detail += " (was " + current.issuer + ")";

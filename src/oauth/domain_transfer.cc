@@ -9,6 +9,7 @@
 #include "jose/algorithm.h"
 #include "jose/keyio.h"
 #include "oauth/config.h"
+#include "oauth/federation_trusts.h"
 #include "oauth/identifiers.h"
 #include "oauth/secrets.h"
 
@@ -93,19 +94,6 @@ std::vector<std::string> TrustChanges(const federation::Trust& have,
     if (a.value(k, jose::Json()) != b.value(k, jose::Json())) out.push_back(k);
   }
   return out;
-}
-
-store::FederationTrustRecord TrustRecord(const federation::Trust& t, int64_t created_at,
-                                         int64_t updated_at) {
-  store::FederationTrustRecord r;
-  r.id = t.id;
-  r.name = t.name;
-  r.issuer = t.issuer;
-  r.active = t.active;
-  r.document = federation::TrustToDocument(t);
-  r.created_at = created_at;
-  r.updated_at = updated_at;
-  return r;
 }
 
 Status ValidateName(const std::string& where, const char* field, const std::string& value,
@@ -487,8 +475,9 @@ Result<std::vector<PlanStep>> DomainTransfer::Import(
       rec.id = want.id.empty() || trust_ids.count(want.id) ? RandomUuid() : want.id;
       trust_ids.insert(rec.id);
       step(PlanStep::Action::kCreate, "federationTrust", want.name);
-      writes.push_back(
-          [this, rec, now] { return store_.CreateFederationTrust(TrustRecord(rec, now, now)); });
+      writes.push_back([this, rec, now] {
+        return store_.CreateFederationTrust(FederationTrustRecordOf(rec, now, now));
+      });
       continue;
     }
     rec.id = it->second.id;
@@ -501,7 +490,7 @@ Result<std::vector<PlanStep>> DomainTransfer::Import(
     writes.push_back([this, rec, now]() -> Status {
       TESSERA_ASSIGN_OR_RETURN(store::FederationTrustRecord stored,
                                store_.GetFederationTrust(rec.id));
-      return store_.UpdateFederationTrust(TrustRecord(rec, stored.created_at, now));
+      return store_.UpdateFederationTrust(FederationTrustRecordOf(rec, stored.created_at, now));
     });
   }
 

@@ -54,4 +54,17 @@ void FederationTrusts::Invalidate() {
   by_issuer_.clear();
 }
 
+store::FederationTrustRecord FederationTrustRecordOf(const federation::Trust& trust,
+                                                     int64_t created_at, int64_t updated_at) {
+  store::FederationTrustRecord r;
+  r.id = trust.id;
+  r.name = trust.name;
+  r.issuer = trust.issuer;
+  r.active = trust.active;
+  r.document = federation::TrustToDocument(trust);
+  r.created_at = created_at;
+  r.updated_at = updated_at;
+  return r;
+}
+
 }  // namespace tessera::oauth

@@ -62,6 +62,12 @@ class FederationTrusts {
   uint64_t seen_generation_ = 0;                      // GUARDED_BY(mu_): follow_'s
 };
 
+// The store's record of `trust`: its identity, issuer and active flag as columns, the whole
+// definition as the document (federation/trust_json.h), stamped with the given times. The one
+// place a trust becomes a record (the admin API and the domain import both write through it).
+store::FederationTrustRecord FederationTrustRecordOf(const federation::Trust& trust,
+                                                     int64_t created_at, int64_t updated_at);
+
 }  // namespace tessera::oauth
 
 #endif  // TESSERA_OAUTH_FEDERATION_TRUSTS_H_

@@ -7,6 +7,7 @@
 //   TESSERA_CONSOLE_DIR     console/ (playwright-core and axe-core come from its node_modules)
 //   TESSERA_TEST_ARTIFACTS  where screenshots go
 //   TESSERA_CHROMIUM        the browser (default /usr/bin/chromium)
+//   TESSERA_KEEP_TEST_DATA  set: the servers' data directories (and logs) are kept
 //
 // Example:
 //   const server = await startServer({ demo: true });
@@ -70,8 +71,10 @@ process.on('exit', () => {
 // Starts `tessera serve` on 127.0.0.1 (a free port), in a new temporary data directory (or
 // opts.dataDir), with the bootstrap operator OPERATOR_USER/OPERATOR and administrator
 // ADMIN_ID/ADMIN_SECRET. opts: { demo: bool, args: [..], env: {..}, dataDir }.
-// Resolves to { url, origin, issuer, dataDir, env, log(), stop() }.
+// Resolves to { url, origin, issuer, dataDir, env, log(), stop() }. stop() removes a data
+// directory made here (kept when TESSERA_KEEP_TEST_DATA is set, to look at its server log).
 export async function startServer(opts = {}) {
+  const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir || fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-console-'));
   const env = {
     ...process.env,
@@ -134,6 +137,7 @@ export async function startServer(opts = {}) {
       }
       running.delete(child);
       const text = readLog();
+      if (ownDir && !process.env.TESSERA_KEEP_TEST_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
       assert.ok(!text.includes('WARNING: ThreadSanitizer:'), `the server reported a data race:\n${text}`);
     },
   };

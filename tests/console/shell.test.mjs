@@ -103,6 +103,71 @@ test('a wrong password shows the error and sets no cookie', async () => {
   await page.context().close();
 });
 
+test('repeated failures are throttled and the form says so', async () => {
+  const page = await newPage(browser, server);
+  await page.goto(`${server.url}/console/login`);
+  const name = `nobody-${Date.now()}`;
+  // Five failures per user name, then 429 (docs/console.md): the same for a name that does not
+  // exist.
+  for (let i = 0; i < 6; i++) {
+    await page.getByLabel('User name').fill(name);
+    await page.getByLabel('Password', { exact: true }).fill(`wrong password ${i}`);
+    const answer = page.waitForResponse((r) => r.url().endsWith('/console/login'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const status = (await answer).status();
+    assert.equal(status, i < 5 ? 401 : 429, `attempt ${i + 1}`);
+    await page.getByRole('button', { name: 'Sign in' }).and(page.locator(':enabled')).waitFor();
+  }
+  await page.getByRole('alert').filter({ hasText: 'Too many failed sign-ins' }).waitFor();
+  assert.equal(await sessionCookie(page), undefined);
+  expectNoProblems(page, { allow: [LOGGED_401, /status of 429/] });
+  await page.context().close();
+});
+
+test('an operator changes their own password from the header', async () => {
+  const user = `pw-operator-${Date.now()}`;
+  const first = 'first password 0123';
+  const second = 'second password 4567';
+  const created = await adminApi(server, 'POST', '/admin/v1/Operators', { userName: user, password: first });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const page = await newPage(browser, server);
+  await signIn(page, server, { user, password: first });
+  await page.getByRole('button', { name: 'Change password' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Change your password' });
+  await dialog.waitFor();
+  await runAxe(page);
+  await screenshot(page, 'password');
+  // A wrong current password: the server's refusal, and the session goes on.
+  await dialog.getByLabel('Current password').fill('not my password 000');
+  await dialog.getByLabel('New password', { exact: true }).fill(second);
+  await dialog.getByLabel('Repeat the new password').fill(second);
+  await dialog.getByRole('button', { name: 'Change password' }).click();
+  await dialog.getByRole('alert').waitFor();
+  assert.match(page.url(), /\/console\/$/);
+  // Two new passwords that differ: refused before asking the server.
+  await dialog.getByLabel('Current password').fill(first);
+  await dialog.getByLabel('Repeat the new password').fill(`${second}x`);
+  await dialog.getByRole('button', { name: 'Change password' }).click();
+  await dialog.getByRole('alert').filter({ hasText: 'The two new passwords differ.' }).waitFor();
+  await dialog.getByLabel('Repeat the new password').fill(second);
+  await dialog.getByRole('button', { name: 'Change password' }).click();
+  await dialog.getByRole('status').filter({ hasText: 'Your password is changed.' }).waitFor();
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/console\/login$/);
+  // The old password no longer works; the new one does.
+  const old = await fetch(`${server.url}/console/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: user, password: first }),
+  });
+  assert.equal(old.status, 401);
+  await signIn(page, server, { user, password: second });
+  expectNoProblems(page, { allow: [LOGGED_401] });
+  await page.context().close();
+});
+
 test('a deep link without a session signs in and comes back to it', async () => {
   const page = await newPage(browser, server);
   await page.goto(`${server.url}/console/users`);

@@ -21,9 +21,7 @@ import hashlib
 import http.server
 import json
 import os
-import re
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -31,15 +29,11 @@ import tempfile
 import threading
 import time
 
-DEADLINE_S = 20
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_procs import check, start, stop_all  # noqa: E402
+
 ISSUER = "https://issuer.test"
 AUDIENCE = "https://api.test"
-PROCS = []
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def b64url(data):
@@ -81,39 +75,6 @@ def serve(handler_factory):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_factory)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def start(cmd, pattern, log):
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True,
-                            start_new_session=True)
-    PROCS.append(proc)
-    lines, found = [], [None]
-
-    def reader():
-        for line in proc.stdout:
-            lines.append(line)
-            if found[0] is None:
-                found[0] = re.search(pattern, line)
-    threading.Thread(target=reader, daemon=True).start()
-    end = time.monotonic() + DEADLINE_S
-    while found[0] is None and time.monotonic() < end and proc.poll() is None:
-        time.sleep(0.05)
-    check(found[0] is not None, "%s did not start: %s" % (cmd[:2], "".join(lines)[-2000:]))
-    return found[0]
-
-
-def stop_all():
-    for p in PROCS:
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-    for p in PROCS:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
 
 
 class Curl:
@@ -197,7 +158,7 @@ def main():
                 with open(c) as f:
                     out.write(f.read())
 
-        m = start([tessera, "gateway", "--listen", "127.0.0.1:0", "--upstream",
+        _, m, _ = start([tessera, "gateway", "--listen", "127.0.0.1:0", "--upstream",
                    "http://127.0.0.1:%d" % echo.server_address[1], "--jwks-url",
                    "http://127.0.0.1:%d/jwks" % jwks.server_address[1], "--issuer", ISSUER,
                    "--audience", AUDIENCE, "--tls-cert", server_cert, "--tls-key", server_key,

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,62 +29,8 @@ import time
 import urllib.error
 import urllib.request
 
-DEADLINE_S = 20  # for a process to print its listening line
-
-PROCS = []
-
-
-def fail(msg):
-    raise AssertionError(msg)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-
-
-def b64url_json(segment):
-    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-
-
-def start(cmd, pattern, env=None, log=None):
-    """Starts `cmd`, waits for a stdout line matching `pattern`, returns (proc, match, lines)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log or subprocess.DEVNULL,
-                            text=True, env=env, start_new_session=True)
-    PROCS.append(proc)
-    lines = []
-    found = [None]
-
-    def reader():
-        for line in proc.stdout:
-            lines.append(line)
-            if found[0] is None:
-                m = re.search(pattern, line)
-                if m:
-                    found[0] = m
-    t = threading.Thread(target=reader, daemon=True)
-    t.start()
-    end = time.monotonic() + DEADLINE_S
-    while found[0] is None and time.monotonic() < end and proc.poll() is None:
-        time.sleep(0.05)
-    check(found[0] is not None, "%s did not start: %s" % (cmd[:2], "".join(lines)[-2000:]))
-    return proc, found[0], lines
-
-
-def stop_all():
-    for p in PROCS:
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-    for p in PROCS:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=10)
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_procs import DEADLINE_S, check, b64url_json, start, stop_all  # noqa: E402
 
 def request(url, method="GET", headers=None, body=None, timeout=10):
     """Returns (status, headers dict lower-cased (last wins), body bytes)."""

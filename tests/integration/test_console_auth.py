@@ -153,6 +153,35 @@ class ConsoleAuthTest(ServerTest):
         bad = self.server.get("/admin/v1/Users", with_cookie("x" * 43))
         self.assertEqual(bad.status, 401, bad)
 
+    def test_assertion_checks_with_the_cookie(self):
+        """The Lab's check: the session stands in for the bearer token under the same CSRF and
+        Origin rules, refused in the SCIM shape of every admin route; and it consumes no jti."""
+        t = self.tenant()
+        assertion = t.assertion()
+        body = json.dumps({"assertion": assertion, "clientId": t.client_id})
+        token = self.sign_in()
+        json_type = {"Content-Type": "application/json"}
+        no_csrf = self.server.request("POST", "/admin/v1/AssertionChecks", body,
+                                      with_cookie(token, json_type))
+        self.assertEqual(no_csrf.status, 403, no_csrf)
+        self.assertIn("X-Tessera-CSRF", no_csrf.json()["detail"], no_csrf)
+        foreign = self.server.request("POST", "/admin/v1/AssertionChecks", body, with_cookie(
+            token, dict(json_type, **{"X-Tessera-CSRF": "1", "Origin": "https://evil.example"})))
+        self.assertEqual(foreign.status, 403, foreign)
+        ended = self.server.request("POST", "/admin/v1/AssertionChecks", body,
+                                    with_cookie("x" * 43, dict(json_type, **{"X-Tessera-CSRF": "1"})))
+        self.assertEqual(ended.status, 401, ended)
+        self.assertIn("detail", ended.json(), ended)
+        ok = self.server.request("POST", "/admin/v1/AssertionChecks", body, with_cookie(
+            token, dict(json_type, **{"X-Tessera-CSRF": "1", "Origin": self.server.issuer})))
+        self.assertEqual(ok.status, 200, ok)
+        report = ok.json()
+        self.assertTrue(report["passed"], report)
+        self.assertEqual([r["result"] for r in report["rules"]], ["pass"] * len(report["rules"]))
+        self.assertIn("jti unused", [r["name"] for r in report["rules"]], report)
+        # Nothing consumed: the same assertion still buys a token.
+        self.assertTokenOk(t.grant(assertion))
+
     def test_sign_out_ends_the_session_on_the_server(self):
         token = self.sign_in()
         self.assertEqual(self.server.get("/console/api/session", with_cookie(token)).status, 200)

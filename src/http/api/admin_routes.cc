@@ -217,6 +217,10 @@ Response AssertionChecks(ApiServices& s, oauth::AssertionCheckService& checks, R
     if (!who.ok()) {
       Response refused = ScimError(who.status());
       if (who.status().code() == StatusCode::kUnavailable) return refused;
+      // A console session (contract section 9) is refused as on every admin route: a missing
+      // CSRF header or a foreign Origin is 403, an ended session 401, in the SCIM shape the
+      // console reads; it is no client authentication to answer in the OAuth shape.
+      if (!auth && s.console != nullptr && RequestCookie(req, kSessionCookie)) return refused;
       return RefuseCaller(req, {oauth::Reason::kNoClientAuthentication, ""}, false,
                           "neither an administrator's bearer token nor client credentials (" +
                               std::to_string(refused.status) + ")");

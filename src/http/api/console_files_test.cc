@@ -175,7 +175,7 @@ TEST_F(ConsoleFilesTest, GzipWhenAcceptedOnly) {
   EXPECT_NE(js.gzip_etag, js.etag);
   EXPECT_EQ(gz.body.substr(0, 2), "\x1f\x8b");
 
-  for (std::vector<std::pair<std::string, std::string>> h :
+  for (const std::vector<std::pair<std::string, std::string>>& h :
        {std::vector<std::pair<std::string, std::string>>{},
         {{"accept-encoding", "gzip;q=0"}},
         {{"accept-encoding", "br, identity"}},
@@ -190,6 +190,33 @@ TEST_F(ConsoleFilesTest, GzipWhenAcceptedOnly) {
   // Repeated fields form one list (RFC 9110 5.3).
   Response two = Call("GET", path, {{"accept-encoding", "br"}, {"accept-encoding", "gzip"}});
   EXPECT_EQ(Header(two, "Content-Encoding"), "gzip");
+}
+
+// Every embedded file: gzip only where it is smaller, and then always with Vary; hashed names
+// immutable, and nothing else.
+TEST_F(ConsoleFilesTest, EveryFileByItsOwnRules) {
+  ASSERT_FALSE(console::EmbeddedAssets().empty());
+  for (const console::Asset& file : console::EmbeddedAssets()) {
+    if (file.path == "index.html") continue;  // the page: by its deep links (above)
+    const std::string path = "/console/" + std::string(file.path);
+    EXPECT_TRUE(file.path.starts_with("assets/")) << path;
+    EXPECT_TRUE(file.immutable) << path;
+    EXPECT_TRUE(file.gzip.empty() || file.gzip.size() < file.bytes.size()) << path;
+    Response r = Call("GET", path, {{"accept-encoding", "gzip"}});
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.content_type, file.content_type) << path;
+    EXPECT_EQ(Header(r, "Cache-Control"), "public, max-age=31536000, immutable") << path;
+    if (file.gzip.empty()) {
+      EXPECT_TRUE(Values(r, "Content-Encoding").empty()) << path;
+      EXPECT_TRUE(Values(r, "Vary").empty()) << path;
+      EXPECT_EQ(r.body, file.bytes) << path;
+    } else {
+      EXPECT_EQ(Header(r, "Content-Encoding"), "gzip") << path;
+      EXPECT_EQ(Header(r, "Vary"), "Accept-Encoding") << path;
+      EXPECT_EQ(r.body, file.gzip) << path;
+    }
+    ExpectSecurityHeaders(r);
+  }
 }
 
 // HEAD is answered as GET is; the server sends the header fields and the length only (its own

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -27,52 +26,10 @@ import time
 import urllib.error
 import urllib.request
 
-DEADLINE_S = 20
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "e2e"))
+from e2e_procs import DEADLINE_S, check, b64url_json, start, stop_all  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROCS = []
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
-
-
-def b64url_json(segment):
-    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-
-
-def start(cmd, pattern, log, env=None):
-    """Starts `cmd`, waits for a stdout line matching `pattern`; returns (match, lines)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=env,
-                            start_new_session=True)
-    PROCS.append(proc)
-    lines, found = [], [None]
-
-    def reader():
-        for line in proc.stdout:
-            lines.append(line)
-            if found[0] is None:
-                found[0] = re.search(pattern, line)
-    threading.Thread(target=reader, daemon=True).start()
-    end = time.monotonic() + DEADLINE_S
-    while found[0] is None and time.monotonic() < end and proc.poll() is None:
-        time.sleep(0.05)
-    check(found[0] is not None, "%s did not start: %s" % (cmd[:2], "".join(lines)[-2000:]))
-    return found[0], lines
-
-
-def stop_all():
-    for p in PROCS:
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-    for p in PROCS:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
 
 
 class Echo(http.server.BaseHTTPRequestHandler):
@@ -115,7 +72,7 @@ def main():
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         issuer = "http://127.0.0.1:%d" % port
-        m, lines = start([tessera, "serve", "--listen", "127.0.0.1:%d" % port, "--demo",
+        _, m, lines = start([tessera, "serve", "--listen", "127.0.0.1:%d" % port, "--demo",
                           "--dpop-nonce", "on", "--data-dir", os.path.join(work, "data"),
                           "--issuer", issuer], r"listening on (http://127\.0\.0\.1:\d+)", log)
         base = m.group(1)
@@ -127,7 +84,7 @@ def main():
         scope_fqs = re.search(r"scope=(\S+?)'", demo).group(1)
         audience = "https://demo.example.com:443"
         up = "http://127.0.0.1:%d" % upstream.server_address[1]
-        m, _ = start([tessera, "gateway", "--listen", "127.0.0.1:0", "--upstream", up,
+        _, m, _ = start([tessera, "gateway", "--listen", "127.0.0.1:0", "--upstream", up,
                       "--jwks-url", base + "/admin/v1/SigningCert/jwk", "--issuer", issuer,
                       "--audience", audience], r"listening on (http://127\.0\.0\.1:\d+)", log)
         gw = m.group(1)
