@@ -437,6 +437,31 @@ Result<std::vector<store::AuditEvent>> AdminService::ListAudit(const store::Audi
   return store_.ListAudit(filter);
 }
 
+Result<TokenFailureSummary> AdminService::SummarizeTokenFailures(std::optional<int64_t> since,
+                                                                 std::optional<int64_t> until) {
+  TokenFailureSummary out;
+  out.until = until.value_or(clock_.NowSeconds());
+  out.since = since.value_or(out.until - TokenFailureSummary::kDefaultWindow);
+  if (out.since > out.until) return Status::InvalidArgument("since must not be after until");
+  audit_.Flush();  // read-your-writes, as ListAudit
+  TESSERA_ASSIGN_OR_RETURN(
+      std::vector<store::ReasonCount> groups,
+      store_.CountRejectionsByReason(out.since, out.until, TokenFailureSummary::kMaxGroups));
+  // The total counts every refusal, also those of groups beyond the bound.
+  store::AuditFilter all;
+  all.outcome = "rejected";
+  all.since = out.since;
+  all.until = out.until;
+  TESSERA_ASSIGN_OR_RETURN(out.total, store_.CountAudit(all));
+  out.reasons.reserve(groups.size());
+  for (store::ReasonCount& g : groups) {
+    std::optional<Reason> reason = ReasonFromCode(g.reason_code);
+    out.reasons.push_back(
+        {std::move(g.reason_code), g.count, reason ? AssertionRule(*reason) : std::nullopt});
+  }
+  return out;
+}
+
 Result<AdminService::BootstrapOutcome> AdminService::EnsureBootstrapAdmin(
     const std::string& client_id, const std::string& client_secret, bool retried) {
   if (client_secret.size() < 16)

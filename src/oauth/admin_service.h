@@ -108,6 +108,20 @@ struct FederationTrust {
   std::vector<std::string> warnings;
 };
 
+// Token-endpoint refusals over a time window, by reason code (GET /admin/v1/TokenFailureSummary).
+struct TokenFailureSummary {
+  int64_t since = 0, until = 0;  // the window, both bounds inclusive (seconds)
+  int64_t total = 0;             // every refusal in the window, grouped or not
+  struct Group {
+    std::string reason_code;
+    int64_t count = 0;
+    std::optional<int> rule;  // AssertionRule of the code, when it names one
+  };
+  std::vector<Group> reasons;  // by count descending, then code; at most kMaxGroups
+  static constexpr int kMaxGroups = 200;
+  static constexpr int64_t kDefaultWindow = 24 * 3600;
+};
+
 class AdminService {
  public:
   AdminService(store::Store& store, Directory& directory, SigningKeys& keys, AuditLog& audit,
@@ -167,6 +181,11 @@ class AdminService {
   Result<std::vector<SigningKeyStatus>> ListSigningKeys();
   // The audit trail's events matching `filter`, this node's pending ones included.
   Result<std::vector<store::AuditEvent>> ListAudit(const store::AuditFilter& filter);
+  // The refusals ("rejected" audit events, this node's pending ones included) with since <= time
+  // <= until, grouped by reason code. An absent `until` is now (the clock), an absent `since`
+  // until - 24 h; kInvalidArgument when since > until.
+  Result<TokenFailureSummary> SummarizeTokenFailures(std::optional<int64_t> since,
+                                                     std::optional<int64_t> until);
 
   // Federation trusts. `trust` comes from federation::TrustFromJson (validated there, and again
   // here: ValidateTrust's kInvalidArgument names the field). The store assigns the id on

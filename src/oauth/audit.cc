@@ -10,6 +10,17 @@ constexpr std::size_t kMaxBatch = 256;
 constexpr auto kGatherTime = std::chrono::milliseconds(5);
 }  // namespace
 
+std::string_view AuditReasonCode(std::string_view reason) {
+  return reason.substr(0, reason.find(':'));
+}
+
+std::optional<int> AssertionRuleOf(const store::AuditEvent& event) {
+  if (event.outcome != "rejected") return std::nullopt;
+  std::optional<Reason> reason = ReasonFromCode(AuditReasonCode(event.reason));
+  if (!reason) return std::nullopt;
+  return AssertionRule(*reason);
+}
+
 AuditLog::AuditLog(store::AuditStore& store, Logger& logger, std::size_t max_queued)
     : store_(store), logger_(logger), max_queued_(max_queued), worker_([this] { Run(); }) {}
 

@@ -17,12 +17,24 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 #include "common/logger.h"
+#include "oauth/reasons.h"
 #include "store/store.h"
 
 namespace tessera::oauth {
+
+// The code part of an AuditEvent::reason: the text before the first ':', or the whole text when
+// it has none (a rejection's reason is "<code>: <detail>", token_service.cc). The stores group
+// and filter by the same rule (store::AuditFilter::reason_code, CountRejectionsByReason).
+std::string_view AuditReasonCode(std::string_view reason);
+
+// The AssertionChecks rule (AssertionRule) that refused a request, for a "rejected" event whose
+// reason code is a Reason that maps to one; nullopt for every other event.
+std::optional<int> AssertionRuleOf(const store::AuditEvent& event);
 
 class AuditLog {
  public:

@@ -133,5 +133,31 @@ TEST_F(AuditLogTest, ALostSynchronousWriteIsAnError) {
       << records[0].second;
 }
 
+TEST(AuditReasonTest, TheCodeIsTheTextBeforeTheFirstColon) {
+  EXPECT_EQ(AuditReasonCode("assertion_expired: assertion expired at 10 (via trust t: x)"),
+            "assertion_expired");
+  EXPECT_EQ(AuditReasonCode("assertion_expired"), "assertion_expired");
+  EXPECT_EQ(AuditReasonCode(""), "");
+  EXPECT_EQ(AuditReasonCode(": no code"), "");
+}
+
+TEST(AuditReasonTest, OnlyARejectionByARuleNamesTheRule) {
+  store::AuditEvent e;
+  e.outcome = "rejected";
+  e.reason = "assertion_audience_rejected: assertion audience x is not accepted";
+  EXPECT_EQ(AssertionRuleOf(e), 5);
+  e.reason = "assertion_jti_replayed";
+  EXPECT_EQ(AssertionRuleOf(e), 7);
+  e.reason = "unknown_client: no app with client id 'x'";  // client authentication: no rule
+  EXPECT_EQ(AssertionRuleOf(e), std::nullopt);
+  e.reason = "assertion_audience_rejected_later: not a code";
+  EXPECT_EQ(AssertionRuleOf(e), std::nullopt);
+  e.reason = "note: assertion_expired";  // a code in the free text is no code
+  EXPECT_EQ(AssertionRuleOf(e), std::nullopt);
+  e.outcome = "issued";
+  e.reason = "assertion_expired: an issued event's note";
+  EXPECT_EQ(AssertionRuleOf(e), std::nullopt);
+}
+
 }  // namespace
 }  // namespace tessera::oauth

@@ -6,8 +6,12 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/rate_limiter.h"
@@ -263,6 +267,65 @@ TEST_F(ClientAuthTest, CheckReportMarksScopeNotCheckedAndNamesResults) {
                    ReportDepth::kUntilSignatureFails);
   EXPECT_TRUE(report["passed"].get<bool>()) << report.dump();
   for (const Json& r : report["rules"]) EXPECT_EQ(r["result"], "pass") << r.dump();
+}
+
+// The rule an audited refusal names (AssertionRuleOf, the console's link into the Lab) is the
+// rule the AssertionChecks report fails for the same assertion.
+TEST_F(ClientAuthTest, AnAuditedRefusalNamesTheRuleTheCheckFails) {
+  const KeyPair stranger = MakeKeyPair("CN=stranger");
+  int n = 0;
+  auto sign = [&](const jose::Key& key, Json claims, const Json& header) {
+    if (!claims.contains("jti")) claims["jti"] = "rule-" + std::to_string(++n);
+    Result<std::string> jwt = jose::SignJwt(claims, key, jose::Algorithm::kES256, header);
+    EXPECT_TRUE(jwt.ok()) << jwt.status().ToString();
+    return *jwt;
+  };
+  const Json good = {{"iss", client_.client_id},
+                     {"sub", "alice"},
+                     {"aud", kOracleAudience},
+                     {"iat", kNow},
+                     {"exp", kNow + 300}};
+  auto with = [&](const char* claim, Json value) {
+    Json c = good;
+    c[claim] = std::move(value);
+    return c;
+  };
+  const std::vector<std::pair<std::string, std::optional<std::string>>> cases = {
+      {sign(own_.key, with("aud", "https://elsewhere.example/"), {{"kid", "own"}}), std::nullopt},
+      {sign(own_.key, with("exp", kNow - 100), {{"kid", "own"}}), std::nullopt},
+      {sign(own_.key, good, {{"kid", "nobody"}}), std::nullopt},
+      {sign(stranger.key, good, {{"kid", "own"}}), std::nullopt},
+      {sign(own_.key, with("sub", "bob"), {{"kid", "own"}}), std::nullopt},
+      {sign(own_.key, with("jti", 7), {{"kid", "own"}}), std::nullopt},
+      {sign(own_.key, good, {{"kid", "own"}}), std::string("https://nowhere.example/x")},
+  };
+  std::map<std::string, int> reported;  // reason code -> the rule the report failed
+  int address = 0;
+  for (const auto& [assertion, scope] : cases) {
+    const Json report = checks_->Run({assertion, client_.client_id, scope});
+    for (const Json& r : report["rules"]) {
+      if (r["result"] == "fail") reported[r["reason"].get<std::string>()] = r["rule"].get<int>();
+    }
+    ClientRequest req = Basic("client-a", "secret-a", "192.0.2." + std::to_string(++address));
+    req.form = {{"grant_type", kGrantJwtBearer}, {"assertion", assertion}};
+    if (scope) req.form["scope"] = *scope;
+    EXPECT_TRUE(Refusal(tokens_->Prepare(req)).has_value()) << report.dump();
+    clock_.Advance(5);  // past the per-client request budget
+  }
+  audit_->Flush();
+  store::AuditFilter rejected;
+  rejected.outcome = "rejected";
+  Result<std::vector<store::AuditEvent>> events = store_->ListAudit(rejected);
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), cases.size());
+  std::set<int> rules;
+  for (const store::AuditEvent& e : *events) {
+    const std::string code(AuditReasonCode(e.reason));
+    ASSERT_TRUE(reported.contains(code)) << e.reason;
+    EXPECT_EQ(AssertionRuleOf(e), reported[code]) << e.reason;
+    if (auto rule = AssertionRuleOf(e)) rules.insert(*rule);
+  }
+  EXPECT_EQ(rules, (std::set<int>{3, 5, 6, 7, 8, 9}));
 }
 
 TEST_F(ClientAuthTest, CheckAdmitsOnlyAnActiveClientWithItsSecret) {

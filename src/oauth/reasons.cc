@@ -126,6 +126,88 @@ std::string_view ReasonCode(Reason reason) {
   return "unknown";
 }
 
+std::optional<Reason> ReasonFromCode(std::string_view code) {
+  // kInternal is the enum's last value (reasons_test.cc holds it there).
+  for (int i = 0; i <= static_cast<int>(Reason::kInternal); ++i) {
+    const Reason r = static_cast<Reason>(i);
+    if (ReasonCode(r) == code) return r;
+  }
+  return std::nullopt;
+}
+
+std::optional<int> AssertionRule(Reason reason) {
+  switch (reason) {
+    case Reason::kAssertionMalformed:
+      return 1;
+    case Reason::kAssertionHeaderRejected:
+    case Reason::kAssertionAlgNotAllowed:
+      return 2;
+    case Reason::kAssertionNoKeyReference:
+    case Reason::kAssertionKeyNotFound:
+    case Reason::kAssertionCertificateExpired:
+    case Reason::kAssertionSignatureInvalid:
+      return 3;
+    case Reason::kAssertionIssuerMismatch:
+    case Reason::kAssertionSubjectMismatch:
+      return 4;
+    case Reason::kAssertionAudienceRejected:
+      return 5;
+    case Reason::kAssertionTimeClaimInvalid:
+    case Reason::kAssertionExpired:
+    case Reason::kAssertionNotYetValid:
+    case Reason::kAssertionIssuedInFuture:
+    case Reason::kAssertionLifetimeTooLong:
+      return 6;
+    case Reason::kAssertionJtiMissing:
+    case Reason::kAssertionJtiInvalid:
+    case Reason::kAssertionJtiReplayed:
+      return 7;
+    case Reason::kAssertionSubjectMissing:
+    case Reason::kAssertionUserUnknown:
+    case Reason::kAssertionUserInactive:
+      return 8;
+    case Reason::kScopeNotAllowed:
+    case Reason::kScopeUnknown:
+    case Reason::kScopeExpiryInvalid:
+    case Reason::kScopeAdminNotAllowed:
+    case Reason::kScopeResourceInactive:
+    case Reason::kFederatedScopeOutsideCeiling:
+      return 9;
+    case Reason::kFederatedUserUnknown:
+    case Reason::kFederatedUserInactive:
+      return 10;
+    case Reason::kDpopProofInvalid:
+    case Reason::kDpopProofRequired:
+    case Reason::kDpopProofReplayed:
+    case Reason::kDpopNonceRequired:
+      return 11;
+    case Reason::kMalformedRequest:
+    case Reason::kMissingParameter:
+    case Reason::kUnsupportedGrantType:
+    case Reason::kNoClientAuthentication:
+    case Reason::kMultipleClientAuthentication:
+    case Reason::kBadAuthorizationHeader:
+    case Reason::kUnknownClientAssertionType:
+    case Reason::kUnknownClient:
+    case Reason::kBadClientSecret:
+    case Reason::kClientInactive:
+    case Reason::kClientIdMismatch:
+    case Reason::kClientAssertionNoSecretAuth:
+    case Reason::kClientCertificateMismatch:
+    case Reason::kClientCertificateRequired:
+    case Reason::kGrantNotAllowed:
+    case Reason::kFederatedTokenRejected:
+    case Reason::kFederatedKeysUnavailable:
+    case Reason::kTokenTypeUnsupported:
+    case Reason::kTargetInvalid:
+    case Reason::kRateLimited:
+    case Reason::kStoreUnavailable:
+    case Reason::kInternal:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 WireError ToWireError(const Rejection& r) {
   constexpr std::string_view kClientAuthFailed = "Client authentication failed.";
   if (r.client_assertion) {

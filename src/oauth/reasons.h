@@ -7,12 +7,13 @@
 // failures, a rejected client assertion included, never reveal which check failed on the wire
 // (docs/security.md): the description is "Client authentication failed.".
 //
-// Adding a reason: give it a ReasonCode and a case in ToWireError (both switches have no
-// default, so -Wswitch names the one forgotten) and a row in reasons_test.cc.
+// Adding a reason: give it a ReasonCode and a case in ToWireError and in AssertionRule (the
+// switches have no default, so -Wswitch names the one forgotten) and a row in reasons_test.cc.
 #ifndef TESSERA_OAUTH_REASONS_H_
 #define TESSERA_OAUTH_REASONS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -114,6 +115,19 @@ enum class Reason {
 
 // A stable snake_case code for logs, metrics and audit ("assertion_jti_replayed").
 std::string_view ReasonCode(Reason reason);
+
+// The Reason whose ReasonCode is exactly `code`; nullopt for any other text.
+std::optional<Reason> ReasonFromCode(std::string_view code);
+
+// The number of the rule that POST /admin/v1/AssertionChecks reports failed with `reason`
+// ("rule" of its answer): contract section 2 rules 1-8 for the assertion reasons, 9 for the scope
+// reasons (an outside token's scope ceiling included), 10 for an outside subject's mapping
+// (contract section 10), 11 for the DPoP proof reasons (contract section 11). nullopt for a
+// reason no such rule reports (request shape, client authentication, grants, the server's own
+// failures) or that several rules share (kFederatedTokenRejected). A reason two rules may report
+// maps to the rule that checks it first (kAssertionAlgNotAllowed: rule 2, the allowed list,
+// before rule 3's fit with the certificate's key).
+std::optional<int> AssertionRule(Reason reason);
 
 struct Rejection {
   Reason reason = Reason::kInternal;

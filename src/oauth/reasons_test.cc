@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tessera::oauth {
@@ -234,6 +235,68 @@ TEST(ReasonsTest, EveryReasonMapsToTheWire) {
       "invalid_grant");
   EXPECT_EQ(ToWireError({Reason::kGrantNotAllowed, "", false}).error, "unauthorized_client");
   EXPECT_EQ(ToWireError({Reason::kStoreUnavailable, "", false}).http_status, 503);
+}
+
+TEST(ReasonsTest, EveryCodeNamesItsReasonBack) {
+  for (const Row& row : Table()) EXPECT_EQ(ReasonFromCode(row.code), row.reason) << row.code;
+  for (std::string_view other : {"", "unknown", "assertion", "assertion_expired ",
+                                 "Assertion_expired", "assertion_expired: assertion expired"}) {
+    EXPECT_EQ(ReasonFromCode(other), std::nullopt) << other;
+  }
+}
+
+// The rule numbers of POST /admin/v1/AssertionChecks (contract sections 2, 10, 11); the check
+// service itself is held to them in client_auth_test.cc.
+TEST(ReasonsTest, AssertionRuleNamesTheRuleThatReportsTheReason) {
+  const std::vector<std::pair<Reason, int>> rules = {
+      {Reason::kAssertionMalformed, 1},
+      {Reason::kAssertionHeaderRejected, 2},
+      {Reason::kAssertionAlgNotAllowed, 2},
+      {Reason::kAssertionNoKeyReference, 3},
+      {Reason::kAssertionKeyNotFound, 3},
+      {Reason::kAssertionCertificateExpired, 3},
+      {Reason::kAssertionSignatureInvalid, 3},
+      {Reason::kAssertionIssuerMismatch, 4},
+      {Reason::kAssertionSubjectMismatch, 4},
+      {Reason::kAssertionAudienceRejected, 5},
+      {Reason::kAssertionTimeClaimInvalid, 6},
+      {Reason::kAssertionExpired, 6},
+      {Reason::kAssertionNotYetValid, 6},
+      {Reason::kAssertionIssuedInFuture, 6},
+      {Reason::kAssertionLifetimeTooLong, 6},
+      {Reason::kAssertionJtiMissing, 7},
+      {Reason::kAssertionJtiInvalid, 7},
+      {Reason::kAssertionJtiReplayed, 7},
+      {Reason::kAssertionSubjectMissing, 8},
+      {Reason::kAssertionUserUnknown, 8},
+      {Reason::kAssertionUserInactive, 8},
+      {Reason::kScopeNotAllowed, 9},
+      {Reason::kScopeUnknown, 9},
+      {Reason::kScopeExpiryInvalid, 9},
+      {Reason::kScopeAdminNotAllowed, 9},
+      {Reason::kScopeResourceInactive, 9},
+      {Reason::kFederatedScopeOutsideCeiling, 9},
+      {Reason::kFederatedUserUnknown, 10},
+      {Reason::kFederatedUserInactive, 10},
+      {Reason::kDpopProofInvalid, 11},
+      {Reason::kDpopProofRequired, 11},
+      {Reason::kDpopProofReplayed, 11},
+      {Reason::kDpopNonceRequired, 11},
+  };
+  std::set<Reason> mapped;
+  for (const auto& [reason, rule] : rules) {
+    EXPECT_EQ(AssertionRule(reason), rule) << ReasonCode(reason);
+    mapped.insert(reason);
+  }
+  // Every other reason belongs to no rule: the client, the grant, the request's shape, an outside
+  // token's refusal (several rules share it), the server.
+  for (const Row& row : Table()) {
+    if (!mapped.contains(row.reason)) {
+      EXPECT_EQ(AssertionRule(row.reason), std::nullopt) << row.code;
+    }
+  }
+  EXPECT_EQ(AssertionRule(Reason::kUnknownClient), std::nullopt);
+  EXPECT_EQ(AssertionRule(Reason::kFederatedTokenRejected), std::nullopt);
 }
 
 // RFC 9449 5.2: the description names the proof rule that failed with its fixed phrase; the

@@ -143,7 +143,9 @@ struct AuditEvent {
   std::string subject;
   std::string grant;
   std::string outcome;  // "issued" | "rejected" | admin action names
-  std::string reason;   // the precise reason code and text
+  // The precise reason code and text: for a rejection "<code>: <detail>", the code (snake_case,
+  // never a ':') before the first ':' (oauth::ReasonCode names them).
+  std::string reason;
 
   bool operator==(const AuditEvent&) const = default;
 };
@@ -154,7 +156,19 @@ struct AuditFilter {
   std::optional<std::string> outcome;    // exact match
   std::optional<int64_t> since;          // time >= since
   std::optional<int64_t> until;          // time <= until
-  int limit = 100;                       // negative: kInvalidArgument
+  std::optional<std::string> grant;      // exact match
+  // The reason's code part exactly: reason == code, or reason starts with code + ':'. Never a
+  // substring of the free text ("expired" matches no "assertion_expired: ...").
+  std::optional<std::string> reason_code;
+  int limit = 100;  // negative: kInvalidArgument
+};
+
+// How many rejections had one reason code (AuditStore::CountRejectionsByReason).
+struct ReasonCount {
+  std::string reason_code;
+  int64_t count = 0;
+
+  bool operator==(const ReasonCount&) const = default;
 };
 
 class UserStore {
@@ -318,6 +332,11 @@ class AuditStore {
   virtual Result<int> PurgeAuditBefore(int64_t before, int limit) = 0;
   // How many events match `filter`, whatever its limit: the total of a limited listing.
   virtual Result<int64_t> CountAudit(const AuditFilter& filter) = 0;
+  // The events with outcome "rejected" and since <= time <= until, grouped by the reason's code
+  // part (AuditEvent::reason), by count descending then code (bytewise); at most `limit` groups
+  // (negative: kInvalidArgument). One grouping query, served by the (outcome, time) index.
+  virtual Result<std::vector<ReasonCount>> CountRejectionsByReason(int64_t since, int64_t until,
+                                                                   int limit) = 0;
 };
 
 // A console operator (contract section 9): a person who signs in to the web console with a user

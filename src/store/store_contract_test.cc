@@ -1053,6 +1053,100 @@ TEST_P(StoreContractTest, AuditFiltersCombine) {
   EXPECT_THAT(times(f), IsEmpty());
 }
 
+TEST_P(StoreContractTest, AuditFiltersByGrantAndExactReasonCode) {
+  auto add = [&](int64_t time, const std::string& grant, const std::string& reason) {
+    AuditEvent e = MakeEvent(time, "c1", "rejected");
+    e.grant = grant;
+    e.reason = reason;
+    ASSERT_TRUE(store_->AppendAudit(e).ok());
+  };
+  add(100, "client_credentials", "unknown_client: no app with client id 'x'");
+  add(200, "client_credentials", "assertion_expired: assertion expired at 150");
+  add(300, "jwt-bearer", "assertion_expired: assertion expired at 250 (via trust t1)");
+  add(400, "jwt-bearer", "assertion_expired");  // a code with no detail
+  add(500, "jwt-bearer", "assertion_expired_x: a longer code");
+  add(600, "jwt-bearer", "note: assertion_expired");  // the code only in the free text
+  add(700, "jwt-bearer", "assertion_expire: a shorter code");
+  add(800, "jwt%bearer", "assertion%expired: wildcards");
+  auto times = [&](const AuditFilter& f) {
+    std::vector<int64_t> out;
+    auto events = store_->ListAudit(f);
+    EXPECT_TRUE(events.ok()) << events.status().ToString();
+    if (events.ok()) {
+      for (const auto& e : *events) out.push_back(e.time);
+    }
+    auto total = store_->CountAudit(f);
+    EXPECT_TRUE(total.ok());
+    if (total.ok()) {
+      EXPECT_EQ(*total, static_cast<int64_t>(out.size()));
+    }
+    return out;
+  };
+  AuditFilter f;
+  f.reason_code = "assertion_expired";
+  EXPECT_THAT(times(f), ElementsAre(400, 300, 200));
+  f.grant = "jwt-bearer";
+  EXPECT_THAT(times(f), ElementsAre(400, 300));
+  f.since = 350;
+  EXPECT_THAT(times(f), ElementsAre(400));
+  f = AuditFilter{};
+  f.grant = "client_credentials";
+  EXPECT_THAT(times(f), ElementsAre(200, 100));
+  f = AuditFilter{};
+  f.reason_code = "assertion";  // a prefix of a code is no code
+  EXPECT_THAT(times(f), IsEmpty());
+  f.reason_code = "assertion_expired_x";
+  EXPECT_THAT(times(f), ElementsAre(500));
+  f.reason_code = "assertion_expire";
+  EXPECT_THAT(times(f), ElementsAre(700));
+  // Neither filter is a pattern: '%' and '_' are ordinary characters.
+  f.reason_code = "assertion%expired";
+  EXPECT_THAT(times(f), ElementsAre(800));
+  f.reason_code = "assertion_expired%";
+  EXPECT_THAT(times(f), IsEmpty());
+  f = AuditFilter{};
+  f.grant = "jwt_bearer";
+  EXPECT_THAT(times(f), IsEmpty());
+  f.grant = "jwt%";
+  EXPECT_THAT(times(f), IsEmpty());
+}
+
+TEST_P(StoreContractTest, CountRejectionsByReasonGroupsTheCodeWithinTheWindow) {
+  auto add = [&](int64_t time, const std::string& outcome, const std::string& reason) {
+    AuditEvent e = MakeEvent(time, "c1", outcome);
+    e.reason = reason;
+    ASSERT_TRUE(store_->AppendAudit(e).ok());
+  };
+  add(100, "rejected", "unknown_client: no app 'a'");
+  add(150, "rejected", "unknown_client: no app 'b'");
+  add(200, "rejected", "assertion_expired: at 10");
+  add(210, "rejected", "assertion_expired: at 20 (via trust t: x)");
+  add(220, "rejected", "assertion_expired");
+  add(230, "rejected", "bad_client_secret: the secret does not match");
+  add(240, "rejected", "assertion_audience_rejected: aud");
+  add(250, "issued", "assertion_expired: an issued event never counts");
+  add(260, "app.update", "unknown_client: nor an admin action");
+  add(999, "rejected", "unknown_client: after the window");
+  add(50, "rejected", "unknown_client: before the window");
+
+  auto counts = store_->CountRejectionsByReason(100, 300, 10);
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  // By count descending, then by code; both bounds inclusive.
+  EXPECT_THAT(*counts,
+              ElementsAre(ReasonCount{"assertion_expired", 3}, ReasonCount{"unknown_client", 2},
+                          ReasonCount{"assertion_audience_rejected", 1},
+                          ReasonCount{"bad_client_secret", 1}));
+  auto bounded = store_->CountRejectionsByReason(100, 300, 2);
+  ASSERT_TRUE(bounded.ok());
+  EXPECT_THAT(*bounded,
+              ElementsAre(ReasonCount{"assertion_expired", 3}, ReasonCount{"unknown_client", 2}));
+  auto empty = store_->CountRejectionsByReason(400, 500, 10);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_THAT(*empty, IsEmpty());
+  EXPECT_EQ(store_->CountRejectionsByReason(0, 1000, -1).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST_P(StoreContractTest, AuditListIsBoundedByLimit) {
   for (int i = 1; i <= 5; ++i) ASSERT_TRUE(store_->AppendAudit(MakeEvent(i * 10, "c", "x")).ok());
   AuditFilter f;

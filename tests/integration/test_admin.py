@@ -1,6 +1,7 @@
 """Contract section 6: the SCIM-shaped admin API, its authorisation and its errors; signing key
 rotation; the audit trail."""
 
+import datetime
 import json
 import re
 import time
@@ -231,6 +232,18 @@ class AdminApiTest(it.ServerTest):
             c = r.json()
             self.assertEqual((c["certificateAlias"], c["x5t"], c["x5t#S256"]),
                              (alias, it.x5t(keys["cer"]), it.x5t_s256(keys["cer"])))
+            # notBefore, notAfter and the subject as openssl reads them from the same certificate.
+            shown = it.run(["openssl", "x509", "-in", keys["cert"], "-noout", "-startdate", "-enddate",
+                            "-subject", "-nameopt", "RFC2253"])
+            fields = dict(line.split("=", 1) for line in shown.strip().splitlines())
+            as_rfc3339 = lambda d: datetime.datetime.strptime(d, "%b %d %H:%M:%S %Y GMT").strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+            self.assertEqual(c["notBefore"], as_rfc3339(fields["notBefore"]), shown)
+            self.assertEqual(c["notAfter"], as_rfc3339(fields["notAfter"]), shown)
+            self.assertEqual(c["subject"], fields["subject"], shown)
+            for listed in (self.admin.ok("GET", path + "/" + alias),
+                           [x for x in self.admin.ok("GET", path)["Resources"] if x["certificateAlias"] == alias][0]):
+                self.assertEqual((listed["notBefore"], listed["subject"]), (c["notBefore"], c["subject"]))
             self.assertEqual(self.admin.ok("GET", path + "/" + alias)["x509Base64Certificate"], it.cert_b64(keys["cer"]))
             self.assertIn(alias, [x["certificateAlias"] for x in self.admin.ok("GET", path)["Resources"]])
             self.assertScimError(self.admin.call("POST", path, {"certificateAlias": alias,
@@ -328,6 +341,70 @@ class AdminApiTest(it.ServerTest):
         self.server.token([("grant_type", "client_credentials")], auth=(t.client_id, "wrong"))
         rejected = self.admin.ok("GET", q + "&outcome=rejected")["Resources"]
         self.assertIn("bad_client_secret", [e["reason"].split(":")[0] for e in rejected])
+        # A refusal by an assertion rule names the rule AssertionChecks reports; others have none.
+        rules = {e["reason"].split(":")[0]: e.get("rule") for e in rejected}
+        self.assertEqual(rules, {"assertion_audience_rejected": 5, "assertion_jti_replayed": 7,
+                                 "scope_not_allowed": 9, "bad_client_secret": None}, rejected)
+        self.assertTrue(all("rule" not in e for e in issued), issued)
+
+    def test_audit_filters_by_reason_code_and_grant(self):
+        t = self.tenant()
+        self.assertInvalidGrant(t.grant(t.assertion(aud="https://nope.example/"), t.fqs), "is not accepted")
+        self.assertInvalidGrant(t.grant(t.assertion(aud="https://nope.example/"), t.fqs), "is not accepted")
+        self.server.token([("grant_type", "client_credentials")], auth=(t.client_id, "wrong"))
+        self.assertTokenOk(t.grant(t.assertion(), t.fqs))
+        q = "/admin/v1/AuditEvents?clientId=" + urllib.parse.quote(t.client_id, safe="")
+        listed = self.admin.ok("GET", q + "&reason=assertion_audience_rejected")
+        self.assertEqual(listed["totalResults"], 2, listed)
+        self.assertTrue(all(e["reason"].startswith("assertion_audience_rejected: ") and e["rule"] == 5
+                            for e in listed["Resources"]), listed)
+        # The code exactly: neither a prefix of it nor a word of the text matches.
+        for other in ("assertion_audience", "audience", "assertion_audience_rejected_x"):
+            self.assertEqual(self.admin.ok("GET", q + "&reason=" + other)["totalResults"], 0, other)
+        self.assertEqual(self.admin.ok("GET", q + "&reason=bad_client_secret")["totalResults"], 1)
+        by_grant = self.admin.ok("GET", q + "&grant=" + urllib.parse.quote(it.JWT_BEARER, safe=""))
+        self.assertEqual(by_grant["totalResults"], 3, by_grant)
+        both = self.admin.ok("GET", q + "&outcome=issued&grant=" + urllib.parse.quote(it.JWT_BEARER, safe=""))
+        self.assertEqual(len(both["Resources"]), 1, both)
+        self.assertEqual(self.admin.ok("GET", q + "&grant=client_credentials")["totalResults"], 1)
+        self.assertScimError(self.admin.call("GET", q + "&reason=" + urllib.parse.quote("a: b")), 400, "'reason'")
+
+    def test_token_failure_summary(self):
+        before = self.admin.ok("GET", "/admin/v1/TokenFailureSummary")
+        self.assertEqual(before["schemas"], ["urn:tessera:params:scim:api:messages:2.0:TokenFailureSummary"])
+        now = int(time.time())
+        self.assertLessEqual(abs(before["until"] - now), 5, before)
+        self.assertEqual(before["until"] - before["since"], 24 * 3600)
+        t = self.tenant()
+        for _ in range(3):
+            self.assertInvalidGrant(t.grant(t.assertion(aud="https://nope.example/"), t.fqs), "is not accepted")
+        unknown = it.unique("nobody")
+        self.server.token([("grant_type", "client_credentials")], auth=(unknown, "whatever-secret"))
+        after = self.admin.ok("GET", "/admin/v1/TokenFailureSummary")
+        counts = lambda s: {r["reason"]: r for r in s["reasons"]}
+        old, new = counts(before), counts(after)
+        aud = new["assertion_audience_rejected"]
+        self.assertEqual(aud["count"] - old.get("assertion_audience_rejected", {"count": 0})["count"], 3)
+        self.assertEqual(aud["rule"], 5)
+        self.assertEqual(new["unknown_client"]["count"] - old.get("unknown_client", {"count": 0})["count"], 1)
+        self.assertNotIn("rule", new["unknown_client"])
+        self.assertEqual(after["total"], sum(r["count"] for r in after["reasons"]))
+        self.assertEqual(after["total"] - before["total"], 4)
+        # Ordered by count descending, then by code.
+        order = [(-r["count"], r["reason"]) for r in after["reasons"]]
+        self.assertEqual(order, sorted(order))
+        # An explicit window; a window that ends before these refusals holds none of them.
+        window = self.admin.ok("GET", "/admin/v1/TokenFailureSummary?since=%d&until=%d" % (now - 60, now + 60))
+        self.assertGreaterEqual(window["total"], 4)
+        self.assertEqual((window["since"], window["until"]), (now - 60, now + 60))
+        empty = self.admin.ok("GET", "/admin/v1/TokenFailureSummary?since=1&until=2")
+        self.assertEqual((empty["total"], empty["reasons"]), (0, []))
+        self.assertScimError(self.admin.call("GET", "/admin/v1/TokenFailureSummary?since=20&until=10"), 400,
+                             "since must not be after until")
+        self.assertScimError(self.admin.call("GET", "/admin/v1/TokenFailureSummary?since=x"), 400, "'since'")
+        # Administrators only, like the rest of the admin API.
+        tok = self.assertTokenOk(self.server.token([("grant_type", "client_credentials")], auth=t.auth))["access_token"]
+        self.assertScimError(self.admin.call("GET", "/admin/v1/TokenFailureSummary", token=tok), 403)
 
     # ---- authorisation of the admin API
     def test_role_check(self):

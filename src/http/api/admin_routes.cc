@@ -527,6 +527,14 @@ void RegisterAdminRoutes(Router& router, ApiServices& s) {
                    std::max<int64_t>(*total, list["itemsPerPage"].get<int64_t>());
                return ScimJson(200, list);
              }));
+  router.Add("GET", "/admin/v1/TokenFailureSummary", AdminRoute(s, [&a](auto&, Request& req) {
+               auto q = Query(req);
+               if (!q.ok()) return ScimError(q.status());
+               Result<scim::TimeWindow> window = scim::ParseTimeWindow(*q);
+               if (!window.ok()) return ScimError(window.status());
+               return Answer(a.SummarizeTokenFailures(window->since, window->until),
+                             scim::TokenFailureSummaryToJson);
+             }));
   if (s.checks != nullptr) {
     router.Add(
         "POST", "/admin/v1/AssertionChecks",

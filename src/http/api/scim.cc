@@ -8,6 +8,7 @@
 #include "federation/trust_json.h"
 #include "jose/base64url.h"
 #include "jose/claims.h"
+#include "jose/keyio.h"
 #include "oauth/config.h"
 #include "oauth/identifiers.h"
 
@@ -20,6 +21,9 @@ constexpr std::size_t kMaxName = 256;
 constexpr std::size_t kMaxListItems = 100;
 constexpr std::size_t kMaxCertificateText = 64 * 1024;
 constexpr int kMaxPage = 1000;
+// The audit trail keeps at most 128 bytes of a grant (token_service.cc); reason codes are short.
+constexpr std::size_t kMaxAuditGrant = 128;
+constexpr std::size_t kMaxReasonCode = 64;
 
 Status Bad(std::string msg) { return Status::InvalidArgument(std::move(msg)); }
 
@@ -375,14 +379,34 @@ Result<std::optional<std::string>> ParseTrustFilter(const Query& q) {
   return std::optional<std::string>(std::move(eq.second));
 }
 
+Result<TimeWindow> ParseTimeWindow(const Query& q) {
+  TimeWindow w;
+  TESSERA_ASSIGN_OR_RETURN(int since, IntParam(q, "since", -1, 0, INT32_MAX));
+  TESSERA_ASSIGN_OR_RETURN(int until, IntParam(q, "until", -1, 0, INT32_MAX));
+  if (since >= 0) w.since = since;
+  if (until >= 0) w.until = until;
+  return w;
+}
+
 Result<store::AuditFilter> ParseAuditQuery(const Query& q) {
   store::AuditFilter f;
   if (auto it = q.find("clientId"); it != q.end()) f.client_id = it->second;
   if (auto it = q.find("outcome"); it != q.end()) f.outcome = it->second;
-  TESSERA_ASSIGN_OR_RETURN(int since, IntParam(q, "since", -1, 0, INT32_MAX));
-  TESSERA_ASSIGN_OR_RETURN(int until, IntParam(q, "until", -1, 0, INT32_MAX));
-  if (since >= 0) f.since = since;
-  if (until >= 0) f.until = until;
+  if (auto it = q.find("grant"); it != q.end()) {
+    if (it->second.size() > kMaxAuditGrant) return Bad("query parameter 'grant' is too long");
+    f.grant = it->second;
+  }
+  if (auto it = q.find("reason"); it != q.end()) {
+    // A code, never text: the store matches the code part of the reason exactly.
+    if (it->second.empty() || it->second.size() > kMaxReasonCode ||
+        it->second.find(':') != std::string::npos) {
+      return Bad("query parameter 'reason' must be a reason code such as assertion_expired");
+    }
+    f.reason_code = it->second;
+  }
+  TESSERA_ASSIGN_OR_RETURN(TimeWindow window, ParseTimeWindow(q));
+  f.since = window.since;
+  f.until = window.until;
   TESSERA_ASSIGN_OR_RETURN(f.limit, IntParam(q, "count", 100, 1, kMaxPage));
   return f;
 }
@@ -461,11 +485,17 @@ Json SecretRegeneratedToJson(const oauth::AppWithSecret& r) {
 }
 
 Json CertificateToJson(const store::CertificateRecord& rec) {
-  return Json{{"certificateAlias", rec.alias},
-              {"x509Base64Certificate", jose::Base64Encode(rec.der)},
-              {"x5t", rec.x5t},
-              {"x5t#S256", rec.x5t_s256},
-              {"notAfter", jose::FormatNumericDate(rec.not_after)}};
+  Json j = {{"certificateAlias", rec.alias},
+            {"x509Base64Certificate", jose::Base64Encode(rec.der)},
+            {"x5t", rec.x5t},
+            {"x5t#S256", rec.x5t_s256},
+            {"notAfter", jose::FormatNumericDate(rec.not_after)}};
+  // The validity start and subject are read from the stored DER, which the upload parsed.
+  if (Result<jose::Certificate> cert = jose::LoadCertificate(rec.der); cert.ok()) {
+    j["notBefore"] = jose::FormatNumericDate(cert->not_before);
+    j["subject"] = cert->subject;
+  }
+  return j;
 }
 
 Json SigningKeyToJson(const oauth::SigningKeyStatus& s) {
@@ -479,15 +509,31 @@ Json SigningKeyToJson(const oauth::SigningKeyStatus& s) {
 }
 
 Json AuditEventToJson(const store::AuditEvent& e) {
-  return Json{{"id", e.id},
-              {"time", jose::FormatNumericDate(e.time)},
-              {"timestamp", e.time},
-              {"ecid", e.ecid},
-              {"clientId", e.client_id},
-              {"subject", e.subject},
-              {"grant", e.grant},
-              {"outcome", e.outcome},
-              {"reason", e.reason}};
+  Json j = {{"id", e.id},
+            {"time", jose::FormatNumericDate(e.time)},
+            {"timestamp", e.time},
+            {"ecid", e.ecid},
+            {"clientId", e.client_id},
+            {"subject", e.subject},
+            {"grant", e.grant},
+            {"outcome", e.outcome},
+            {"reason", e.reason}};
+  if (std::optional<int> rule = oauth::AssertionRuleOf(e)) j["rule"] = *rule;
+  return j;
+}
+
+Json TokenFailureSummaryToJson(const oauth::TokenFailureSummary& s) {
+  Json reasons = Json::array();
+  for (const auto& g : s.reasons) {
+    Json r = {{"reason", g.reason_code}, {"count", g.count}};
+    if (g.rule) r["rule"] = *g.rule;
+    reasons.push_back(std::move(r));
+  }
+  return Json{{"schemas", {kTokenFailureSummarySchema}},
+              {"since", s.since},
+              {"until", s.until},
+              {"total", s.total},
+              {"reasons", std::move(reasons)}};
 }
 
 Json FederationTrustToJson(const oauth::FederationTrust& t, bool with_warnings) {

@@ -28,6 +28,8 @@ namespace tessera::http::scim {
 inline constexpr char kErrorSchema[] = "urn:ietf:params:scim:api:messages:2.0:Error";
 inline constexpr char kListSchema[] = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 inline constexpr char kPatchSchema[] = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+inline constexpr char kTokenFailureSummarySchema[] =
+    "urn:tessera:params:scim:api:messages:2.0:TokenFailureSummary";
 
 using Query = std::map<std::string, std::string>;
 
@@ -87,8 +89,15 @@ Result<std::optional<std::string>> ParseUserFilter(const Query& query);
 Result<std::optional<oauth::AppFilter>> ParseAppFilter(const Query& query);
 // "filter" of a federation trust listing: issuer eq "x" (contract section 10), the only one.
 Result<std::optional<std::string>> ParseTrustFilter(const Query& query);
-// An audit listing's "clientId", "outcome", "since", "until" (seconds) and "count" (1..1000).
+// An audit listing's "clientId", "outcome", "grant" (exact matches), "reason" (a reason code,
+// matched exactly against the code part of each event's reason, never as a substring), "since",
+// "until" (seconds) and "count" (1..1000).
 Result<store::AuditFilter> ParseAuditQuery(const Query& query);
+// A time window's "since" and "until" (seconds), each absent when not given.
+struct TimeWindow {
+  std::optional<int64_t> since, until;
+};
+Result<TimeWindow> ParseTimeWindow(const Query& query);
 
 // ---- Answers ----
 
@@ -98,10 +107,16 @@ jose::Json AppToJson(const store::App& app);
 jose::Json AppCreatedToJson(const oauth::AppWithSecret& created);
 jose::Json AppStatusToJson(const store::App& app);
 jose::Json SecretRegeneratedToJson(const oauth::AppWithSecret& regenerated);
+// Alias, the DER (base64), both thumbprints, notAfter, and notBefore and subject (RFC 2253 text,
+// XN_FLAG_RFC2253) read from the DER.
 jose::Json CertificateToJson(const store::CertificateRecord& record);
 // kid, alg, state and times; never private material.
 jose::Json SigningKeyToJson(const oauth::SigningKeyStatus& key);
+// With "rule" when the event is a refusal by an AssertionChecks rule (oauth::AssertionRuleOf).
 jose::Json AuditEventToJson(const store::AuditEvent& event);
+// {"schemas":[kTokenFailureSummarySchema],"since","until","total","reasons":[{"reason","count",
+// "rule" when the code has one}]}.
+jose::Json TokenFailureSummaryToJson(const oauth::TokenFailureSummary& summary);
 // An IdentityPropagationTrust (federation::TrustToJson) with "meta"; with `with_warnings` (the
 // answer to a creation or a change) also "warnings", the list of trust.warnings, empty or not.
 jose::Json FederationTrustToJson(const oauth::FederationTrust& trust, bool with_warnings = false);

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "http/api/api.h"
+#include "jose/claims.h"
+#include "jose/keyio.h"
 
 namespace tessera::http::scim {
 namespace {
@@ -312,6 +314,33 @@ TEST(ScimQueryTest, PagesFiltersAndAuditQueries) {
   EXPECT_EQ(audit->limit, 5);
   EXPECT_NE(Refusal(ParseAuditQuery({{"count", "0"}})).find("'count'"), std::string::npos);
   EXPECT_NE(Refusal(ParseAuditQuery({{"until", "-1"}})).find("'until'"), std::string::npos);
+  EXPECT_FALSE(audit->grant.has_value());
+  EXPECT_FALSE(audit->reason_code.has_value());
+
+  // The reason is a code, matched exactly by the store; the grant an exact value.
+  audit = ParseAuditQuery(
+      {{"reason", "assertion_expired"}, {"grant", "client_credentials"}, {"outcome", "rejected"}});
+  ASSERT_TRUE(audit.ok()) << audit.status().ToString();
+  EXPECT_EQ(audit->reason_code, "assertion_expired");
+  EXPECT_EQ(audit->grant, "client_credentials");
+  EXPECT_EQ(audit->outcome, "rejected");
+  for (const std::string& bad :
+       std::vector<std::string>{"", "assertion_expired: text", std::string(65, 'a')}) {
+    EXPECT_NE(Refusal(ParseAuditQuery({{"reason", bad}})).find("'reason'"), std::string::npos)
+        << bad;
+  }
+  EXPECT_TRUE(ParseAuditQuery({{"reason", std::string(64, 'a')}}).ok());
+  EXPECT_NE(Refusal(ParseAuditQuery({{"grant", std::string(129, 'g')}})).find("'grant'"),
+            std::string::npos);
+
+  Result<TimeWindow> window = ParseTimeWindow({{"since", "10"}});
+  ASSERT_TRUE(window.ok());
+  EXPECT_EQ(window->since, 10);
+  EXPECT_FALSE(window->until.has_value());
+  window = ParseTimeWindow({});
+  ASSERT_TRUE(window.ok());
+  EXPECT_FALSE(window->since.has_value() || window->until.has_value());
+  EXPECT_NE(Refusal(ParseTimeWindow({{"until", "x"}})).find("'until'"), std::string::npos);
 }
 
 TEST(ScimAnswerTest, RendersRecordsListsAndErrors) {
@@ -334,6 +363,55 @@ TEST(ScimAnswerTest, RendersRecordsListsAndErrors) {
   key.key.retired_at = 5;
   EXPECT_EQ(SigningKeyToJson(key)["state"], "expired");
   EXPECT_EQ(SigningKeyToJson(key)["publishUntil"], 0);
+}
+
+TEST(ScimAnswerTest, AnAuditEventNamesTheRuleOfItsRefusal) {
+  store::AuditEvent e;
+  e.id = 7;
+  e.time = 1767225600;
+  e.outcome = "rejected";
+  e.reason = "assertion_audience_rejected: assertion audience x is not accepted";
+  Json j = AuditEventToJson(e);
+  EXPECT_EQ(j["rule"], 5);
+  EXPECT_EQ(j["reason"], e.reason);
+  EXPECT_EQ(j["time"], "2026-01-01T00:00:00Z");
+  e.reason = "unknown_client: no app";
+  EXPECT_FALSE(AuditEventToJson(e).contains("rule"));
+  e.outcome = "issued";
+  e.reason = "assertion_audience_rejected: a note";
+  EXPECT_FALSE(AuditEventToJson(e).contains("rule"));
+}
+
+TEST(ScimAnswerTest, TheTokenFailureSummaryCarriesTheRuleWhenThereIsOne) {
+  oauth::TokenFailureSummary s;
+  s.since = 100;
+  s.until = 200;
+  s.total = 5;
+  s.reasons = {{"assertion_expired", 3, 6}, {"unknown_client", 2, std::nullopt}};
+  const Json j = TokenFailureSummaryToJson(s);
+  EXPECT_EQ(j["schemas"], Json::array({kTokenFailureSummarySchema}));
+  EXPECT_EQ(j["since"], 100);
+  EXPECT_EQ(j["until"], 200);
+  EXPECT_EQ(j["total"], 5);
+  EXPECT_EQ(j["reasons"], Json::parse(R"([{"reason":"assertion_expired","count":3,"rule":6},
+                                          {"reason":"unknown_client","count":2}])"));
+  s.reasons.clear();
+  EXPECT_EQ(TokenFailureSummaryToJson(s)["reasons"], Json::array());
+}
+
+TEST(ScimAnswerTest, ACertificateShowsItsValidityAndSubject) {
+  Result<jose::Key> key = jose::GenerateKey(jose::KeyType::kEc, 256);
+  ASSERT_TRUE(key.ok());
+  Result<jose::Certificate> cert =
+      jose::MakeSelfSignedCertificate(*key, "CN=assert,O=Example", 10, 1767225600);
+  ASSERT_TRUE(cert.ok()) << cert.status().ToString();
+  const store::CertificateRecord rec{"c1",           cert->der,       cert->x5t,
+                                     cert->x5t_s256, cert->not_after, 1767225600};
+  const Json j = CertificateToJson(rec);
+  EXPECT_EQ(j["notBefore"], jose::FormatNumericDate(cert->not_before));
+  EXPECT_EQ(j["notAfter"], jose::FormatNumericDate(cert->not_after));
+  EXPECT_EQ(j["subject"], "CN=assert,O=Example");  // RFC 2253 order, as OpenSSL prints it
+  EXPECT_EQ(j["x5t"], cert->x5t);
 }
 
 std::optional<std::string> HeaderOf(const Response& r, std::string_view name) {

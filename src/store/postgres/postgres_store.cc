@@ -98,6 +98,7 @@ enum Stmt : int {
   kSessionDelete,
   kSessionDeleteOfOperator,
   kSessionPurge,
+  kAuditReasonCounts,
   kNumStmts,
 };
 
@@ -222,8 +223,10 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
     {"SELECT " AUDIT_COLUMNS " FROM audit_events"
      " WHERE ($1 IS NULL OR client_id = $1) AND ($2 IS NULL OR outcome = $2)"
      " AND ($3 IS NULL OR time >= $3) AND ($4 IS NULL OR time <= $4)"
-     " ORDER BY time DESC, id DESC LIMIT $5",
-     "ttiii"},
+     " AND ($5 IS NULL OR grant_type = $5)"
+     " AND ($6 IS NULL OR reason = $6 OR substr(reason, 1, length($6) + 1) = $6 || ':')"
+     " ORDER BY time DESC, id DESC LIMIT $7",
+     "ttiitti"},
     // Bounded like the other purges; the (time, id) index finds the oldest rows.
     {"DELETE FROM audit_events WHERE ctid = ANY (ARRAY("
      "SELECT ctid FROM audit_events WHERE time < $1 LIMIT $2))",
@@ -238,8 +241,10 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
     // The total of a filtered audit listing (same filter as the listing).
     {"SELECT count(*)::bigint FROM audit_events"
      " WHERE ($1 IS NULL OR client_id = $1) AND ($2 IS NULL OR outcome = $2)"
-     " AND ($3 IS NULL OR time >= $3) AND ($4 IS NULL OR time <= $4)",
-     "ttii"},
+     " AND ($3 IS NULL OR time >= $3) AND ($4 IS NULL OR time <= $4)"
+     " AND ($5 IS NULL OR grant_type = $5)"
+     " AND ($6 IS NULL OR reason = $6 OR substr(reason, 1, length($6) + 1) = $6 || ':')",
+     "ttiitt"},
     // Federation trusts (migration 005).
     {"INSERT INTO federation_trusts (" TRUST_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
      "tttotii"},
@@ -268,6 +273,13 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
     {"DELETE FROM console_sessions WHERE operator_id = $1 AND id <> $2", "tt"},
     {"DELETE FROM console_sessions WHERE ctid = ANY (ARRAY("
      "SELECT ctid FROM console_sessions WHERE expires_at <= $1 OR last_seen_at < $2 LIMIT $3))",
+     "iii"},
+    // Rejections by reason code (the text before the first ':'; split_part answers the whole
+    // text when there is none); the (outcome, time, id) index finds the rows. COLLATE "C": the
+    // bytewise order SQLite uses, whatever the database's collation.
+    {"SELECT code, n FROM (SELECT split_part(reason, ':', 1) AS code, count(*)::bigint AS n"
+     " FROM audit_events WHERE outcome = 'rejected' AND time >= $1 AND time <= $2"
+     " GROUP BY 1) AS g ORDER BY n DESC, code COLLATE \"C\" LIMIT $3",
      "iii"},
 }};
 
@@ -974,8 +986,8 @@ Status PostgresStore::AppendAudit(const AuditEvent& event) {
 
 namespace {
 
-// Parameters $1-$4 of the audit list and count statements: client, outcome, since, until; NULL
-// where the filter leaves one open.
+// Parameters $1-$6 of the audit list and count statements: client, outcome, since, until, grant
+// and reason code; NULL where the filter leaves one open.
 Params AuditFilterParams(const AuditFilter& filter) {
   Params p;
   auto text = [&p](const std::optional<std::string>& v) { v ? p.Text(*v) : p.Null(); };
@@ -984,6 +996,8 @@ Params AuditFilterParams(const AuditFilter& filter) {
   text(filter.outcome);
   time(filter.since);
   time(filter.until);
+  text(filter.grant);
+  text(filter.reason_code);
   return p;
 }
 
@@ -1043,6 +1057,23 @@ Result<int64_t> PostgresStore::CountAudit(const AuditFilter& filter) {
     TESSERA_RETURN_IF_ERROR(rows.status());
     if (rows->size() != 1) return Status::Internal("audit count: no row");
     return rows->Int(0, 0);
+  });
+}
+
+Result<std::vector<ReasonCount>> PostgresStore::CountRejectionsByReason(int64_t since,
+                                                                        int64_t until, int limit) {
+  TESSERA_RETURN_IF_ERROR(CheckLimit(limit));
+  return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) -> Result<std::vector<ReasonCount>> {
+    Params p;
+    p.Int(since);
+    p.Int(until);
+    p.Int(limit);
+    Result<Rows> rows = c.Run(kAuditReasonCounts, p);
+    TESSERA_RETURN_IF_ERROR(rows.status());
+    std::vector<ReasonCount> out;
+    out.reserve(static_cast<size_t>(rows->size()));
+    for (int i = 0; i < rows->size(); ++i) out.push_back({rows->Text(i, 0), rows->Int(i, 1)});
+    return out;
   });
 }
 

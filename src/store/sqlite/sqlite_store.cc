@@ -89,6 +89,7 @@ enum Stmt : int {
   kSessionDelete,
   kSessionDeleteOfOperator,
   kSessionPurge,
+  kAuditReasonCounts,
   kNumStmts,
 };
 
@@ -179,7 +180,9 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     " FROM audit_events"
     " WHERE (?1 IS NULL OR client_id = ?1) AND (?2 IS NULL OR outcome = ?2)"
     " AND (?3 IS NULL OR time >= ?3) AND (?4 IS NULL OR time <= ?4)"
-    " ORDER BY time DESC, id DESC LIMIT ?5",
+    " AND (?5 IS NULL OR grant_type = ?5)"
+    " AND (?6 IS NULL OR reason = ?6 OR substr(reason, 1, length(?6) + 1) = ?6 || ':')"
+    " ORDER BY time DESC, id DESC LIMIT ?7",
     // Bounded like the other purges; the (time, id) index finds the oldest rows.
     "DELETE FROM audit_events WHERE id IN"
     " (SELECT id FROM audit_events WHERE time < ?1 LIMIT ?2)",
@@ -191,7 +194,9 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     // The total of a filtered audit listing (same filter as the listing).
     "SELECT count(*) FROM audit_events"
     " WHERE (?1 IS NULL OR client_id = ?1) AND (?2 IS NULL OR outcome = ?2)"
-    " AND (?3 IS NULL OR time >= ?3) AND (?4 IS NULL OR time <= ?4)",
+    " AND (?3 IS NULL OR time >= ?3) AND (?4 IS NULL OR time <= ?4)"
+    " AND (?5 IS NULL OR grant_type = ?5)"
+    " AND (?6 IS NULL OR reason = ?6 OR substr(reason, 1, length(?6) + 1) = ?6 || ':')",
     // Federation trusts (migration 006).
     "INSERT INTO federation_trusts (" TRUST_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     "SELECT " TRUST_COLUMNS " FROM federation_trusts WHERE id = ?1",
@@ -215,6 +220,12 @@ constexpr std::array<const char*, kNumStmts> kSql = {
     "DELETE FROM console_sessions WHERE operator_id = ?1 AND id <> ?2",
     "DELETE FROM console_sessions WHERE id IN (SELECT id FROM console_sessions"
     " WHERE expires_at <= ?1 OR last_seen_at < ?2 LIMIT ?3)",
+    // Rejections by reason code (the text before the first ':'); the (outcome, time, id) index
+    // finds the rows. BINARY collation: the same order as PostgreSQL's "C".
+    "SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1)"
+    " ELSE reason END AS code, count(*) AS n FROM audit_events"
+    " WHERE outcome = 'rejected' AND time >= ?1 AND time <= ?2"
+    " GROUP BY code ORDER BY n DESC, code COLLATE BINARY LIMIT ?3",
 };
 
 // Row readers: the column order is the *_COLUMNS order above.
@@ -891,8 +902,8 @@ Status SqliteStore::AppendAudits(const std::vector<AuditEvent>& events) {
 
 namespace {
 
-// Parameters 1-4 of the audit list and count statements: client, outcome, since, until; NULL
-// where the filter leaves one open.
+// Parameters 1-6 of the audit list and count statements: client, outcome, since, until, grant and
+// reason code; NULL where the filter leaves one open.
 void BindAuditFilter(Query& q, const AuditFilter& filter) {
   auto text = [&q](int i, const std::optional<std::string>& v) { v ? q.Text(i, *v) : q.Null(i); };
   auto time = [&q](int i, const std::optional<int64_t>& v) { v ? q.Int(i, *v) : q.Null(i); };
@@ -900,6 +911,8 @@ void BindAuditFilter(Query& q, const AuditFilter& filter) {
   text(2, filter.outcome);
   time(3, filter.since);
   time(4, filter.until);
+  text(5, filter.grant);
+  text(6, filter.reason_code);
 }
 
 }  // namespace
@@ -909,7 +922,7 @@ Result<std::vector<AuditEvent>> SqliteStore::ListAudit(const AuditFilter& filter
   ReadLease lease(*this);
   Query q(lease.conn(), kAuditList);
   BindAuditFilter(q, filter);
-  q.Int(5, filter.limit);
+  q.Int(7, filter.limit);
   return ReadAll<AuditEvent>(q, ReadAudit);
 }
 
@@ -952,6 +965,19 @@ Result<int64_t> SqliteStore::CountAudit(const AuditFilter& filter) {
   BindAuditFilter(q, filter);
   return ReadOne<int64_t>(
       q, [](const Query& r) { return r.ColumnInt(0); }, "audit count");
+}
+
+Result<std::vector<ReasonCount>> SqliteStore::CountRejectionsByReason(int64_t since, int64_t until,
+                                                                      int limit) {
+  TESSERA_RETURN_IF_ERROR(CheckLimit(limit));
+  ReadLease lease(*this);
+  Query q(lease.conn(), kAuditReasonCounts);
+  q.Int(1, since);
+  q.Int(2, until);
+  q.Int(3, limit);
+  return ReadAll<ReasonCount>(q, [](const Query& r) {
+    return ReasonCount{r.ColumnText(0), r.ColumnInt(1)};
+  });
 }
 
 // ---- Console operators and sessions.

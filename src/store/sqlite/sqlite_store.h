@@ -143,6 +143,8 @@ class SqliteStore final : public Store {
   Status RecordCertificateUse(CertificateKind kind, const std::string& alias, int64_t at) override;
   Result<std::map<std::string, int64_t>> ListCertificateUses(CertificateKind kind) override;
   Result<int64_t> CountAudit(const AuditFilter& filter) override;
+  Result<std::vector<ReasonCount>> CountRejectionsByReason(int64_t since, int64_t until,
+                                                           int limit) override;
 
   Status CreateOperator(const Operator& op) override;
   Result<Operator> GetOperator(const std::string& id) override;
