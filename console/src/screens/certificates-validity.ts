@@ -12,15 +12,11 @@ export interface Validity {
 export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86400 * 1000;
 
-export function certificateValidity(
-  notBefore: string | undefined,
-  notAfter: string,
-  nowMs: number,
-): Validity {
+export function certificateValidity(notBefore: string, notAfter: string, nowMs: number): Validity {
   const end = Date.parse(notAfter);
-  const start = notBefore === undefined ? NaN : Date.parse(notBefore);
-  if (Number.isNaN(end)) return { tone: 'muted', text: 'validity unknown' };
-  if (!Number.isNaN(start) && nowMs < start) return { tone: 'warn', text: 'not yet valid' };
+  const start = Date.parse(notBefore);
+  if (Number.isNaN(end) || Number.isNaN(start)) return { tone: 'muted', text: 'validity unknown' };
+  if (nowMs < start) return { tone: 'warn', text: 'not yet valid' };
   if (end <= nowMs) return { tone: 'bad', text: 'expired' };
   // Whole days left, rounded up: a certificate made with -days 10 shows "10 days" all day.
   const days = Math.ceil((end - nowMs) / DAY_MS);

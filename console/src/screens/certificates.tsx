@@ -4,7 +4,6 @@
 import { useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { ConfirmButton } from '../lib/confirm';
-import { certificateFields } from '../lib/der';
 import { certificateFromFile } from '../lib/pem';
 import { listAll } from '../lib/scim';
 import { Badge, Button, ErrorNotice, Field, Link, Notice, Page, formatTime, useAsync } from '../ui';
@@ -16,11 +15,10 @@ interface Certificate {
   certificateAlias: string;
   x5t: string;
   'x5t#S256': string;
+  notBefore: string;
   notAfter: string;
-  // Newer servers answer these two; otherwise they are read from the certificate itself.
-  notBefore?: string;
-  subject?: string;
-  x509Base64Certificate?: string;
+  // RFC 4514 text, as `openssl x509 -noout -subject -nameopt RFC2253` prints it.
+  subject: string;
   lastUsed?: string;
 }
 
@@ -74,10 +72,7 @@ function CertificateCard(props: {
   onDeleted: () => void;
 }) {
   const c = props.cert;
-  const read = c.x509Base64Certificate === undefined ? {} : certificateFields(c.x509Base64Certificate);
-  const subject = c.subject ?? read.subject;
-  const notBefore = c.notBefore ?? read.notBefore;
-  const v = certificateValidity(notBefore, c.notAfter, Date.now());
+  const v = certificateValidity(c.notBefore, c.notAfter, Date.now());
   const users =
     props.apps?.filter((a) => a.certificates?.some((x) => x.certAlias === c.certificateAlias)) ?? [];
   return (
@@ -88,14 +83,14 @@ function CertificateCard(props: {
       <dl>
         <div class="cert-field">
           <dt>Subject</dt>
-          <dd class="wrap">{subject ?? '—'}</dd>
+          <dd class="wrap">{c.subject}</dd>
         </div>
         <Thumbprint name="x5t" value={c.x5t} alias={c.certificateAlias} />
         <Thumbprint name="x5t#S256" value={c['x5t#S256']} alias={c.certificateAlias} />
         <div class="cert-field">
           <dt>Valid</dt>
           <dd>
-            from {formatTime(notBefore)} until {formatTime(c.notAfter)}
+            from {formatTime(c.notBefore)} until {formatTime(c.notAfter)}
           </dd>
         </div>
         <div class="cert-field">
