@@ -3,50 +3,23 @@
 // settings, secret regeneration, DPoP and certificate binding, certificates, deactivation and
 // deletion. State is checked with the admin API (bearer token) and the token endpoint, never
 // through the page.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   adminApi,
+  consoleSuite,
   expectNoProblems,
-  launchBrowser,
-  newPage,
   runAxe,
   screenshot,
-  signIn,
-  startServer,
 } from './harness.mjs';
+import { admin, makeCertificate, tempDir } from './directory-helpers.mjs';
 
 const AUDIENCE = 'https://orders.example.com:443';
 const SCOPE_VALUE = 'urn:opc:resource:orders::read';
 const FQS = AUDIENCE + SCOPE_VALUE;
 const CERT_ALIAS = 'orders-client';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({});
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-/** The admin API (the harness's bearer token), expecting success: the answer's body. */
-async function admin(method, path, body) {
-  const r = await adminApi(server, method, path, body);
-  assert.ok(
-    r.status >= 200 && r.status < 300,
-    `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`,
-  );
-  return r.body;
-}
+const suite = consoleSuite();
 
 /** Retries `check` (an assertion) for up to 5 s: for what the page updates after an answer. */
 async function eventually(check) {
@@ -64,7 +37,7 @@ async function eventually(check) {
 /** A client_credentials token request with Basic credentials (RFC 6749 2.3.1, 4.4). */
 async function tokenRequest(clientId, secret, scope) {
   const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`);
-  const r = await fetch(`${server.url}/oauth2/v1/token`, {
+  const r = await fetch(`${suite.server.url}/oauth2/v1/token`, {
     method: 'POST',
     headers: {
       Authorization: `Basic ${basic.toString('base64')}`,
@@ -81,6 +54,7 @@ function claims(jwt) {
 
 async function appByName(displayName) {
   const list = await admin(
+    suite.server,
     'GET',
     `/admin/v1/Apps?filter=${encodeURIComponent(`displayName eq "${displayName}"`)}`,
   );
@@ -89,31 +63,12 @@ async function appByName(displayName) {
 }
 
 /** A fresh self-signed RSA certificate (PEM), the kind the Certificates screen uploads. */
-function makeCertificate() {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-apps-cert-'));
+function newCertificatePem() {
+  const tmp = tempDir('tessera-apps-cert-');
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '30',
-        '-subj',
-        '/CN=orders-client',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return readFileSync(join(dir, 'cert.pem'), 'utf8');
+    return makeCertificate(tmp.dir, CERT_ALIAS, { days: 30 }).pem;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    tmp.cleanup();
   }
 }
 
@@ -131,9 +86,8 @@ async function webStorage(page) {
 }
 
 test('applications: create, activate, use, regenerate, bind, attach, deactivate, delete', async () => {
-  const page = await newPage(browser, server, { width: 1280 });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/apps`);
+  const page = await suite.signedInPage({ width: 1280 });
+  await page.goto(`${suite.server.url}/console/apps`);
   await page.getByRole('heading', { level: 1, name: 'Applications' }).waitFor();
 
   // A resource app: the preview shows audience + value as typed, before anything is saved.
@@ -289,9 +243,9 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   assert.equal((await tokenRequest(clientId, secret2, FQS)).status, 200);
 
   // Attach and detach a certificate uploaded beforehand (the Certificates screen's job).
-  await admin('POST', '/admin/v1/OAuthClientCertificates', {
+  await admin(suite.server, 'POST', '/admin/v1/OAuthClientCertificates', {
     certificateAlias: CERT_ALIAS,
-    x509Base64Certificate: makeCertificate(),
+    x509Base64Certificate: newCertificatePem(),
   });
   await page.reload();
   await page.getByLabel('Certificate to attach').selectOption(CERT_ALIAS);
@@ -308,9 +262,8 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   // Screenshots and checks of the filled screen, wide and at a phone's width (deep link).
   await runAxe(page);
   await screenshot(page, 'apps');
-  const narrow = await newPage(browser, server, { width: 360 });
-  await signIn(narrow, server);
-  await narrow.goto(`${server.url}/console/apps?id=${encodeURIComponent(client.id)}`);
+  const narrow = await suite.signedInPage({ width: 360 });
+  await narrow.goto(`${suite.server.url}/console/apps?id=${encodeURIComponent(client.id)}`);
   await narrow.getByRole('heading', { level: 2, name: 'Orders client' }).waitFor();
   // Nothing of the screen sticks out at 360 px (the list scrolls inside its own region).
   const overflow = await narrow.evaluate(() => {
@@ -339,20 +292,20 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   assert.equal(answer.body.error, 'invalid_client');
 
   // Deletion is confirmed by name, then the app is gone.
-  await page.goto(`${server.url}/console/apps?id=${encodeURIComponent(client.id)}`);
+  await page.goto(`${suite.server.url}/console/apps?id=${encodeURIComponent(client.id)}`);
   await page.getByRole('button', { name: /^Delete app/ }).click();
   const confirm = page.getByRole('dialog', { name: 'Delete the app Orders client?' });
   await runAxe(page);
   await page.keyboard.press('Escape');
   await confirm.waitFor({ state: 'detached' });
-  assert.equal((await adminApi(server, 'GET', `/admin/v1/Apps/${client.id}`)).status, 200);
+  assert.equal((await adminApi(suite.server, 'GET', `/admin/v1/Apps/${client.id}`)).status, 200);
   await page.getByRole('button', { name: /^Delete app/ }).click();
   await page
     .getByRole('dialog', { name: 'Delete the app Orders client?' })
     .getByRole('button', { name: 'Delete Orders client' })
     .click();
   await page.getByText('Choose an app to see and change it, or create one.').waitFor();
-  const gone = await adminApi(server, 'GET', `/admin/v1/Apps/${encodeURIComponent(client.id)}`);
+  const gone = await adminApi(suite.server, 'GET', `/admin/v1/Apps/${encodeURIComponent(client.id)}`);
   assert.equal(gone.status, 404);
   await page.getByRole('row', { name: /Orders client/ }).waitFor({ state: 'detached' });
 

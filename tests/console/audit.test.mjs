@@ -4,23 +4,13 @@
 // violation, no console error, no serious or critical axe finding; screenshots at 1280 and 360
 // pixels.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { expectNoProblems, launchBrowser, newPage, runAxe, screenshot, signIn, startServer } from './harness.mjs';
+import { test } from 'node:test';
+import { consoleSuite, expectNoProblems, runAxe, screenshot } from './harness.mjs';
 import { UNKNOWN_CLIENT, refusalsOfKnownReasons, tokenRequest } from './refusals.mjs';
 
-let server;
-let browser;
 let app;
-
-before(async () => {
-  server = await startServer({ demo: false });
-  browser = await launchBrowser();
+const suite = consoleSuite({ demo: false }, async ({ server }) => {
   app = await refusalsOfKnownReasons(server);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 // The events table's rows as { client, outcome, code, href }.
@@ -52,9 +42,8 @@ test('a link with a reason filter opens the filtered view, and each refusal link
     { width: 1280, suffix: '' },
     { width: 360, suffix: '-narrow' },
   ]) {
-    const page = await newPage(browser, server, { width });
-    await signIn(page, server);
-    await page.goto(`${server.url}/console/audit?reason=assertion_audience_rejected&outcome=rejected`);
+    const page = await suite.signedInPage({ width });
+    await page.goto(`${suite.server.url}/console/audit?reason=assertion_audience_rejected&outcome=rejected`);
     await page.getByRole('heading', { level: 1, name: 'Audit' }).waitFor();
     await page.getByText('Showing 3 of 3 matching events').waitFor();
     const rows = await eventRows(page);
@@ -78,9 +67,8 @@ test('a link with a reason filter opens the filtered view, and each refusal link
 });
 
 test("a refusal's rule link opens that rule in the Assertion Lab", async () => {
-  const page = await newPage(browser, server);
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/audit?reason=assertion_audience_rejected`);
+  const page = await suite.signedInPage();
+  await page.goto(`${suite.server.url}/console/audit?reason=assertion_audience_rejected`);
   await page.getByText('Showing 3 of 3 matching events').waitFor();
   await page.getByRole('link', { name: 'assertion_audience_rejected' }).first().click();
   await page.getByRole('heading', { level: 1, name: 'Assertion Lab' }).waitFor();
@@ -95,9 +83,8 @@ test("a refusal's rule link opens that rule in the Assertion Lab", async () => {
 });
 
 test('the filters narrow the list and the URL keeps them', async () => {
-  const page = await newPage(browser, server);
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/audit`);
+  const page = await suite.signedInPage();
+  await page.goto(`${suite.server.url}/console/audit`);
   await page.getByRole('heading', { level: 1, name: 'Audit' }).waitFor();
   await page.getByText(/^Showing \d+ of \d+ matching events/).waitFor();
   const all = await eventRows(page);
@@ -154,17 +141,16 @@ test('the filters narrow the list and the URL keeps them', async () => {
 test('paging by count goes back in time from the last event shown', async () => {
   // 30 more events of the app: tokens issued (or refused once over its request budget).
   for (let i = 0; i < 30; i++) {
-    await tokenRequest(server, { grant_type: 'client_credentials' }, [app.clientId, app.secret]);
+    await tokenRequest(suite.server, { grant_type: 'client_credentials' }, [app.clientId, app.secret]);
   }
-  const page = await newPage(browser, server);
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/audit?clientId=${encodeURIComponent(app.clientId)}&count=25`);
+  const page = await suite.signedInPage();
+  await page.goto(`${suite.server.url}/console/audit?clientId=${encodeURIComponent(app.clientId)}&count=25`);
   await page.getByText(/^Showing 25 of \d+ matching events/).waitFor();
   assert.equal(await page.getByLabel('Events per page').inputValue(), '25');
   const rows = await page.getByRole('region', { name: 'Audit events' }).locator('tbody tr').count();
   assert.equal(rows, 25);
   const older = page.getByRole('link', { name: 'Older events' });
-  const href = new URL(await older.getAttribute('href'), server.url);
+  const href = new URL(await older.getAttribute('href'), suite.server.url);
   assert.equal(href.searchParams.get('clientId'), app.clientId);
   assert.equal(href.searchParams.get('count'), '25');
   assert.match(href.searchParams.get('until'), /^\d+$/);

@@ -4,13 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
+  consoleSuite,
+  expectFitsWindow,
   expectNoProblems,
-  launchBrowser,
-  newPage,
   runAxe,
   screenshot,
-  signIn,
-  startServer,
 } from './harness.mjs';
 import {
   admin,
@@ -22,19 +20,14 @@ import {
   waitFor,
 } from './directory-helpers.mjs';
 
-let server;
-let browser;
+const suite = consoleSuite();
 let tmp;
 
 before(async () => {
-  server = await startServer({});
-  browser = await launchBrowser();
   tmp = tempDir('tessera-console-certs-');
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
   tmp?.cleanup();
 });
 
@@ -58,9 +51,8 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
   const derAlias = unique('der');
   const partnerAlias = unique('partner');
 
-  const page = await newPage(browser, server, { width: 1280 });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/certificates`);
+  const page = await suite.signedInPage({ width: 1280 });
+  await page.goto(`${suite.server.url}/console/certificates`);
   await page.getByRole('heading', { level: 1, name: 'Certificates' }).waitFor();
 
   // PEM pasted, DER chosen as a file (read as bytes in the browser, sent as base64).
@@ -86,7 +78,7 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
     );
     assert.match(await c.textContent(), /Validfrom \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC until /);
     const stored = await admin(
-      server,
+      suite.server,
       'GET',
       `/admin/v1/OAuthClientCertificates/${encodeURIComponent(alias)}`,
     );
@@ -97,7 +89,7 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
   assert.match(await card(page, derAlias).getByRole('heading').textContent(), /expires in (9|10) days/);
 
   // An app attaching the PEM one (through the admin API) is listed under it, linked.
-  const app = await admin(server, 'POST', '/admin/v1/Apps', {
+  const app = await admin(suite.server, 'POST', '/admin/v1/Apps', {
     displayName: unique('Certificate user'),
     isOAuthClient: true,
     clientType: 'confidential',
@@ -134,7 +126,7 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
     .click();
   await page.getByRole('button', { name: 'Delete certificate' }).click();
   await card(page, derAlias).waitFor({ state: 'detached' });
-  const left = await admin(server, 'GET', '/admin/v1/OAuthClientCertificates');
+  const left = await admin(suite.server, 'GET', '/admin/v1/OAuthClientCertificates');
   assert.deepEqual(
     left.Resources.map((c) => c.certificateAlias).filter((a) => a === derAlias || a === pemAlias),
     [pemAlias],
@@ -153,7 +145,7 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
     await card(page, partnerAlias).locator('code[data-thumbprint="x5t#S256"]').textContent(),
     opensslThumbprint(partnerCert.pemPath, 'sha256'),
   );
-  const partners = await admin(server, 'GET', '/admin/v1/OAuthPartnerCertificates');
+  const partners = await admin(suite.server, 'GET', '/admin/v1/OAuthPartnerCertificates');
   assert.ok(partners.Resources.some((c) => c.certificateAlias === partnerAlias));
   await runAxe(page);
 
@@ -165,7 +157,7 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
   await page.getByRole('button', { name: 'Upload certificate' }).click();
   await page.getByRole('alert').waitFor();
   await waitFor(async () => {
-    const list = await admin(server, 'GET', '/admin/v1/OAuthPartnerCertificates');
+    const list = await admin(suite.server, 'GET', '/admin/v1/OAuthPartnerCertificates');
     return !list.Resources.some((c) => c.certificateAlias === 'not-a-certificate');
   }, 'the refused certificate to be absent');
 
@@ -177,14 +169,11 @@ test('client and partner certificates: upload, thumbprints, validity, used by, d
 });
 
 test('certificates at 360 px', async () => {
-  const page = await newPage(browser, server, { width: 360 });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/certificates`);
+  const page = await suite.signedInPage({ width: 360 });
+  await page.goto(`${suite.server.url}/console/certificates`);
   await page.getByRole('heading', { level: 1, name: 'Certificates' }).waitFor();
   await page.getByRole('heading', { level: 3, name: /^\d+ certificates?$/ }).waitFor();
-  // Nothing wider than the window: no sideways scrolling on a phone.
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
+  await expectFitsWindow(page);
   await runAxe(page);
   await screenshot(page, 'certificates-narrow');
   expectNoProblems(page);

@@ -4,31 +4,17 @@
 // No CSP violation, no console error, no serious or critical axe finding; screenshots at 1280
 // and 360 pixels.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   adminApi,
+  consoleSuite,
   expectNoProblems,
-  launchBrowser,
-  newPage,
   runAxe,
   screenshot,
-  signIn,
-  startServer,
 } from './harness.mjs';
 import { ACTIVE_APP, CERT_ALIAS, INACTIVE_APP, refusalsOfKnownReasons } from './refusals.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({ demo: false });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = consoleSuite({ demo: false });
 
 // The failures table's rows as { reason, count, href }.
 async function failureRows(page) {
@@ -44,9 +30,8 @@ async function failureRows(page) {
 }
 
 test('the dashboard before anything happened: every empty state is written out', async () => {
-  const page = await newPage(browser, server);
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/`);
+  const page = await suite.signedInPage();
+  await page.goto(`${suite.server.url}/console/`);
   await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
   await page.getByText('No token failures in the last 24 hours.').waitFor();
   await page.getByText('No certificate expires within 30 days.').waitFor();
@@ -56,8 +41,8 @@ test('the dashboard before anything happened: every empty state is written out',
 });
 
 test('the dashboard shows the key, the expiring certificate, the inactive app and the failures', async () => {
-  await refusalsOfKnownReasons(server);
-  const keys = await adminApi(server, 'GET', '/admin/v1/SigningKeys');
+  await refusalsOfKnownReasons(suite.server);
+  const keys = await adminApi(suite.server, 'GET', '/admin/v1/SigningKeys');
   const active = keys.body.Resources.find((k) => k.state === 'active');
   assert.ok(active, JSON.stringify(keys.body));
 
@@ -65,9 +50,8 @@ test('the dashboard shows the key, the expiring certificate, the inactive app an
     { width: 1280, suffix: '' },
     { width: 360, suffix: '-narrow' },
   ]) {
-    const page = await newPage(browser, server, { width });
-    await signIn(page, server);
-    await page.goto(`${server.url}/console/`);
+    const page = await suite.signedInPage({ width });
+    await page.goto(`${suite.server.url}/console/`);
     await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
 
     // The signing key, and the way to manage it.
@@ -114,9 +98,8 @@ test('the dashboard shows the key, the expiring certificate, the inactive app an
 });
 
 test('a reason opens the Audit screen filtered to its refusals', async () => {
-  const page = await newPage(browser, server);
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/`);
+  const page = await suite.signedInPage();
+  await page.goto(`${suite.server.url}/console/`);
   await page.getByRole('link', { name: 'unknown_client' }).click();
   await page.getByRole('heading', { level: 1, name: 'Audit' }).waitFor();
   const url = new URL(page.url());

@@ -1,5 +1,6 @@
-// Helpers shared by the browser tests of the Certificates, Users, Signing keys and Issuers
-// screens: certificates made by openssl, their thumbprints as openssl computes them, polling.
+// Helpers shared by the browser tests of the Applications, Certificates, Users, Signing keys,
+// Issuers and Assertion Lab screens: the admin API expecting success, certificates made by
+// openssl, their thumbprints as openssl computes them, polling.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -9,16 +9,17 @@
 //   TESSERA_CHROMIUM        the browser (default /usr/bin/chromium)
 //   TESSERA_KEEP_TEST_DATA  set: the servers' data directories (and logs) are kept
 //
-// Example:
-//   const server = await startServer({ demo: true });
-//   const browser = await launchBrowser();
-//   const page = await newPage(browser, server, { width: 360 });
-//   await signIn(page, server);
-//   await page.goto(server.url + '/console/apps');
-//   await runAxe(page);
-//   await screenshot(page, 'apps-narrow');
-//   expectNoProblems(page);
-//   await browser.close(); await server.stop();
+// Example (consoleSuite starts the server and the browser before a file's tests, stops them after):
+//   const suite = consoleSuite({ demo: true });
+//   test('apps at 360 px', async () => {
+//     const page = await suite.signedInPage({ width: 360 });
+//     await page.goto(suite.server.url + '/console/apps');
+//     await expectFitsWindow(page);
+//     await runAxe(page);
+//     await screenshot(page, 'apps-narrow');
+//     expectNoProblems(page);
+//     await page.close();
+//   });
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -191,6 +193,40 @@ export async function signIn(page, server, { user = OPERATOR_USER, password = OP
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+// The fixture of a test file: registers a `before` hook that starts a server (startServer(opts))
+// and the browser, then runs setUp(suite) when given, and an `after` hook that closes both.
+// Returns { server, browser, signedInPage(pageOpts) }: server and browser are set once that hook
+// has run, so tests read them as suite.server and suite.browser; signedInPage is newPage then
+// signIn. Setup that needs the server goes in setUp: a file's own top-level `before` hooks are
+// not ordered after this one (Node 20 starts them together).
+export function consoleSuite(opts = {}, setUp = undefined) {
+  const suite = {
+    server: undefined,
+    browser: undefined,
+    async signedInPage(pageOpts = {}) {
+      const page = await newPage(suite.browser, suite.server, pageOpts);
+      await signIn(page, suite.server);
+      return page;
+    },
+  };
+  before(async () => {
+    suite.server = await startServer(opts);
+    suite.browser = await launchBrowser();
+    if (setUp) await setUp(suite);
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.stop();
+  });
+  return suite;
+}
+
+// Fails when the document is wider than the window: no sideways scrolling on a phone.
+export async function expectFitsWindow(page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
 }
 
 // Fails with the list of what newPage recorded, except problems matching one of `allow`

@@ -8,25 +8,20 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
 import {
+  consoleSuite,
+  expectFitsWindow,
   expectNoProblems,
-  launchBrowser,
-  newPage,
   runAxe,
   screenshot,
-  signIn,
-  startServer,
 } from './harness.mjs';
 import { admin, makeCertificate, tempDir, unique, waitFor } from './directory-helpers.mjs';
 
-let server;
-let browser;
+const suite = consoleSuite();
 let tmp;
 let jwksServer;
 let jwksUrl;
 
 before(async () => {
-  server = await startServer({});
-  browser = await launchBrowser();
   tmp = tempDir('tessera-console-issuers-');
   // The outside issuer's JWK Set, on loopback (the one place a plain http:// key URL is allowed).
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -42,8 +37,6 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
   await new Promise((resolve) => (jwksServer ? jwksServer.close(resolve) : resolve()));
   tmp?.cleanup();
 });
@@ -67,9 +60,8 @@ test('trust-token issuers: HS256 and RS256, a trust token validates at tokeninfo
   const rsaIssuer = `https://${unique('rsa')}.example.com`;
   const secret = 'a-shared-secret-of-well-over-32-bytes-0123456789';
   const cert = makeCertificate(tmp.dir, 'issuer');
-  const page = await newPage(browser, server, { width: 1280 });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/issuers`);
+  const page = await suite.signedInPage({ width: 1280 });
+  await page.goto(`${suite.server.url}/console/issuers`);
   await page.getByRole('heading', { level: 1, name: 'Issuers' }).waitFor();
 
   const form = page.getByRole('form', { name: 'Add a trust-token issuer' });
@@ -91,14 +83,14 @@ test('trust-token issuers: HS256 and RS256, a trust token validates at tokeninfo
   await form.getByRole('button', { name: 'Add issuer' }).click();
   await page.getByRole('row', { name: new RegExp(`^${rsaIssuer.replaceAll('.', '\\.')} RS256`) }).waitFor();
 
-  const listed = await admin(server, 'GET', '/admin/v1/TrustTokenIssuers');
+  const listed = await admin(suite.server, 'GET', '/admin/v1/TrustTokenIssuers');
   const byIssuer = Object.fromEntries(listed.Resources.map((i) => [i.issuer, i.algorithm]));
   assert.equal(byIssuer[hmacIssuer], 'HS256');
   assert.equal(byIssuer[rsaIssuer], 'RS256');
 
   // A trust token signed with the shared secret validates at tokeninfo (its principal a user
   // of this domain).
-  const user = await admin(server, 'POST', '/admin/v1/Users', {
+  const user = await admin(suite.server, 'POST', '/admin/v1/Users', {
     userName: unique('principal'),
     active: true,
   });
@@ -110,7 +102,7 @@ test('trust-token issuers: HS256 and RS256, a trust token validates at tokeninfo
     iat: now,
     exp: now + 300,
   });
-  const info = await fetch(`${server.url}/oauth2/v1/tokeninfo?id_token=${token}`);
+  const info = await fetch(`${suite.server.url}/oauth2/v1/tokeninfo?id_token=${token}`);
   assert.equal(info.status, 200, await info.clone().text());
   assert.equal((await info.json()).iss, hmacIssuer);
   const forged = hs256('another-secret-of-well-over-32-bytes-0123456789', {
@@ -119,10 +111,10 @@ test('trust-token issuers: HS256 and RS256, a trust token validates at tokeninfo
     iat: now,
     exp: now + 300,
   });
-  assert.equal((await fetch(`${server.url}/oauth2/v1/tokeninfo?id_token=${forged}`)).status, 400);
+  assert.equal((await fetch(`${suite.server.url}/oauth2/v1/tokeninfo?id_token=${forged}`)).status, 400);
   // And one signed with the key of the RS256 issuer's certificate.
   const signed = rs256(cert.keyPath, { iss: rsaIssuer, sub: user.userName, iat: now, exp: now + 300 });
-  const rsInfo = await fetch(`${server.url}/oauth2/v1/tokeninfo?id_token=${signed}`);
+  const rsInfo = await fetch(`${suite.server.url}/oauth2/v1/tokeninfo?id_token=${signed}`);
   assert.equal(rsInfo.status, 200, await rsInfo.clone().text());
   assert.equal((await rsInfo.json()).iss, rsaIssuer);
 
@@ -132,7 +124,7 @@ test('trust-token issuers: HS256 and RS256, a trust token validates at tokeninfo
   await page.getByRole('button', { name: `Delete issuer ${rsaIssuer}` }).click();
   await page.getByRole('button', { name: 'Delete issuer', exact: true }).click();
   await waitFor(async () => {
-    const l = await admin(server, 'GET', '/admin/v1/TrustTokenIssuers');
+    const l = await admin(suite.server, 'GET', '/admin/v1/TrustTokenIssuers');
     return !l.Resources.some((i) => i.issuer === rsaIssuer);
   }, 'the RS256 issuer deleted');
 
@@ -141,7 +133,7 @@ test('trust-token issuers: HS256 and RS256, a trust token validates at tokeninfo
 });
 
 test('outside-issuer trusts: create with a loopback JWKS, warnings, deactivate, delete', async () => {
-  const app = await admin(server, 'POST', '/admin/v1/Apps', {
+  const app = await admin(suite.server, 'POST', '/admin/v1/Apps', {
     displayName: unique('Deployer'),
     isOAuthClient: true,
     clientType: 'confidential',
@@ -149,9 +141,8 @@ test('outside-issuer trusts: create with a loopback JWKS, warnings, deactivate, 
   });
   const name = unique('ci');
   const issuer = `https://${name}.ci.example.com`;
-  const page = await newPage(browser, server, { width: 1280 });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/issuers`);
+  const page = await suite.signedInPage({ width: 1280 });
+  await page.goto(`${suite.server.url}/console/issuers`);
   await page.getByRole('heading', { level: 1, name: 'Issuers' }).waitFor();
 
   const form = page.getByRole('form', { name: 'Add an outside-issuer trust' });
@@ -178,7 +169,7 @@ test('outside-issuer trusts: create with a loopback JWKS, warnings, deactivate, 
 
   const stored = (
     await admin(
-      server,
+      suite.server,
       'GET',
       `/admin/v1/IdentityPropagationTrusts?filter=${encodeURIComponent(`issuer eq "${issuer}"`)}`,
     )
@@ -200,13 +191,13 @@ test('outside-issuer trusts: create with a loopback JWKS, warnings, deactivate, 
 
   await page.getByRole('button', { name: `Deactivate trust ${name}`, exact: true }).click();
   await page.getByRole('button', { name: `Activate trust ${name}`, exact: true }).waitFor();
-  const inactive = await admin(server, 'GET', `/admin/v1/IdentityPropagationTrusts/${stored.id}`);
+  const inactive = await admin(suite.server, 'GET', `/admin/v1/IdentityPropagationTrusts/${stored.id}`);
   assert.equal(inactive.active, false);
 
   await page.getByRole('button', { name: `Delete trust ${name}` }).click();
   await page.getByRole('button', { name: 'Delete trust', exact: true }).click();
   await row.waitFor({ state: 'detached' });
-  const left = await admin(server, 'GET', '/admin/v1/IdentityPropagationTrusts');
+  const left = await admin(suite.server, 'GET', '/admin/v1/IdentityPropagationTrusts');
   assert.ok(!left.Resources.some((t) => t.id === stored.id));
 
   // The browser logs the refused trust itself; nothing else may be logged.
@@ -217,13 +208,11 @@ test('outside-issuer trusts: create with a loopback JWKS, warnings, deactivate, 
 });
 
 test('issuers at 360 px', async () => {
-  const page = await newPage(browser, server, { width: 360 });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/issuers`);
+  const page = await suite.signedInPage({ width: 360 });
+  await page.goto(`${suite.server.url}/console/issuers`);
   await page.getByRole('heading', { level: 1, name: 'Issuers' }).waitFor();
   await page.getByRole('heading', { level: 2, name: 'Outside-issuer trusts' }).waitFor();
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
+  await expectFitsWindow(page);
   await runAxe(page);
   await screenshot(page, 'issuers-narrow');
   expectNoProblems(page);

@@ -1,30 +1,17 @@
 // The Signing keys screen: rotation (the JWKS preview then holds two keys, the new kid active),
 // revocation of the old key (it leaves the JWKS); no CSP violation, no console error, axe clean.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
+  consoleSuite,
+  expectFitsWindow,
   expectNoProblems,
-  launchBrowser,
-  newPage,
   runAxe,
   screenshot,
-  signIn,
-  startServer,
 } from './harness.mjs';
 import { admin, waitFor } from './directory-helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({});
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = consoleSuite();
 
 async function jwksPreview(page) {
   const text = await page.getByLabel('JWKS preview').textContent();
@@ -32,16 +19,15 @@ async function jwksPreview(page) {
 }
 
 async function keyStates() {
-  const list = await admin(server, 'GET', '/admin/v1/SigningKeys');
+  const list = await admin(suite.server, 'GET', '/admin/v1/SigningKeys');
   return Object.fromEntries(list.Resources.map((k) => [k.kid, k.state]));
 }
 
 test('keys: rotate, JWKS preview, revoke the old key', async () => {
   const before = await keyStates();
   const [oldKid] = Object.entries(before).find(([, state]) => state === 'active');
-  const page = await newPage(browser, server, { width: 1280 });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/keys`);
+  const page = await suite.signedInPage({ width: 1280 });
+  await page.goto(`${suite.server.url}/console/keys`);
   await page.getByRole('heading', { level: 1, name: 'Signing keys' }).waitFor();
   const initial = await waitFor(() => jwksPreview(page), 'the JWKS preview');
   assert.deepEqual(
@@ -87,7 +73,7 @@ test('keys: rotate, JWKS preview, revoke the old key', async () => {
   // The administrator's bearer token was signed by the revoked key: it stops verifying too, so
   // the checks below need a new one.
   await page.getByText(`Key ${oldKid} revoked.`).waitFor();
-  delete server.adminToken;
+  delete suite.server.adminToken;
   await waitFor(async () => (await keyStates())[oldKid] === 'revoked', 'the old key revoked');
   const revoked = await waitFor(async () => {
     const j = await jwksPreview(page);
@@ -102,13 +88,11 @@ test('keys: rotate, JWKS preview, revoke the old key', async () => {
 });
 
 test('keys at 360 px', async () => {
-  const page = await newPage(browser, server, { width: 360 });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/keys`);
+  const page = await suite.signedInPage({ width: 360 });
+  await page.goto(`${suite.server.url}/console/keys`);
   await page.getByRole('heading', { level: 1, name: 'Signing keys' }).waitFor();
   await waitFor(() => jwksPreview(page), 'the JWKS preview');
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
+  await expectFitsWindow(page);
   await runAxe(page);
   await screenshot(page, 'keys-narrow');
   expectNoProblems(page);

@@ -4,7 +4,7 @@
 // agrees with, an assertion that passes and then buys a token, nothing in web storage), the
 // #rule-<n> anchors the Audit screen links to, and no CSP violation, console error or serious
 // accessibility finding on the way.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, createHash, sign as cryptoSign } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -12,34 +12,24 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  adminApi,
+  consoleSuite,
   expectNoProblems,
-  launchBrowser,
-  newPage,
   runAxe,
   screenshot,
-  signIn,
-  startServer,
   tessera,
 } from './harness.mjs';
+import { admin } from './directory-helpers.mjs';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const AUDIENCE = 'https://lab-resource.example.com:443';
 const SCOPE = `${AUDIENCE}urn:opc:resource:consumer::all`;
 
-let server;
-let browser;
+const suite = consoleSuite({}, setUpDomain);
 let work;
 const domain = {};
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
-// The admin API (the administrator's bearer token): the parsed body of a 2xx answer.
-async function admin(method, apiPath, body) {
-  const r = await adminApi(server, method, apiPath, body);
-  assert.ok(r.status >= 200 && r.status < 300, `${method} ${apiPath}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
 
 // This build's CLI: its standard output (it must succeed).
 function cli(args) {
@@ -70,7 +60,7 @@ function resigned(jwt, changes) {
 async function token(app, jwt) {
   const body = new URLSearchParams({ grant_type: JWT_BEARER, assertion: jwt, scope: SCOPE });
   const basic = Buffer.from(`${encodeURIComponent(app.name)}:${encodeURIComponent(app.clientSecret)}`).toString('base64');
-  const r = await fetch(`${server.url}/oauth2/v1/token`, {
+  const r = await fetch(`${suite.server.url}/oauth2/v1/token`, {
     method: 'POST',
     headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
     body,
@@ -79,7 +69,7 @@ async function token(app, jwt) {
 }
 
 async function createApp(displayName, grants, activate) {
-  const app = await admin('POST', '/admin/v1/Apps', {
+  const app = await admin(suite.server, 'POST', '/admin/v1/Apps', {
     displayName,
     isOAuthClient: true,
     clientType: 'confidential',
@@ -87,47 +77,44 @@ async function createApp(displayName, grants, activate) {
     allowedScopes: [{ fqs: SCOPE }],
     certificates: [{ certAlias: domain.alias }],
   });
-  if (activate) await admin('PUT', `/admin/v1/AppStatusChanger/${app.id}`, { active: true });
+  if (activate) await admin(suite.server, 'PUT', `/admin/v1/AppStatusChanger/${app.id}`, { active: true });
   return app;
 }
 
-before(async () => {
+// The domain the tests use, made once the server is up: a certificate and key made by the CLI,
+// a resource, apps with and without the jwt-bearer grant, an active and an inactive user.
+async function setUpDomain() {
   work = mkdtempSync(join(tmpdir(), 'tessera-lab-'));
-  server = await startServer({});
-  browser = await launchBrowser();
   domain.alias = 'lab-cli';
   cli(['keys', 'generate', '--alias', domain.alias, '--out-dir', work]);
   domain.keyFile = join(work, `${domain.alias}.key.pem`);
-  await admin('POST', '/admin/v1/OAuthClientCertificates', {
+  await admin(suite.server, 'POST', '/admin/v1/OAuthClientCertificates', {
     certificateAlias: domain.alias,
     x509Base64Certificate: readFileSync(join(work, `${domain.alias}.cer`)).toString('base64'),
   });
-  const resource = await admin('POST', '/admin/v1/Apps', {
+  const resource = await admin(suite.server, 'POST', '/admin/v1/Apps', {
     displayName: 'Lab resource',
     isOAuthResource: true,
     audience: AUDIENCE,
     scopes: [{ value: 'urn:opc:resource:consumer::all' }],
   });
-  await admin('PUT', `/admin/v1/AppStatusChanger/${resource.id}`, { active: true });
+  await admin(suite.server, 'PUT', `/admin/v1/AppStatusChanger/${resource.id}`, { active: true });
   domain.good = await createApp('Lab batch job', ['client_credentials', JWT_BEARER], true);
   domain.noGrant = await createApp('Lab without jwt-bearer', ['client_credentials'], true);
   domain.inactive = await createApp('Lab inactive app', ['client_credentials', JWT_BEARER], false);
   domain.user = 'lab.user';
   domain.inactiveUser = 'lab.inactive';
-  await admin('POST', '/admin/v1/Users', { userName: domain.user, active: true });
-  await admin('POST', '/admin/v1/Users', { userName: domain.inactiveUser, active: false });
-});
+  await admin(suite.server, 'POST', '/admin/v1/Users', { userName: domain.user, active: true });
+  await admin(suite.server, 'POST', '/admin/v1/Users', { userName: domain.inactiveUser, active: false });
+}
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 async function openLab(width = 1280) {
-  const page = await newPage(browser, server, { width });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/lab`);
+  const page = await suite.signedInPage({ width });
+  await page.goto(`${suite.server.url}/console/lab`);
   await page.getByRole('heading', { level: 1, name: 'Assertion Lab' }).waitFor();
   return page;
 }
@@ -293,7 +280,7 @@ for (const keyType of ['RS256', 'ES256']) {
     assert.match(steps, /Attached certificate/);
 
     // The certificate as the server stored it: its x5t#S256 is openssl's SHA-256 fingerprint.
-    const list = await admin('GET', '/admin/v1/OAuthClientCertificates');
+    const list = await admin(suite.server, 'GET', '/admin/v1/OAuthClientCertificates');
     const stored = list.Resources.find((c) => c.certificateAlias === alias);
     assert.ok(stored, `certificate ${alias} stored`);
     const der = Buffer.from(stored.x509Base64Certificate, 'base64');
@@ -317,7 +304,7 @@ for (const keyType of ['RS256', 'ES256']) {
     execFileSync('openssl', ['verify', '-check_ss_sig', '-CAfile', pemFile, pemFile]);
 
     // The app trusts it now; the assertion put in the form passes, then buys a token.
-    const app = await admin('GET', `/admin/v1/Apps/${domain.good.id}`);
+    const app = await admin(suite.server, 'GET', `/admin/v1/Apps/${domain.good.id}`);
     assert.ok(app.certificates.some((c) => c.certAlias === alias), JSON.stringify(app.certificates));
     const jwt = await page.getByLabel('Assertion', { exact: true }).inputValue();
     const header = JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString('utf8'));
@@ -345,10 +332,9 @@ for (const keyType of ['RS256', 'ES256']) {
 }
 
 test('the audit link target /console/lab#rule-<n> scrolls to and focuses that rule', async () => {
-  const page = await newPage(browser, server, { width: 1280 });
-  await signIn(page, server);
+  const page = await suite.signedInPage({ width: 1280 });
   for (const n of [5, 0, 7]) {
-    await page.goto(`${server.url}/console/lab#rule-${n}`);
+    await page.goto(`${suite.server.url}/console/lab#rule-${n}`);
     await page.waitForFunction((id) => document.activeElement?.id === id, `rule-${n}`);
     assert.match(await page.locator(`#rule-${n} h3`).textContent(), new RegExp(`^Rule ${n}: `));
     const inView = await page.locator(`#rule-${n}`).evaluate((el) => {
@@ -359,7 +345,7 @@ test('the audit link target /console/lab#rule-<n> scrolls to and focuses that ru
   }
   // Followed inside the console (the router's navigation, as the Audit screen's links are), from
   // another screen: the rule gets the focus, not the main region the layout focuses.
-  await page.goto(`${server.url}/console/`);
+  await page.goto(`${suite.server.url}/console/`);
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
   await page.evaluate(() => {
     window.history.pushState(null, '', '/console/lab#rule-6');
@@ -369,7 +355,7 @@ test('the audit link target /console/lab#rule-<n> scrolls to and focuses that ru
   // Every rule number a check answers with has its anchor.
   for (let n = 0; n <= 12; n++) assert.equal(await page.locator(`#rule-${n}`).count(), 1, `#rule-${n}`);
   // A rule's link in a check result moves there too.
-  await page.goto(`${server.url}/console/lab`);
+  await page.goto(`${suite.server.url}/console/lab`);
   await checkInLab(page, assertion({ extra: ['--aud', 'https://wrong.example.com/'] }), domain.good.name);
   await page.locator('li.lab-rule[data-result="fail"] a').click();
   await page.waitForFunction(() => document.activeElement?.id === 'rule-5');

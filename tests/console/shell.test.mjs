@@ -6,21 +6,20 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import zlib from 'node:zlib';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   OPERATOR,
   OPERATOR_USER,
   SCREENS,
   SESSION_COOKIE,
   adminApi,
+  consoleSuite,
   expectNoProblems,
-  launchBrowser,
   newPage,
   rawRequest,
   runAxe,
   screenshot,
   signIn,
-  startServer,
 } from './harness.mjs';
 
 const WIDTHS = [
@@ -31,18 +30,7 @@ const WIDTHS = [
 // page opened without a session): expected where the test provokes it, nowhere else.
 const LOGGED_401 = /^console: Failed to load resource: the server responded with a status of 401/;
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({ demo: true });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = consoleSuite({ demo: true });
 
 async function sessionCookie(page) {
   return (await page.context().cookies()).find((c) => c.name === SESSION_COOKIE);
@@ -50,16 +38,16 @@ async function sessionCookie(page) {
 
 // GET /console/api/session with `token` as the cookie, from outside the browser.
 async function sessionStatus(token) {
-  const r = await rawRequest(server, 'GET', '/console/api/session', {
+  const r = await rawRequest(suite.server, 'GET', '/console/api/session', {
     Cookie: `${SESSION_COOKIE}=${token}`,
   });
   return r.status;
 }
 
 test('sign in and sign out: the cookie, then the cookie gone and refused', async () => {
-  const page = await newPage(browser, server);
+  const page = await newPage(suite.browser, suite.server);
   const login = page.waitForResponse((r) => r.url().endsWith('/console/login') && r.request().method() === 'POST');
-  await signIn(page, server);
+  await signIn(page, suite.server);
   const setCookie = (await (await login).allHeaders())['set-cookie'];
   assert.match(setCookie, new RegExp(`^${SESSION_COOKIE}=[A-Za-z0-9_-]{43};`));
   assert.doesNotMatch(setCookie, /domain=/i);
@@ -72,7 +60,7 @@ test('sign in and sign out: the cookie, then the cookie gone and refused', async
   assert.equal(cookie.secure, true);
   assert.equal(cookie.sameSite, 'Strict');
   assert.equal(cookie.path, '/');
-  assert.equal(cookie.domain, new URL(server.url).hostname); // host-only: no Domain attribute
+  assert.equal(cookie.domain, new URL(suite.server.url).hostname); // host-only: no Domain attribute
   // The header names the operator, and the page cannot read the cookie.
   await page.getByRole('banner').getByText(`Signed in as ${OPERATOR_USER}`).waitFor();
   assert.equal(await page.evaluate(() => document.cookie), '');
@@ -84,15 +72,15 @@ test('sign in and sign out: the cookie, then the cookie gone and refused', async
   assert.equal(await sessionCookie(page), undefined, 'the cookie is cleared');
   assert.equal(await sessionStatus(cookie.value), 401, 'the old cookie is refused');
   // Back to a screen: the sign-in page again.
-  await page.goto(`${server.url}/console/apps`);
+  await page.goto(`${suite.server.url}/console/apps`);
   await page.waitForURL(/\/console\/login\?next=%2Fconsole%2Fapps$/);
   expectNoProblems(page, { allow: [LOGGED_401] });
   await page.context().close();
 });
 
 test('a wrong password shows the error and sets no cookie', async () => {
-  const page = await newPage(browser, server);
-  await page.goto(`${server.url}/console/login`);
+  const page = await newPage(suite.browser, suite.server);
+  await page.goto(`${suite.server.url}/console/login`);
   await page.getByLabel('User name').fill(OPERATOR_USER);
   await page.getByLabel('Password', { exact: true }).fill('not the password at all');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -104,8 +92,8 @@ test('a wrong password shows the error and sets no cookie', async () => {
 });
 
 test('repeated failures are throttled and the form says so', async () => {
-  const page = await newPage(browser, server);
-  await page.goto(`${server.url}/console/login`);
+  const page = await newPage(suite.browser, suite.server);
+  await page.goto(`${suite.server.url}/console/login`);
   const name = `nobody-${Date.now()}`;
   // Five failures per user name, then 429 (docs/console.md): the same for a name that does not
   // exist.
@@ -128,10 +116,10 @@ test('an operator changes their own password from the header', async () => {
   const user = `pw-operator-${Date.now()}`;
   const first = 'first password 0123';
   const second = 'second password 4567';
-  const created = await adminApi(server, 'POST', '/admin/v1/Operators', { userName: user, password: first });
+  const created = await adminApi(suite.server, 'POST', '/admin/v1/Operators', { userName: user, password: first });
   assert.equal(created.status, 201, JSON.stringify(created.body));
-  const page = await newPage(browser, server);
-  await signIn(page, server, { user, password: first });
+  const page = await newPage(suite.browser, suite.server);
+  await signIn(page, suite.server, { user, password: first });
   await page.getByRole('button', { name: 'Change password' }).click();
   const dialog = page.getByRole('dialog', { name: 'Change your password' });
   await dialog.waitFor();
@@ -157,20 +145,20 @@ test('an operator changes their own password from the header', async () => {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(/\/console\/login$/);
   // The old password no longer works; the new one does.
-  const old = await fetch(`${server.url}/console/login`, {
+  const old = await fetch(`${suite.server.url}/console/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ username: user, password: first }),
   });
   assert.equal(old.status, 401);
-  await signIn(page, server, { user, password: second });
+  await signIn(page, suite.server, { user, password: second });
   expectNoProblems(page, { allow: [LOGGED_401] });
   await page.context().close();
 });
 
 test('a deep link without a session signs in and comes back to it', async () => {
-  const page = await newPage(browser, server);
-  await page.goto(`${server.url}/console/users`);
+  const page = await newPage(suite.browser, suite.server);
+  await page.goto(`${suite.server.url}/console/users`);
   await page.waitForURL(/\/console\/login\?next=%2Fconsole%2Fusers$/);
   await page.getByLabel('User name').fill(OPERATOR_USER);
   await page.getByLabel('Password', { exact: true }).fill(OPERATOR);
@@ -178,11 +166,11 @@ test('a deep link without a session signs in and comes back to it', async () => 
   await page.waitForURL(/\/console\/users$/);
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
   // Another site's address is never a place to come back to.
-  await page.goto(`${server.url}/console/login?next=${encodeURIComponent('//example.com/')}`);
+  await page.goto(`${suite.server.url}/console/login?next=${encodeURIComponent('//example.com/')}`);
   await page.getByLabel('User name').fill(OPERATOR_USER);
   await page.getByLabel('Password', { exact: true }).fill(OPERATOR);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${server.url}/console/`);
+  await page.waitForURL(`${suite.server.url}/console/`);
   expectNoProblems(page, { allow: [LOGGED_401] });
   await page.context().close();
 });
@@ -202,7 +190,7 @@ function expectSecurityHeaders(r, what) {
 }
 
 async function builtFiles() {
-  const page = await rawRequest(server, 'GET', '/console/');
+  const page = await rawRequest(suite.server, 'GET', '/console/');
   const html = page.body.toString('utf8');
   const script = /<script type="module" crossorigin src="(\/console\/assets\/[^"]+\.js)"/.exec(html);
   const style = /<link rel="stylesheet" crossorigin href="(\/console\/assets\/[^"]+\.css)"/.exec(html);
@@ -217,7 +205,7 @@ test('the page: deep links, no-cache, ETag and 304, no inline script or style', 
   let etag;
   for (const { path } of [...SCREENS, { path: '/console/login' }]) {
     for (const method of ['GET', 'HEAD']) {
-      const r = await rawRequest(server, method, path);
+      const r = await rawRequest(suite.server, method, path);
       assert.equal(r.status, 200, `${method} ${path}`);
       assert.equal(r.headers['content-type'], 'text/html; charset=utf-8', path);
       assert.equal(r.headers['cache-control'], 'no-cache', path);
@@ -232,7 +220,7 @@ test('the page: deep links, no-cache, ETag and 304, no inline script or style', 
     }
   }
   assert.match(etag, /^"[0-9a-f]{32}"$/);
-  const again = await rawRequest(server, 'GET', '/console/apps', { 'If-None-Match': `"nope", W/${etag}` });
+  const again = await rawRequest(suite.server, 'GET', '/console/apps', { 'If-None-Match': `"nope", W/${etag}` });
   assert.equal(again.status, 304);
   assert.equal(again.body.length, 0);
   assert.equal(again.headers.etag, etag);
@@ -246,7 +234,7 @@ test('hashed files: immutable, ETag and 304, gzip only when accepted', async () 
     [script, 'text/javascript; charset=utf-8'],
     [style, 'text/css; charset=utf-8'],
   ]) {
-    const plain = await rawRequest(server, 'GET', file);
+    const plain = await rawRequest(suite.server, 'GET', file);
     assert.equal(plain.status, 200, file);
     assert.equal(plain.headers['content-type'], type);
     assert.equal(plain.headers['cache-control'], 'public, max-age=31536000, immutable');
@@ -255,7 +243,7 @@ test('hashed files: immutable, ETag and 304, gzip only when accepted', async () 
     assert.match(plain.headers.etag, /^"[0-9a-f]{32}"$/);
     expectSecurityHeaders(plain, file);
 
-    const gz = await rawRequest(server, 'GET', file, { 'Accept-Encoding': 'gzip, deflate, br' });
+    const gz = await rawRequest(suite.server, 'GET', file, { 'Accept-Encoding': 'gzip, deflate, br' });
     assert.equal(gz.headers['content-encoding'], 'gzip');
     assert.equal(gz.headers.vary, 'Accept-Encoding');
     assert.ok(gz.body.length < plain.body.length, 'smaller');
@@ -264,13 +252,13 @@ test('hashed files: immutable, ETag and 304, gzip only when accepted', async () 
     expectSecurityHeaders(gz, `${file} gzip`);
 
     for (const refusal of ['gzip;q=0', 'identity', 'br;q=1, *;q=0']) {
-      const r = await rawRequest(server, 'GET', file, { 'Accept-Encoding': refusal });
+      const r = await rawRequest(suite.server, 'GET', file, { 'Accept-Encoding': refusal });
       assert.equal(r.headers['content-encoding'], undefined, refusal);
       assert.deepEqual(r.body, plain.body, refusal);
     }
 
     for (const tag of [plain.headers.etag, gz.headers.etag]) {
-      const r = await rawRequest(server, 'GET', file, { 'If-None-Match': tag, 'Accept-Encoding': 'gzip' });
+      const r = await rawRequest(suite.server, 'GET', file, { 'If-None-Match': tag, 'Accept-Encoding': 'gzip' });
       assert.equal(r.status, 304, tag);
       assert.equal(r.body.length, 0);
       assert.equal(r.headers['cache-control'], 'public, max-age=31536000, immutable');
@@ -282,7 +270,7 @@ test('hashed files: immutable, ETag and 304, gzip only when accepted', async () 
 test('a missing file and unknown paths under /console/ are 404 with the headers', async () => {
   for (const path of ['/console/assets/missing-00000000.js', '/console/nowhere', '/console/apps/7',
     '/console/index.html', '/console/assets/..%2findex.html']) {
-    const r = await rawRequest(server, 'GET', path);
+    const r = await rawRequest(suite.server, 'GET', path);
     assert.equal(r.status, 404, path);
     assert.equal(r.headers['cache-control'], 'no-store', path);
     expectSecurityHeaders(r, `404 ${path}`);
@@ -332,12 +320,11 @@ async function attackerSite(target) {
 }
 
 test('a cross-site form post and a cross-origin fetch are refused, state unchanged', async () => {
-  const page = await newPage(browser, server);
-  await signIn(page, server);
-  const attacker = await attackerSite(server.url);
+  const page = await suite.signedInPage();
+  const attacker = await attackerSite(suite.server.url);
   try {
     for (const path of ['/form-users', '/form-password']) {
-      const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(server.url));
+      const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(suite.server.url));
       await page.goto(attacker.url + path);
       const r = await answer;
       assert.ok([401, 403].includes(r.status()), `${path}: ${r.status()}`);
@@ -351,17 +338,17 @@ test('a cross-site form post and a cross-origin fetch are refused, state unchang
     attacker.close();
   }
   // Nothing changed: no such user, and the operator's password is the old one.
-  const users = await adminApi(server, 'GET', '/admin/v1/Users');
+  const users = await adminApi(suite.server, 'GET', '/admin/v1/Users');
   assert.equal(users.status, 200);
   assert.ok(!(users.body.Resources || []).some((u) => u.userName === attacker.victim), 'no user was made');
-  const signin = await fetch(`${server.url}/console/login`, {
+  const signin = await fetch(`${suite.server.url}/console/login`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ username: OPERATOR_USER, password: OPERATOR }),
   });
   assert.equal(signin.status, 200, 'the password is unchanged');
   // The session in the browser still works (it was never used by the other site).
-  await page.goto(`${server.url}/console/`);
+  await page.goto(`${suite.server.url}/console/`);
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
   await page.context().close();
 });
@@ -370,14 +357,14 @@ test('a cross-site form post and a cross-origin fetch are refused, state unchang
 
 for (const { width, suffix } of WIDTHS) {
   test(`every screen at ${width} px: no CSP violation, no console error, axe clean, no web storage`, async () => {
-    const page = await newPage(browser, server, { width });
-    await page.goto(`${server.url}/console/login`);
+    const page = await newPage(suite.browser, suite.server, { width });
+    await page.goto(`${suite.server.url}/console/login`);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await runAxe(page);
     await screenshot(page, `login${suffix}`);
-    await signIn(page, server);
+    await signIn(page, suite.server);
     for (const screen of SCREENS) {
-      await page.goto(`${server.url}${screen.path}`);
+      await page.goto(`${suite.server.url}${screen.path}`);
       await page.getByRole('button', { name: 'Sign out' }).waitFor();
       await page.locator('h1').first().waitFor();
       assert.equal(await page.locator('h1').count(), 1, `one h1 on ${screen.path}`);
@@ -407,7 +394,7 @@ for (const { width, suffix } of WIDTHS) {
         if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
       }
       await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: screen.label, exact: true }).click();
-      await page.waitForURL(`${server.url}${screen.path}`);
+      await page.waitForURL(`${suite.server.url}${screen.path}`);
     }
     const storage = await page.evaluate(async () => ({
       local: localStorage.length,
@@ -448,8 +435,8 @@ async function tabTo(page, text, key = 'Tab', max = 40) {
 }
 
 test('keyboard alone: sign in, move through the navigation, sign out', async () => {
-  const page = await newPage(browser, server);
-  await page.goto(`${server.url}/console/login`);
+  const page = await newPage(suite.browser, suite.server);
+  await page.goto(`${suite.server.url}/console/login`);
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   // The form starts on the user name.
   assert.equal((await focused(page)).label, 'User name');
@@ -472,7 +459,7 @@ test('keyboard alone: sign in, move through the navigation, sign out', async () 
     const f = await tabTo(page, screen.label, 'Shift+Tab');
     assert.notEqual(f.outline, 'none', `the focus on ${screen.label} is visible`);
     await page.keyboard.press('Enter');
-    await page.waitForURL(`${server.url}${screen.path}`);
+    await page.waitForURL(`${suite.server.url}${screen.path}`);
     // The new screen takes the focus (its main region), so the next Tab starts there.
     await page.waitForFunction(() => document.activeElement?.id === 'main');
   }

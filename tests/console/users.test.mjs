@@ -1,34 +1,21 @@
 // The Users screen: create, filter by userName, deactivate, delete, each checked through the
 // admin API; no CSP violation, no console error, axe clean, at 1280 and 360 px.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
+  consoleSuite,
+  expectFitsWindow,
   expectNoProblems,
-  launchBrowser,
-  newPage,
   runAxe,
   screenshot,
-  signIn,
-  startServer,
 } from './harness.mjs';
 import { admin, unique, waitFor } from './directory-helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({});
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = consoleSuite();
 
 async function findUser(userName) {
   const list = await admin(
-    server,
+    suite.server,
     'GET',
     `/admin/v1/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`,
   );
@@ -47,9 +34,8 @@ async function createUser(page, userName, given, family, email) {
 test('users: create, filter, deactivate, delete', async () => {
   const alice = unique('alice');
   const bob = unique('bob');
-  const page = await newPage(browser, server, { width: 1280 });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/users`);
+  const page = await suite.signedInPage({ width: 1280 });
+  await page.goto(`${suite.server.url}/console/users`);
   await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
 
   await createUser(page, alice, 'Alice', 'Liddell', 'alice@example.com');
@@ -123,13 +109,11 @@ test('users: create, filter, deactivate, delete', async () => {
 });
 
 test('users at 360 px', async () => {
-  const page = await newPage(browser, server, { width: 360 });
-  await signIn(page, server);
-  await page.goto(`${server.url}/console/users`);
+  const page = await suite.signedInPage({ width: 360 });
+  await page.goto(`${suite.server.url}/console/users`);
   await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
   await waitFor(async () => !(await page.locator('caption').textContent()).startsWith('Loading'), 'the list');
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the window`);
+  await expectFitsWindow(page);
   await runAxe(page);
   await screenshot(page, 'users-narrow');
   expectNoProblems(page);

@@ -46,6 +46,24 @@ export function ConfirmDialog(props: {
   );
 }
 
+/** A labelled value to copy, in a read-only input (selectable, not editable). */
+function ReadOnlyField(props: { id: string; label: string; value: string; autocomplete?: string }) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        class="mono"
+        type="text"
+        readOnly
+        value={props.value}
+        autocomplete={props.autocomplete}
+        spellcheck={false}
+      />
+    </div>
+  );
+}
+
 /**
  * The client id and secret of a new or regenerated secret. The secret lives only in the
  * caller's component state: closing this panel (or leaving the page) drops it, and it never goes
@@ -82,29 +100,8 @@ export function SecretPanel({ secret, onClose }: { secret: OneTimeSecret; onClos
         Copy the secret now: it will not be shown again. Tessera keeps only a hash of it; if it is
         lost, regenerate it.
       </p>
-      <div class="field">
-        <label for="apps-secret-client-id">Client ID</label>
-        <input
-          id="apps-secret-client-id"
-          class="mono"
-          type="text"
-          readOnly
-          value={secret.clientId}
-          spellcheck={false}
-        />
-      </div>
-      <div class="field">
-        <label for="apps-secret-value">Client secret</label>
-        <input
-          id="apps-secret-value"
-          class="mono"
-          type="text"
-          readOnly
-          value={secret.clientSecret}
-          autocomplete="off"
-          spellcheck={false}
-        />
-      </div>
+      <ReadOnlyField id="apps-secret-client-id" label="Client ID" value={secret.clientId} />
+      <ReadOnlyField id="apps-secret-value" label="Client secret" value={secret.clientSecret} autocomplete="off" />
       <div class="form-actions">
         <Button variant="primary" onClick={copy}>
           Copy secret

@@ -60,6 +60,11 @@ function toggled(list: string[], value: string, on: boolean): string[] {
   return on ? [...rest, value] : rest;
 }
 
+/** Choices whose hint is their value (the grant type or operation as the API names it). */
+function valueHinted(list: readonly { value: string; label: string }[]) {
+  return list.map((o) => ({ value: o.value, label: o.label, hint: o.value }));
+}
+
 /** A fieldset of checkboxes; `idPrefix` keeps the ids of the inputs unique on the page. */
 function Choices(props: {
   legend: string;
@@ -164,11 +169,7 @@ export function ClientForm(props: {
       <Choices
         legend="Allowed grants"
         idPrefix="apps-client-grant"
-        options={GRANTS.map((g) => ({
-          value: g.value,
-          label: g.label,
-          hint: g.value,
-        }))}
+        options={valueHinted(GRANTS)}
         chosen={grants}
         onToggle={(v, on) => setGrants(toggled(grants, v, on))}
       />
@@ -190,11 +191,7 @@ export function ClientForm(props: {
       <Choices
         legend="Allowed operations"
         idPrefix="apps-client-op"
-        options={OPERATIONS.map((o) => ({
-          value: o.value,
-          label: o.label,
-          hint: o.value,
-        }))}
+        options={valueHinted(OPERATIONS)}
         chosen={operations}
         onToggle={(v, on) => setOperations(toggled(operations, v, on))}
       />

@@ -75,6 +75,19 @@ function Reason({ event }: { event: AuditEvent }) {
   );
 }
 
+// A time filter: a datetime-local input, read as UTC, over the query's epoch seconds.
+function TimeField(props: { label: string; name: string; epoch: string; onInput: (epoch: string) => void }) {
+  return (
+    <Field
+      label={props.label}
+      name={props.name}
+      type="datetime-local"
+      value={localOfEpoch(props.epoch)}
+      onInput={(v) => props.onInput(epochOfLocal(v))}
+    />
+  );
+}
+
 function FilterForm({ applied }: { applied: AuditFilters }) {
   const [f, setF] = useState<AuditFilters>(applied);
   // A navigation (back, a link) changes the applied filters: the form follows.
@@ -109,20 +122,8 @@ function FilterForm({ applied }: { applied: AuditFilters }) {
           autoComplete="off"
           mono
         />
-        <Field
-          label="From (UTC)"
-          name="from"
-          type="datetime-local"
-          value={localOfEpoch(f.since)}
-          onInput={(v) => set('since')(epochOfLocal(v))}
-        />
-        <Field
-          label="To (UTC)"
-          name="to"
-          type="datetime-local"
-          value={localOfEpoch(f.until)}
-          onInput={(v) => set('until')(epochOfLocal(v))}
-        />
+        <TimeField label="From (UTC)" name="from" epoch={f.since} onInput={set('since')} />
+        <TimeField label="To (UTC)" name="to" epoch={f.until} onInput={set('until')} />
         <Field
           label="Events per page"
           name="count"

@@ -3,8 +3,8 @@
 // exchanged for this domain's tokens.
 import { useState } from 'preact/hooks';
 import { api, apiList } from '../api';
+import { ActiveBadge, ActiveToggle } from '../lib/active';
 import { ConfirmButton } from '../lib/confirm';
-import { replaceOp } from '../lib/scim';
 import {
   Badge,
   Button,
@@ -454,40 +454,6 @@ function keySource(t: Trust): string {
   return 'discovery';
 }
 
-function ActiveToggle(props: { t: Trust; onChanged: (message: string, saved?: Trust) => void }) {
-  const t = props.t;
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const toggle = async () => {
-    setError(null);
-    setBusy(true);
-    try {
-      const saved = await api<Trust>(
-        'PATCH',
-        `${TRUSTS}/${encodeURIComponent(t.id)}`,
-        replaceOp('active', !t.active),
-      );
-      props.onChanged(`Trust ${t.name} ${t.active ? 'deactivated' : 'activated'}.`, saved);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <>
-      <Button
-        busy={busy}
-        aria-label={`${t.active ? 'Deactivate' : 'Activate'} trust ${t.name}`}
-        onClick={toggle}
-      >
-        {t.active ? 'Deactivate' : 'Activate'}
-      </Button>
-      <ErrorNotice error={error} />
-    </>
-  );
-}
-
 function OutsideTrusts() {
   const trusts = useAsync(() => apiList<Trust>(TRUSTS), []);
   const [notice, setNotice] = useState('');
@@ -503,16 +469,19 @@ function OutsideTrusts() {
     { header: 'Issuer', render: (t) => t.issuer },
     { header: 'Type', render: (t) => `${t.type} · ${t.subjectType}` },
     { header: 'Keys', render: keySource },
-    {
-      header: 'Status',
-      render: (t) => <Badge tone={t.active ? 'ok' : 'muted'}>{t.active ? 'active' : 'inactive'}</Badge>,
-    },
+    { header: 'Status', render: (t) => <ActiveBadge active={t.active} /> },
     {
       header: 'Actions',
       class: 'actions',
       render: (t) => (
         <div class="row-actions">
-          <ActiveToggle t={t} onChanged={changed} />
+          <ActiveToggle<Trust>
+            active={t.active}
+            path={`${TRUSTS}/${encodeURIComponent(t.id)}`}
+            label={`trust ${t.name}`}
+            message={(done) => `Trust ${t.name} ${done}.`}
+            onChanged={changed}
+          />
           <ConfirmButton
             label="Delete"
             ariaLabel={`Delete trust ${t.name}`}

@@ -2,9 +2,10 @@
 // create, activate or deactivate, delete.
 import { useState } from 'preact/hooks';
 import { api, type ListResponse } from '../api';
+import { ActiveBadge, ActiveToggle } from '../lib/active';
 import { ConfirmButton } from '../lib/confirm';
-import { eqFilter, listAll, replaceOp } from '../lib/scim';
-import { Badge, Button, DataTable, ErrorNotice, Field, Notice, Page, useAsync, type Column } from '../ui';
+import { eqFilter, listAll } from '../lib/scim';
+import { Button, DataTable, ErrorNotice, Field, Notice, Page, useAsync, type Column } from '../ui';
 import '../lib/directory.css';
 import './users.css';
 
@@ -96,37 +97,6 @@ function CreateUser(props: { onCreated: (u: User) => void }) {
   );
 }
 
-function ActiveToggle(props: { user: User; onChanged: (message: string) => void }) {
-  const u = props.user;
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const toggle = async () => {
-    setError(null);
-    setBusy(true);
-    try {
-      // RFC 7644 3.5.2.3: replace the one attribute; the server answers the changed user.
-      await api('PATCH', `${USERS}/${encodeURIComponent(u.id)}`, replaceOp('active', !u.active));
-      props.onChanged(`${u.userName} ${u.active ? 'deactivated' : 'activated'}.`);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <>
-      <Button
-        busy={busy}
-        aria-label={`${u.active ? 'Deactivate' : 'Activate'} ${u.userName}`}
-        onClick={toggle}
-      >
-        {u.active ? 'Deactivate' : 'Activate'}
-      </Button>
-      <ErrorNotice error={error} />
-    </>
-  );
-}
-
 export default function Users() {
   // The filter applied (the text field is applied when the filter form is submitted).
   const [filter, setFilter] = useState('');
@@ -150,16 +120,19 @@ export default function Users() {
     { header: 'User name', render: (u) => <strong>{u.userName}</strong> },
     { header: 'Name', render: fullName },
     { header: 'Email', render: primaryEmail },
-    {
-      header: 'Status',
-      render: (u) => <Badge tone={u.active ? 'ok' : 'muted'}>{u.active ? 'active' : 'inactive'}</Badge>,
-    },
+    { header: 'Status', render: (u) => <ActiveBadge active={u.active} /> },
     {
       header: 'Actions',
       class: 'actions',
       render: (u) => (
         <div class="row-actions">
-          <ActiveToggle user={u} onChanged={changed} />
+          <ActiveToggle
+            active={u.active}
+            path={`${USERS}/${encodeURIComponent(u.id)}`}
+            label={u.userName}
+            message={(done) => `${u.userName} ${done}.`}
+            onChanged={changed}
+          />
           <ConfirmButton
             label="Delete"
             ariaLabel={`Delete ${u.userName}`}
