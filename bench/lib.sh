@@ -18,6 +18,8 @@ load_cpu=$(( cores > 1 ? 1 : 0 ))
 server_pid=""
 bench_scope="https://bench.example.com:443urn:opc:resource:consumer::all"
 
+ticks_per_s=$(getconf CLK_TCK)
+
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # field LINE KEY: the value of KEY=value in a line of token_load's output.
@@ -51,6 +53,12 @@ start_server() {
   rss_kb=$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")
   port=${base##*:}
 }
+
+# cpu_ticks: the server's CPU time so far (user + system, every thread), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+
+# counter NAME: the value of an unlabelled counter in the server's /metrics.
+counter() { curl -sf "$base/metrics" | awk -v name="$1" '$1 == name {print $2}'; }
 
 stop_server() {
   kill "$server_pid" 2>/dev/null || true
