@@ -25,11 +25,12 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 # field LINE KEY: the value of KEY=value in a line of token_load's output.
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
-# start_server ALG: `tessera serve --threads 1` pinned to core 0 on a fresh data dir, signing
-# tokens with ALG. Sets server_pid, base, port, ready_ms (spawn to /ready 200), reported_ms (as
-# the server reports it) and rss_kb (VmRSS half a second after ready).
+# start_server ALG: `tessera serve --threads 1` pinned to core 0 on a fresh data dir (a new one
+# at each call), signing tokens with ALG. Sets server_pid, base, port, ready_ms (spawn to /ready
+# 200), reported_ms (as the server reports it) and rss_kb (VmRSS half a second after ready).
 start_server() {
-  local data="$tmp/data-$1" db_args=()
+  server_starts=$(( ${server_starts:-0} + 1 ))  # a fresh data dir for each start
+  local data="$tmp/data-$1-$server_starts" db_args=()
   [ -n "${TESSERA_BENCH_DATABASE:-}" ] && db_args=(--database "$TESSERA_BENCH_DATABASE")
   local t0 t1
   t0=$(date +%s%N)
