@@ -37,7 +37,7 @@ start_server() {
   taskset -c "$server_cpu" "$tessera" serve --listen 127.0.0.1:0 --threads 1 --data-dir "$data" \
     --signing-alg "$1" --log-level warn "${db_args[@]}" > "$tmp/server.out" 2> "$tmp/server.err" &
   server_pid=$!
-  for _ in $(seq 1 500); do
+  for _ in $(seq 1 3000); do  # up to 30 s: a loaded machine starts it slowly
     if grep -q "listening on" "$tmp/server.out" 2>/dev/null; then break; fi
     sleep 0.01
   done
@@ -72,8 +72,11 @@ stop_server() {
 # $tmp/keys/bench.key.pem). Sets client_id and client_secret.
 setup_domain() {
   local admin_token cert_b64 client
-  admin_token=$(curl -sf -u "$TESSERA_ADMIN_CLIENT_ID:$TESSERA_ADMIN_CLIENT_SECRET" "$base/oauth2/v1/token" \
-    -d grant_type=client_credentials -d scope=urn:opc:idm:__myscopes__ | json '["access_token"]')
+  # Retried: on a loaded machine the first answers of a fresh server can be slow to come.
+  admin_token=$(curl -sf --retry 5 --retry-all-errors --retry-delay 1 --max-time 20 \
+    -u "$TESSERA_ADMIN_CLIENT_ID:$TESSERA_ADMIN_CLIENT_SECRET" "$base/oauth2/v1/token" \
+    -d grant_type=client_credentials -d scope=urn:opc:idm:__myscopes__ | json '["access_token"]') || {
+    echo "$bench_name: no administrator token from $base" >&2; cat "$tmp/server.err" >&2; exit 1; }
   local h=(-H "Authorization: Bearer $admin_token" -H "Content-Type: application/json")
   curl -sf "${h[@]}" "$base/admin/v1/Users" -d '{"userName":"bench.user","active":true}' >/dev/null
   local resource_id
