@@ -160,7 +160,8 @@ for round in $(seq 1 "$repeat"); do
     echo "batch$b $jtis $pg_us" >> "$results"
   done
 done
-fsync=$(pg_test_fsync -s 1 -f "$tmp/fsync.test" 2>/dev/null | awk '/fdatasync/ && /ops\/sec/ {print $(NF-2); exit}' || true)
+fsync=$("${PG_BIN:-/usr/lib/postgresql/15/bin}/pg_test_fsync" -s 1 -f "$tmp/fsync.test" 2>/dev/null |
+  awk '$1 == "fdatasync" && $3 == "ops/sec" {print $2; exit}' || true)
 max_conns=$(psql -Atq "$admin_url" -c "SHOW max_connections")
 printf '\nMedians of %s rounds (the machine is shared; ratios of CPU times from one round):\n' "$repeat"
 python3 - "$results" "${fsync:-0}" "$max_conns" <<'PY'
