@@ -76,8 +76,10 @@ for alg in ${BENCH_ALGS:-RS256}; do
       commits=$(python3 -c "print(int($flushes1 - $flushes0 - (1 if '$kind' == 'replay' else 0)))")
       cpu_refused=$(per_token_us "$cpu0" "$cpu1" "$(field "$alone" flood_requests)")
       with=$(run_load $(( open_rps * seconds + 1000 )) "$open_rps" 8 --flood "$kind" --flood-connections 8 || true)
-      [ "$(field "$alone" flood_ok)" = 0 ] && [ "$(field "$with" flood_ok)" = 0 ] || {
-        echo "flood: a $kind request was answered 200" >&2; exit 1; }
+      if [ "$(field "$alone" flood_ok)" != 0 ] || [ "$(field "$with" flood_ok)" != 0 ]; then
+        echo "flood: a $kind request was answered 200" >&2
+        exit 1
+      fi
       cost=$(python3 -c "print(f'{$cpu_refused / max(1, $cpu_ok):.2f}')")
       kept=$(python3 -c "print(f'{$(field "$with" rps) / max(1, $(field "$baseline" rps)):.3f}')")
       printf '%-6s %5s %-15s %9s %9s %7s %6s %7s %10s %6s %8sms %8sms\n' "$alg" "$round" "$kind" \
