@@ -18,23 +18,26 @@ load_cpu=$(( cores > 1 ? 1 : 0 ))
 server_pid=""
 bench_scope="https://bench.example.com:443urn:opc:resource:consumer::all"
 
+ticks_per_s=$(getconf CLK_TCK)
+
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # field LINE KEY: the value of KEY=value in a line of token_load's output.
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 
-# start_server ALG: `tessera serve --threads 1` pinned to core 0 on a fresh data dir, signing
-# tokens with ALG. Sets server_pid, base, port, ready_ms (spawn to /ready 200), reported_ms (as
-# the server reports it) and rss_kb (VmRSS half a second after ready).
+# start_server ALG: `tessera serve --threads 1` pinned to core 0 on a fresh data dir (a new one
+# at each call), signing tokens with ALG. Sets server_pid, base, port, ready_ms (spawn to /ready
+# 200), reported_ms (as the server reports it) and rss_kb (VmRSS half a second after ready).
 start_server() {
-  local data="$tmp/data-$1" db_args=()
+  server_starts=$(( ${server_starts:-0} + 1 ))  # a fresh data dir for each start
+  local data="$tmp/data-$1-$server_starts" db_args=()
   [ -n "${TESSERA_BENCH_DATABASE:-}" ] && db_args=(--database "$TESSERA_BENCH_DATABASE")
   local t0 t1
   t0=$(date +%s%N)
   taskset -c "$server_cpu" "$tessera" serve --listen 127.0.0.1:0 --threads 1 --data-dir "$data" \
     --signing-alg "$1" --log-level warn "${db_args[@]}" > "$tmp/server.out" 2> "$tmp/server.err" &
   server_pid=$!
-  for _ in $(seq 1 500); do
+  for _ in $(seq 1 3000); do  # up to 30 s: a loaded machine starts it slowly
     if grep -q "listening on" "$tmp/server.out" 2>/dev/null; then break; fi
     sleep 0.01
   done
@@ -52,6 +55,12 @@ start_server() {
   port=${base##*:}
 }
 
+# cpu_ticks: the server's CPU time so far (user + system, every thread), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+
+# counter NAME: the value of an unlabelled counter in the server's /metrics.
+counter() { curl -sf "$base/metrics" | awk -v name="$1" '$1 == name {print $2}'; }
+
 stop_server() {
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
@@ -63,8 +72,11 @@ stop_server() {
 # $tmp/keys/bench.key.pem). Sets client_id and client_secret.
 setup_domain() {
   local admin_token cert_b64 client
-  admin_token=$(curl -sf -u "$TESSERA_ADMIN_CLIENT_ID:$TESSERA_ADMIN_CLIENT_SECRET" "$base/oauth2/v1/token" \
-    -d grant_type=client_credentials -d scope=urn:opc:idm:__myscopes__ | json '["access_token"]')
+  # Retried: on a loaded machine the first answers of a fresh server can be slow to come.
+  admin_token=$(curl -sf --retry 5 --retry-all-errors --retry-delay 1 --max-time 20 \
+    -u "$TESSERA_ADMIN_CLIENT_ID:$TESSERA_ADMIN_CLIENT_SECRET" "$base/oauth2/v1/token" \
+    -d grant_type=client_credentials -d scope=urn:opc:idm:__myscopes__ | json '["access_token"]') || {
+    echo "$bench_name: no administrator token from $base" >&2; cat "$tmp/server.err" >&2; exit 1; }
   local h=(-H "Authorization: Bearer $admin_token" -H "Content-Type: application/json")
   curl -sf "${h[@]}" "$base/admin/v1/Users" -d '{"userName":"bench.user","active":true}' >/dev/null
   local resource_id

@@ -16,8 +16,20 @@
 // id); with `--grant token-exchange` each is sent as the subject_token of an RFC 8693 exchange
 // (subject_token_type ...:jwt) instead of a jwt-bearer assertion.
 //
+// With `--grant health` it sends GET /health instead (no assertion): the server's own HTTP round
+// trip, the part of the floor that is not crypto.
+//
+// With `--flood KIND --flood-connections N`, N more connections send requests the server must
+// refuse, as fast as it answers them, while the others run as above (--connections 0: the flood
+// alone). KIND: bad-signature (valid assertions of the client with one signature byte changed),
+// replay (one assertion, accepted once before the run, then sent again and again) or
+// unknown-client (Basic credentials of a client that does not exist). The accepted traffic's
+// figures leave the flood out; the flood's are flood_requests, flood_rps and flood_ok (answers
+// 200 to a flood request: must be 0, else the run fails).
+//
 // Output: one line of key=value pairs (requests, ok, errors, seconds, rps, p50_ms, p90_ms,
-// p99_ms, max_ms, exhausted), for bench/token_endpoint.sh to read. With `--report-every S`, it
+// p99_ms, max_ms, exhausted, and with a flood flood_requests, flood_rps, flood_ok), for
+// bench/token_endpoint.sh and bench/flood.sh to read. With `--report-every S`, it
 // first prints one line per S seconds of the run, as it goes (interval, t, then the same keys
 // for the requests completed in that interval), for bench/soak: the assertions are signed once
 // for the whole run, so the load is steady from the first interval to the last.
@@ -151,12 +163,18 @@ int main(int argc, char** argv) {
   app.add_option("--aud", aud, "Assertion audience");
   app.add_option("--issuer", issuer, "The assertions' iss (default: the client id)");
   app.add_option("--grant", grant, "jwt-bearer (default) or token-exchange")
-      ->check(CLI::IsMember({"jwt-bearer", "token-exchange", "client-credentials"}));
+      ->check(CLI::IsMember({"jwt-bearer", "token-exchange", "client-credentials", "health"}));
+  std::string flood = "none";
+  int flood_connections = 0;
+  app.add_option("--flood", flood, "Requests to refuse, sent alongside (see the file's comment)")
+      ->check(CLI::IsMember({"none", "bad-signature", "replay", "unknown-client"}));
+  app.add_option("--flood-connections", flood_connections, "Connections sending the flood")
+      ->check(CLI::Range(0, 512));
   std::string dpop_key_file, dpop_url;
   app.add_option("--dpop-key", dpop_key_file, "Private key (PEM) of DPoP proofs (none: no proof)");
   app.add_option("--dpop-url", dpop_url, "The token endpoint's URL, the proofs' htu");
   app.add_option("--count", count, "Assertions to pre-sign")->check(CLI::Range(1, 5000000));
-  app.add_option("--connections", connections, "Keep-alive connections")->check(CLI::Range(1, 512));
+  app.add_option("--connections", connections, "Keep-alive connections")->check(CLI::Range(0, 512));
   app.add_option("--duration", duration, "Seconds")->check(CLI::Range(0.5, 86400.0));
   app.add_option("--rate", rate, "Requests per second in total (0 = as fast as answered)");
   app.add_option("--sign-threads", sign_threads, "Threads pre-signing assertions")
@@ -221,6 +239,10 @@ int main(int argc, char** argv) {
           auto proof = tessera::client::MakeDpopProof(*dpop_key, "POST", dpop_url, "", "", now);
           extra_headers = "DPoP: " + *proof + "\r\n";
         }
+        if (grant == "health") {
+          requests[i] = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+          continue;
+        }
         if (grant == "client-credentials") {
           std::string body = "grant_type=client_credentials";
           if (!scope.empty()) body += "&scope=" + FormEncode(scope);
@@ -249,6 +271,47 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : signers) t.join();
+
+  // The flood's requests: a few distinct ones, sent round and round (each is refused whatever
+  // it was before).
+  std::vector<std::string> flood_requests;
+  if (flood != "none" && flood_connections > 0) {
+    auto assertion_request = [&](const std::string& basic, bool break_signature) {
+      Json claims = {{"iss", client_id}, {"sub", sub},        {"aud", aud},
+                     {"iat", now},       {"exp", now + 3000}, {"jti", tessera::RandomUuid()}};
+      std::string jwt = *tessera::jose::SignJwt(claims, *key, key->algorithms().First(),
+                                                Json{{"kid", kid}, {"typ", "JWT"}});
+      // A byte in the middle of the signature: still base64url, still the right length.
+      if (break_signature) {
+        char& c = jwt[jwt.rfind('.') + 10];
+        c = c == 'A' ? 'B' : 'A';
+      }
+      std::string body =
+          "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + jwt;
+      if (!scope.empty()) body += "&scope=" + FormEncode(scope);
+      return "POST /oauth2/v1/token HTTP/1.1\r\nHost: 127.0.0.1\r\n" + basic +
+             "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    if (flood == "bad-signature") {
+      for (int i = 0; i < 64; ++i) flood_requests.push_back(assertion_request(auth, true));
+    } else if (flood == "unknown-client") {
+      const std::string unknown =
+          "Authorization: Basic " + tessera::jose::Base64Encode("no-such-client:" + client_secret);
+      for (int i = 0; i < 64; ++i) flood_requests.push_back(assertion_request(unknown, false));
+    } else {  // replay: accepted once now, every later use refused
+      flood_requests.push_back(assertion_request(auth, false));
+      int fd = Connect(static_cast<uint16_t>(port));
+      std::string buf;
+      const int status = fd >= 0 ? RoundTrip(fd, flood_requests.front(), buf) : -1;
+      if (fd >= 0) ::close(fd);
+      if (status != 200) {
+        std::cerr << "token_load: the assertion to replay was not accepted first (" << status
+                  << ")\n";
+        return 1;
+      }
+    }
+  }
 
   std::atomic<size_t> next{0};
   std::atomic<long> ok{0}, errors{0};
@@ -343,6 +406,23 @@ int main(int argc, char** argv) {
       latencies.insert(latencies.end(), mine.begin(), mine.end());
     });
   }
+  std::atomic<long> flood_sent{0}, flood_ok{0};
+  for (int c = 0; c < flood_connections && !flood_requests.empty(); ++c) {
+    workers.emplace_back([&, c] {
+      int fd = Connect(static_cast<uint16_t>(port));
+      std::string buf;
+      for (size_t k = static_cast<size_t>(c); fd >= 0 && Clock::now() < deadline; ++k) {
+        const int status = RoundTrip(fd, flood_requests[k % flood_requests.size()], buf);
+        ++flood_sent;
+        if (status == 200) ++flood_ok;
+        if (status < 0) {
+          ::close(fd);
+          fd = Connect(static_cast<uint16_t>(port));
+        }
+      }
+      if (fd >= 0) ::close(fd);
+    });
+  }
   for (auto& w : workers) w.join();
   const auto end = Clock::now();
   if (reporter.joinable()) {
@@ -359,8 +439,13 @@ int main(int argc, char** argv) {
   const Summary s = Summarize(latencies);
   std::printf(
       "requests=%zu ok=%ld errors=%ld seconds=%.2f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
-      "max_ms=%.3f exhausted=%d\n",
+      "max_ms=%.3f exhausted=%d",
       latencies.size(), ok.load(), errors.load(), seconds, static_cast<double>(ok.load()) / seconds,
       s.p50, s.p90, s.p99, s.max, exhausted ? 1 : 0);
-  return errors.load() > 0 ? 3 : 0;
+  if (!flood_requests.empty()) {
+    std::printf(" flood_requests=%ld flood_rps=%.0f flood_ok=%ld", flood_sent.load(),
+                static_cast<double>(flood_sent.load()) / seconds, flood_ok.load());
+  }
+  std::printf("\n");
+  return errors.load() > 0 || flood_ok.load() > 0 ? 3 : 0;
 }

@@ -319,16 +319,8 @@ std::vector<std::optional<Rejection>> TokenService::RecordJtis(
       if (!fresh.ok()) {
         out[i] =
             Reject(StoreReason(fresh.status()), "recording the jti: " + fresh.status().message());
-      } else if (!(*fresh)[k] && p.dpop_proof) {
-        // RFC 9449 11.1: a proof is accepted once, on whichever node saw it first.
-        out[i] = Reject(Reason::kDpopProofReplayed, "DPoP proof jti was already used (jti '" +
-                                                        p.jti.substr(0, 64) + "' of key " +
-                                                        p.issuer.substr(5) + ")");
       } else if (!(*fresh)[k]) {
-        out[i] = Reject(Reason::kAssertionJtiReplayed,
-                        "assertion jti was already used (jti '" + p.jti.substr(0, 64) +
-                            "' of issuer " + p.issuer + ")",
-                        p.client_assertion);
+        out[i] = ReplayRejection(p);
       } else {
         next.push_back(i);
       }
@@ -336,6 +328,19 @@ std::vector<std::optional<Rejection>> TokenService::RecordJtis(
     live = std::move(next);
   }
   return out;
+}
+
+Rejection TokenService::ReplayRejection(const PendingJti& p) {
+  if (p.dpop_proof) {
+    // RFC 9449 11.1: a proof is accepted once, on whichever node saw it first.
+    return Reject(Reason::kDpopProofReplayed, "DPoP proof jti was already used (jti '" +
+                                                  p.jti.substr(0, 64) + "' of key " +
+                                                  p.issuer.substr(5) + ")");
+  }
+  return Reject(Reason::kAssertionJtiReplayed,
+                "assertion jti was already used (jti '" + p.jti.substr(0, 64) + "' of issuer " +
+                    p.issuer + ")",
+                p.client_assertion);
 }
 
 Outcome TokenService::Finish(const ClientRequest& req, const std::string& client_id,

@@ -212,6 +212,9 @@ class TokenService {
   // alone, in the order of `requests`, would have given.
   std::vector<std::optional<Rejection>> RecordJtis(
       const std::vector<const std::vector<PendingJti>*>& requests) const;
+  // The rejection RecordJtis gives a request whose jti `p` was already recorded: for a caller
+  // that knows so without asking the store (http::JtiBatcher's recently recorded jtis).
+  static Rejection ReplayRejection(const PendingJti& p);
 
   // Signature by a published key, iss, exp, tok_type "AT", not revoked. kNotFound-free: any
   // failure is an error Status saying why.

@@ -4,8 +4,12 @@
 
 namespace tessera::http {
 
-JtiBatcher::JtiBatcher(const oauth::TokenService& tokens, Metrics* metrics, std::size_t max_batch)
-    : tokens_(tokens), metrics_(metrics), max_batch_(max_batch > 0 ? max_batch : 1) {
+JtiBatcher::JtiBatcher(const oauth::TokenService& tokens, Metrics* metrics, std::size_t max_batch,
+                       std::size_t remembered)
+    : tokens_(tokens),
+      metrics_(metrics),
+      max_batch_(max_batch > 0 ? max_batch : 1),
+      remembered_(remembered) {
   if (metrics_ != nullptr) {
     metrics_->Describe("tessera_jti_flushes_total",
                        "Store transactions recording the jtis of token requests.");
@@ -52,6 +56,38 @@ void JtiBatcher::Submit(const std::vector<oauth::PendingJti>* jtis, Done done, c
   }
 }
 
+std::string JtiBatcher::Key(const oauth::PendingJti& p) {
+  // Length-prefixed: no (issuer, jti) pair can spell another's key.
+  return std::to_string(p.issuer.size()) + ':' + p.issuer + p.jti;
+}
+
+void JtiBatcher::Remember(std::string key) {
+  if (remembered_ == 0) return;
+  if (auto it = index_.find(key); it != index_.end()) {
+    recent_.splice(recent_.begin(), recent_, it->second);
+    return;
+  }
+  recent_.push_front(std::move(key));
+  index_.emplace(recent_.front(), recent_.begin());
+  if (recent_.size() > remembered_) {
+    index_.erase(recent_.back());
+    recent_.pop_back();
+  }
+}
+
+std::optional<oauth::Rejection> JtiBatcher::KnownReplay(
+    const std::vector<oauth::PendingJti>& jtis) {
+  std::lock_guard lock(recent_mu_);
+  for (const oauth::PendingJti& p : jtis) {
+    std::string key = Key(p);
+    if (index_.count(key) == 0) continue;
+    // Kept at the front while it is being replayed: a flood of one jti never reaches the store.
+    Remember(std::move(key));
+    return oauth::TokenService::ReplayRejection(p);
+  }
+  return std::nullopt;
+}
+
 void JtiBatcher::Wake() {
   {
     std::lock_guard lock(mu_);
@@ -96,6 +132,15 @@ void JtiBatcher::Record(std::vector<Entry> batch) {
   jtis.reserve(batch.size());
   for (const Entry& e : batch) jtis.push_back(e.jtis);
   std::vector<std::optional<oauth::Rejection>> results = tokens_.RecordJtis(jtis);
+  {
+    // Only the jtis of requests whose every jti the store has just recorded as new: nothing
+    // here can refuse a jti the store would take.
+    std::lock_guard lock(recent_mu_);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (results[i]) continue;
+      for (const oauth::PendingJti& p : *batch[i].jtis) Remember(Key(p));
+    }
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <latch>
 #include <string>
 #include <thread>
@@ -127,6 +128,75 @@ TEST_F(JtiBatcherTest, StopRecordsWhatIsQueuedAndLaterSubmitsRecordAtOnce) {
   auto used = store_->IsJtiUsed("client-a", "after-stop");
   ASSERT_TRUE(used.ok());
   EXPECT_TRUE(*used);
+}
+
+// Submits `jtis` and waits for the answer.
+std::optional<oauth::Rejection> SubmitAndWait(JtiBatcher& batcher,
+                                              const std::vector<oauth::PendingJti>& jtis) {
+  std::promise<std::optional<oauth::Rejection>> answer;
+  std::future<std::optional<oauth::Rejection>> got = answer.get_future();
+  batcher.Submit(
+      &jtis, [&answer](std::optional<oauth::Rejection> r) { answer.set_value(std::move(r)); }, {});
+  return got.get();
+}
+
+// A replay of a jti the batcher recorded is refused from memory, with the store's own answer,
+// and the store is not asked: the pair is purged from the store here, yet still refused.
+TEST_F(JtiBatcherTest, KnownReplayRefusesARecordedJtiWithoutTheStore) {
+  Metrics metrics;
+  JtiBatcher batcher(*tokens_, &metrics);
+  const std::vector<oauth::PendingJti> once = One("recorded-once");
+  EXPECT_FALSE(batcher.KnownReplay(once));  // nothing recorded yet
+  ASSERT_FALSE(SubmitAndWait(batcher, once));
+  const std::string flushes = metrics.Render();
+  auto purged = store_->PurgeExpiredJtis(2'100'000'000, 100);
+  ASSERT_TRUE(purged.ok());
+  ASSERT_EQ(*purged, 1);
+  std::optional<oauth::Rejection> r = batcher.KnownReplay(once);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reason, oauth::Reason::kAssertionJtiReplayed);
+  EXPECT_EQ(r->detail, oauth::TokenService::ReplayRejection(once.front()).detail);
+  EXPECT_EQ(metrics.Render(), flushes);  // no store transaction
+  // A DPoP proof's jti is refused as a proof replay.
+  const std::vector<oauth::PendingJti> proof = {oauth::PendingJti{
+      .issuer = "dpop:thumb", .jti = "p1", .expires_at = 2'000'000'000, .dpop_proof = true}};
+  ASSERT_FALSE(SubmitAndWait(batcher, proof));
+  r = batcher.KnownReplay(proof);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reason, oauth::Reason::kDpopProofReplayed);
+  // The same jti of another issuer is another pair.
+  EXPECT_FALSE(
+      batcher.KnownReplay({oauth::PendingJti{"client-b", "recorded-once", 2'000'000'000, false}}));
+}
+
+// Only jtis the store recorded as new are remembered: of a request refused at its first jti (a
+// replay in the store), the second, never recorded, stays free for its owner.
+TEST_F(JtiBatcherTest, KnownReplayNeverRefusesAJtiTheStoreDidNotRecord) {
+  JtiBatcher batcher(*tokens_);
+  auto first = store_->ConsumeJti("client-a", "used-elsewhere", 2'000'000'000);
+  ASSERT_TRUE(first.ok());
+  const std::vector<oauth::PendingJti> two = {
+      oauth::PendingJti{"client-a", "used-elsewhere", 2'000'000'000, true},
+      oauth::PendingJti{"client-a", "never-recorded", 2'000'000'000, false}};
+  std::optional<oauth::Rejection> r = SubmitAndWait(batcher, two);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reason, oauth::Reason::kAssertionJtiReplayed);
+  EXPECT_FALSE(batcher.KnownReplay(One("never-recorded")));
+  EXPECT_FALSE(SubmitAndWait(batcher, One("never-recorded")));  // accepted: it was new
+  EXPECT_TRUE(batcher.KnownReplay(One("never-recorded")));
+}
+
+// The list is bounded: past `remembered` jtis the oldest is forgotten, and the store's atomic
+// insert, asked again, still refuses the replay.
+TEST_F(JtiBatcherTest, KnownReplayIsBoundedAndTheStoreStillDecides) {
+  JtiBatcher batcher(*tokens_, nullptr, 512, /*remembered=*/2);
+  for (const char* jti : {"a", "b", "c"}) ASSERT_FALSE(SubmitAndWait(batcher, One(jti)));
+  EXPECT_FALSE(batcher.KnownReplay(One("a")));
+  EXPECT_TRUE(batcher.KnownReplay(One("b")));
+  EXPECT_TRUE(batcher.KnownReplay(One("c")));
+  std::optional<oauth::Rejection> r = SubmitAndWait(batcher, One("a"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->reason, oauth::Reason::kAssertionJtiReplayed);
 }
 
 }  // namespace

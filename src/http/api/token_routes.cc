@@ -154,6 +154,10 @@ Response TokenEndpoint(ApiServices& s, Request& req) {
   if (pending->prepared.jtis.empty()) return complete(std::nullopt);
   if (s.jti_batcher == nullptr)
     return complete(s.tokens.RecordJtis({&pending->prepared.jtis}).front());
+  // A replay of a jti this node recorded is refused here, after every other check as before,
+  // without a store transaction (JtiBatcher::KnownReplay).
+  if (std::optional<oauth::Rejection> replay = s.jti_batcher->KnownReplay(pending->prepared.jtis))
+    return complete(std::move(replay));
   return Response::Later(
       [&s, pending, complete, defer = std::move(req.defer)](Response::Resume resume) {
         s.jti_batcher->Submit(

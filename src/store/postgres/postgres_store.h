@@ -153,6 +153,8 @@ class PostgresStore final : public Store {
   Result<int> PurgeExpiredRevocations(int64_t now, int limit) override;
 
   Status AppendAudit(const AuditEvent& event) override;
+  // One transaction for the batch.
+  Status AppendAudits(const std::vector<AuditEvent>& events) override;
   Result<std::vector<AuditEvent>> ListAudit(const AuditFilter& filter) override;
   Result<int> PurgeAuditBefore(int64_t before, int limit) override;
 

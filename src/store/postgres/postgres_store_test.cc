@@ -208,6 +208,30 @@ TEST(PostgresStoreTest, NodesOpeningTogetherMigrateOnce) {
   EXPECT_EQ(*version, PostgresStore::LatestSchemaVersion());
 }
 
+// AppendAudits is one transaction: a batch whose last event the database refuses (a reason that
+// is not UTF-8) leaves none of its events behind, and the next batch is written whole.
+TEST(PostgresStoreTest, AuditBatchIsOneTransaction) {
+  const std::string url = NewDatabaseUrl();
+  auto store = OpenOrDie(url);
+  ASSERT_NE(store, nullptr);
+  auto event = [](const char* ecid, std::string reason) {
+    AuditEvent e;
+    e.time = 1'900'000'000;
+    e.ecid = ecid;
+    e.client_id = "client-a";
+    e.outcome = "rejected";
+    e.reason = std::move(reason);
+    return e;
+  };
+  const std::vector<AuditEvent> refused = {event("e1", "fine"), event("e2", "fine"),
+                                           event("e3", std::string("not utf-8: \xff"))};
+  EXPECT_FALSE(store->AppendAudits(refused).ok());
+  PgAdmin admin(url);
+  EXPECT_EQ(admin.Query("SELECT count(*) FROM audit_events"), "0");
+  ASSERT_TRUE(store->AppendAudits({event("e4", "fine"), event("e5", "fine")}).ok());
+  EXPECT_EQ(admin.Query("SELECT count(*) FROM audit_events"), "2");
+}
+
 TEST(PostgresStoreTest, NewerSchemaIsRefused) {
   const std::string url = NewDatabaseUrl();
   ASSERT_NE(OpenOrDie(url), nullptr);
