@@ -124,7 +124,7 @@ inline constexpr jose::AlgorithmSet kDefaultDpopAlgorithms = {
 // JSON text), each with the algorithms it may verify and its RFC 7638 thumbprint. A client signs
 // its proofs with one key for as long as it keeps its token (RFC 9449 2), so importing that key
 // and hashing it anew per request (an EC point decoded and checked against its curve: about a
-// third of a proof check, measured by bench/dpop.sh) is work a node does once. Only a key whose
+// third of a proof check in a profile of bench/dpop.sh) is work a node does once. Only a key whose
 // proof verified is added, and a hit is the result ParseJwk and JwkThumbprint give for that
 // text; the signature, claims, window and replay checks run on every proof as before. At most
 // kMaxEntries keys: a full cache is emptied, never grown. Thread safety: every method may be

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "jose/base64url.h"
@@ -65,16 +66,16 @@ std::string Sign(const ProofParts& p, const Key& key = EcKey(), Algorithm alg = 
 class DpopTest : public ::testing::Test {
  protected:
   DpopValidator Validator(DpopOptions options = {}) {
-    return DpopValidator::Create(options, clock_).value();
+    return DpopValidator::Create(std::move(options), clock_).value();
   }
   Result<DpopProof> Check(std::string_view proof, std::string_view method = "POST",
                           std::string_view url = kUrl, std::string_view token = {},
                           DpopOptions options = {}) {
-    return Validator(options).Validate(
-        {.proofs = {proof}, .method = method, .url = url, .access_token = token});
+    return Validator(std::move(options))
+        .Validate({.proofs = {proof}, .method = method, .url = url, .access_token = token});
   }
   DpopError ErrorOf(const ProofParts& p, DpopOptions options = {}) {
-    return DpopErrorOf(Check(Sign(p), "POST", kUrl, {}, options).status());
+    return DpopErrorOf(Check(Sign(p), "POST", kUrl, {}, std::move(options)).status());
   }
 
   FixedClock clock_{kNow};
