@@ -162,7 +162,7 @@ for r in $(seq 1 "$rounds"); do
   read -r p_rps p_avg p_p99 p_bad p_p50 < <(measure "$gw/health" -c1 -s "$tmp/dpop.lua" -- "$tmp/dpop.proofs.$r" "$tmp/dpop.token")
   t2=$(gw_ticks)
   ticks=($(( ticks[0] + t1 - t0 )) $(( ticks[1] + t2 - t1 )))
-  served=($(python3 -c "print(round(${served[0]} + $b_rps * $wrk_seconds), round(${served[1]} + $p_rps * $wrk_seconds))"))
+  read -r -a served < <(python3 -c "print(round(${served[0]} + $b_rps * $wrk_seconds), round(${served[1]} + $p_rps * $wrk_seconds))")
   printf '%-5s %-7s %10s %10.3f %10.3f %10.3f %8s\n' "$r" bearer "$b_rps" "$b_p50" "$b_avg" "$b_p99" "$b_bad"
   printf '%-5s %-7s %10s %10.3f %10.3f %10.3f %8s\n' "$r" dpop "$p_rps" "$p_p50" "$p_avg" "$p_p99" "$p_bad"
   added+=("$(python3 -c "print(($p_p50 - $b_p50) * 1000)")")
