@@ -192,9 +192,25 @@ Result<Json> RequiredMembers(const Key& key) {
       return j;
     }
     case KeyType::kEc: {
-      const int bytes = key.bits() == 521 ? 66 : key.bits() / 8;
-      TESSERA_ASSIGN_OR_RETURN(std::string x, BnParam(pkey, OSSL_PKEY_PARAM_EC_PUB_X, bytes));
-      TESSERA_ASSIGN_OR_RETURN(std::string y, BnParam(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, bytes));
+      const auto bytes = static_cast<size_t>(key.bits() == 521 ? 66 : key.bits() / 8);
+      // The uncompressed point 04 || x || y (SEC 1 2.3.3) in one export: asking for x and y one
+      // at a time converts the point to affine coordinates (a field inversion) twice, which
+      // made the thumbprint a measurable part of every DPoP proof check.
+      unsigned char point[1 + 2 * 66];
+      size_t len = 0;
+      std::string x, y;
+      if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                          sizeof(point), &len) == 1 &&
+          len == 1 + 2 * bytes && point[0] == 0x04) {
+        const auto* raw = reinterpret_cast<const char*>(point);
+        x.assign(raw + 1, bytes);
+        y.assign(raw + 1 + bytes, bytes);
+      } else {
+        // A key kept in compressed form (a certificate may carry one): coordinate by coordinate.
+        const int pad = static_cast<int>(bytes);
+        TESSERA_ASSIGN_OR_RETURN(x, BnParam(pkey, OSSL_PKEY_PARAM_EC_PUB_X, pad));
+        TESSERA_ASSIGN_OR_RETURN(y, BnParam(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, pad));
+      }
       j["kty"] = "EC";
       j["crv"] = std::string(key.curve());
       j["x"] = Base64UrlEncode(x);

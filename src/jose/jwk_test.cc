@@ -142,6 +142,27 @@ TEST(JwkTest, MembersAreStrict) {
   EXPECT_EQ(JwkError({{"kty", "RSA"}, {"n", ""}, {"e", "AQAB"}}), JoseError::kJwkInvalid);
 }
 
+// Key policy (docs/security.md): a public point must lie on its curve, whichever curve; the
+// quick validation refuses it as the full one did (the three curves have cofactor 1).
+TEST(JwkTest, EcPointsOffTheCurveOrOutOfRangeAreRefused) {
+  for (int bits : {256, 384, 521}) {
+    const Json good = PublicJwk(GenerateKey(KeyType::kEc, bits).value(), "").value();
+    ASSERT_TRUE(ParseJwk(good).ok()) << bits;
+    Json j = good;
+    std::string y = Base64UrlDecode(good["y"].get<std::string>()).value();
+    y.back() = static_cast<char>(y.back() ^ 1);
+    j["y"] = Base64UrlEncode(y);
+    EXPECT_EQ(JwkError(j), JoseError::kKeyInvalid) << bits;
+  }
+  // x = p, the field prime of P-256: out of range, never reduced to the point x = 0.
+  Json j = PublicJwk(GenerateKey(KeyType::kEc, 256).value(), "").value();
+  const unsigned char p256[32] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+                                  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  j["x"] = Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(p256), sizeof(p256)));
+  EXPECT_EQ(JwkError(j), JoseError::kKeyInvalid);
+}
+
 TEST(JwkTest, OctOnlyWhenAllowedAndPinned) {
   const Json oct = {{"kty", "oct"}, {"alg", "HS256"}, {"k", Base64UrlEncode(std::string(32, 'k'))}};
   EXPECT_EQ(JwkError(oct), JoseError::kKeyUnsupported);

@@ -294,8 +294,12 @@ Result<Key> Key::FromPkey(PkeyPtr pkey) {
         return JoseFailure(JoseError::kKeyUnsupported, "EC curve " + std::string(g));
       }
       // Key policy (docs/security.md): a point off the curve is refused before it can be used.
+      // The quick check (SEC 1 v2 3.2.3, NIST SP 800-56A r3 5.6.2.3.4: not the point at infinity,
+      // coordinates in range, on the curve) is the full validation for these three curves: their
+      // cofactor is 1, so every such point has order n and the full check's extra scalar
+      // multiplication (nQ = O), as costly as a signature verification, proves nothing more.
       PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, k, nullptr));
-      if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+      if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
         return OpenSslFailure(JoseError::kKeyInvalid, "EC public point is not on the curve");
       }
       algs = {EcAlgorithm(rep->ec_bytes)};

@@ -314,6 +314,24 @@ Result<std::string> NormalizeHtu(std::string_view uri) {
   return out;
 }
 
+std::shared_ptr<const DpopKeyCache::Entry> DpopKeyCache::Find(const std::string& jwk_text) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(jwk_text);
+  return it == entries_.end() ? nullptr : it->second;
+}
+
+void DpopKeyCache::Add(std::string jwk_text, std::shared_ptr<const Entry> entry) {
+  if (jwk_text.size() > kMaxJwkBytes) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (entries_.size() >= kMaxEntries) entries_.clear();
+  entries_.insert_or_assign(std::move(jwk_text), std::move(entry));
+}
+
+std::size_t DpopKeyCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
 Result<DpopValidator> DpopValidator::Create(DpopOptions options, const Clock& clock) {
   if (options.algorithms.empty()) {
     return Status::InvalidArgument("DPoP: no signing algorithm allowed");
@@ -330,7 +348,8 @@ Result<DpopValidator> DpopValidator::Create(DpopOptions options, const Clock& cl
       options.max_proof_bytes == 0 || options.max_jti_length == 0) {
     return Status::InvalidArgument("DPoP: windows and limits must be positive");
   }
-  return DpopValidator(options, clock);
+  if (options.key_cache == nullptr) options.key_cache = std::make_shared<DpopKeyCache>();
+  return DpopValidator(std::move(options), clock);
 }
 
 std::string DpopValidator::AlgorithmsText() const {
@@ -392,18 +411,27 @@ Result<DpopProof> DpopValidator::Validate(const DpopRequest& request) const {
       return DpopFailure(DpopError::kJwkPrivate, "member \"" + std::string(member) + "\"");
     }
   }
-  Result<jose::Jwk> jwk = jose::ParseJwk(*jwk_it);
-  if (!jwk.ok()) return DpopFailure(DpopError::kJwkInvalid, jwk.status().message());
-  // A jwk "alg" member pins the key (RFC 7517 4.4); without one, the key type decides which
-  // algorithms may verify with it (RFC 8725 3.1), never the header alone.
-  const jose::AlgorithmSet suitable =
-      jwk_it->contains("alg") ? jwk->key.algorithms() : jwk->key.CompatibleAlgorithms();
-  if (!suitable.Contains(jws.alg)) {
+  // The same jwk text always imports to the same key: a key met in an accepted proof before is
+  // taken from the cache (DpopKeyCache), any other is imported and checked here.
+  std::string jwk_text = jose::DumpCompact(*jwk_it);
+  std::shared_ptr<const DpopKeyCache::Entry> known = options_.key_cache->Find(jwk_text);
+  std::optional<DpopKeyCache::Entry> imported;
+  if (known == nullptr) {
+    Result<jose::Jwk> jwk = jose::ParseJwk(*jwk_it);
+    if (!jwk.ok()) return DpopFailure(DpopError::kJwkInvalid, jwk.status().message());
+    // A jwk "alg" member pins the key (RFC 7517 4.4); without one, the key type decides which
+    // algorithms may verify with it (RFC 8725 3.1), never the header alone.
+    const jose::AlgorithmSet suitable =
+        jwk_it->contains("alg") ? jwk->key.algorithms() : jwk->key.CompatibleAlgorithms();
+    imported.emplace(DpopKeyCache::Entry{std::move(jwk->key), suitable, {}});
+  }
+  const DpopKeyCache::Entry& key = known != nullptr ? *known : *imported;
+  if (!key.suitable.Contains(jws.alg)) {
     return DpopFailure(DpopError::kAlgKeyMismatch,
                        std::string(jose::AlgorithmName(jws.alg)) + " with a " +
-                           std::string(jose::KeyTypeName(jwk->key.type())) + " key");
+                           std::string(jose::KeyTypeName(key.key.type())) + " key");
   }
-  Result<jose::Key> pinned = jwk->key.RestrictTo({jws.alg});
+  Result<jose::Key> pinned = key.key.RestrictTo({jws.alg});
   if (!pinned.ok()) return DpopFailure(DpopError::kAlgKeyMismatch, pinned.status().message());
   if (Status s = jose::Verify(jws, pinned.value()); !s.ok()) {
     return DpopFailure(DpopError::kSignatureInvalid, s.message());
@@ -486,7 +514,14 @@ Result<DpopProof> DpopValidator::Validate(const DpopRequest& request) const {
     }
   }
 
-  TESSERA_ASSIGN_OR_RETURN(proof.jkt, jose::JwkThumbprint(jwk->key));
+  if (known != nullptr) {
+    proof.jkt = known->jkt;
+    return proof;
+  }
+  TESSERA_ASSIGN_OR_RETURN(imported->jkt, jose::JwkThumbprint(imported->key));
+  proof.jkt = imported->jkt;
+  options_.key_cache->Add(std::move(jwk_text),
+                          std::make_shared<const DpopKeyCache::Entry>(std::move(*imported)));
   return proof;
 }
 

@@ -50,11 +50,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "jose/algorithm.h"
+#include "jose/key.h"
 #include "tessera/clock.h"
 #include "tessera/status.h"
 
@@ -116,6 +120,35 @@ inline constexpr jose::AlgorithmSet kDefaultDpopAlgorithms = {
     jose::Algorithm::kRS256, jose::Algorithm::kPS256, jose::Algorithm::kES256,
     jose::Algorithm::kEdDSA};
 
+// The public keys of proofs that passed every check, by their "jwk" header member (its compact
+// JSON text), each with the algorithms it may verify and its RFC 7638 thumbprint. A client signs
+// its proofs with one key for as long as it keeps its token (RFC 9449 2), so importing that key
+// and hashing it anew per request (an EC point decoded and checked against its curve: about a
+// third of a proof check in a profile of bench/dpop.sh) is work a node does once. Only a key whose
+// proof verified is added, and a hit is the result ParseJwk and JwkThumbprint give for that
+// text; the signature, claims, window and replay checks run on every proof as before. At most
+// kMaxEntries keys: a full cache is emptied, never grown. Thread safety: every method may be
+// called concurrently.
+class DpopKeyCache {
+ public:
+  static constexpr std::size_t kMaxEntries = 1024;
+  static constexpr std::size_t kMaxJwkBytes = 2048;  // longer jwk texts are not kept
+
+  struct Entry {
+    jose::Key key;                // as ParseJwk imported it (pinned by a jwk "alg")
+    jose::AlgorithmSet suitable;  // the algorithms this jwk may verify
+    std::string jkt;              // RFC 7638 thumbprint
+  };
+
+  std::shared_ptr<const Entry> Find(const std::string& jwk_text) const;
+  void Add(std::string jwk_text, std::shared_ptr<const Entry> entry);
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const Entry>> entries_;  // GUARDED_BY(mu_)
+};
+
 struct DpopOptions {
   // The accepted "alg" values (dpop_signing_alg_values_supported). Asymmetric only.
   jose::AlgorithmSet algorithms = kDefaultDpopAlgorithms;
@@ -126,6 +159,9 @@ struct DpopOptions {
   // Server nonces (dpop_nonce = "on"): when set, every proof must carry a nonce these accept.
   // nullptr: nonces off; a "nonce" claim is then ignored. Not owned; must outlive the validator.
   const DpopNonces* nonces = nullptr;
+  // The keys of accepted proofs, shared by every validator given the same cache (a server keeps
+  // one for its lifetime). nullptr: Create makes one for this validator and its copies.
+  std::shared_ptr<DpopKeyCache> key_cache = nullptr;
 };
 
 // The request a proof is checked against.
@@ -170,7 +206,8 @@ class DpopValidator {
   std::string AlgorithmsText() const;
 
  private:
-  DpopValidator(DpopOptions options, const Clock& clock) : options_(options), clock_(&clock) {}
+  DpopValidator(DpopOptions options, const Clock& clock)
+      : options_(std::move(options)), clock_(&clock) {}
 
   DpopOptions options_;
   const Clock* clock_;

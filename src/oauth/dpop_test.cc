@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "jose/base64url.h"
@@ -65,16 +66,16 @@ std::string Sign(const ProofParts& p, const Key& key = EcKey(), Algorithm alg = 
 class DpopTest : public ::testing::Test {
  protected:
   DpopValidator Validator(DpopOptions options = {}) {
-    return DpopValidator::Create(options, clock_).value();
+    return DpopValidator::Create(std::move(options), clock_).value();
   }
   Result<DpopProof> Check(std::string_view proof, std::string_view method = "POST",
                           std::string_view url = kUrl, std::string_view token = {},
                           DpopOptions options = {}) {
-    return Validator(options).Validate(
-        {.proofs = {proof}, .method = method, .url = url, .access_token = token});
+    return Validator(std::move(options))
+        .Validate({.proofs = {proof}, .method = method, .url = url, .access_token = token});
   }
   DpopError ErrorOf(const ProofParts& p, DpopOptions options = {}) {
-    return DpopErrorOf(Check(Sign(p), "POST", kUrl, {}, options).status());
+    return DpopErrorOf(Check(Sign(p), "POST", kUrl, {}, std::move(options)).status());
   }
 
   FixedClock clock_{kNow};
@@ -316,6 +317,67 @@ TEST_F(DpopTest, SignatureMustVerifyWithTheJwk) {
   const std::string swapped = header + "." + jose::Base64UrlEncode(jose::DumpCompact(claims)) +
                               good.substr(good.rfind('.'));
   EXPECT_EQ(DpopErrorOf(Check(swapped, "GET").status()), DpopError::kSignatureInvalid);
+}
+
+// DpopKeyCache: a key is kept only once a proof by it passed, and a kept key changes no outcome.
+TEST_F(DpopTest, KeyCacheKeepsAcceptedKeysAndEveryCheckStillRuns) {
+  DpopOptions options;
+  options.key_cache = std::make_shared<DpopKeyCache>();
+  const DpopValidator validator = Validator(options);
+  auto check = [&](const std::string& proof, std::string_view method = "POST") {
+    return validator.Validate({.proofs = {proof}, .method = method, .url = kUrl});
+  };
+  // A proof that fails (here its signature, by another key) leaves nothing behind.
+  const Key other = jose::GenerateKey(KeyType::kEc, 256).value();
+  EXPECT_EQ(DpopErrorOf(check(Sign(GoodParts(EcKey()), other)).status()),
+            DpopError::kSignatureInvalid);
+  EXPECT_EQ(options.key_cache->size(), 0u);
+
+  Result<DpopProof> first = check(Sign(GoodParts()));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(options.key_cache->size(), 1u);
+  EXPECT_EQ(first->jkt, jose::JwkThumbprint(EcKey()).value());
+  // The same jwk again: the same thumbprint, and every per-proof check still applies.
+  Result<DpopProof> again = check(Sign(GoodParts()));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->jkt, first->jkt);
+  EXPECT_EQ(options.key_cache->size(), 1u);
+  EXPECT_EQ(DpopErrorOf(check(Sign(GoodParts(EcKey()), other)).status()),
+            DpopError::kSignatureInvalid);
+  EXPECT_EQ(DpopErrorOf(check(Sign(GoodParts()), "GET").status()), DpopError::kHtmMismatch);
+  ProofParts old = GoodParts();
+  old.claims["iat"] = kNow - 3600;
+  EXPECT_EQ(DpopErrorOf(check(Sign(old)).status()), DpopError::kIatTooOld);
+  ProofParts rsa_header = GoodParts();
+  const Key rsa = jose::GenerateKey(KeyType::kRsa, 2048).value();
+  EXPECT_EQ(DpopErrorOf(check(Sign(rsa_header, rsa, Algorithm::kRS256)).status()),
+            DpopError::kAlgKeyMismatch);
+  // The same key with a jwk "alg" member is another text, imported and judged on its own: an
+  // "alg" its curve cannot have makes the jwk invalid, cached key or not.
+  ProofParts pinned = GoodParts();
+  pinned.header["jwk"]["alg"] = "ES384";
+  EXPECT_EQ(DpopErrorOf(check(Sign(pinned)).status()), DpopError::kJwkInvalid);
+  EXPECT_EQ(options.key_cache->size(), 1u);
+  // A second validator sharing the cache gives the same answer.
+  Result<DpopProof> shared =
+      Validator(options).Validate({.proofs = {Sign(GoodParts())}, .method = "POST", .url = kUrl});
+  ASSERT_TRUE(shared.ok());
+  EXPECT_EQ(shared->jkt, first->jkt);
+}
+
+TEST(DpopKeyCacheTest, BoundedAndEmptiedWhenFull) {
+  DpopKeyCache cache;
+  auto entry = std::make_shared<const DpopKeyCache::Entry>(
+      DpopKeyCache::Entry{jose::GenerateKey(KeyType::kEc, 256).value(), {}, "jkt"});
+  for (std::size_t i = 0; i < DpopKeyCache::kMaxEntries; ++i) cache.Add(std::to_string(i), entry);
+  EXPECT_EQ(cache.size(), DpopKeyCache::kMaxEntries);
+  EXPECT_NE(cache.Find("0"), nullptr);
+  cache.Add("one more", entry);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.Find("0"), nullptr);
+  EXPECT_NE(cache.Find("one more"), nullptr);
+  cache.Add(std::string(DpopKeyCache::kMaxJwkBytes + 1, 'x'), entry);
+  EXPECT_EQ(cache.size(), 1u);
 }
 
 // Item 3.

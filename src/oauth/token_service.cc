@@ -519,6 +519,7 @@ std::variant<PreparedToken, Outcome> TokenService::Prepare(const ClientRequest& 
 Result<DpopProof> TokenService::ValidateDpopProof(const DpopRequest& request,
                                                   std::string* fresh_nonce) {
   DpopOptions options;
+  options.key_cache = dpop_keys_;
   // RFC 9449 8: nonces come from the active signing key, so any node issues and accepts them;
   // a rotation makes the clients of the old key's nonces ask once more.
   std::optional<DpopNonces> nonces;

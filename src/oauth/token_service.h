@@ -302,6 +302,8 @@ class TokenService {
   const Clock& clock_;
   ClientAuthLimits limits_;
   AssertionValidator validator_;
+  // The keys of accepted DPoP proofs, for every request's validator (DpopKeyCache).
+  std::shared_ptr<DpopKeyCache> dpop_keys_ = std::make_shared<DpopKeyCache>();
 };
 
 }  // namespace tessera::oauth
