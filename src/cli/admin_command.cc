@@ -31,7 +31,7 @@ struct AdminOptions {
   // Arguments of the leaf commands.
   std::string id, name, user_name, given_name, family_name, email, audience, alias, file, issuer,
       secret_file;
-  std::string outcome, filter_client, since, until;
+  std::string outcome, filter_client, filter_reason, filter_grant, since, until;
   std::vector<std::string> grants, scopes, cert_aliases, operations, algs;
   int64_t lifetime = 0;
   bool activate = false, print_env = false;
@@ -936,6 +936,8 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
         std::string path = "/admin/v1/AuditEvents?count=" + std::to_string(a.count);
         if (!a.filter_client.empty()) path += "&clientId=" + UrlEncodeComponent(a.filter_client);
         if (!a.outcome.empty()) path += "&outcome=" + UrlEncodeComponent(a.outcome);
+        if (!a.filter_reason.empty()) path += "&reason=" + UrlEncodeComponent(a.filter_reason);
+        if (!a.filter_grant.empty()) path += "&grant=" + UrlEncodeComponent(a.filter_grant);
         const int64_t now = c.clock->NowSeconds();
         if (!a.since.empty()) {
           TESSERA_ASSIGN_OR_RETURN(int64_t since, ParseWhen("--since", a.since, now));
@@ -957,6 +959,12 @@ void RegisterAdminCommand(CLI::App& app, CommandContext& ctx) {
   audit->add_option("--for-client", o->filter_client, "Only events of this client id");
   audit->add_option("--outcome", o->outcome,
                     "Only this outcome (issued, rejected, app.create, ...)");
+  audit->add_option("--reason", o->filter_reason,
+                    "Only refusals with this reason code (bad_client_secret, ...): the code "
+                    "exactly, never a word of the detail");
+  audit->add_option("--grant", o->filter_grant,
+                    "Only events of this grant (client_credentials, "
+                    "urn:ietf:params:oauth:grant-type:jwt-bearer, ...)");
   audit->add_option("--count", o->count, "How many (default 50)")->check(CLI::Range(1, 1000));
   audit->add_option("--since", o->since,
                     "Only events at or after: epoch seconds, 2026-12-06T16:00:00Z, or an age "

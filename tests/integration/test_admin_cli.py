@@ -288,6 +288,23 @@ class AdminCliTest(it.ServerTest):
         rc, out, err = self.cli("audit", "--count", "0", check=False)
         self.assertNotEqual(rc, 0)
 
+    def test_audit_by_reason_and_grant(self):
+        r = self.server.token([("grant_type", "client_credentials")],
+                              auth=(it.ADMIN_ID, it.ADMIN_SECRET + "x"))
+        self.assertEqual(r.status, 401, r)
+        refused = self.j("audit", "--reason", "bad_client_secret", "--for-client", it.ADMIN_ID,
+                         "--count", "5")["Resources"]
+        self.assertTrue(refused)
+        self.assertTrue(all(e["reason"].startswith("bad_client_secret:") and
+                            e["outcome"] == "rejected" for e in refused), refused)
+        issued = self.j("audit", "--grant", "client_credentials", "--outcome", "issued",
+                        "--count", "5")["Resources"]
+        self.assertTrue(issued)
+        self.assertTrue(all(e["grant"] == "client_credentials" for e in issued), issued)
+        # The code exactly: a word of a detail matches nothing.
+        self.assertEqual(self.j("audit", "--reason", "bad_client", "--count", "5")["Resources"],
+                         [])
+
     # ---- who may use it
     def test_non_admin_client_gets_one_line_error(self):
         t = self.tenant()
