@@ -42,6 +42,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "oauth/dpop.h"
@@ -156,7 +157,10 @@ class SenderConstraint {
  private:
   SenderConstraint(SenderConstraintOptions options, oauth::DpopValidator validator,
                    oauth::ProofReplayCache& replay, const Clock& clock)
-      : options_(std::move(options)), validator_(validator), replay_(&replay), clock_(&clock) {}
+      : options_(std::move(options)),
+        validator_(std::move(validator)),
+        replay_(&replay),
+        clock_(&clock) {}
 
   SenderDecision Refuse(SenderError error, AuthScheme scheme, std::string detail,
                         oauth::DpopError dpop_error = oauth::DpopError::kOk) const;
