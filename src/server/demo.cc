@@ -36,8 +36,8 @@ Result<std::string> ReadFile(const fs::path& path) {
 }  // namespace
 
 Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
-                             const std::string& data_dir, int64_t now,
-                             const std::string& bootstrap_admin_id) {
+                             console::ConsoleService* console, const std::string& data_dir,
+                             int64_t now, const std::string& bootstrap_admin_id) {
   const oauth::AdminService::Context ctx{"demo", "demo-setup"};
   const fs::path dir = fs::path(data_dir) / "demo";
   std::error_code ec;
@@ -113,6 +113,30 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
         admin.EnsureBootstrapAdmin(demo.admin_client_id, demo.admin_client_secret).status());
   }
 
+  // The console operator, its password kept like the secrets: every start prints a working
+  // sign-in. An operator who changed that password in the console keeps the new one (an existing
+  // operator is left as it is).
+  if (console != nullptr) {
+    const fs::path console_file = dir / "console.json";
+    if (Result<std::string> saved = ReadFile(console_file); saved.ok()) {
+      Result<Json> j = jose::ParseStrictJson(*saved);
+      if (j.ok() && j->contains("userName") && j->contains("password")) {
+        demo.console_user = (*j)["userName"];
+        demo.console_password = (*j)["password"];
+      }
+    }
+    if (demo.console_user.empty()) {
+      demo.console_user = kDemoOperator;
+      demo.console_password = oauth::GenerateClientSecret();
+      TESSERA_RETURN_IF_ERROR(WriteFile(
+          console_file,
+          jose::DumpCompact({{"userName", demo.console_user}, {"password", demo.console_password}}),
+          0600));
+    }
+    TESSERA_RETURN_IF_ERROR(
+        console->EnsureBootstrapOperator(demo.console_user, demo.console_password).status());
+  }
+
   // The confidential app; its secret is kept beside the key so every start prints it.
   const fs::path client_file = dir / "client.json";
   if (Result<std::string> saved = ReadFile(client_file); saved.ok()) {
@@ -169,6 +193,10 @@ void PrintDemoCommands(const DemoSetup& d, const std::string& base_url, const st
     out << "  export TESSERA_ADMIN_CLIENT_SECRET=" << d.admin_client_secret << "\n\n";
   }
   out << "Then, e.g.: " << tessera << " admin apps list\n\n";
+  if (!d.console_user.empty()) {
+    out << "Console: " << base_url << "/console/ (user name " << d.console_user << ", password "
+        << d.console_password << ")\n\n";
+  }
 }
 
 }  // namespace tessera::server

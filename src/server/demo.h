@@ -3,15 +3,19 @@
 // bootstrap administrator is configured, an administrator app; then prints the administrator's
 // credentials as shell exports and the exact commands that obtain a token.
 //
-// The demo client's and demo administrator's secrets are kept in <data_dir>/demo/client.json and
-// admin.json (mode 0600) so that every start can print working commands; a production app's secret
-// is never kept anywhere.
+// Unless a console operator is configured (TESSERA_CONSOLE_USER), it also makes a console operator,
+// "demo.operator", so the console at /console/ can be signed in to at once.
+//
+// The demo client's, demo administrator's and demo operator's secrets are kept in
+// <data_dir>/demo/client.json, admin.json and console.json (mode 0600) so that every start can
+// print working commands; a production app's secret or operator's password is never kept anywhere.
 #ifndef TESSERA_SERVER_DEMO_H_
 #define TESSERA_SERVER_DEMO_H_
 
 #include <ostream>
 #include <string>
 
+#include "console/console_service.h"
 #include "oauth/admin_service.h"
 #include "store/store.h"
 
@@ -28,6 +32,9 @@ struct DemoSetup {
   std::string key_file;
   std::string cert_file;
   std::string scope;  // the fully qualified demo scope
+  // The demo console operator and its password; empty when an operator was configured.
+  std::string console_user;
+  std::string console_password;
 };
 
 inline constexpr char kDemoUser[] = "demo.user";
@@ -35,12 +42,14 @@ inline constexpr char kDemoAudience[] = "https://demo.example.com:443";
 inline constexpr char kDemoScope[] = "urn:opc:resource:consumer::all";
 inline constexpr char kDemoAlias[] = "demo";
 inline constexpr char kDemoAdmin[] = "demo-admin";
+inline constexpr char kDemoOperator[] = "demo.operator";
 
 // `bootstrap_admin_id`: the client id of the bootstrap administrator, or empty when none was
-// configured (then the demo makes its own administrator, "demo-admin").
+// configured (then the demo makes its own administrator, "demo-admin"). `console`: where to make
+// the demo console operator, or nullptr when an operator was configured (none is made then).
 Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
-                             const std::string& data_dir, int64_t now,
-                             const std::string& bootstrap_admin_id);
+                             console::ConsoleService* console, const std::string& data_dir,
+                             int64_t now, const std::string& bootstrap_admin_id);
 
 // The commands a newcomer pastes: sign an assertion, exchange it for a token.
 void PrintDemoCommands(const DemoSetup& demo, const std::string& base_url,

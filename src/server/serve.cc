@@ -182,7 +182,7 @@ Status RunServe(const ServeConfig& c, std::ostream& out) {
   if (c.demo) {
     TESSERA_ASSIGN_OR_RETURN(
         DemoSetup d,
-        EnsureDemo(admin, *store, c.data_dir, clock.NowSeconds(),
+        EnsureDemo(admin, *store, has_user ? nullptr : &console, c.data_dir, clock.NowSeconds(),
                    admin_id && admin_secret && *admin_id && *admin_secret ? std::string(admin_id)
                                                                           : std::string()));
     demo = std::move(d);

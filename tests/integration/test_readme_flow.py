@@ -66,6 +66,26 @@ class ReadmeFlowTest(unittest.TestCase):
         with open(admin_file) as f:
             self.assertEqual(json.load(f)["clientSecret"], self.exports["TESSERA_ADMIN_CLIENT_SECRET"])
 
+    def test_demo_prints_a_console_sign_in_that_works(self):
+        deadline = time.time() + 20
+        m = None
+        while time.time() < deadline and m is None:
+            with open(self.server.log_path, encoding="utf-8", errors="replace") as f:
+                m = re.search(r"^Console: (\S+)/console/ \(user name (\S+), password (\S+)\)$",
+                              f.read(), re.M)
+            time.sleep(0.1)
+        self.assertIsNotNone(m, self.server.log())
+        self.assertEqual(m.group(1), self.server.base)
+        self.assertEqual(m.group(2), "demo.operator")
+        console_file = os.path.join(self.server.data_dir, "demo", "console.json")
+        self.assertEqual(os.stat(console_file).st_mode & 0o777, 0o600)
+        body = json.dumps({"username": m.group(2), "password": m.group(3)})
+        r = self.server.request("POST", "/console/login", body,
+                                {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("__Host-tessera_session=", r.header("set-cookie") or "")
+        self.assertEqual(r.json()["userName"], "demo.operator")
+
     def test_readme_flow_as_printed(self):
         cwd = tempfile.mkdtemp(dir=self.work)
         script = readme_block()
