@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "jose/json.h"
 #include "jose/keyio.h"
@@ -31,6 +32,24 @@ Result<std::string> ReadFile(const fs::path& path) {
   std::ostringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+// A name and a secret kept in `file` (mode 0600), so that every start prints the same working
+// pair: the saved one when the file holds one, else `name` with a newly generated secret, saved.
+Result<std::pair<std::string, std::string>> KeptSecret(const fs::path& file, const char* name_key,
+                                                       const char* secret_key,
+                                                       const std::string& name) {
+  if (Result<std::string> saved = ReadFile(file); saved.ok()) {
+    Result<Json> j = jose::ParseStrictJson(*saved);
+    if (j.ok() && j->contains(name_key) && j->contains(secret_key) && (*j)[name_key].is_string() &&
+        (*j)[secret_key].is_string()) {
+      return std::pair{(*j)[name_key].get<std::string>(), (*j)[secret_key].get<std::string>()};
+    }
+  }
+  std::pair<std::string, std::string> kept{name, oauth::GenerateClientSecret()};
+  TESSERA_RETURN_IF_ERROR(WriteFile(
+      file, jose::DumpCompact({{name_key, kept.first}, {secret_key, kept.second}}), 0600));
+  return kept;
 }
 
 }  // namespace
@@ -91,23 +110,10 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
   if (!bootstrap_admin_id.empty()) {
     demo.admin_client_id = bootstrap_admin_id;
   } else {
-    const fs::path admin_file = dir / "admin.json";
-    if (Result<std::string> saved = ReadFile(admin_file); saved.ok()) {
-      Result<Json> j = jose::ParseStrictJson(*saved);
-      if (j.ok() && j->contains("clientId") && j->contains("clientSecret")) {
-        demo.admin_client_id = (*j)["clientId"];
-        demo.admin_client_secret = (*j)["clientSecret"];
-      }
-    }
-    if (demo.admin_client_id.empty()) {
-      demo.admin_client_id = kDemoAdmin;
-      demo.admin_client_secret = oauth::GenerateClientSecret();
-      TESSERA_RETURN_IF_ERROR(
-          WriteFile(admin_file,
-                    jose::DumpCompact({{"clientId", demo.admin_client_id},
-                                       {"clientSecret", demo.admin_client_secret}}),
-                    0600));
-    }
+    TESSERA_ASSIGN_OR_RETURN(
+        auto kept, KeptSecret(dir / "admin.json", "clientId", "clientSecret", kDemoAdmin));
+    demo.admin_client_id = kept.first;
+    demo.admin_client_secret = kept.second;
     // Created when absent, and given the kept secret again if the app was changed meanwhile.
     TESSERA_RETURN_IF_ERROR(
         admin.EnsureBootstrapAdmin(demo.admin_client_id, demo.admin_client_secret).status());
@@ -117,22 +123,10 @@ Result<DemoSetup> EnsureDemo(oauth::AdminService& admin, store::Store& store,
   // sign-in. An operator who changed that password in the console keeps the new one (an existing
   // operator is left as it is).
   if (console != nullptr) {
-    const fs::path console_file = dir / "console.json";
-    if (Result<std::string> saved = ReadFile(console_file); saved.ok()) {
-      Result<Json> j = jose::ParseStrictJson(*saved);
-      if (j.ok() && j->contains("userName") && j->contains("password")) {
-        demo.console_user = (*j)["userName"];
-        demo.console_password = (*j)["password"];
-      }
-    }
-    if (demo.console_user.empty()) {
-      demo.console_user = kDemoOperator;
-      demo.console_password = oauth::GenerateClientSecret();
-      TESSERA_RETURN_IF_ERROR(WriteFile(
-          console_file,
-          jose::DumpCompact({{"userName", demo.console_user}, {"password", demo.console_password}}),
-          0600));
-    }
+    TESSERA_ASSIGN_OR_RETURN(
+        auto kept, KeptSecret(dir / "console.json", "userName", "password", kDemoOperator));
+    demo.console_user = kept.first;
+    demo.console_password = kept.second;
     TESSERA_RETURN_IF_ERROR(
         console->EnsureBootstrapOperator(demo.console_user, demo.console_password).status());
   }
