@@ -198,7 +198,9 @@ export default function Users() {
         <ErrorNotice error={users.error} />
         <DataTable
           caption={
-            users.loading && users.data === undefined
+            // While a list is on its way the rows shown are the previous one's: the caption
+            // names a filter only once its answer is what the table holds.
+            users.loading
               ? 'Loading users…'
               : filter === ''
                 ? count
