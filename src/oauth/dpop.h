@@ -161,7 +161,7 @@ struct DpopOptions {
   const DpopNonces* nonces = nullptr;
   // The keys of accepted proofs, shared by every validator given the same cache (a server keeps
   // one for its lifetime). nullptr: Create makes one for this validator and its copies.
-  std::shared_ptr<DpopKeyCache> key_cache = nullptr;
+  std::shared_ptr<DpopKeyCache> key_cache;
 };
 
 // The request a proof is checked against.
