@@ -8,7 +8,9 @@
 #   tmp           its scratch directory (removed by its own EXIT trap)
 #   seconds       the duration of each run_load
 # Environment: TESSERA_BENCH_DATABASE (a postgresql:// URL to run against instead of SQLite; the
-# tables must be empty).
+# tables must be empty); BENCH_SERVER_WRAP, words put before the server's command to profile it,
+# e.g. "perf record -e cpu-clock --call-graph dwarf -o /tmp/serve.perf" (the CPU figures then
+# count the wrapper's process, not the server's: read the profile, not them).
 
 export TESSERA_ADMIN_CLIENT_ID=bench-admin
 export TESSERA_ADMIN_CLIENT_SECRET=bench-admin-secret-0123456789
@@ -32,9 +34,10 @@ start_server() {
   server_starts=$(( ${server_starts:-0} + 1 ))  # a fresh data dir for each start
   local data="$tmp/data-$1-$server_starts" db_args=()
   [ -n "${TESSERA_BENCH_DATABASE:-}" ] && db_args=(--database "$TESSERA_BENCH_DATABASE")
-  local t0 t1
+  local t0 t1 wrap=()
+  [ -n "${BENCH_SERVER_WRAP:-}" ] && read -r -a wrap <<< "$BENCH_SERVER_WRAP"
   t0=$(date +%s%N)
-  taskset -c "$server_cpu" "$tessera" serve --listen 127.0.0.1:0 --threads 1 --data-dir "$data" \
+  taskset -c "$server_cpu" "${wrap[@]}" "$tessera" serve --listen 127.0.0.1:0 --threads 1 --data-dir "$data" \
     --signing-alg "$1" --log-level warn "${db_args[@]}" > "$tmp/server.out" 2> "$tmp/server.err" &
   server_pid=$!
   for _ in $(seq 1 3000); do  # up to 30 s: a loaded machine starts it slowly
