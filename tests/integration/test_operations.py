@@ -176,11 +176,19 @@ class JsonLogsTest(it.ServerTest):
         self.assertClientAuthFailed(r, basic_used=True)
         self.assertEqual(r.header("X-Request-Id"), rid + "-2")
         self.assertEqual(r.json()["ecid"], rid + "-2")
-        recs = self.records(until=lambda recs: any(x.get("ecid") == rid + "-2" for x in recs))
-        mine = [x for x in recs if x.get("ecid") == rid]
-        self.assertTrue(any(x["msg"].startswith("http ecid=" + rid + " method=GET") for x in mine), recs[-5:])
-        refused = [x for x in recs if x.get("ecid") == rid + "-2"]
-        self.assertTrue(any(x["level"] == "warning" and "rejected" in x["msg"] for x in refused), refused)
+        # Each request's line is written once its answer is sent, possibly by another server
+        # thread than the next request's: wait for both, in whichever order they came.
+        def get_line(recs):
+            return any(x.get("ecid") == rid and x["msg"].startswith("http ecid=" + rid + " method=GET")
+                       for x in recs)
+
+        def refusal(recs):
+            return any(x.get("ecid") == rid + "-2" and x["level"] == "warning" and "rejected" in x["msg"]
+                       for x in recs)
+
+        recs = self.records(until=lambda recs: get_line(recs) and refusal(recs))
+        self.assertTrue(get_line(recs), recs[-5:])
+        self.assertTrue(refusal(recs), recs[-5:])
 
     def test_invalid_x_request_id_is_replaced(self):
         for bad in ("has space", "x" * 129, "semi;colon", "", "caf\u00e9"):
