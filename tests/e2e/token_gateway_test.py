@@ -8,7 +8,8 @@ Then checks:
   - `tessera token` with a client secret (client credentials), with private_key_jwt, and with a
     user assertion (--sub); a wrong secret fails with the server's error on one stderr line;
   - through the gateway: no token 401; a valid token 200 with X-Tessera-Subject and
-    X-Tessera-Scope set and a client-sent X-Tessera-Subject stripped; a tampered token 401
+    X-Tessera-Scope set and a client-sent X-Tessera-Subject stripped; 12 requests held by a slow
+    upstream at once are all in flight together (the default threads); a tampered token 401
     invalid_token; a token for another audience 401; a missing scope 403 insufficient_scope;
   - after POST /admin/v1/SigningKeys/rotate, tokens signed with the new key are admitted by the
     running gateway (it refetches the JWK Set on the unknown kid), and older tokens still are.
@@ -42,10 +43,22 @@ def request(url, method="GET", headers=None, body=None, timeout=10):
         return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read()
 
 
+HELD = 12  # requests the upstream holds until all of them have arrived (see "/held")
+
+
 class Echo(http.server.BaseHTTPRequestHandler):
-    """Answers every request with JSON of what it received."""
+    """Answers every request with JSON of what it received. A request for /held... is answered
+    only once HELD of them are waiting at once (503 if that has not happened within 20 s)."""
+
+    held = threading.Barrier(HELD, timeout=20)
 
     def _answer(self):
+        if self.path.startswith("/held"):
+            try:
+                Echo.held.wait()
+            except threading.BrokenBarrierError:
+                self.send_error(503, "not all held requests arrived")
+                return
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n).decode() if n else ""
         out = json.dumps({
@@ -178,6 +191,22 @@ def main():
         for path in ("/api/../../internal", "/%2e%2e/internal", "/api/..%2F..%2Finternal"):
             status, _, body = request(gw + path, headers={"Authorization": "Bearer " + user})
             check(status == 400, "traversal %s: %d %s" % (path, status, body[:200]))
+
+        # A slow upstream holds a gateway thread per request, never the others' turn: the
+        # default threads keep HELD requests in flight at once, however few the cores.
+        statuses = []
+
+        def held(i):
+            status, _, _ = request(gw + "/held/%d" % i, headers={"Authorization": "Bearer " + user},
+                                   timeout=40)
+            statuses.append(status)
+
+        clients = [threading.Thread(target=held, args=(i,)) for i in range(HELD)]
+        for c in clients:
+            c.start()
+        for c in clients:
+            c.join()
+        check(statuses == [200] * HELD, "requests held upstream at once: %s" % statuses)
 
         head, payload, sig = user.split(".")
         tampered = head + "." + payload + "." + ("A" if sig[0] != "A" else "B") + sig[1:]
