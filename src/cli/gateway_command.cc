@@ -4,10 +4,8 @@
 // X-Tessera-Scope (contract section 7). The rules are in src/verifier/gateway.h; the token checks
 // in include/tessera/verifier.h.
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli/commands.h"
@@ -17,11 +15,6 @@
 
 namespace tessera::cli {
 namespace {
-
-// A worker thread holds its request while the upstream answers (gateway.cc, Forward), so the
-// thread count is also how many requests can be in flight upstream at once: far more than the
-// cores, which they barely use while they wait.
-constexpr int kDefaultGatewayThreads = 32;
 
 struct GatewayFlags {
   std::string listen = "127.0.0.1:8081";
@@ -34,6 +27,7 @@ struct GatewayFlags {
   int64_t refetch_interval = 30;
   int64_t clock_skew = 30;
   long upstream_timeout = 30;
+  int max_upstream_requests = 64;
   std::string public_url;
   std::string tls_cert;
   std::string tls_key;
@@ -90,14 +84,13 @@ Status RunGateway(const GatewayFlags& f, CommandContext& ctx) {
   gateway::GatewayOptions go;
   go.upstream = f.upstream;
   go.upstream_timeout_seconds = f.upstream_timeout;
+  go.max_upstream_requests = f.max_upstream_requests;
   go.public_url = f.public_url;
   TESSERA_RETURN_IF_ERROR(gateway::AddGatewayRoutes(router, verifier, go));
   http::ServerOptions so;
   so.host = host;
   so.port = static_cast<uint16_t>(port);
-  so.threads = f.threads > 0 ? f.threads
-                             : std::max(kDefaultGatewayThreads,
-                                        static_cast<int>(std::thread::hardware_concurrency()));
+  so.threads = f.threads;
   so.stop_on_signals = true;
   if (f.tls_cert.empty() != f.tls_key.empty()) {
     return Status::InvalidArgument("--tls-cert and --tls-key go together");
@@ -140,9 +133,12 @@ void RegisterGatewayCommand(CLI::App& app, CommandContext& ctx) {
   g->add_option("--issuer", f->issuer, "Accepted iss, compared exactly")->required();
   g->add_option("--audience", f->audiences, "Accepted aud (repeatable)")->required();
   g->add_option("--scope", f->scopes, "Required scope value (repeatable; all are required)");
-  g->add_option("--threads", f->threads,
-                "Worker threads, each holding one request while the upstream answers (default: "
-                "32, or the cores if more)");
+  g->add_option("--threads", f->threads, "Worker threads (default: cores)");
+  g->add_option("--max-upstream-requests", f->max_upstream_requests,
+                "Upstream requests in flight at once, each on a thread of its own (more wait, "
+                "up to 4096; beyond, 503)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   g->add_option("--jwks-refetch-interval", f->refetch_interval,
                 "At most one JWK Set fetch per this many seconds for unknown kids")
       ->capture_default_str();

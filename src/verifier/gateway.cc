@@ -4,8 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/http_client.h"
@@ -94,10 +99,98 @@ std::optional<std::string_view> ClientCertificateDer(const http::Request& req) {
   return req.client_certificate.der;
 }
 
+// The threads the upstream calls run on. Each call blocks in libcurl until its upstream answers;
+// here it holds one of these threads, not a server thread, so the server's threads (one per
+// core) go on verifying, refusing and relaying while upstreams are slow. At most `threads` calls
+// are in flight; up to `max_queued` more wait their turn, and Submit refuses beyond that.
+class UpstreamPool {
+ public:
+  UpstreamPool(int threads, std::size_t max_queued) : max_queued_(max_queued) {
+    threads_.reserve(static_cast<std::size_t>(threads));
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  }
+  // Runs what is queued, then joins the threads. The server has answered every request by the
+  // time it destroys its routes (Server::Wait), so nothing is left waiting on a result.
+  ~UpstreamPool() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+  UpstreamPool(const UpstreamPool&) = delete;
+  UpstreamPool& operator=(const UpstreamPool&) = delete;
+
+  // Queues `call`; false (and `call` dropped) when `max_queued` calls are already waiting.
+  bool Submit(std::function<void()> call) {
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.size() >= max_queued_ + idle_) return false;
+      queue_.push_back(std::move(call));
+    }
+    wake_.notify_one();
+    return true;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      ++idle_;
+      wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      --idle_;
+      if (queue_.empty()) return;  // stopping, and nothing left to run
+      std::function<void()> call = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      call();
+      lock.lock();
+    }
+  }
+
+  const std::size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  std::size_t idle_ = 0;                     // threads waiting for a call; guarded by mu_
+  bool stop_ = false;                        // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+// The answer to the client for the upstream's `answer` to a request for `url`.
+http::Response Relay(Result<HttpClientAnswer> answer, const std::string& url,
+                     const std::string& ecid) {
+  if (!answer.ok()) {
+    spdlog::warn("gateway: ecid={} upstream {} failed: {}", ecid, LogValue(url),
+                 answer.status().message());
+    switch (HttpClientErrorOf(answer.status())) {
+      case HttpClientError::kNoHandle:
+        return http::Response::Json(500, R"({"error":"server_error"})");
+      case HttpClientError::kTimeout:
+        return http::Response::Json(504, R"({"error":"upstream_timeout"})");
+      default:
+        return http::Response::Json(502, R"({"error":"bad_gateway"})");
+    }
+  }
+  http::Response out;
+  out.status = static_cast<int>(answer->status);
+  out.content_type.clear();  // the upstream's own Content-Type, if any, is among the headers
+  for (auto& [name, value] : answer->headers) {
+    const std::string lower = Lower(name);
+    if (IsHopByHop(lower) || lower == "content-length" || lower == "connection") continue;
+    out.headers.emplace_back(std::move(name), std::move(value));
+  }
+  out.body = std::move(answer->body);
+  return out;
+}
+
 class Proxy {
  public:
   Proxy(verifier::Verifier verifier, GatewayOptions options)
-      : verifier_(std::move(verifier)), o_(std::move(options)) {
+      : verifier_(std::move(verifier)),
+        o_(std::move(options)),
+        pool_(std::make_shared<UpstreamPool>(o_.max_upstream_requests, o_.max_queued_upstream)) {
     while (!o_.upstream.empty() && o_.upstream.back() == '/') o_.upstream.pop_back();
     while (!o_.public_url.empty() && o_.public_url.back() == '/') o_.public_url.pop_back();
   }
@@ -150,10 +243,14 @@ class Proxy {
  private:
   http::Response Forward(http::Request& req, const verifier::Principal& who,
                          const std::string& path) const {
-    // One client per worker thread: it keeps its connections, so requests reuse keep-alive
-    // connections to the upstream instead of paying a TCP handshake each.
-    static thread_local HttpClient client;
-    HttpClientRequest upstream;
+    // The call and what it points into (the body) live with the job: the request's own storage
+    // is the server's.
+    struct Job {
+      HttpClientRequest upstream;
+      std::string body;
+    };
+    auto job = std::make_shared<Job>();
+    HttpClientRequest& upstream = job->upstream;
     upstream.method = req.method;
     upstream.url = o_.upstream + path + (req.query.empty() ? std::string() : "?" + req.query);
     // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1).
@@ -193,39 +290,39 @@ class Proxy {
     add(std::string("X-Forwarded-Proto: ") + (req.tls ? "https" : "http"));
     add("Expect:");  // no 100-continue round trip
     if (req.method != "HEAD" && (req.method != "GET" || !req.body.empty())) {
-      upstream.body = req.body;
+      job->body = req.body;
+      upstream.body = job->body;
     }
     upstream.timeout_seconds = o_.upstream_timeout_seconds;
     upstream.connect_timeout_seconds = std::min(o_.upstream_timeout_seconds, 10L);
     upstream.max_body_bytes = kMaxUpstreamBody;
     upstream.max_redirects = 0;  // redirects go back to the client
-    Result<HttpClientAnswer> answer = client.Perform(upstream);
-    if (!answer.ok()) {
-      spdlog::warn("gateway: ecid={} upstream {} failed: {}", req.ecid, LogValue(upstream.url),
-                   answer.status().message());
-      switch (HttpClientErrorOf(answer.status())) {
-        case HttpClientError::kNoHandle:
-          return http::Response::Json(500, R"({"error":"server_error"})");
-        case HttpClientError::kTimeout:
-          return http::Response::Json(504, R"({"error":"upstream_timeout"})");
-        default:
-          return http::Response::Json(502, R"({"error":"bad_gateway"})");
+    // Answered later (http::Response::Later): the call runs on the pool, and the server's thread
+    // is free until the answer is relayed.
+    return http::Response::Later([pool = pool_, job,
+                                  ecid = req.ecid](http::Response::Resume resume) {
+      auto call = [job, ecid, resume] {
+        // One client per pool thread: it keeps its connections, so requests reuse keep-alive
+        // connections to the upstream instead of paying a TCP handshake each.
+        static thread_local HttpClient client;
+        auto answer = std::make_shared<Result<HttpClientAnswer>>(client.Perform(job->upstream));
+        resume([answer, job, ecid] { return Relay(std::move(*answer), job->upstream.url, ecid); });
+      };
+      if (!pool->Submit(std::move(call))) {
+        spdlog::warn("gateway: ecid={} refused: too many requests waiting for the upstream", ecid);
+        resume([] {
+          return http::Response::
+              Json(503,
+                   R"({"error":"temporarily_unavailable","error_description":"too many requests waiting for the upstream"})")
+                  .AddHeader("Retry-After", "1");
+        });
       }
-    }
-    http::Response out;
-    out.status = static_cast<int>(answer->status);
-    out.content_type.clear();  // the upstream's own Content-Type, if any, is among the headers
-    for (auto& [name, value] : answer->headers) {
-      const std::string lower = Lower(name);
-      if (IsHopByHop(lower) || lower == "content-length" || lower == "connection") continue;
-      out.headers.emplace_back(std::move(name), std::move(value));
-    }
-    out.body = std::move(answer->body);
-    return out;
+    });
   }
 
   verifier::Verifier verifier_;
   GatewayOptions o_;
+  std::shared_ptr<UpstreamPool> pool_;
 };
 
 // Whether `piece` is "." (dots == 1) or ".." (dots == 2), with "%2e" and "%2E" as '.': RFC
@@ -318,6 +415,9 @@ Status AddGatewayRoutes(http::Router& router, const verifier::Verifier& verifier
       options.public_url.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("the public URL must be an http:// or https:// URL, not \"" +
                                    options.public_url + "\"");
+  }
+  if (options.max_upstream_requests < 1) {
+    return Status::InvalidArgument("at least one upstream request must be allowed in flight");
   }
   auto proxy = std::make_shared<const Proxy>(verifier, options);
   http::Handler handler = [proxy](http::Request& req) { return proxy->Handle(req); };

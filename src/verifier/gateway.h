@@ -30,7 +30,9 @@
 //     Authorization is kept: the upstream is the token's audience and may read its claims or
 //     exchange it; it must not be the place a token leaks from.
 //   - the upstream's status, headers (minus hop-by-hop) and body come back; an unreachable
-//     upstream is 502, a timeout 504.
+//     upstream is 502, a timeout 504. The call runs on the gateway's upstream threads
+//     (GatewayOptions::max_upstream_requests), so a slow upstream holds none of the server's;
+//     with all of them busy and max_queued_upstream calls waiting, 503.
 // The detail of a refusal (claim values from the token) goes to the log, never to the client.
 //
 // Routing: the gateway registers "/{*path}" for GET, HEAD, POST, PUT, PATCH, DELETE and
@@ -56,6 +58,12 @@ struct GatewayOptions {
   std::string public_url = {};
   long upstream_timeout_seconds = 30;
   std::size_t max_body_bytes = 1024 * 1024;
+  // Upstream calls run on threads of their own, not the server's: at most this many at once
+  // (each holds a thread while its upstream answers) ...
+  int max_upstream_requests = 64;
+  // ... and up to this many more wait their turn; beyond, 503 temporarily_unavailable with
+  // Retry-After: 1.
+  std::size_t max_queued_upstream = 4096;
 };
 
 // The path sent upstream, after the upstream URL's own path, for the raw request path `path`:

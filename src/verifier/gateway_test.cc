@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,9 +44,9 @@ const jose::Key& SigningKey() {
   return k;
 }
 
-std::unique_ptr<http::Server> Serve(http::Router router) {
+std::unique_ptr<http::Server> Serve(http::Router router, int threads = 2) {
   auto server = std::make_unique<http::Server>(
-      http::ServerOptions{.host = "127.0.0.1", .port = 0, .threads = 2, .access_log = false},
+      http::ServerOptions{.host = "127.0.0.1", .port = 0, .threads = threads, .access_log = false},
       std::move(router));
   EXPECT_TRUE(server->Start().ok());
   return server;
@@ -435,6 +437,66 @@ TEST_F(GatewayTest, HeadAndDeadUpstream) {
   EXPECT_EQ(dead.status, 502);
 }
 
+// The upstream call runs on the gateway's upstream threads: while one is held by a slow
+// upstream, the server's only thread still answers others; beyond the upstream threads and the
+// queue, 503 with Retry-After.
+TEST_F(GatewayTest, SlowUpstreamHoldsNoServerThread) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  bool release = false;
+  http::Router slow_router;
+  slow_router.Add("GET", "/held", [&](http::Request&) {
+    std::unique_lock lock(mu);
+    ++arrived;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(20), [&] { return release; });
+    return http::Response::Text(200, "released");
+  });
+  std::unique_ptr<http::Server> slow = Serve(std::move(slow_router));
+  http::Router router;
+  GatewayOptions go;
+  go.upstream = Base(*slow);
+  go.max_upstream_requests = 1;
+  go.max_queued_upstream = 0;
+  ASSERT_TRUE(AddGatewayRoutes(router, *verifier_, go).ok());
+  std::unique_ptr<http::Server> gateway = Serve(std::move(router), /*threads=*/1);
+  const std::string held = Base(*gateway) + "/held";
+  const std::string auth = "Authorization: Bearer " + Token("read");
+
+  Answer first;
+  std::thread client([&] { first = Send(held, "GET", {auth}); });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return arrived == 1; }));
+  }
+  EXPECT_EQ(Send(held, "GET", {}).status, 401);  // the server's one thread is free
+  Answer busy = Send(held, "GET", {auth});
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_NE(busy.body.find("temporarily_unavailable"), std::string::npos);
+  ASSERT_EQ(busy.headers.count("retry-after"), 1u);
+  EXPECT_EQ(busy.headers.find("retry-after")->second, "1");
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  client.join();
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "released");
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(arrived, 1);  // the refused one never went upstream
+  }
+  // The upstream thread is free again once it is back from relaying the first answer.
+  long status = 0;
+  for (int i = 0; i < 200 && status != 200; ++i) {
+    status = Send(held, "GET", {auth}).status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, 200);
+}
+
 TEST(GatewayOptionsTest, RejectsNonHttpUpstream) {
   verifier::VerifierOptions vo;
   vo.jwks_url = "http://127.0.0.1:1/jwks";
@@ -444,6 +506,9 @@ TEST(GatewayOptionsTest, RejectsNonHttpUpstream) {
   verifier::Verifier v = Must(verifier::Verifier::Create(vo));
   http::Router router;
   EXPECT_FALSE(AddGatewayRoutes(router, v, {.upstream = "file:///etc"}).ok());
+  EXPECT_FALSE(
+      AddGatewayRoutes(router, v, {.upstream = "http://127.0.0.1:1", .max_upstream_requests = 0})
+          .ok());
 }
 
 // A DPoP-bound token goes upstream only with a proof for the URL the client addressed: by

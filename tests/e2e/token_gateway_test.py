@@ -9,7 +9,7 @@ Then checks:
     user assertion (--sub); a wrong secret fails with the server's error on one stderr line;
   - through the gateway: no token 401; a valid token 200 with X-Tessera-Subject and
     X-Tessera-Scope set and a client-sent X-Tessera-Subject stripped; 12 requests held by a slow
-    upstream at once are all in flight together (the default threads); a tampered token 401
+    upstream at once are all in flight together (the default upstream threads); a tampered token 401
     invalid_token; a token for another audience 401; a missing scope 403 insufficient_scope;
   - after POST /admin/v1/SigningKeys/rotate, tokens signed with the new key are admitted by the
     running gateway (it refetches the JWK Set on the unknown kid), and older tokens still are.
@@ -192,8 +192,8 @@ def main():
             status, _, body = request(gw + path, headers={"Authorization": "Bearer " + user})
             check(status == 400, "traversal %s: %d %s" % (path, status, body[:200]))
 
-        # A slow upstream holds a gateway thread per request, never the others' turn: the
-        # default threads keep HELD requests in flight at once, however few the cores.
+        # A slow upstream holds one of the gateway's upstream threads per request, never the
+        # others' turn: the default 64 keep HELD requests in flight at once, however few the cores.
         statuses = []
 
         def held(i):
