@@ -185,6 +185,14 @@ http::Response Relay(Result<HttpClientAnswer> answer, const std::string& url,
   return out;
 }
 
+// Every upstream thread busy and the queue full: the client may retry in a moment.
+http::Response UpstreamBusy() {
+  return http::Response::Json(
+             503, R"({"error":"temporarily_unavailable",)"
+                  R"("error_description":"too many requests waiting for the upstream"})")
+      .AddHeader("Retry-After", "1");
+}
+
 class Proxy {
  public:
   Proxy(verifier::Verifier verifier, GatewayOptions options)
@@ -300,7 +308,7 @@ class Proxy {
     // Answered later (http::Response::Later): the call runs on the pool, and the server's thread
     // is free until the answer is relayed.
     return http::Response::Later([pool = pool_, job,
-                                  ecid = req.ecid](http::Response::Resume resume) {
+                                  ecid = req.ecid](const http::Response::Resume& resume) {
       auto call = [job, ecid, resume] {
         // One client per pool thread: it keeps its connections, so requests reuse keep-alive
         // connections to the upstream instead of paying a TCP handshake each.
@@ -310,12 +318,7 @@ class Proxy {
       };
       if (!pool->Submit(std::move(call))) {
         spdlog::warn("gateway: ecid={} refused: too many requests waiting for the upstream", ecid);
-        resume([] {
-          return http::Response::
-              Json(503,
-                   R"({"error":"temporarily_unavailable","error_description":"too many requests waiting for the upstream"})")
-                  .AddHeader("Retry-After", "1");
-        });
+        resume([] { return UpstreamBusy(); });
       }
     });
   }
