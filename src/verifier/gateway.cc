@@ -175,10 +175,17 @@ http::Response Relay(Result<HttpClientAnswer> answer, const std::string& url,
   }
   http::Response out;
   out.status = static_cast<int>(answer->status);
-  out.content_type.clear();  // the upstream's own Content-Type, if any, is among the headers
+  out.content_type.clear();  // none unless the upstream sent one
   for (auto& [name, value] : answer->headers) {
     const std::string lower = Lower(name);
     if (IsHopByHop(lower) || lower == "content-length" || lower == "connection") continue;
+    // The server writes Content-Type from its own field and drops the header from the list.
+    // RFC 9110 8.3: one value; a second field is not the sender's intent to merge, so the first
+    // one wins.
+    if (lower == "content-type") {
+      if (out.content_type.empty()) out.content_type = std::move(value);
+      continue;
+    }
     out.headers.emplace_back(std::move(name), std::move(value));
   }
   out.body = std::move(answer->body);

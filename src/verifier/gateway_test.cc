@@ -296,6 +296,9 @@ TEST_F(GatewayTest, ForwardsWithIdentityAndWithoutForgedOrHopByHopHeaders) {
   EXPECT_EQ(a.status, 299);
   EXPECT_EQ(a.body, "from upstream");
   EXPECT_EQ(a.headers.count("x-upstream"), 1u);
+  // The upstream's Content-Type comes back, once.
+  ASSERT_EQ(a.headers.count("content-type"), 1u);
+  EXPECT_EQ(a.headers.find("content-type")->second, "text/plain; charset=utf-8");
   EXPECT_EQ(a.headers.count("keep-alive"), 0u);  // hop-by-hop, not passed back
   std::lock_guard lock(mu_);
   ASSERT_TRUE(seen_.has_value());

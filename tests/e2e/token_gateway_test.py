@@ -168,6 +168,8 @@ def main():
                      "x-tessera-scope": "everything", "Content-Type": "text/plain"})
         check(status == 200, "valid token: %d %s" % (status, body[:300]))
         check(headers.get("x-upstream") == "echo", "upstream headers come back")
+        check(headers.get("content-type") == "application/json",
+              "the upstream's content type comes back: %s" % headers.get("content-type"))
         echo = json.loads(body)
         got = {}
         for k, v in echo["headers"]:
