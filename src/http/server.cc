@@ -242,11 +242,11 @@ class Server::Impl {
  public:
   Impl(ServerOptions options, Router router, Metrics* metrics)
       : options_(std::move(options)),
-        router_(std::move(router)),
         metrics_(metrics),
         acceptor_strand_(net::make_strand(ioc_)),
         acceptor_(acceptor_strand_),
-        guard_(net::make_work_guard(ioc_)) {
+        guard_(net::make_work_guard(ioc_)),
+        router_(std::move(router)) {
     if (metrics_ != nullptr) {
       metrics_->Describe("tessera_http_requests_total",
                          "HTTP requests answered, by route pattern, method and status.");
@@ -322,7 +322,6 @@ class Server::Impl {
               Clock::time_point start, std::string_view remote);
 
   ServerOptions options_;
-  Router router_;
   Metrics* metrics_;
   net::io_context ioc_;
   net::strand<net::io_context::executor_type> acceptor_strand_;
@@ -353,6 +352,12 @@ class Server::Impl {
 
   std::mutex threads_mutex_;
   std::vector<std::thread> threads_;  // guarded by threads_mutex_
+
+  // Declared last, so destroyed first: a handler's own threads (a Response::Later's worker,
+  // such as the gateway's upstream threads) may still be returning from their last post into
+  // ioc_ when the server is destroyed, and the handler's destructor joins them while ioc_ is
+  // still alive.
+  Router router_;
 };
 
 Status Server::Impl::Bind() {
