@@ -55,7 +55,8 @@ test('users: create, filter, deactivate, delete', async () => {
     async () => (await page.locator('caption').textContent()).includes(`named “${bob}”`),
     'the filter',
   );
-  assert.equal(await page.locator('tbody tr').count(), 1);
+  // The caption follows the filter at once, the rows when the answer is in: wait for them.
+  await waitFor(async () => (await page.locator('tbody tr').count()) === 1, 'the filtered rows');
   assert.equal(await page.getByRole('row', { name: new RegExp(`^${bob} `) }).count(), 1);
   await page.getByRole('button', { name: 'Clear filter' }).click();
   await aliceRow.waitFor();
