@@ -305,7 +305,7 @@ class Proxy {
     add(std::string("X-Forwarded-Proto: ") + (req.tls ? "https" : "http"));
     add("Expect:");  // no 100-continue round trip
     if (req.method != "HEAD" && (req.method != "GET" || !req.body.empty())) {
-      job->body = req.body;
+      job->body = std::move(req.body);  // the server has no use for it after the handler
       upstream.body = job->body;
     }
     upstream.timeout_seconds = o_.upstream_timeout_seconds;
