@@ -103,11 +103,17 @@ std::optional<std::string_view> ClientCertificateDer(const http::Request& req) {
 // here it holds one of these threads, not a server thread, so the server's threads (one per
 // core) go on verifying, refusing and relaying while upstreams are slow. At most `threads` calls
 // are in flight; up to `max_queued` more wait their turn, and Submit refuses beyond that.
+//
+// A call goes to the thread that became idle last. With light traffic one or two threads do all
+// the work, and their stacks, libcurl handles and upstream connections stay in the cache; a
+// shared condition variable wakes its waiters roughly in turn, which walked every call through
+// all the threads (and their connections) and left the verifying thread's caches colder.
 class UpstreamPool {
  public:
-  UpstreamPool(int threads, std::size_t max_queued) : max_queued_(max_queued) {
-    threads_.reserve(static_cast<std::size_t>(threads));
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  UpstreamPool(int threads, std::size_t max_queued)
+      : max_queued_(max_queued), workers_(static_cast<std::size_t>(threads)) {
+    threads_.reserve(workers_.size());
+    for (Worker& w : workers_) threads_.emplace_back([this, &w] { Run(w); });
   }
   // Runs what is queued, then joins the threads. The server has answered every request by the
   // time it destroys its routes (Server::Wait), so nothing is left waiting on a result.
@@ -116,33 +122,56 @@ class UpstreamPool {
       std::lock_guard lock(mu_);
       stop_ = true;
     }
-    wake_.notify_all();
+    for (Worker& w : workers_) w.wake.notify_one();
     for (std::thread& t : threads_) t.join();
   }
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
 
-  // Queues `call`; false (and `call` dropped) when `max_queued` calls are already waiting.
+  // Hands `call` to an idle thread or queues it; false (and `call` dropped) when no thread is
+  // idle and `max_queued` calls are already waiting.
   bool Submit(std::function<void()> call) {
+    Worker* w = nullptr;
     {
       std::lock_guard lock(mu_);
-      if (queue_.size() >= max_queued_ + idle_) return false;
-      queue_.push_back(std::move(call));
+      if (idle_.empty()) {
+        if (queue_.size() >= max_queued_) return false;
+        queue_.push_back(std::move(call));
+        return true;
+      }
+      w = idle_.back();
+      idle_.pop_back();
+      w->call = std::move(call);
     }
-    wake_.notify_one();
+    w->wake.notify_one();
     return true;
   }
 
  private:
-  void Run() {
+  struct Worker {
+    std::condition_variable wake;
+    std::function<void()> call;  // handed over by Submit; guarded by mu_
+  };
+
+  void Run(Worker& self) {
     std::unique_lock lock(mu_);
     while (true) {
-      ++idle_;
-      wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-      --idle_;
-      if (queue_.empty()) return;  // stopping, and nothing left to run
-      std::function<void()> call = std::move(queue_.front());
-      queue_.pop_front();
+      std::function<void()> call;
+      if (!queue_.empty()) {
+        call = std::move(queue_.front());
+        queue_.pop_front();
+      } else if (stop_) {
+        return;
+      } else {
+        idle_.push_back(&self);
+        self.wake.wait(lock, [&] { return stop_ || self.call != nullptr; });
+        if (self.call == nullptr) {  // stopping: leave the idle list, run what is queued
+          std::erase(idle_, &self);
+          continue;
+        }
+        call = std::move(self.call);
+        self.call = nullptr;
+      }
       lock.unlock();
       call();
       lock.lock();
@@ -151,9 +180,9 @@ class UpstreamPool {
 
   const std::size_t max_queued_;
   std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
-  std::size_t idle_ = 0;                     // threads waiting for a call; guarded by mu_
+  std::deque<Worker> workers_;               // fixed after construction; a deque never moves them
+  std::vector<Worker*> idle_;                // waiting threads, the last idled at the back; mu_
+  std::deque<std::function<void()>> queue_;  // calls no thread was free for; guarded by mu_
   bool stop_ = false;                        // guarded by mu_
   std::vector<std::thread> threads_;
 };
