@@ -4,17 +4,14 @@
 
 #include <algorithm>
 #include <cctype>
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <mutex>
+#include <memory>
 #include <set>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "common/http_client.h"
 #include "common/log_value.h"
+#include "verifier/upstream_pool.h"
 
 namespace tessera::gateway {
 namespace {
@@ -98,94 +95,6 @@ std::optional<std::string_view> ClientCertificateDer(const http::Request& req) {
   if (req.client_certificate.der.empty()) return std::nullopt;
   return req.client_certificate.der;
 }
-
-// The threads the upstream calls run on. Each call blocks in libcurl until its upstream answers;
-// here it holds one of these threads, not a server thread, so the server's threads (one per
-// core) go on verifying, refusing and relaying while upstreams are slow. At most `threads` calls
-// are in flight; up to `max_queued` more wait their turn, and Submit refuses beyond that.
-//
-// A call goes to the thread that became idle last. With light traffic one or two threads do all
-// the work, and their stacks, libcurl handles and upstream connections stay in the cache; a
-// shared condition variable wakes its waiters roughly in turn, which walked every call through
-// all the threads (and their connections) and left the verifying thread's caches colder.
-class UpstreamPool {
- public:
-  UpstreamPool(int threads, std::size_t max_queued)
-      : max_queued_(max_queued), workers_(static_cast<std::size_t>(threads)) {
-    threads_.reserve(workers_.size());
-    for (Worker& w : workers_) threads_.emplace_back([this, &w] { Run(w); });
-  }
-  // Runs what is queued, then joins the threads. The server has answered every request by the
-  // time it destroys its routes (Server::Wait), so nothing is left waiting on a result.
-  ~UpstreamPool() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    for (Worker& w : workers_) w.wake.notify_one();
-    for (std::thread& t : threads_) t.join();
-  }
-  UpstreamPool(const UpstreamPool&) = delete;
-  UpstreamPool& operator=(const UpstreamPool&) = delete;
-
-  // Hands `call` to an idle thread or queues it; false (and `call` dropped) when no thread is
-  // idle and `max_queued` calls are already waiting.
-  bool Submit(std::function<void()> call) {
-    Worker* w = nullptr;
-    {
-      std::lock_guard lock(mu_);
-      if (idle_.empty()) {
-        if (queue_.size() >= max_queued_) return false;
-        queue_.push_back(std::move(call));
-        return true;
-      }
-      w = idle_.back();
-      idle_.pop_back();
-      w->call = std::move(call);
-    }
-    w->wake.notify_one();
-    return true;
-  }
-
- private:
-  struct Worker {
-    std::condition_variable wake;
-    std::function<void()> call;  // handed over by Submit; guarded by mu_
-  };
-
-  void Run(Worker& self) {
-    std::unique_lock lock(mu_);
-    while (true) {
-      std::function<void()> call;
-      if (!queue_.empty()) {
-        call = std::move(queue_.front());
-        queue_.pop_front();
-      } else if (stop_) {
-        return;
-      } else {
-        idle_.push_back(&self);
-        self.wake.wait(lock, [&] { return stop_ || self.call != nullptr; });
-        if (self.call == nullptr) {  // stopping: leave the idle list, run what is queued
-          std::erase(idle_, &self);
-          continue;
-        }
-        call = std::move(self.call);
-        self.call = nullptr;
-      }
-      lock.unlock();
-      call();
-      lock.lock();
-    }
-  }
-
-  const std::size_t max_queued_;
-  std::mutex mu_;
-  std::deque<Worker> workers_;               // fixed after construction; a deque never moves them
-  std::vector<Worker*> idle_;                // waiting threads, the last idled at the back; mu_
-  std::deque<std::function<void()>> queue_;  // calls no thread was free for; guarded by mu_
-  bool stop_ = false;                        // guarded by mu_
-  std::vector<std::thread> threads_;
-};
 
 // The answer to the client for the upstream's `answer` to a request for `url`.
 http::Response Relay(Result<HttpClientAnswer> answer, const std::string& url,

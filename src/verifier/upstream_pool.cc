@@ -1,0 +1,73 @@
+#include "verifier/upstream_pool.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tessera::gateway {
+
+UpstreamPool::UpstreamPool(int threads, std::size_t max_queued)
+    : max_queued_(max_queued), workers_(static_cast<std::size_t>(std::max(threads, 1))) {
+  threads_.reserve(workers_.size());
+  for (Worker& w : workers_) threads_.emplace_back([this, &w] { Run(w); });
+}
+
+UpstreamPool::~UpstreamPool() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  for (Worker& w : workers_) w.wake.notify_one();
+  for (std::thread& t : threads_) t.join();
+}
+
+bool UpstreamPool::Submit(std::function<void()> call) {
+  Worker* w = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    if (idle_.empty()) {
+      // Capacity counts the threads, not the idle list: a thread still starting, or on its way
+      // back from a call, takes a queued call as soon as it gets here.
+      if (running_ + queue_.size() >= workers_.size() + max_queued_) return false;
+      queue_.push_back(std::move(call));
+      return true;
+    }
+    w = idle_.back();
+    idle_.pop_back();
+    w->call = std::move(call);
+    ++running_;
+  }
+  w->wake.notify_one();
+  return true;
+}
+
+void UpstreamPool::Run(Worker& self) {
+  std::unique_lock lock(mu_);
+  while (true) {
+    std::function<void()> call;
+    if (!queue_.empty()) {
+      call = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_;
+    } else if (stop_) {
+      return;
+    } else {
+      // Idle: wait for a call of its own. A shared condition variable would wake its waiters
+      // roughly in turn and walk light traffic through every thread.
+      idle_.push_back(&self);
+      self.wake.wait(lock, [&] { return stop_ || self.call != nullptr; });
+      if (self.call == nullptr) {  // stopping: leave the idle list, run what is queued
+        std::erase(idle_, &self);
+        continue;
+      }
+      call = std::move(self.call);
+      self.call = nullptr;
+    }
+    lock.unlock();
+    call();
+    call = nullptr;  // what it holds goes before the lock is taken again
+    lock.lock();
+    --running_;
+  }
+}
+
+}  // namespace tessera::gateway
