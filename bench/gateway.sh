@@ -16,7 +16,8 @@
 # random order within each pair, for BENCH_SECONDS, and times each round trip. Both kinds meet
 # the same machine at the same moment, so the difference of their medians is DPoP's own cost,
 # not a change in other work between rounds (which moves the round-by-round figure by tens of
-# microseconds on a shared 2-core machine). Environment: BENCH_ROUNDS (default 5).
+# microseconds on a shared 2-core machine). Environment: BENCH_ROUNDS (default 5); GATEWAY_ARGS,
+# more options for `tessera gateway` (e.g. "--threads 1", "--max-upstream-requests 8").
 #
 # Usage: bench/gateway.sh BUILD_DIR
 set -euo pipefail
@@ -52,7 +53,8 @@ creds=$(python3 -c "import json; d=json.load(open('$tmp/data/demo/client.json'))
 token=$(curl -sf -u "$creds" "$base/oauth2/v1/token" -d grant_type=client_credentials |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
-"$tessera" gateway --listen 127.0.0.1:0 --upstream "$base" --jwks-url "$base/admin/v1/SigningCert/jwk" \
+read -r -a gateway_args <<< "${GATEWAY_ARGS:-}"
+"$tessera" gateway "${gateway_args[@]}" --listen 127.0.0.1:0 --upstream "$base" --jwks-url "$base/admin/v1/SigningCert/jwk" \
   --issuer "$base" --audience https://demo.example.com:443 > "$tmp/gw.out" 2> "$tmp/gw.err" &
 pids+=($!)
 gw_pid=$!
