@@ -263,7 +263,7 @@ class Proxy {
       };
       if (!pool->Submit(std::move(call))) {
         spdlog::warn("gateway: ecid={} refused: too many requests waiting for the upstream", ecid);
-        resume([] { return UpstreamBusy(); });
+        resume(UpstreamBusy);
       }
     });
   }

@@ -25,7 +25,7 @@ namespace tessera::gateway {
 
 class UpstreamPool {
  public:
-  // `threads` >= 1.
+  // `threads` below 1 counts as 1.
   UpstreamPool(int threads, std::size_t max_queued);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;

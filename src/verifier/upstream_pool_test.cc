@@ -6,35 +6,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <future>
-#include <mutex>
+#include <latch>
 #include <set>
 #include <thread>
 
 namespace tessera::gateway {
 namespace {
-
-// A gate the test opens: calls wait at it until then.
-class Gate {
- public:
-  void Wait() {
-    std::unique_lock lock(mu_);
-    open_cv_.wait(lock, [&] { return open_; });
-  }
-  void Open() {
-    {
-      std::lock_guard lock(mu_);
-      open_ = true;
-    }
-    open_cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable open_cv_;
-  bool open_ = false;
-};
 
 // The pool's threads may not have started when the first call comes: it waits for one of them
 // instead of being refused (a pool of one thread and no queue refused it when its thread had
@@ -49,19 +27,19 @@ TEST(UpstreamPoolTest, CallsSubmittedBeforeTheThreadsStartAreRun) {
 }
 
 TEST(UpstreamPoolTest, RefusesBeyondThreadsAndQueue) {
-  Gate gate;
+  std::latch gate(1);  // the calls wait until the test opens it
   std::atomic<int> done{0};
   {
     UpstreamPool pool(/*threads=*/2, /*max_queued=*/1);
     auto held = [&] {
-      gate.Wait();
+      gate.wait();
       ++done;
     };
     EXPECT_TRUE(pool.Submit(held));
     EXPECT_TRUE(pool.Submit(held));
     EXPECT_TRUE(pool.Submit(held));   // waits for a thread
     EXPECT_FALSE(pool.Submit(held));  // two running or handed over, one waiting
-    gate.Open();
+    gate.count_down();
     for (int i = 0; i < 2000 && done < 3; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -72,16 +50,16 @@ TEST(UpstreamPoolTest, RefusesBeyondThreadsAndQueue) {
 }
 
 TEST(UpstreamPoolTest, DestructionRunsWhatIsQueued) {
-  Gate gate;
+  std::latch gate(1);  // the calls wait until the test opens it
   std::atomic<int> done{0};
   {
     UpstreamPool pool(/*threads=*/1, /*max_queued=*/8);
     ASSERT_TRUE(pool.Submit([&] {
-      gate.Wait();
+      gate.wait();
       ++done;
     }));
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(pool.Submit([&] { ++done; }));
-    gate.Open();
+    gate.count_down();
   }
   EXPECT_EQ(done, 6);
 }
