@@ -116,7 +116,7 @@ http::Response Relay(Result<HttpClientAnswer> answer, const std::string& url,
   out.content_type.clear();  // none unless the upstream sent one
   for (auto& [name, value] : answer->headers) {
     const std::string lower = Lower(name);
-    if (IsHopByHop(lower) || lower == "content-length" || lower == "connection") continue;
+    if (IsHopByHop(lower) || lower == "content-length") continue;
     // The server writes Content-Type from its own field and drops the header from the list.
     // RFC 9110 8.3: one value; a second field is not the sender's intent to merge, so the first
     // one wins.
@@ -206,10 +206,11 @@ class Proxy {
     HttpClientRequest& upstream = job->upstream;
     upstream.method = req.method;
     upstream.url = o_.upstream + path + (req.query.empty() ? std::string() : "?" + req.query);
-    // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1).
+    // Fields named by Connection are hop-by-hop too (RFC 9110 7.6.1). The request's names are
+    // lower case already.
     std::set<std::string> dropped;
     for (const auto& [name, value] : req.headers) {
-      if (Canonical(name) != "connection") continue;
+      if (name != "connection") continue;
       std::string_view rest = value;
       while (!rest.empty()) {
         const std::size_t comma = rest.find(',');
