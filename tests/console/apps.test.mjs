@@ -94,10 +94,8 @@ test('applications: create, activate, use, regenerate, bind, attach, deactivate,
   // By keyboard: the form opens and the focus moves to it.
   await page.getByRole('button', { name: 'New resource app' }).press('Enter');
   await page.getByRole('heading', { level: 2, name: 'New resource app' }).waitFor();
-  assert.ok(
-    await page.evaluate(() => document.activeElement?.closest('.apps-main') !== null),
-    'the focus is on the form',
-  );
+  // The focus is on the form.
+  await page.waitForFunction(() => document.activeElement?.closest('.apps-main') !== null);
   await page.getByLabel('Display name').fill('Orders API');
   await page.getByLabel('Scope value 1').fill(SCOPE_VALUE);
   const preview = page.locator('#apps-fqs-preview');

@@ -91,7 +91,7 @@ test('users: create, filter, deactivate, delete', async () => {
   await page.getByRole('button', { name: `Delete ${carol}` }).focus();
   await page.keyboard.press('Enter');
   await page.getByRole('button', { name: 'Delete user' }).waitFor();
-  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Delete user');
+  await page.waitForFunction(() => document.activeElement?.textContent === 'Delete user');
   await page.keyboard.press('Enter');
   await carolRow.waitFor({ state: 'detached' });
   assert.equal(await findUser(carol), undefined);

@@ -2,7 +2,7 @@
 // window.confirm: the question, its explanation and the server's refusal stay on the page, can
 // be read by a screen reader and are reachable by keyboard).
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Button, ErrorNotice } from '../ui';
 
 export interface ConfirmButtonProps {
@@ -28,8 +28,10 @@ export function ConfirmButton(props: ConfirmButtonProps) {
   const [error, setError] = useState<unknown>(null);
   const confirmRef = useRef<HTMLButtonElement>(null);
 
-  // Focus moves to the confirming button so that Enter confirms and Tab reaches Cancel.
-  useEffect(() => {
+  // Focus moves to the confirming button so that Enter confirms and Tab reaches Cancel. A layout
+  // effect runs in the same task as the render that replaced the first button, so no key press
+  // can land while the focus is on the page's body.
+  useLayoutEffect(() => {
     if (open) confirmRef.current?.focus();
   }, [open]);
 

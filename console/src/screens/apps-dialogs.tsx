@@ -1,7 +1,7 @@
 // The Applications screen's two panels that need care: the confirmation of a destructive
 // action, and the client secret shown once.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { Button } from '../ui';
 import type { OneTimeSecret } from './apps-model';
 
@@ -72,7 +72,7 @@ function ReadOnlyField(props: { id: string; label: string; value: string; autoco
 export function SecretPanel({ secret, onClose }: { secret: OneTimeSecret; onClose: () => void }) {
   const [copied, setCopied] = useState<string>('');
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), [secret]);
+  useLayoutEffect(() => heading.current?.focus(), [secret]);
 
   const copy = () => {
     // The Clipboard API needs a secure context (absent otherwise) and the page focused; when it

@@ -1,7 +1,7 @@
 // The Applications screen (/console/apps): the apps of the domain, one app's detail
 // (/console/apps?id=<id>), and the forms that create confidential and resource apps
 // (/console/apps?new=client, ?new=resource). The URL holds which one, so each is a deep link.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { apiList } from '../api';
 import {
   Badge,
@@ -96,7 +96,8 @@ export default function AppsScreen() {
   // keyboard and screen-reader users land on what they opened, not at the top of the list.
   const mainRef = useRef<HTMLDivElement>(null);
   const first = useRef(true);
-  useEffect(() => {
+  // In the render's own task (a layout effect), so no key press lands on the page's body.
+  useLayoutEffect(() => {
     if (first.current) {
       first.current = false;
       return;
