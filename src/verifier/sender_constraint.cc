@@ -100,10 +100,15 @@ std::string_view SenderErrorText(SenderError e) {
 
 Result<Confirmation> ConfirmationFromClaims(std::string_view claims_json) {
   Result<jose::Json> claims = jose::ParseStrictJson(claims_json);
-  if (!claims.ok() || !claims->is_object()) return BadConfirmation("claims are not a JSON object");
+  if (!claims.ok()) return BadConfirmation("claims are not a JSON object");
+  return ConfirmationOfClaims(*claims);
+}
+
+Result<Confirmation> ConfirmationOfClaims(const jose::Json& claims) {
+  if (!claims.is_object()) return BadConfirmation("claims are not a JSON object");
   Confirmation out;
-  const auto cnf = claims->find("cnf");
-  if (cnf == claims->end()) return out;
+  const auto cnf = claims.find("cnf");
+  if (cnf == claims.end()) return out;
   if (!cnf->is_object()) return BadConfirmation("cnf is not an object");
   for (const auto& [name, value] : cnf->items()) {
     std::string* target = name == "jkt" ? &out.jkt : name == "x5t#S256" ? &out.x5t_s256 : nullptr;

@@ -45,6 +45,7 @@
 #include <utility>
 #include <vector>
 
+#include "jose/json.h"
 #include "oauth/dpop.h"
 #include "oauth/dpop_replay.h"
 #include "tessera/clock.h"
@@ -103,6 +104,8 @@ std::string_view SenderErrorText(SenderError e);
 // with SenderErrorOf) for claims that are not a JSON object, a "cnf" that is not an object, a
 // "jkt" or "x5t#S256" that is not a non-empty string, or any other member of "cnf".
 Result<Confirmation> ConfirmationFromClaims(std::string_view claims_json);
+// The same for claims already parsed (the verifier's own, read once for every check).
+Result<Confirmation> ConfirmationOfClaims(const jose::Json& claims);
 
 inline SenderError SenderErrorOf(const Status& s) { return static_cast<SenderError>(s.reason()); }
 

@@ -196,12 +196,19 @@ VerifyReason ReasonOf(const Status& status) {
   return status.ok() ? VerifyReason::kOk : static_cast<VerifyReason>(status.reason());
 }
 
+// A token that passed every check of Verifier::Impl::Verify, with its "cnf" (RFC 7800 3.1) read
+// from the claims as parsed for those checks (no second parse), or why that "cnf" is malformed.
+struct VerifiedToken {
+  Principal principal;
+  Result<Confirmation> confirmation;
+};
+
 class Verifier::Impl {
  public:
   explicit Impl(VerifierOptions options)
       : o_(std::move(options)), clock_(o_.clock != nullptr ? o_.clock : &SystemClock()) {}
 
-  Result<Principal> Verify(std::string_view token) const;
+  Result<VerifiedToken> Verify(std::string_view token) const;
   Admission VerifyRequest(const ResourceRequest& request) const;
   Status Fetch() const;
   // The sender-constraint check, made once options are validated (Create).
@@ -285,7 +292,7 @@ void Verifier::Impl::MaybeFetch(uint64_t seen_generation, bool wait) const {
   (void)Fetch();  // a failure keeps the previous keys; the caller reports what is missing
 }
 
-Result<Principal> Verifier::Impl::Verify(std::string_view token) const {
+Result<VerifiedToken> Verifier::Impl::Verify(std::string_view token) const {
   if (token.empty()) return Fail(VerifyReason::kMissingToken);
   if (token.size() > o_.max_token_bytes) {
     return Fail(VerifyReason::kTooLarge, std::to_string(token.size()) + " bytes");
@@ -394,8 +401,9 @@ Result<Principal> Verifier::Impl::Verify(std::string_view token) const {
   p.expires_at = claims.at("exp").get<int64_t>();
   if (auto iat = claims.find("iat"); iat != claims.end()) p.issued_at = iat->get<int64_t>();
   p.key_id = entry->kid;
+  Result<Confirmation> confirmation = ConfirmationOfClaims(claims);
   p.claims_json = std::move(jws.payload);  // the verified bytes, exactly as signed
-  return p;
+  return VerifiedToken{std::move(p), std::move(confirmation)};
 }
 
 Result<Verifier> Verifier::Create(VerifierOptions options) {
@@ -431,13 +439,12 @@ namespace {
 // Verify and VerifyAuthorization see the token only: a token with any "cnf" (well-formed or
 // not) needs the request to be checked, so they refuse it rather than admit it as a bearer
 // token (RFC 9449 7.2, RFC 8705 3, RFC 7800 3.1).
-Result<Principal> RefuseConfirmed(Result<Principal> p) {
-  if (!p.ok()) return p;
-  Result<Confirmation> cnf = ConfirmationFromClaims(p->claims_json);
-  if (!cnf.ok() || cnf->bound()) {
+Result<Principal> RefuseConfirmed(Result<VerifiedToken> v) {
+  if (!v.ok()) return v.status();
+  if (!v->confirmation.ok() || v->confirmation->bound()) {
     return Fail(VerifyReason::kSenderConstrained, "it carries cnf; verify the whole request");
   }
-  return p;
+  return std::move(v->principal);
 }
 
 std::string Quoted(std::string_view name, std::string_view value) {
@@ -548,9 +555,9 @@ Admission Verifier::Impl::VerifyRequest(const ResourceRequest& r) const {
     case AuthScheme::kDpop:
       break;
   }
-  Result<Principal> p = Verify(creds.token);
-  if (!p.ok()) return refuse(p.status());
-  Result<Confirmation> cnf = ConfirmationFromClaims(p->claims_json);
+  Result<VerifiedToken> v = Verify(creds.token);
+  if (!v.ok()) return refuse(v.status());
+  const Result<Confirmation>& cnf = v->confirmation;
   if (!cnf.ok()) return refuse(Fail(VerifyReason::kBadConfirmation, cnf.status().message()));
   const SenderDecision d = sender_->Check(*cnf, creds,
                                           {.dpop_proofs = r.dpop_proofs,
@@ -565,7 +572,7 @@ Admission Verifier::Impl::VerifyRequest(const ResourceRequest& r) const {
     a.dpop_nonce = d.dpop_nonce;
     return a;
   }
-  a.principal = std::move(p).value();
+  a.principal = std::move(v->principal);
   return a;
 }
 
