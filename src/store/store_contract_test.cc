@@ -991,6 +991,38 @@ TEST_P(StoreContractTest, AuditBatchAppendsInOrder) {
   EXPECT_LT((*events)[2].id, (*events)[1].id);
 }
 
+// Batches may travel as arrays: values an array's text form would quote or split (braces,
+// commas, quotes, backslashes, NULL-like words, empty, non-ASCII) come back exactly.
+TEST_P(StoreContractTest, BatchesKeepEveryValueExactly) {
+  const std::vector<std::string> odd = {"{a,b}", "\"q\" \\ x", "NULL", "", "é ☃", " lead"};
+  std::vector<AuditEvent> batch;
+  for (std::size_t i = 0; i < odd.size(); ++i) {
+    AuditEvent e = MakeEvent(static_cast<int64_t>(20 + i), odd[i], "rejected");
+    e.ecid = odd[(i + 1) % odd.size()];
+    e.subject = odd[(i + 2) % odd.size()];
+    e.reason = odd[(i + 3) % odd.size()];
+    batch.push_back(e);
+  }
+  ASSERT_TRUE(store_->AppendAudits(batch).ok());
+  auto events = store_->ListAudit(AuditFilter{});
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), odd.size());
+  for (std::size_t i = 0; i < odd.size(); ++i) {
+    const AuditEvent& got = (*events)[odd.size() - 1 - i];  // newest first
+    EXPECT_EQ(got.client_id, batch[i].client_id) << i;
+    EXPECT_EQ(got.ecid, batch[i].ecid) << i;
+    EXPECT_EQ(got.subject, batch[i].subject) << i;
+    EXPECT_EQ(got.reason, batch[i].reason) << i;
+  }
+
+  std::vector<JtiRecord> jtis;
+  for (const std::string& v : odd) jtis.push_back({"iss " + v, v.empty() ? "{}" : v, 5000});
+  auto fresh = store_->ConsumeJtis(jtis);
+  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  EXPECT_EQ(*fresh, std::vector<bool>(odd.size(), true));
+  for (const JtiRecord& r : jtis) EXPECT_FALSE(*store_->ConsumeJti(r.issuer, r.jti, 5000)) << r.jti;
+}
+
 TEST_P(StoreContractTest, PurgeAuditBeforeDeletesOnlyOlderEventsInBoundedBatches) {
   for (int64_t t : {100, 200, 200, 300, 400})
     ASSERT_TRUE(store_->AppendAudit(MakeEvent(t, "c", "issued")).ok());

@@ -55,6 +55,10 @@ Oid TypeOid(char letter) {
       return 17;  // bytea
     case 'o':
       return 16;  // bool
+    case 'T':
+      return 1009;  // text[]
+    case 'I':
+      return 1016;  // int8[]
     default:
       return 0;
   }

@@ -31,28 +31,49 @@
 namespace tessera::store::postgres_internal {
 
 // One statement of the catalogue. `params` gives the type of each $n, one letter each: t text,
-// i bigint, b bytea, o boolean. Types are declared, not inferred, because every value travels in
-// binary format and an unused parameter (the updates skip created_at) still needs a type.
+// i bigint, b bytea, o boolean; T text[] and I bigint[] (a batch in one statement, unnest). Types
+// are declared, not inferred, because every value travels in binary format and an unused parameter
+// (the updates skip created_at) still needs a type.
 struct StmtDef {
   const char* sql;
   const char* params;
 };
 
-// Parameters of one execution, all in binary format. Owns copies of the encoded integers; text
-// and bytea values point into the caller's strings, which outlive the execution.
+// Parameters of one execution, all in binary format. Owns copies of the encoded integers and
+// arrays; text and bytea values point into the caller's strings, which outlive the execution.
 class Params {
  public:
   void Text(std::string_view v) { Add(v.empty() ? "" : v.data(), v.size()); }
   void Blob(std::string_view v) { Text(v); }
   void Int(int64_t v) {
-    uint64_t u = static_cast<uint64_t>(v);
-    std::string& s = ints_[used_ints_++];
-    s.resize(8);
-    for (int i = 7; i >= 0; --i) {
-      s[i] = static_cast<char>(u & 0xff);
-      u >>= 8;
+    std::string* s = Owned();
+    if (s == nullptr) return;
+    AppendBigEndian(*s, static_cast<uint64_t>(v), 8);
+    Add(s->data(), 8);
+  }
+  // A one-dimensional text[] or bigint[] of `values` (PostgreSQL's binary array: dimensions,
+  // element type, then each element's length and bytes). At least one element.
+  void TextArray(const std::vector<std::string_view>& values) {
+    std::string* s = ArrayHeader(kTextOid, values.size());
+    if (s == nullptr) return;
+    for (std::string_view v : values) {
+      if (v.size() > static_cast<size_t>(INT_MAX)) {
+        status_ = Status::InvalidArgument("a value is too large for the database");
+        return;
+      }
+      AppendBigEndian(*s, v.size(), 4);
+      s->append(v);
     }
-    Add(s.data(), 8);
+    Add(s->data(), s->size());
+  }
+  void IntArray(const std::vector<int64_t>& values) {
+    std::string* s = ArrayHeader(kInt8Oid, values.size());
+    if (s == nullptr) return;
+    for (int64_t v : values) {
+      AppendBigEndian(*s, 8, 4);
+      AppendBigEndian(*s, static_cast<uint64_t>(v), 8);
+    }
+    Add(s->data(), s->size());
   }
   void Bool(bool v) { Add(v ? "\1" : "\0", 1); }
   void Null() { Add(nullptr, 0); }
@@ -65,6 +86,36 @@ class Params {
 
  private:
   static constexpr int kMax = 32;
+  static constexpr uint32_t kTextOid = 25;
+  static constexpr uint32_t kInt8Oid = 20;
+  static void AppendBigEndian(std::string& s, uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+  // A buffer of this execution's own for the next parameter; null (and the status set) when the
+  // parameters are full, as Add would refuse it.
+  std::string* Owned() {
+    if (count_ >= kMax) {
+      status_ = Status::Internal("too many statement parameters");
+      return nullptr;
+    }
+    std::string* s = &owned_[count_];
+    s->clear();
+    return s;
+  }
+  std::string* ArrayHeader(uint32_t element_oid, size_t n) {
+    std::string* s = Owned();
+    if (s == nullptr) return nullptr;
+    if (n == 0 || n > static_cast<size_t>(INT_MAX)) {
+      status_ = Status::Internal("an array parameter holds 1 to INT_MAX elements");
+      return nullptr;
+    }
+    AppendBigEndian(*s, 1, 4);            // dimensions
+    AppendBigEndian(*s, 0, 4);            // flags: no NULL element
+    AppendBigEndian(*s, element_oid, 4);  // element type
+    AppendBigEndian(*s, n, 4);            // length of the one dimension
+    AppendBigEndian(*s, 1, 4);            // its lower bound
+    return s;
+  }
   void Add(const char* p, size_t n) {
     if (count_ >= kMax) {
       status_ = Status::Internal("too many statement parameters");
@@ -82,8 +133,7 @@ class Params {
   std::array<const char*, kMax> values_{};
   std::array<int, kMax> lengths_{};
   std::array<int, kMax> formats_{};
-  std::array<std::string, kMax> ints_;  // fixed: Add keeps pointers into them
-  int used_ints_ = 0;
+  std::array<std::string, kMax> owned_;  // by parameter index; fixed: Add keeps pointers into them
   int count_ = 0;
   Status status_;
 };
