@@ -996,6 +996,7 @@ TEST_P(StoreContractTest, AuditBatchAppendsInOrder) {
 TEST_P(StoreContractTest, BatchesKeepEveryValueExactly) {
   const std::vector<std::string> odd = {"{a,b}", "\"q\" \\ x", "NULL", "", "é ☃", " lead"};
   std::vector<AuditEvent> batch;
+  batch.reserve(odd.size());
   for (std::size_t i = 0; i < odd.size(); ++i) {
     AuditEvent e = MakeEvent(static_cast<int64_t>(20 + i), odd[i], "rejected");
     e.ecid = odd[(i + 1) % odd.size()];
@@ -1016,6 +1017,7 @@ TEST_P(StoreContractTest, BatchesKeepEveryValueExactly) {
   }
 
   std::vector<JtiRecord> jtis;
+  jtis.reserve(odd.size());
   for (const std::string& v : odd) jtis.push_back({"iss " + v, v.empty() ? "{}" : v, 5000});
   auto fresh = store_->ConsumeJtis(jtis);
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
