@@ -255,12 +255,17 @@ class Proxy {
     // is free until the answer is relayed.
     return http::Response::Later([pool = pool_, job,
                                   ecid = req.ecid](const http::Response::Resume& resume) {
-      auto call = [job, ecid, resume] {
+      auto call = [job, ecid, resume]() -> std::function<void()> {
         // One client per pool thread: it keeps its connections, so requests reuse keep-alive
         // connections to the upstream instead of paying a TCP handshake each.
         static thread_local HttpClient client;
         auto answer = std::make_shared<Result<HttpClientAnswer>>(client.Perform(job->upstream));
-        resume([answer, job, ecid] { return Relay(std::move(*answer), job->upstream.url, ecid); });
+        // Relayed once this thread is idle again (UpstreamPool::Call), so the client's next
+        // request comes back to it and its connection.
+        return [answer, job, ecid, resume] {
+          resume(
+              [answer, job, ecid] { return Relay(std::move(*answer), job->upstream.url, ecid); });
+        };
       };
       if (!pool->Submit(std::move(call))) {
         spdlog::warn("gateway: ecid={} refused: too many requests waiting for the upstream", ecid);

@@ -536,9 +536,10 @@ TEST_F(GatewayTest, SequentialRequestsReuseOneUpstreamConnection) {
     ASSERT_EQ(a.status, 200);
   }
   EXPECT_EQ(raw.heads().size(), static_cast<std::size_t>(kRequests));
-  // One connection is the rule; a thread that has not yet gone back to the idle list when the
-  // next request arrives (a slow machine) lets another thread take it now and then.
-  EXPECT_LE(raw.accepted(), 4) << "connections opened for " << kRequests << " requests";
+  // One connection: the thread is back on the idle list before the answer is relayed, so the
+  // next request finds it however the threads are scheduled (one more allowed, should the
+  // connection be closed and opened again).
+  EXPECT_LE(raw.accepted(), 2) << "connections opened for " << kRequests << " requests";
 }
 
 TEST(GatewayOptionsTest, RejectsNonHttpUpstream) {

@@ -20,7 +20,7 @@ UpstreamPool::~UpstreamPool() {
   for (std::thread& t : threads_) t.join();
 }
 
-bool UpstreamPool::Submit(std::function<void()> call) {
+bool UpstreamPool::Submit(Call call) {
   Worker* w = nullptr;
   {
     std::lock_guard lock(mu_);
@@ -33,6 +33,7 @@ bool UpstreamPool::Submit(std::function<void()> call) {
     }
     w = idle_.back();
     idle_.pop_back();
+    w->listed = false;
     w->call = std::move(call);
     ++running_;
   }
@@ -42,31 +43,42 @@ bool UpstreamPool::Submit(std::function<void()> call) {
 
 void UpstreamPool::Run(Worker& self) {
   std::unique_lock lock(mu_);
+  auto list = [&] {
+    if (!self.listed) idle_.push_back(&self);
+    self.listed = true;
+  };
   while (true) {
-    std::function<void()> call;
-    if (!queue_.empty()) {
+    Call call;
+    if (self.call != nullptr) {  // handed over while it was idle (or finishing its last call)
+      call = std::move(self.call);
+      self.call = nullptr;
+    } else if (!queue_.empty()) {
       call = std::move(queue_.front());
       queue_.pop_front();
       ++running_;
     } else if (stop_) {
+      if (self.listed) std::erase(idle_, &self);
       return;
     } else {
       // Idle: wait for a call of its own. A shared condition variable would wake its waiters
       // roughly in turn and walk light traffic through every thread.
-      idle_.push_back(&self);
+      list();
       self.wake.wait(lock, [&] { return stop_ || self.call != nullptr; });
-      if (self.call == nullptr) {  // stopping: leave the idle list, run what is queued
-        std::erase(idle_, &self);
-        continue;
-      }
-      call = std::move(self.call);
-      self.call = nullptr;
+      continue;  // stopping: what is queued runs first
     }
     lock.unlock();
-    call();
+    std::function<void()> then = call();
     call = nullptr;  // what it holds goes before the lock is taken again
     lock.lock();
     --running_;
+    if (then == nullptr) continue;
+    // Idle before the rest runs, so what it provokes comes back to this thread. Not when calls
+    // are waiting: the loop takes the next one right after.
+    if (queue_.empty() && !stop_) list();
+    lock.unlock();
+    then();
+    then = nullptr;
+    lock.lock();
   }
 }
 

@@ -7,7 +7,10 @@
 //
 // A call goes to the thread that became idle last. With light traffic one or two threads do all
 // the work, and their stacks, libcurl handles and upstream connections stay warm; a burst still
-// spreads over every thread.
+// spreads over every thread. A call returns what is left to do once its result is in (relaying
+// the answer), and the thread is back on the idle list before that runs: the next request the
+// answer provokes (a client sending one after another) finds this very thread, whatever the
+// scheduler does between the two.
 //
 // The destructor runs what is queued, then joins the threads: destroy the pool only once no
 // caller waits on a result it has not yet been given.
@@ -31,25 +34,30 @@ class UpstreamPool {
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
 
+  // A call, and what it leaves to run once its thread is idle again (may be empty). A call handed
+  // to the thread meanwhile waits for that to finish.
+  using Call = std::function<std::function<void()>()>;
+
   // Hands `call` to an idle thread or queues it; false (and `call` dropped) when `threads` calls
   // are running or handed over and `max_queued` are waiting.
-  [[nodiscard]] bool Submit(std::function<void()> call);
+  [[nodiscard]] bool Submit(Call call);
 
  private:
   struct Worker {
     std::condition_variable wake;
-    std::function<void()> call;  // handed over by Submit; guarded by mu_
+    Call call;            // handed over by Submit; guarded by mu_
+    bool listed = false;  // on idle_; guarded by mu_
   };
 
   void Run(Worker& self);
 
   const std::size_t max_queued_;
   std::mutex mu_;
-  std::deque<Worker> workers_;               // fixed after construction; a deque never moves them
-  std::vector<Worker*> idle_;                // waiting threads, the last idled at the back; mu_
-  std::deque<std::function<void()>> queue_;  // calls no thread was free for; guarded by mu_
-  std::size_t running_ = 0;                  // calls handed over or running; guarded by mu_
-  bool stop_ = false;                        // guarded by mu_
+  std::deque<Worker> workers_;  // fixed after construction; a deque never moves them
+  std::vector<Worker*> idle_;   // waiting threads, the last idled at the back; mu_
+  std::deque<Call> queue_;      // calls no thread was free for; guarded by mu_
+  std::size_t running_ = 0;     // calls handed over or running; guarded by mu_
+  bool stop_ = false;           // guarded by mu_
   std::vector<std::thread> threads_;
 };
 
