@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/raw_db_test_util.h"
 #include "store/sqlite/sqlite_error.h"
 #include "store/store_contract_test.h"
 
@@ -26,6 +27,8 @@ namespace tessera::store {
 namespace {
 
 namespace fs = std::filesystem;
+using sqlite_test::ModeOf;
+using sqlite_test::RawDb;
 
 // A directory for this test binary's databases, removed when the binary ends.
 class TempDirEnvironment : public ::testing::Environment {
@@ -68,45 +71,6 @@ std::unique_ptr<Store> MakeSqliteStore() {
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContractTest,
                          ::testing::Values(StoreBackend{"Sqlite", &MakeSqliteStore}),
                          StoreBackendName);
-
-// A raw SQLite connection, for looking at the file behind the store's back.
-class RawDb {
- public:
-  explicit RawDb(const std::string& path) {
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-    sqlite3_busy_timeout(db_, 5000);
-  }
-  ~RawDb() { sqlite3_close_v2(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  void Exec(const std::string& sql) {
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-        << sql << ": " << (error != nullptr ? error : "");
-    sqlite3_free(error);
-  }
-  std::string Text(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
-    std::string out;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-      if (p != nullptr) out = p;
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-mode_t ModeOf(const std::string& path) {
-  struct stat st {};
-  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
-  return st.st_mode & 0777;
-}
 
 User TestUser() {
   User u;
