@@ -7,6 +7,7 @@
 
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_connection.h"
+#include "store/store_columns.h"
 #include "store/store_common.h"
 
 namespace tessera::store {
@@ -92,24 +93,6 @@ enum Stmt : int {
   kAuditReasonCounts,
   kNumStmts,
 };
-
-#define USER_COLUMNS \
-  "id, user_name, given_name, family_name, emails, active, created_at, updated_at"
-#define APP_COLUMNS                                                                           \
-  "id, client_id, display_name, description, kind, active, is_admin, secret_hash,"            \
-  " allowed_grants, allowed_scopes, certificate_aliases, allowed_operations, assertion_algs," \
-  " require_jti, access_token_expiry, audience, scopes, created_at, updated_at,"              \
-  " dpop_bound_access_tokens, tls_client_certificate_bound_access_tokens,"                    \
-  " tls_client_auth_subject_dn, tls_client_auth_san_dns"
-#define CERT_COLUMNS "alias, der, x5t, x5t_s256, not_after, created_at"
-#define KEY_COLUMNS \
-  "kid, alg, private_pem, cert_der, created_at, retired_at, publish_until, revoked_at"
-#define ISSUER_COLUMNS "issuer, shared_secret, cert_alias, cert_der, created_at"
-#define TRUST_COLUMNS "id, name, issuer, active, document, created_at, updated_at"
-#define AUDIT_COLUMNS "id, time, ecid, client_id, subject, grant_type, outcome, reason"
-#define OPERATOR_COLUMNS \
-  "id, user_name, password_hash, role, active, created_at, updated_at, password_changed_at"
-#define SESSION_COLUMNS "id, operator_id, created_at, last_seen_at, expires_at"
 
 constexpr std::array<const char*, kNumStmts> kSql = {
     // kSchemaVersion
