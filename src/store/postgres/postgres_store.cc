@@ -78,7 +78,6 @@ enum Stmt : int {
   kRevocationUpsert,
   kRevocationGet,
   kRevocationPurge,
-  kAuditInsert,
   kAuditInsertBatch,
   kAuditList,
   kAuditPurge,
@@ -212,10 +211,8 @@ constexpr std::array<StmtDef, kNumStmts> kStmts = {{
      "SELECT ctid FROM revocations WHERE expires_at < $1 LIMIT $2))",
      "ii"},
     // Audit. One statement serves every filter: an unset field is bound NULL and matches all.
-    {"INSERT INTO audit_events (time, ecid, client_id, subject, grant_type, outcome, reason)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-     "itttttt"},
-    // A batch in one statement, in the order given (n), so ids follow the events' order.
+    // A batch in one statement (one event is a batch of one), in the order given (n), so ids
+    // follow the events' order.
     {"INSERT INTO audit_events (time, ecid, client_id, subject, grant_type, outcome, reason)"
      " SELECT time, ecid, client_id, subject, grant_type, outcome, reason"
      " FROM unnest($1, $2, $3, $4, $5, $6, $7)"
@@ -973,34 +970,15 @@ Result<int> PostgresStore::PurgeExpiredRevocations(int64_t now, int limit) {
 
 // ---- Audit.
 
-namespace {
-
-Params AuditParams(const AuditEvent& event) {
-  Params p;
-  p.Int(event.time);
-  p.Text(event.ecid);
-  p.Text(event.client_id);
-  p.Text(event.subject);
-  p.Text(event.grant);
-  p.Text(event.outcome);
-  p.Text(event.reason);
-  return p;
-}
-
-}  // namespace
-
-Status PostgresStore::AppendAudit(const AuditEvent& event) {
-  return RunOnPool(*pool_, Retry::kWrite, [&](PgConnection& c) {
-    return c.Run(kAuditInsert, AuditParams(event)).status();
-  });
-}
+Status PostgresStore::AppendAudit(const AuditEvent& event) { return AppendAudits({event}); }
 
 Status PostgresStore::AppendAudits(const std::vector<AuditEvent>& events) {
   if (events.empty()) return Status::Ok();
   // One statement for the batch (all or none), as ConsumeJtis: without it every event of a busy
   // token endpoint was a commit of its own, the largest share of the database's work per token;
   // one statement rather than one per event in a transaction saves a round trip and an
-  // executor start per event. Retry::kWrite for the reason AppendAudit gives.
+  // executor start per event. Retry::kWrite: once the statement may have reached the server it
+  // is not sent again (postgres_store.h, Faults), so no event is appended twice.
   std::vector<int64_t> times;
   std::vector<std::string_view> ecids, clients, subjects, grants, outcomes, reasons;
   for (const AuditEvent& e : events) {
