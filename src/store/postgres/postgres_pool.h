@@ -41,8 +41,14 @@ struct StmtDef {
 
 // Parameters of one execution, all in binary format. Owns copies of the encoded integers and
 // arrays; text and bytea values point into the caller's strings, which outlive the execution.
+// Neither copied nor moved: the pointers it hands libpq point into its own buffers, which a move
+// of a short string would not carry along. Build it where it is used.
 class Params {
  public:
+  Params() = default;
+  Params(const Params&) = delete;
+  Params& operator=(const Params&) = delete;
+
   void Text(std::string_view v) { Add(v.empty() ? "" : v.data(), v.size()); }
   void Blob(std::string_view v) { Text(v); }
   void Int(int64_t v) {

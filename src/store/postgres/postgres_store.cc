@@ -1001,10 +1001,9 @@ Status PostgresStore::AppendAudits(const std::vector<AuditEvent>& events) {
 
 namespace {
 
-// Parameters $1-$6 of the audit list and count statements: client, outcome, since, until, grant
-// and reason code; NULL where the filter leaves one open.
-Params AuditFilterParams(const AuditFilter& filter) {
-  Params p;
+// Adds parameters $1-$6 of the audit list and count statements: client, outcome, since, until,
+// grant and reason code; NULL where the filter leaves one open.
+void AddAuditFilter(Params& p, const AuditFilter& filter) {
   auto text = [&p](const std::optional<std::string>& v) { v ? p.Text(*v) : p.Null(); };
   auto time = [&p](const std::optional<int64_t>& v) { v ? p.Int(*v) : p.Null(); };
   text(filter.client_id);
@@ -1013,7 +1012,6 @@ Params AuditFilterParams(const AuditFilter& filter) {
   time(filter.until);
   text(filter.grant);
   text(filter.reason_code);
-  return p;
 }
 
 }  // namespace
@@ -1021,7 +1019,8 @@ Params AuditFilterParams(const AuditFilter& filter) {
 Result<std::vector<AuditEvent>> PostgresStore::ListAudit(const AuditFilter& filter) {
   TESSERA_RETURN_IF_ERROR(CheckLimit(filter.limit));
   return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) {
-    Params p = AuditFilterParams(filter);
+    Params p;
+    AddAuditFilter(p, filter);
     p.Int(filter.limit);
     return ReadAll<AuditEvent>(c.Run(kAuditList, p), ReadAudit);
   });
@@ -1067,7 +1066,8 @@ Result<std::map<std::string, int64_t>> PostgresStore::ListCertificateUses(Certif
 
 Result<int64_t> PostgresStore::CountAudit(const AuditFilter& filter) {
   return RunOnPool(*pool_, Retry::kRead, [&](PgConnection& c) -> Result<int64_t> {
-    Params p = AuditFilterParams(filter);
+    Params p;
+    AddAuditFilter(p, filter);
     Result<Rows> rows = c.Run(kAuditCount, p);
     TESSERA_RETURN_IF_ERROR(rows.status());
     if (rows->size() != 1) return Status::Internal("audit count: no row");
