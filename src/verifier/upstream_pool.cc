@@ -43,8 +43,12 @@ bool UpstreamPool::Submit(Call call) {
 
 void UpstreamPool::Run(Worker& self) {
   std::unique_lock lock(mu_);
+  // A thread that has never run a call joins the idle list at the bottom: one that has is warmer
+  // (its stack, libcurl handle and connection), and threads still starting must not take the
+  // place of the one the last call used.
+  bool used = false;
   auto list = [&] {
-    if (!self.listed) idle_.push_back(&self);
+    if (!self.listed) idle_.insert(used ? idle_.end() : idle_.begin(), &self);
     self.listed = true;
   };
   while (true) {
@@ -66,6 +70,7 @@ void UpstreamPool::Run(Worker& self) {
       self.wake.wait(lock, [&] { return stop_ || self.call != nullptr; });
       continue;  // stopping: what is queued runs first
     }
+    used = true;
     lock.unlock();
     std::function<void()> then = call();
     call = nullptr;  // what it holds goes before the lock is taken again

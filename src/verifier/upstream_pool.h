@@ -5,12 +5,13 @@
 // while upstreams are slow. At most `threads` calls run at once and up to `max_queued` more wait
 // their turn: Submit refuses beyond that, whether the threads are busy or still starting.
 //
-// A call goes to the thread that became idle last. With light traffic one or two threads do all
-// the work, and their stacks, libcurl handles and upstream connections stay warm; a burst still
-// spreads over every thread. A call returns what is left to do once its result is in (relaying
-// the answer), and the thread is back on the idle list before that runs: the next request the
-// answer provokes (a client sending one after another) finds this very thread, whatever the
-// scheduler does between the two.
+// A call goes to the thread that became idle last (one that has run no call yet counts as idle
+// longest, so threads still starting never take the place of a warm one). With light traffic
+// one or two threads do all the work, and their stacks, libcurl handles and upstream connections
+// stay warm; a burst still spreads over every thread. A call returns what is left to do once its
+// result is in (relaying the answer), and the thread is back on the idle list before that runs:
+// the next request the answer provokes (a client sending one after another) finds this very
+// thread, whatever the scheduler does between the two.
 //
 // The destructor runs what is queued, then joins the threads: destroy the pool only once no
 // caller waits on a result it has not yet been given.
