@@ -118,7 +118,8 @@ TEST(UpstreamPoolTest, TheRestOfACallRunsWithItsThreadIdleAgain) {
         EXPECT_TRUE(pool.Submit(Plain([&] { second.set_value(std::this_thread::get_id()); })));
       };
     }));
-    EXPECT_EQ(second.get_future().get(), first) << "round " << i;
+    const std::thread::id ran_on = second.get_future().get();  // before `first` is read
+    EXPECT_EQ(ran_on, first) << "round " << i;
   }
   std::promise<std::thread::id> inner;
   std::thread::id outer;
@@ -126,7 +127,8 @@ TEST(UpstreamPoolTest, TheRestOfACallRunsWithItsThreadIdleAgain) {
     outer = std::this_thread::get_id();
     EXPECT_TRUE(pool.Submit(Plain([&] { inner.set_value(std::this_thread::get_id()); })));
   })));
-  EXPECT_NE(inner.get_future().get(), outer);
+  const std::thread::id inner_on = inner.get_future().get();  // before `outer` is read
+  EXPECT_NE(inner_on, outer);
 }
 
 }  // namespace
