@@ -17,7 +17,9 @@
 # the same machine at the same moment, so the difference of their medians is DPoP's own cost,
 # not a change in other work between rounds (which moves the round-by-round figure by tens of
 # microseconds on a shared 2-core machine). Environment: BENCH_ROUNDS (default 5); GATEWAY_ARGS,
-# more options for `tessera gateway` (e.g. "--threads 1", "--max-upstream-requests 8").
+# more options for `tessera gateway` (e.g. "--threads 1", "--max-upstream-requests 8");
+# BENCH_GATEWAY_WRAP, a command put before the gateway's, to profile it (e.g. "valgrind
+# --tool=callgrind --callgrind-out-file=/tmp/gw.callgrind": the rates then measure the profiler).
 #
 # Usage: bench/gateway.sh BUILD_DIR
 set -euo pipefail
@@ -37,8 +39,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_banner() {  # $1 = file
-  for _ in $(seq 1 500); do
+wait_banner() {  # $1 = file; up to 60 s (a profiler slows the start)
+  for _ in $(seq 1 3000); do
     grep -q "listening on" "$1" 2>/dev/null && break
     sleep 0.02
   done
@@ -54,7 +56,8 @@ token=$(curl -sf -u "$creds" "$base/oauth2/v1/token" -d grant_type=client_creden
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 read -r -a gateway_args <<< "${GATEWAY_ARGS:-}"
-"$tessera" gateway "${gateway_args[@]}" --listen 127.0.0.1:0 --upstream "$base" --jwks-url "$base/admin/v1/SigningCert/jwk" \
+read -r -a gateway_wrap <<< "${BENCH_GATEWAY_WRAP:-}"
+"${gateway_wrap[@]}" "$tessera" gateway "${gateway_args[@]}" --listen 127.0.0.1:0 --upstream "$base" --jwks-url "$base/admin/v1/SigningCert/jwk" \
   --issuer "$base" --audience https://demo.example.com:443 > "$tmp/gw.out" 2> "$tmp/gw.err" &
 pids+=($!)
 gw_pid=$!

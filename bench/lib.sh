@@ -61,6 +61,9 @@ start_server() {
 # cpu_ticks: the server's CPU time so far (user + system, every thread), in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 
+# switches: the context switches of the server's threads so far (voluntary and not), summed.
+switches() { cat "/proc/$server_pid/task/"*/status | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+
 # counter NAME: the value of an unlabelled counter in the server's /metrics.
 counter() { curl -sf "$base/metrics" | awk -v name="$1" '$1 == name {print $2}'; }
 

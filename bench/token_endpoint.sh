@@ -12,7 +12,9 @@
 #      time per answer, or 1 / the rate if less);
 #   2. POST /oauth2/v1/token, closed loop (as fast as answered), for the peak req/s;
 #   3. the token endpoint in open loop at BENCH_OPEN_FRACTION (default 0.5) of that peak, for
-#      p50/p99 (latency from the scheduled send time).
+#      p50/p99 (latency from the scheduled send time);
+#   4. GET /health in open loop at that same rate: the bare exchange when the server sleeps
+#      between requests, as it does in step 3.
 # Each round also runs `openssl speed` pinned like the server, for the algorithms involved: the
 # assertions are RS256 (one RSA-2048 verify), the tokens RS256 (one RSA-2048 sign) or ES256 (one
 # P-256 sign). The floor is 1 / (crypto + health_us): what one core can do if everything but
@@ -21,7 +23,8 @@
 # puts on a shared machine touches both sides alike; the median of the rounds is printed last.
 # cpu_us: the server's CPU time (user + system, every thread) per token in the peak phase;
 # cpu_floor: the floor's share of it (see the note printed at the end).
-# batch: tokens per jti commit there.
+# batch: tokens per jti commit there. Under each round's row: the server's context switches
+# per answer in each phase, and its CPU time per answer in steps 3 and 4.
 # Environment: BENCH_SECONDS (per load phase, default 8), BENCH_REPEAT (rounds, default 3),
 # BENCH_ALGS (default "RS256 ES256"), BENCH_OPEN_FRACTION, TESSERA_BENCH_DATABASE (a
 # postgresql:// URL to run against instead of SQLite; the tables must be empty).
@@ -67,23 +70,36 @@ for alg in ${BENCH_ALGS:-RS256 ES256}; do
       END { sign = alg == "ES256" ? ec_sign : rsa_sign; printf "%.1f", 1e6 / rsa_verify + 1e6 / sign }')
     start_server "$alg"
     setup_domain
-    cpu0=$(cpu_ticks)
+    cpu0=$(cpu_ticks); sw0=$(switches)
     health=$(run_load $(( 60000 * seconds )) 0 8 --grant health || true)
-    cpu1=$(cpu_ticks)
+    cpu1=$(cpu_ticks); sw1=$(switches)
+    sw_health=$(python3 -c "print(f'{($sw1 - $sw0) / max(1, $(field "$health" ok)):.2f}')")
     # The server's own CPU time per /health exchange, or the wall time per answer if that is
     # less: with the load generator on one core, the rate alone may be the generator's limit.
     health_us=$(python3 -c "print(f'{min(1e6 / max(1, $(field "$health" rps)), ($cpu1 - $cpu0) * 1e6 / $ticks_per_s / max(1, $(field "$health" ok))):.1f}')")
     health_cpu_us=$(python3 -c "print(f'{($cpu1 - $cpu0) * 1e6 / $ticks_per_s / max(1, $(field "$health" ok)):.1f}')")
     floor=$(python3 -c "print(round(1e6 / ($crypto_us + $health_us)))")
     want=$(python3 -c "print(round($floor * $seconds * 1.5) + 1000)")
-    cpu0=$(cpu_ticks)
+    cpu0=$(cpu_ticks); sw0=$(switches)
     peak=$(run_load "$want" 0 8 || true)
-    cpu1=$(cpu_ticks)
+    cpu1=$(cpu_ticks); sw1=$(switches)
+    sw_token=$(python3 -c "print(f'{($sw1 - $sw0) / max(1, $(field "$peak" ok)):.2f}')")
     peak_rps=$(field "$peak" rps)
     cpu_us=$(python3 -c "print(round(($cpu1 - $cpu0) * 1e6 / $ticks_per_s / max(1, $(field "$peak" ok))))")
     batch=$(python3 -c "print(f'{$(counter tessera_jti_flushed_requests_total) / max(1, $(counter tessera_jti_flushes_total)):.1f}')")
     open_rps=$(python3 -c "print(int(${peak_rps%.*} * $open_fraction))")
+    cpu0=$(cpu_ticks); sw0=$(switches)
     open=$(run_load $(( open_rps * seconds + 1000 )) "$open_rps" 16 || true)
+    cpu1=$(cpu_ticks); sw1=$(switches)
+    cpu_open_us=$(python3 -c "print(round(($cpu1 - $cpu0) * 1e6 / $ticks_per_s / max(1, $(field "$open" ok))))")
+    sw_open=$(python3 -c "print(f'{($sw1 - $sw0) / max(1, $(field "$open" ok)):.2f}')")
+    # The bare exchange at the same open rate: what the server's sleeping and waking between
+    # requests costs when nothing else does (the closed-loop /health above never sleeps).
+    cpu0=$(cpu_ticks); sw0=$(switches)
+    health_open=$(run_load $(( open_rps * seconds + 1000 )) "$open_rps" 16 --grant health || true)
+    cpu1=$(cpu_ticks); sw1=$(switches)
+    health_open_us=$(python3 -c "print(round(($cpu1 - $cpu0) * 1e6 / $ticks_per_s / max(1, $(field "$health_open" ok))))")
+    sw_health_open=$(python3 -c "print(f'{($sw1 - $sw0) / max(1, $(field "$health_open" ok)):.2f}')")
     errors=$(( $(field "$peak" errors) + $(field "$open" errors) ))
     vs_floor=$(python3 -c "print(f'{$peak_rps / $floor:.3f}')")
     vs_crypto=$(python3 -c "print(f'{$peak_rps * $crypto_us / 1e6:.3f}')")
@@ -91,8 +107,10 @@ for alg in ${BENCH_ALGS:-RS256 ES256}; do
     printf '%-6s %5s %8s %9s %9s %9s %8s %9s %7s %9s %6s %9s %8sms %8sms %7s\n' "$alg" "$round" "$crypto_us" \
       "$health_us" "$floor" "$peak_rps" "$vs_floor" "$vs_crypto" "$cpu_us" "$cpu_floor" "$batch" "$open_rps" \
       "$(field "$open" p50_ms)" "$(field "$open" p99_ms)" "$errors"
+    printf '       switches per answer: /health %s, token %s (closed loop); at %s req/s open: token %s (%s us CPU), /health %s (%s us CPU)\n' \
+      "$sw_health" "$sw_token" "$open_rps" "$sw_open" "$cpu_open_us" "$sw_health_open" "$health_open_us"
     [ "$(field "$peak" exhausted)" = 1 ] && echo "  (peak run used every pre-signed assertion; raise the count)"
-    echo "$alg $vs_floor $vs_crypto $(field "$open" p99_ms) $cpu_us $peak_rps $floor $cpu_floor" >> "$results"
+    echo "$alg $vs_floor $vs_crypto $(field "$open" p99_ms) $cpu_us $peak_rps $floor $cpu_floor $sw_token $cpu_open_us $health_open_us $sw_open $sw_health_open" >> "$results"
     stop_server
   done
 done
@@ -109,6 +127,8 @@ for alg, runs in rows.items():
     print(f"{alg:6} vs_floor {med[0]:.3f} (target >= {targets.get(alg, 0):.2f}), vs_crypto {med[1]:.3f}, "
           f"p99 at the open rate {med[2]:.2f} ms (target < 5 ms), cpu_us {med[3]:.0f}, "
           f"peak {med[4]:.0f} req/s against a floor of {med[5]:.0f}; cpu_floor {med[6]:.3f}")
+    print(f"{'':6} switches per token {med[7]:.2f} at the peak; at the open rate {med[10]:.2f} per token "
+          f"({med[8]:.0f} us CPU) and {med[11]:.2f} per /health ({med[9]:.0f} us CPU)")
 PY
 cat <<'NOTE'
 
@@ -117,4 +137,8 @@ vs_crypto: peak req/s / (1 / crypto_us). The machine may be shared: compare rati
 cpu_floor: (crypto_us + the server's CPU time per /health) / its CPU time per token: the same
 ratio in CPU time, which holds when other work takes the server's core from it part of the time
 (openssl speed counts CPU time too); on an idle machine it and vs_floor agree.
+switches per answer: context switches of the server's threads (voluntary and not) per answer.
+Each is a thread going to sleep and another (or the same, later) being woken: at the open rate
+the server sleeps between requests, and the /health run at that rate shows what that alone
+costs per answer; the token path adds the hand-offs to the jti and audit writer threads.
 NOTE
