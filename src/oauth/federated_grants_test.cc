@@ -227,6 +227,31 @@ TEST_F(FederatedGrantsTest, TrustsAreCachedWithinTheBoundAndFollowThisNodesWrite
   EXPECT_FALSE((*trusts_.ForIssuer(kIssuer))->front().active);
 }
 
+TEST_F(FederatedGrantsTest, AnyTrustIsCachedWithinTheBoundAndFollowsThisNodesWrites) {
+  ASSERT_TRUE(trusts_.AnyTrust().ok());
+  EXPECT_FALSE(*trusts_.AnyTrust());
+  // Created behind the cache's back (another node): not seen within the bound, so an outside
+  // token is judged by the assertion rules until then...
+  federation::Trust t = UserTrust();
+  store::FederationTrustRecord r{"trust-x", t.name, t.issuer, true, federation::TrustToDocument(t),
+                                 kNow,      kNow};
+  ASSERT_TRUE(d_.store->CreateFederationTrust(r).ok());
+  EXPECT_FALSE(*trusts_.AnyTrust());
+  EXPECT_EQ(Refused(JwtBearer(Outside(OutsideClaims()))).reason, Reason::kAssertionKeyNotFound);
+  // ...and by the trust past it.
+  d_.clock.Advance(d_.config.cache_ttl_seconds);
+  EXPECT_TRUE(*trusts_.AnyTrust());
+  EXPECT_EQ(Claims(Issued(JwtBearer(Outside(OutsideClaims()))))["sub"], "alice");
+  // Deleted through this node's admin API (which invalidates the Directory): seen at once.
+  ASSERT_TRUE(d_.store->DeleteFederationTrust("trust-x").ok());
+  EXPECT_TRUE(*trusts_.AnyTrust());
+  d_.directory->Invalidate();
+  EXPECT_FALSE(*trusts_.AnyTrust());
+  // With no caching, the store is not asked: ForIssuer alone decides.
+  FederationTrusts uncached(*d_.store, d_.clock, 0, d_.directory.get());
+  EXPECT_TRUE(*uncached.AnyTrust());
+}
+
 TEST_F(FederatedGrantsTest, RefusalsNameTheRule) {
   federation::Trust t = UserTrust();
   t.conditions = {{.claim = "repository", .in = {"acme/deploy"}}};

@@ -17,11 +17,7 @@ Result<std::shared_ptr<const FederationTrusts::TrustList>> FederationTrusts::For
   const int64_t now = clock_.NowSeconds();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // An admin write on this node invalidated the Directory: trusts may have changed too.
-    if (follow_ != nullptr && follow_->generation() != seen_generation_) {
-      seen_generation_ = follow_->generation();
-      by_issuer_.clear();
-    }
+    FollowDirectory();
     auto it = by_issuer_.find(issuer);
     if (it != by_issuer_.end() && now - it->second.loaded_at < ttl_) return it->second.trusts;
   }
@@ -49,9 +45,35 @@ Result<std::shared_ptr<const FederationTrusts::TrustList>> FederationTrusts::For
   return out;
 }
 
+Result<bool> FederationTrusts::AnyTrust() {
+  if (ttl_ <= 0) return true;
+  const int64_t now = clock_.NowSeconds();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    FollowDirectory();
+    if (any_ && now - any_loaded_at_ < ttl_) return *any_;
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::vector<store::FederationTrustRecord> records,
+                           store_.ListFederationTrusts());
+  std::lock_guard<std::mutex> lock(mu_);
+  any_ = !records.empty();
+  any_loaded_at_ = now;
+  return *any_;
+}
+
+void FederationTrusts::FollowDirectory() {
+  // An admin write on this node invalidated the Directory: trusts may have changed too.
+  if (follow_ != nullptr && follow_->generation() != seen_generation_) {
+    seen_generation_ = follow_->generation();
+    by_issuer_.clear();
+    any_.reset();
+  }
+}
+
 void FederationTrusts::Invalidate() {
   std::lock_guard<std::mutex> lock(mu_);
   by_issuer_.clear();
+  any_.reset();
 }
 
 store::FederationTrustRecord FederationTrustRecordOf(const federation::Trust& trust,

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -44,6 +45,12 @@ class FederationTrusts {
   using TrustList = std::vector<federation::Trust>;
   Result<std::shared_ptr<const TrustList>> ForIssuer(const std::string& issuer);
 
+  // Whether the domain has any trust, active or not: false lets the token endpoint skip reading
+  // the issuer of every assertion where federation is not in use. Cached as ForIssuer's answers
+  // are (at most the TTL, dropped by this node's writes); with a TTL of 0 nothing is cached and
+  // the answer is true without asking the store, so that ForIssuer alone decides.
+  Result<bool> AnyTrust();
+
   // Drops every cached answer (after a trust was created, changed or deleted on this node).
   void Invalidate();
 
@@ -58,7 +65,12 @@ class FederationTrusts {
   const int64_t ttl_;
   const Directory* follow_;
   std::mutex mu_;
+  // Drops every cached answer if this node's Directory moved on since the last look.
+  void FollowDirectory();  // with mu_ held
+
   std::unordered_map<std::string, Entry> by_issuer_;  // GUARDED_BY(mu_)
+  std::optional<bool> any_;                           // GUARDED_BY(mu_): AnyTrust's answer
+  int64_t any_loaded_at_ = 0;                         // GUARDED_BY(mu_)
   uint64_t seen_generation_ = 0;                      // GUARDED_BY(mu_): follow_'s
 };
 
