@@ -1,7 +1,9 @@
 // Secure randomness and constant-time comparison.
 //
 // RandomBytes draws from OpenSSL's CSPRNG (RAND_bytes); it aborts the process if the generator
-// cannot be seeded, because no caller can continue safely without randomness.
+// cannot be seeded, because no caller can continue safely without randomness. Small requests
+// are served from a per-thread reserve of the generator's output, drawn 4 KiB at a time; each
+// byte is handed out once, and a forked child starts without its parent's reserve.
 #ifndef TESSERA_COMMON_RANDOM_H_
 #define TESSERA_COMMON_RANDOM_H_
 
