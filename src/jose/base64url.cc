@@ -20,32 +20,29 @@ constexpr std::array<int8_t, 256> MakeTable(const char* alphabet) {
 constexpr auto kUrlTable = MakeTable(kUrlAlphabet);
 constexpr auto kStdTable = MakeTable(kStdAlphabet);
 
-std::string Encode(std::string_view bytes, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
+// Appends the encoding of `bytes` to `out`, written through a pointer into space sized once.
+void Encode(std::string_view bytes, const char* alphabet, bool pad, std::string& out) {
+  const size_t full = bytes.size() / 3, rest = bytes.size() % 3;
+  const size_t tail = rest == 0 ? 0 : pad ? 4 : rest + 1;
+  const size_t start = out.size();
+  out.resize(start + full * 4 + tail);
+  char* o = out.data() + start;
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  for (; i + 3 <= bytes.size(); i += 3) {
+  for (size_t i = 0; i < full * 3; i += 3) {
     const uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
-    out.push_back(alphabet[(v >> 18) & 63]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    out.push_back(alphabet[(v >> 6) & 63]);
-    out.push_back(alphabet[v & 63]);
+    *o++ = alphabet[(v >> 18) & 63];
+    *o++ = alphabet[(v >> 12) & 63];
+    *o++ = alphabet[(v >> 6) & 63];
+    *o++ = alphabet[v & 63];
   }
-  const size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    const uint32_t v = uint32_t{p[i]} << 16;
-    out.push_back(alphabet[(v >> 18) & 63]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    if (pad) out.append("==");
-  } else if (rest == 2) {
-    const uint32_t v = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8);
-    out.push_back(alphabet[(v >> 18) & 63]);
-    out.push_back(alphabet[(v >> 12) & 63]);
-    out.push_back(alphabet[(v >> 6) & 63]);
-    if (pad) out.push_back('=');
-  }
-  return out;
+  if (rest == 0) return;
+  const size_t i = full * 3;
+  const uint32_t v = (uint32_t{p[i]} << 16) | (rest == 2 ? uint32_t{p[i + 1]} << 8 : 0);
+  *o++ = alphabet[(v >> 18) & 63];
+  *o++ = alphabet[(v >> 12) & 63];
+  if (rest == 2) *o++ = alphabet[(v >> 6) & 63];
+  if (pad) *o++ = '=';
+  if (pad && rest == 1) *o++ = '=';
 }
 
 // Decodes `text` (no padding, no foreign characters) with `table`; enforces canonical tail bits.
@@ -91,13 +88,25 @@ Result<std::string> DecodeUnpadded(std::string_view text, const std::array<int8_
 
 }  // namespace
 
-std::string Base64UrlEncode(std::string_view bytes) { return Encode(bytes, kUrlAlphabet, false); }
+std::string Base64UrlEncode(std::string_view bytes) {
+  std::string out;
+  Encode(bytes, kUrlAlphabet, false, out);
+  return out;
+}
+
+void Base64UrlAppend(std::string_view bytes, std::string& out) {
+  Encode(bytes, kUrlAlphabet, false, out);
+}
 
 Result<std::string> Base64UrlDecode(std::string_view text) {
   return DecodeUnpadded(text, kUrlTable);
 }
 
-std::string Base64Encode(std::string_view bytes) { return Encode(bytes, kStdAlphabet, true); }
+std::string Base64Encode(std::string_view bytes) {
+  std::string out;
+  Encode(bytes, kStdAlphabet, true, out);
+  return out;
+}
 
 Result<std::string> Base64Decode(std::string_view text) {
   std::string compact;

@@ -16,6 +16,8 @@ namespace tessera::jose {
 
 // Encodes without padding.
 std::string Base64UrlEncode(std::string_view bytes);
+// The same, appended to `out`.
+void Base64UrlAppend(std::string_view bytes, std::string& out);
 
 // Decodes strictly (see above).
 Result<std::string> Base64UrlDecode(std::string_view text);

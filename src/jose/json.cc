@@ -449,6 +449,50 @@ void WriteValue(const Json& v, std::string& out) {
 
 }  // namespace
 
+JsonObjectWriter::JsonObjectWriter() {
+  out_.reserve(512);
+  out_.push_back('{');
+}
+
+void JsonObjectWriter::Name(std::string_view name) {
+  if (out_.size() > 1) out_.push_back(',');
+  WriteString(name, out_);
+  out_.push_back(':');
+}
+
+JsonObjectWriter& JsonObjectWriter::String(std::string_view name, std::string_view value) {
+  Name(name);
+  WriteString(value, out_);
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::Int(std::string_view name, int64_t value) {
+  Name(name);
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), value);
+  out_.append(buf, r.ptr);
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::Value(std::string_view name, const Json& value) {
+  Name(name);
+  WriteValue(value, out_);
+  return *this;
+}
+
+JsonObjectWriter& JsonObjectWriter::Raw(std::string_view name, std::string_view json) {
+  Name(name);
+  out_ += json;
+  return *this;
+}
+
+std::string JsonObjectWriter::Finish() {
+  out_.push_back('}');
+  std::string done = std::move(out_);
+  out_.assign(1, '{');
+  return done;
+}
+
 std::string DumpCompact(const Json& value) {
   // A direct writer: nlohmann's serializer checks UTF-8 byte by byte through a state machine,
   // which made serialising a token's header and claims cost as much as parsing them.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "jose/error.h"
 
 namespace tessera::jose {
@@ -98,6 +100,31 @@ TEST(DumpCompactTest, WritesCompactEscapedJsonThatParsesBack) {
             "\"a\xef\xbf\xbd"
             "b\"");
   EXPECT_EQ(DumpCompact(Json(uint64_t{18446744073709551615u})), "18446744073709551615");
+}
+
+TEST(JsonObjectWriterTest, WritesWhatDumpCompactWritesForTheSameMembersInByteOrder) {
+  const Json list = {"x", 2};
+  JsonObjectWriter inner;
+  inner.String("k", "v");
+  JsonObjectWriter w;
+  w.Value("a", list)
+      .Raw("c", inner.Finish())
+      .Int("i", INT64_MIN)
+      .String("s", "q\"uote\nnl\x01 \xff")
+      .Int("t", 1700000000);
+  const std::string out = w.Finish();
+  const Json same = {{"a", list},
+                     {"c", {{"k", "v"}}},
+                     {"i", INT64_MIN},
+                     {"s", "q\"uote\nnl\x01 \xff"},
+                     {"t", 1700000000}};
+  EXPECT_EQ(out, DumpCompact(same));
+  Result<Json> back = ParseStrictJson(out);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->at("c").at("k"), "v");
+  // Finish leaves an empty writer behind.
+  EXPECT_EQ(w.Finish(), "{}");
+  EXPECT_EQ(w.String("only", "one").Finish(), R"({"only":"one"})");
 }
 
 }  // namespace

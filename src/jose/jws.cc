@@ -161,8 +161,7 @@ Status Verify(const Jws& jws, const Key& key) {
   return key.Verify(jws.alg, jws.signing_input, jws.signature);
 }
 
-Result<std::string> SignJwt(const Json& claims, const Key& key, Algorithm alg,
-                            const Json& extra_header) {
+std::string EncodeProtectedHeader(Algorithm alg, const Json& extra_header) {
   Json header = Json::object();
   header["alg"] = std::string(AlgorithmName(alg));
   if (extra_header.is_object()) {
@@ -170,13 +169,26 @@ Result<std::string> SignJwt(const Json& claims, const Key& key, Algorithm alg,
       if (it.key() != "alg") header[it.key()] = it.value();
     }
   }
-  std::string out = Base64UrlEncode(DumpCompact(header));
+  return Base64UrlEncode(DumpCompact(header));
+}
+
+Result<std::string> SignEncoded(std::string_view encoded_header, std::string_view payload,
+                                const Key& key, Algorithm alg) {
+  // RFC 7515 5.1: the signing input is the two encoded segments joined by a period.
+  std::string out;
+  out.reserve(encoded_header.size() + 1 + (payload.size() * 4 + 2) / 3);
+  out += encoded_header;
   out += '.';
-  out += Base64UrlEncode(DumpCompact(claims));
+  Base64UrlAppend(payload, out);
   TESSERA_ASSIGN_OR_RETURN(std::string sig, key.Sign(alg, out));
   out += '.';
-  out += Base64UrlEncode(sig);
+  Base64UrlAppend(sig, out);
   return out;
+}
+
+Result<std::string> SignJwt(const Json& claims, const Key& key, Algorithm alg,
+                            const Json& extra_header) {
+  return SignEncoded(EncodeProtectedHeader(alg, extra_header), DumpCompact(claims), key, alg);
 }
 
 Result<std::pair<Json, Json>> DecodeUnverified(std::string_view compact) {

@@ -68,6 +68,15 @@ Status Verify(const Jws& jws, const Key& key);
 Result<std::string> SignJwt(const Json& claims, const Key& key, Algorithm alg,
                             const Json& extra_header = Json::object());
 
+// The two halves of SignJwt, for a signer whose header never changes (a server's signing key):
+// the header's first segment, BASE64URL(UTF8(header)), made once; then each JWS from it and
+// the payload's JSON text, as SignJwt(claims, ...) gives for payload == DumpCompact(claims).
+// REQUIRES (SignEncoded): encoded_header came from EncodeProtectedHeader(alg, ...), and the
+// key is pinned to alg (Key::Sign refuses any other).
+std::string EncodeProtectedHeader(Algorithm alg, const Json& extra_header = Json::object());
+Result<std::string> SignEncoded(std::string_view encoded_header, std::string_view payload,
+                                const Key& key, Algorithm alg);
+
 // Decodes header and payload without any verification, for display (`tessera jwt decode`).
 // Still strict about syntax; never use the result to decide anything.
 Result<std::pair<Json, Json>> DecodeUnverified(std::string_view compact);

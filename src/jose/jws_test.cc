@@ -698,5 +698,23 @@ TEST(AttacksTest, E12_PathologicalNumbers) {
   }
 }
 
+// ---- Signing ----
+
+TEST(SignTest, AHeaderEncodedOnceSignsWhatSignJwtSigns) {
+  const Json header = {{"kid", "k1"}, {"typ", "JWT"}};
+  const std::string encoded = EncodeProtectedHeader(Algorithm::kHS256, header);
+  EXPECT_EQ(Base64UrlDecode(encoded).value(), R"({"alg":"HS256","kid":"k1","typ":"JWT"})");
+  const Key mac = Key::FromSecret(std::string(32, 'k'), Algorithm::kHS256).value();
+  // HMAC is deterministic: the same bytes either way.
+  EXPECT_EQ(SignEncoded(encoded, DumpCompact(kClaims), mac, Algorithm::kHS256).value(),
+            SignJwt(kClaims, mac, Algorithm::kHS256, header).value());
+  const std::string es256 = SignEncoded(EncodeProtectedHeader(Algorithm::kES256, header),
+                                        DumpCompact(kClaims), P256Key(), Algorithm::kES256)
+                                .value();
+  EXPECT_EQ(Outcome(es256, P256Key().PublicKey().value()), JoseError::kNone);
+  // The key's pin holds whatever the encoded header says.
+  EXPECT_FALSE(SignEncoded(encoded, DumpCompact(kClaims), P256Key(), Algorithm::kHS256).ok());
+}
+
 }  // namespace
 }  // namespace tessera::jose

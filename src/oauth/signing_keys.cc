@@ -38,6 +38,12 @@ Result<std::shared_ptr<const LoadedKey>> Load(const store::SigningKeyRecord& rec
     loaded->jwk["x5t#S256"] = loaded->x5t_s256;
     loaded->jwk["x5c"] = jose::Json::array({jose::Base64Encode(rec.cert_der)});
   }
+  jose::Json header = {{"kid", loaded->kid}, {"typ", "JWT"}};
+  if (!loaded->x5t.empty()) {
+    header["x5t"] = loaded->x5t;
+    header["x5t#S256"] = loaded->x5t_s256;
+  }
+  loaded->encoded_header = jose::EncodeProtectedHeader(loaded->alg, header);
   loaded->active = rec.retired_at == 0;
   loaded->publish_until = rec.publish_until;
   // Domain separation: the label makes this key useless for anything but nonces, and the
@@ -188,13 +194,12 @@ Result<std::vector<store::SigningKeyRecord>> SigningKeys::List() {
 }
 
 Result<std::string> SigningKeys::Sign(const jose::Json& claims) {
+  return SignPayload(jose::DumpCompact(claims));
+}
+
+Result<std::string> SigningKeys::SignPayload(std::string_view claims_json) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const LoadedKey> k, Active());
-  jose::Json header = {{"kid", k->kid}, {"typ", "JWT"}};
-  if (!k->x5t.empty()) {
-    header["x5t"] = k->x5t;
-    header["x5t#S256"] = k->x5t_s256;
-  }
-  return jose::SignJwt(claims, k->key, k->alg, header);
+  return jose::SignEncoded(k->encoded_header, claims_json, k->key, k->alg);
 }
 
 }  // namespace tessera::oauth

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "jose/jws.h"
@@ -41,6 +42,9 @@ struct LoadedKey {
   jose::Key key;         // private; pinned to alg
   jose::Key public_key;  // pinned to alg
   std::string x5t, x5t_s256;
+  // The JWS header of every token it signs, encoded (jose::EncodeProtectedHeader): alg, kid,
+  // typ "JWT", x5t, x5t#S256.
+  std::string encoded_header;
   jose::Json jwk;  // public JWK with kid, alg, use, x5t, x5t#S256, x5c
   bool active = false;
   int64_t publish_until = 0;
@@ -76,6 +80,9 @@ class SigningKeys {
 
   // Signs `claims` with the active key; header alg, kid, typ "JWT", x5t, x5t#S256.
   Result<std::string> Sign(const jose::Json& claims);
+  // The same for claims already serialised: `claims_json` is one JSON object's text (as
+  // jose::JsonObjectWriter writes it), signed as it is.
+  Result<std::string> SignPayload(std::string_view claims_json);
 
  private:
   struct Snapshot {
