@@ -11,7 +11,8 @@
 #   1. GET /health, closed loop: the server's own HTTP round trip (health_us: the server's CPU
 #      time per answer, or 1 / the rate if less);
 #   2. POST /oauth2/v1/token, closed loop (as fast as answered), for the peak req/s;
-#   3. the token endpoint in open loop at BENCH_OPEN_FRACTION (default 0.5) of that peak, for
+#   3. the token endpoint in open loop at BENCH_OPEN_FRACTION (default 0.5) of that peak (or at
+#      BENCH_OPEN_RATE req/s if set: two builds then compare at the same load), for
 #      p50/p99 (latency from the scheduled send time);
 #   4. GET /health in open loop at that same rate: the bare exchange when the server sleeps
 #      between requests, as it does in step 3.
@@ -26,8 +27,9 @@
 # batch: tokens per jti commit there. Under each round's row: the server's context switches
 # per answer in each phase, and its CPU time per answer in steps 3 and 4.
 # Environment: BENCH_SECONDS (per load phase, default 8), BENCH_REPEAT (rounds, default 3),
-# BENCH_ALGS (default "RS256 ES256"), BENCH_OPEN_FRACTION, TESSERA_BENCH_DATABASE (a
-# postgresql:// URL to run against instead of SQLite; the tables must be empty).
+# BENCH_ALGS (default "RS256 ES256"), BENCH_OPEN_FRACTION, BENCH_OPEN_RATE,
+# TESSERA_BENCH_DATABASE (a postgresql:// URL to run against instead of SQLite; the tables must
+# be empty).
 set -euo pipefail
 
 build_dir=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
@@ -36,6 +38,8 @@ load="$build_dir/bench/token_load"
 seconds=${BENCH_SECONDS:-8}
 repeat=${BENCH_REPEAT:-3}
 open_fraction=${BENCH_OPEN_FRACTION:-0.5}
+open_rate=${BENCH_OPEN_RATE:-}
+case "$open_rate" in ''|[1-9]|[1-9][0-9]*) ;; *) echo "token_endpoint: BENCH_OPEN_RATE must be a positive whole number" >&2; exit 2 ;; esac
 for bin in "$tessera" "$load"; do
   [ -x "$bin" ] || { echo "token_endpoint: $bin not built (ninja -C $build_dir tessera token_load)" >&2; exit 2; }
 done
@@ -55,7 +59,9 @@ trap cleanup EXIT
 
 printf '\nToken endpoint, jwt-bearer grant (RS256 assertions), 1 server thread on core %s, load on core %s,\n' \
   "$server_cpu" "$load_cpu"
-printf '%ss per phase, %s rounds; open loop at %s of the peak\n\n' "$seconds" "$repeat" "$open_fraction"
+open_at="$open_fraction of the peak"
+[ -n "$open_rate" ] && open_at="$open_rate req/s"
+printf '%ss per phase, %s rounds; open loop at %s\n\n' "$seconds" "$repeat" "$open_at"
 printf '%-6s %5s %8s %9s %9s %9s %8s %9s %7s %9s %6s %9s %9s %9s %7s\n' alg round crypto_us health_us \
   floor_rps peak_rps vs_floor vs_crypto cpu_us cpu_floor batch open_rps p50_open p99_open errors
 results="$tmp/results"
@@ -87,7 +93,7 @@ for alg in ${BENCH_ALGS:-RS256 ES256}; do
     peak_rps=$(field "$peak" rps)
     cpu_us=$(python3 -c "print(round(($cpu1 - $cpu0) * 1e6 / $ticks_per_s / max(1, $(field "$peak" ok))))")
     batch=$(python3 -c "print(f'{$(counter tessera_jti_flushed_requests_total) / max(1, $(counter tessera_jti_flushes_total)):.1f}')")
-    open_rps=$(python3 -c "print(int(${peak_rps%.*} * $open_fraction))")
+    open_rps=${open_rate:-$(python3 -c "print(int(${peak_rps%.*} * $open_fraction))")}
     cpu0=$(cpu_ticks); sw0=$(switches)
     open=$(run_load $(( open_rps * seconds + 1000 )) "$open_rps" 16 || true)
     cpu1=$(cpu_ticks); sw1=$(switches)
