@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "jose/base64url.h"
 #include "jose/json.h"
 #include "oauth/test_domain.h"
 
@@ -137,6 +138,24 @@ TEST_F(TokenServiceTest, JwtBearerTokenIsForTheUser) {
   EXPECT_EQ(c["client_id"], kClient);
   EXPECT_EQ(c["gtp"], "jwt");
   EXPECT_EQ(c["aud"], kAud);
+}
+
+// The answer and the token's claims are written member by member (jose::JsonObjectWriter): each
+// must be exactly what DumpCompact writes for the object it parses to, which holds only if
+// every member is there once and in byte order.
+TEST_F(TokenServiceTest, TheAnswerAndTheClaimsAreCompactJsonInByteOrder) {
+  for (const ClientRequest& request :
+       {ClientCredentialsRequest(), JwtBearerRequest(UserAssertion(), Fqs())}) {
+    Outcome o = Token(request);
+    ASSERT_FALSE(o.rejection.has_value());
+    const Json body = jose::ParseStrictJson(*o.body).value();
+    EXPECT_EQ(*o.body, jose::DumpCompact(body));
+    const std::string token = body.at("access_token");
+    const size_t dot = token.find('.');
+    const std::string payload =
+        jose::Base64UrlDecode(token.substr(dot + 1, token.rfind('.') - dot - 1)).value();
+    EXPECT_EQ(payload, jose::DumpCompact(jose::ParseStrictJson(payload).value()));
+  }
 }
 
 // Contract section 4: urn:opc:resource:expiry=N shortens a lifetime, never lengthens it.
