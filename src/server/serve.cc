@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/allocator.h"
 #include "common/background_thread.h"
 #include "common/build_info.h"
 #include "common/rate_limiter.h"
@@ -71,6 +72,7 @@ std::string SelfPath() {
 Status RunServe(const ServeConfig& c, std::ostream& out) {
   const auto started = std::chrono::steady_clock::now();
   TESSERA_RETURN_IF_ERROR(ConfigureLogging(c.log_format, c.log_level));
+  spdlog::info("{}, memory allocator {}", BuildVersionLine(), MallocAllocator());
   TESSERA_ASSIGN_OR_RETURN(auto address, c.ListenAddress());
   if (c.tls_cert.empty() != c.tls_key.empty())
     return Status::InvalidArgument("--tls-cert and --tls-key go together");

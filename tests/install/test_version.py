@@ -2,7 +2,8 @@
 
 The version is CMake's project(VERSION) (TESSERA_EXPECT_VERSION, set by CTest); the revision is
 the git revision of the checkout (TESSERA_EXPECT_REVISION: `git rev-parse --short=12 HEAD`, or
-"unknown" outside a checkout), read when the build ran.
+"unknown" outside a checkout), read when the build ran. TESSERA_EXPECT_ALLOCATOR ("mimalloc" or
+"default", set by CTest from TESSERA_MIMALLOC) is the allocator the server must say serves it.
 """
 
 import os
@@ -36,6 +37,22 @@ class VersionTest(unittest.TestCase):
 
     def test_version_flag_and_verb_print_the_same_line(self):
         self.assertEqual(self.check_line(["--version"]), self.check_line(["version"]))
+
+    def test_the_server_logs_its_version_and_the_allocator_that_serves_it(self):
+        line = self.check_line(["--version"]).strip()
+        expected = os.environ.get("TESSERA_EXPECT_ALLOCATOR")
+        if expected is None:
+            self.skipTest("TESSERA_EXPECT_ALLOCATOR not set (run through CTest)")
+        work = it.tempfile.mkdtemp(prefix="tessera-allocator-")
+        server = it.Server(os.path.join(work, "data")).start()
+        try:
+            log = server.log()
+        finally:
+            server.stop()
+            it.shutil.rmtree(work, ignore_errors=True)
+        m = re.search(re.escape(line) + r", memory allocator (default|mimalloc \d+\.\d+\.\d+)\n", log)
+        self.assertIsNotNone(m, log)
+        self.assertEqual(m.group(1).split(" ")[0], expected)
 
     def test_metrics_carry_build_info(self):
         line = self.check_line(["--version"])
