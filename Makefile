@@ -87,7 +87,7 @@ bench: setup build
 
 # The soak test: bench/soak at half of the peak for SOAK_SECONDS, with the server's RSS and p99
 # every SOAK_INTERVAL seconds (default 5); fails on RSS growth of 5% or more after warm-up, or
-# on any error. CTest runs a 30 s smoke of it (hardening_soak_smoke).
+# on any error. CTest runs a 30 s smoke of it after a 15 s peak (hardening_soak_smoke).
 SOAK_SECONDS ?= 300
 soak: setup configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target tessera token_load
